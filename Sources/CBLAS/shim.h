@@ -14,3 +14,6 @@ void dgesdd_(const char *jobz, const int *m, const int *n, double *a, const int 
              double *u, const int *ldu, double *vt, const int *ldvt, double *work, const int *lwork,
              int *iwork, int *info);
 void dpotrf_(const char *uplo, const int *n, double *a, const int *lda, int *info);
+
+/* glibc allocator tuning (mallopt) used by Lab's Parallel.configure. */
+#include <malloc.h>

@@ -28,7 +28,7 @@ public func noGrad<T>(_ body: () throws -> T) rethrows -> T {
 extension Tensor {
     /// Whether an op with these inputs must record its backward closure.
     @inline(__always)
-    static func recording(_ inputs: Tensor...) -> Bool {
+    public static func recording(_ inputs: Tensor...) -> Bool {
         GradMode.isEnabled && inputs.contains { $0.requiresGrad }
     }
 
@@ -38,12 +38,12 @@ extension Tensor {
     ///     let out = Tensor(shape: a.shape, data: ...)            // forward
     ///     return out.recorded(a) { g in a.accumulateGrad(...) }   // backward, next to it
     @discardableResult
-    func recorded(_ inputs: Tensor..., backward: @escaping (Tensor) -> Void) -> Tensor {
+    public func recorded(_ inputs: Tensor..., backward: @escaping (Tensor) -> Void) -> Tensor {
         recorded(inputs: inputs, backward: backward)
     }
 
     @discardableResult
-    func recorded(inputs: [Tensor], backward: @escaping (Tensor) -> Void) -> Tensor {
+    public func recorded(inputs: [Tensor], backward: @escaping (Tensor) -> Void) -> Tensor {
         guard GradMode.isEnabled, inputs.contains(where: { $0.requiresGrad }) else { return self }
         requiresGrad = true
         parents = inputs.filter { $0.requiresGrad }

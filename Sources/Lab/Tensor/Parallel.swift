@@ -1,0 +1,67 @@
+import CBLAS
+import Dispatch
+import Foundation
+
+/// How many threads Lab's kernels and OpenBLAS may use. Set once per process (`--threads`), or to 1 inside
+/// job pools that run several single-threaded jobs side by side. Lab's own loops and OpenBLAS's GEMMs
+/// never run at the same time, so they do not fight over the cores.
+public enum Parallel {
+    nonisolated(unsafe) private static var _threads: Int = {
+        let n = ProcessInfo.processInfo.activeProcessorCount
+        Parallel.tuneAllocator()
+        return max(1, n)
+    }()
+
+    /// The current thread budget.
+    public static var threads: Int { _threads }
+
+    /// Sets the thread budget of Lab's loops and of OpenBLAS.
+    public static func setThreads(_ n: Int) {
+        precondition(n >= 1, "Parallel.setThreads: \(n) < 1")
+        _threads = n
+        openblas_set_num_threads(Int32(n))
+    }
+
+    /// Runs `body(chunkStart, chunkEnd)` over 0..<n split into at most `threads` contiguous chunks when the
+    /// work is large enough (`n * costPerItem` above ~64k), else inline. The split depends only on n and the
+    /// thread budget, so results are deterministic for a given thread count.
+    @inline(__always)
+    public static func forChunks(_ n: Int, costPerItem: Int = 1, _ body: (Int, Int) -> Void) {
+        let t = _threads
+        if t == 1 || n * costPerItem < 65_536 || n < 2 {
+            body(0, n)
+            return
+        }
+        let chunks = min(t, n)
+        withoutActuallyEscaping(body) { b in
+            let work = UncheckedSendable(b)
+            DispatchQueue.concurrentPerform(iterations: chunks) { c in
+                let lo = n * c / chunks, hi = n * (c + 1) / chunks
+                if lo < hi { work.value(lo, hi) }
+            }
+        }
+    }
+
+    /// Keeps freed tensor buffers in the heap instead of returning them to the kernel with munmap: every op
+    /// allocates its result, and mmap + page faults on each large allocation would cost more than the op.
+    static func tuneAllocator() {
+        #if os(Linux)
+        _ = mallopt(M_MMAP_THRESHOLD, 1 << 30)
+        _ = mallopt(M_TRIM_THRESHOLD, 1 << 30)
+        #endif
+    }
+
+    /// Call once at program start (paper executables do it through Lab.Run) so the thread budget and the
+    /// allocator settings are in effect before the first large allocation.
+    public static func configure(threads: Int? = nil) {
+        _ = _threads
+        if let t = threads { setThreads(t) }
+    }
+}
+
+/// Wraps a value that is safe to share across the threads of one `Parallel.forChunks` call (each chunk
+/// touches a disjoint slice of the output).
+public struct UncheckedSendable<T>: @unchecked Sendable {
+    public let value: T
+    public init(_ value: T) { self.value = value }
+}
