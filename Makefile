@@ -33,7 +33,8 @@ deps: ## install (as root) or name the Debian packages Lab links against
 build: deps ## build every target in release mode
 	$(SWIFT) build $(SWIFTFLAGS)
 
-unit: build ## the unit test suite (gradient checks, kernels, metrics, readers, plots)
+unit: deps ## the unit test suite (gradient checks, kernels, metrics, readers, plots)
+	$(SWIFT) build $(SWIFTFLAGS) --build-tests
 	$(SWIFT) test $(SWIFTFLAGS) --skip-build --parallel --num-workers 2
 
 test: unit smoke ## what CI runs: build, unit tests, every paper at smoke scale

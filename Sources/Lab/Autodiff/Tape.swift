@@ -66,6 +66,15 @@ extension Tensor {
         }
     }
 
+    /// The gradient buffer of this tensor, created as zeros if absent, for kernels that accumulate into it
+    /// in place (e.g. GEMM with beta = 1).
+    public func ensureGrad() -> Tensor {
+        if let g = grad { return g }
+        let g = Tensor.zeros(shape)
+        grad = g
+        return g
+    }
+
     /// Adds raw gradient values into `self.grad` (used by kernels that compute gradients into a buffer).
     public func accumulateGrad(_ values: [Float]) {
         accumulateGrad(Tensor(shape: shape, data: values))
@@ -93,6 +102,10 @@ extension Tensor {
             }
         }
         accumulateGrad(seed ?? Tensor.ones(shape))
+        // Backward closures compute with ordinary ops; they must not record a tape of their own.
+        let was = GradMode.isEnabled
+        GradMode.isEnabled = false
+        defer { GradMode.isEnabled = was }
         for t in order.reversed() {
             guard let fn = t.backwardFn, let g = t.grad else { continue }
             fn(g)

@@ -76,7 +76,7 @@ public final class Tensor: @unchecked Sendable {
     /// Converts a possibly negative axis to 0..<rank; traps naming the op when out of range.
     public func axis(_ a: Int, op: String = #function) -> Int {
         let r = a < 0 ? a + rank : a
-        precondition(r >= 0 && r < max(rank, 1), "\(op): axis \(a) out of range for shape \(shape)")
+        precondition(r >= 0 && r < Swift.max(rank, 1), "\(op): axis \(a) out of range for shape \(shape)")
         return r
     }
 
@@ -113,7 +113,7 @@ public final class Tensor: @unchecked Sendable {
     /// 0, 1, ..., n-1 (or start, start+step, ... below end).
     public static func arange(_ start: Float = 0, _ end: Float, step: Float = 1) -> Tensor {
         precondition(step != 0, "arange: step is 0")
-        let n = max(0, Int(((end - start) / step).rounded(.up)))
+        let n = Swift.max(0, Int(((end - start) / step).rounded(.up)))
         return Tensor(shape: [n], data: (0..<n).map { start + Float($0) * step })
     }
     /// Evenly spaced values from start to end inclusive.

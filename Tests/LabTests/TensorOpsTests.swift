@@ -1,0 +1,180 @@
+import Foundation
+import Testing
+@testable import Lab
+
+/// Random test tensor with entries in [-1, 1] (or a shifted range for ops with restricted domains).
+func rnd(_ shape: [Int], seed: UInt64 = 1, low: Float = -1, high: Float = 1) -> Tensor {
+    var r = RNG(seed: seed)
+    return Tensor.rand(shape, low: low, high: high, rng: &r)
+}
+
+@Suite struct TensorOpsTests {
+    @Test func fastMathAccuracy() {
+        var worstExp: Float = 0, worstTanh: Float = 0
+        var x: Float = -80
+        while x < 80 {
+            worstExp = max(worstExp, abs(fastExp(x) - Foundation.exp(x)) / Foundation.exp(x))
+            worstTanh = max(worstTanh, abs(fastTanh(x) - Foundation.tanh(x)))
+            x += 0.0137
+        }
+        #expect(worstExp < 3e-7)
+        #expect(worstTanh < 2e-6)
+        #expect(fastExp(.nan).isNaN)
+        #expect(abs(fastTanh(1e-5) - 1e-5) < 1e-11)
+    }
+
+    @Test func broadcastingArithmetic() {
+        let a = Tensor(shape: [2, 3], data: [1, 2, 3, 4, 5, 6])
+        let b = Tensor([10, 20, 30])
+        #expect((a + b).data == [11, 22, 33, 14, 25, 36])
+        let c = Tensor(shape: [2, 1], data: [1, 2])
+        #expect((a * c).data == [1, 2, 3, 8, 10, 12])
+        #expect((a - 1).data == [0, 1, 2, 3, 4, 5])
+        #expect(broadcastShape([4, 1, 3], [2, 1]) == [4, 2, 3])
+    }
+
+    @Test func reductions() {
+        let a = Tensor(shape: [2, 3], data: [1, 5, 3, 4, 2, 6])
+        #expect(a.sum().item == 21)
+        #expect(a.sum(axis: 0).data == [5, 7, 9])
+        #expect(a.sum(axis: 1).data == [9, 12])
+        #expect(a.mean(axis: 1, keepDims: true).shape == [2, 1])
+        #expect(a.argmax(axis: 1) == [1, 2])
+        #expect(a.max(axis: 0).data == [4, 5, 6])
+        #expect(a.cumsum(axis: 1).data == [1, 6, 9, 4, 6, 12])
+        let v = a.variance(axis: 1).data
+        #expect(abs(v[0] - 8.0 / 3) < 1e-5)
+        let sm = a.softmax(axis: 1)
+        #expect(abs(sm.sum(axis: 1).data[0] - 1) < 1e-6)
+        let ls = a.logSoftmax(axis: 1).data
+        #expect(abs(ls[1] - (5 - Foundation.log(Foundation.exp(1) + Foundation.exp(5) + Foundation.exp(3)))) < 1e-5)
+        #expect(abs(a.logsumexp(axis: 0).data[0] - Float(Foundation.log(Foundation.exp(1.0) + Foundation.exp(4.0)))) < 1e-5)
+    }
+
+    @Test func shapeOps() {
+        let a = Tensor(shape: [2, 3], data: [1, 2, 3, 4, 5, 6])
+        #expect(a.T.data == [1, 4, 2, 5, 3, 6])
+        #expect(a.slice(axis: 1, 1..<3).data == [2, 3, 5, 6])
+        #expect(Tensor.concat([a, a], axis: 0).shape == [4, 3])
+        #expect(Tensor.concat([a, a], axis: 1).data == [1, 2, 3, 1, 2, 3, 4, 5, 6, 4, 5, 6])
+        #expect(a.indexSelect(axis: 1, [2, 0]).data == [3, 1, 6, 4])
+        #expect(a.gather(columns: [2, 0]).data == [3, 4])
+        let p = rnd([2, 3, 4]).permuted([2, 0, 1])
+        #expect(p.shape == [4, 2, 3])
+        #expect(Tensor.stack([a, a], axis: 1).shape == [2, 2, 3])
+        #expect(a.scatterAdd(rows: [1, 1], into: 3).data == [0, 0, 0, 5, 7, 9, 0, 0, 0])
+    }
+
+    @Test func matmulAgainstNaiveLoops() {
+        for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
+            let (m, k, n) = (5, 7, 3)
+            let a = rnd(ta ? [k, m] : [m, k], seed: 2), b = rnd(tb ? [n, k] : [k, n], seed: 3)
+            let c = a.matmul(b, transposeA: ta, transposeB: tb)
+            for i in 0..<m { for j in 0..<n {
+                var s: Float = 0
+                for p in 0..<k { s += (ta ? a[p, i] : a[i, p]) * (tb ? b[j, p] : b[p, j]) }
+                #expect(abs(c[i, j] - s) < 1e-5)
+            } }
+        }
+    }
+
+    @Test func gradientsOfElementwiseAndReductions() {
+        let checks: [(String, [Tensor], ([Tensor]) -> Tensor)] = [
+            ("add-broadcast", [rnd([3, 4]), rnd([4], seed: 2)], { $0[0] + $0[1] }),
+            ("sub-broadcast", [rnd([3, 4]), rnd([3, 1], seed: 2)], { $0[0] - $0[1] }),
+            ("mul-broadcast", [rnd([2, 3, 4]), rnd([3, 1], seed: 2)], { $0[0] * $0[1] }),
+            ("div", [rnd([3, 4]), rnd([3, 4], seed: 2, low: 1, high: 2)], { $0[0] / $0[1] }),
+            ("scalar-ops", [rnd([5])], { (2 - $0[0] * 3 + 1) / 2 }),
+            ("maximum", [rnd([6]), rnd([6], seed: 9)], { Tensor.maximum($0[0], $0[1]) }),
+            ("exp", [rnd([5])], { $0[0].exp() }),
+            ("log", [rnd([5], low: 0.5, high: 2)], { $0[0].log() }),
+            ("log1p", [rnd([5], low: 0.1, high: 2)], { $0[0].log1p() }),
+            ("sqrt", [rnd([5], low: 0.5, high: 2)], { $0[0].sqrt() }),
+            ("abs", [rnd([5], low: 0.2, high: 1)], { ($0[0] - 0.6).abs() }),
+            ("pow", [rnd([5], low: 0.5, high: 2)], { $0[0].pow(1.7) }),
+            ("sin-cos", [rnd([5])], { $0[0].sin() + $0[0].cos() }),
+            ("clamp", [rnd([7])], { $0[0].clamp(min: -0.5, max: 0.5) }),
+            ("sum", [rnd([3, 4])], { $0[0].sum() }),
+            ("sum-axis0", [rnd([3, 4, 2])], { $0[0].sum(axis: 1) }),
+            ("mean-axes", [rnd([3, 4, 2])], { $0[0].mean(axes: [0, 2]) }),
+            ("variance", [rnd([3, 5])], { $0[0].variance(axis: 1, unbiased: true) }),
+            ("max", [rnd([3, 5])], { $0[0].max(axis: 1) }),
+            ("min", [rnd([3, 5])], { $0[0].min(axis: 0) }),
+            ("softmax", [rnd([3, 5])], { $0[0].softmax(axis: 1) }),
+            ("softmax-mid", [rnd([2, 4, 3])], { $0[0].softmax(axis: 1) }),
+            ("log-softmax", [rnd([3, 5])], { $0[0].logSoftmax(axis: -1) }),
+            ("logsumexp", [rnd([3, 5])], { $0[0].logsumexp(axis: 0) }),
+            ("cumsum", [rnd([3, 5])], { $0[0].cumsum(axis: 1) }),
+            ("norm", [rnd([3, 5])], { $0[0].norm(axis: 1) }),
+        ]
+        for (name, inputs, f) in checks {
+            let r = gradientCheck(inputs, f)
+            #expect(r.maxError < 1e-2, "\(name): \(r)")
+        }
+    }
+
+    @Test func gradientsOfShapeOpsAndMatmul() {
+        let checks: [(String, [Tensor], ([Tensor]) -> Tensor)] = [
+            ("reshape", [rnd([3, 4])], { $0[0].reshaped([2, 6]) * $0[0].reshaped([2, 6]) }),
+            ("permute", [rnd([2, 3, 4])], { $0[0].permuted([1, 2, 0]) }),
+            ("slice", [rnd([3, 6])], { $0[0].slice(axis: 1, 2..<5) }),
+            ("concat", [rnd([2, 3]), rnd([2, 2], seed: 3)], { Tensor.concat([$0[0], $0[1]], axis: 1) }),
+            ("indexSelect", [rnd([4, 3])], { $0[0].indexSelect(axis: 0, [3, 1, 1]) }),
+            ("gather", [rnd([3, 4])], { $0[0].gather(columns: [0, 3, 3]) }),
+            ("scatterAdd", [rnd([3, 2])], { $0[0].scatterAdd(rows: [2, 0, 2], into: 4) }),
+            ("where", [rnd([5]), rnd([5], seed: 4)], { Tensor.where(Tensor([1, 0, 1, 0, 0]), $0[0], $0[1]) }),
+            ("maskedFill", [rnd([2, 3])], { $0[0].maskedFill(Tensor([0, 1, 0]), -3) }),
+            ("pad2d", [rnd([1, 2, 3])], { $0[0].padded2d(top: 1, bottom: 0, left: 2, right: 1) }),
+            ("broadcast", [rnd([3, 1])], { $0[0].broadcast(to: [2, 3, 4]) }),
+            ("matmul", [rnd([3, 4]), rnd([4, 5], seed: 2)], { $0[0].matmul($0[1]) }),
+            ("matmul-tA", [rnd([4, 3]), rnd([4, 5], seed: 2)], { $0[0].matmul($0[1], transposeA: true) }),
+            ("matmul-tB", [rnd([3, 4]), rnd([5, 4], seed: 2)], { $0[0].matmul($0[1], transposeB: true) }),
+            ("matmul-tAtB", [rnd([4, 3]), rnd([5, 4], seed: 2)], { $0[0].matmul($0[1], transposeA: true, transposeB: true) }),
+            ("bmm", [rnd([2, 3, 4]), rnd([2, 4, 5], seed: 2)], { $0[0].matmul($0[1]) }),
+            ("bmm-tB", [rnd([2, 3, 4]), rnd([2, 5, 4], seed: 2)], { $0[0].matmul($0[1], transposeB: true) }),
+            ("bmm-tA", [rnd([2, 4, 3]), rnd([2, 4, 5], seed: 2)], { $0[0].matmul($0[1], transposeA: true) }),
+            ("shared-B-3d", [rnd([2, 3, 4]), rnd([5, 4], seed: 2)], { $0[0].matmul($0[1], transposeB: true) }),
+            ("shared-B-tA", [rnd([2, 4, 3]), rnd([4, 5], seed: 2)], { $0[0].matmul($0[1], transposeA: true) }),
+        ]
+        for (name, inputs, f) in checks {
+            let r = gradientCheck(inputs, f)
+            #expect(r.maxError < 1e-2, "\(name): \(r)")
+        }
+    }
+
+    @Test func gradientsOfActivations() {
+        let checks: [(String, ([Tensor]) -> Tensor)] = [
+            ("relu", { $0[0].relu() }), ("leakyRelu", { $0[0].leakyRelu(slope: 0.1) }),
+            ("elu", { $0[0].elu() }), ("sigmoid", { $0[0].sigmoid() }), ("tanh", { $0[0].tanh() }),
+            ("silu", { $0[0].silu() }), ("softplus", { $0[0].softplus() }),
+            ("gelu", { $0[0].gelu() }), ("gelu-tanh", { $0[0].gelu(approximate: true) }),
+            ("sine", { $0[0].sine(omega: 3) }),
+        ]
+        for (name, f) in checks {
+            // Keep away from the kinks of relu-like functions, where finite differences are undefined.
+            let x = rnd([12], seed: 5).map { $0 > 0 ? $0 + 0.05 : $0 - 0.05 }
+            let r = gradientCheck([x], f)
+            #expect(r.maxError < 1e-2, "\(name): \(r)")
+        }
+        // hard tanh's kinks are at ±1: inputs chosen at least 0.1 away from them.
+        let h = gradientCheck([Tensor([-1.8, -0.6, 0.4, 1.6, 0.9, -1.2])]) { $0[0].hardTanh() }
+        #expect(h.maxError < 1e-2, "hardTanh: \(h)")
+    }
+
+    @Test func tapeIsFreedAndNoGradRecordsNothing() {
+        let w = rnd([3], seed: 1)
+        w.requiresGrad = true
+        let y = noGrad { (w * 2).sum() }
+        #expect(!y.requiresGrad)
+        let z = (w * w).sum()
+        z.backward()
+        #expect(w.grad!.data.enumerated().allSatisfy { abs($0.element - 2 * w.data[$0.offset]) < 1e-6 })
+        #expect(z.parents.isEmpty)
+        // Deep chains do not overflow the stack.
+        var h = w
+        for _ in 0..<20_000 { h = h * 1.0 }
+        w.zeroGrad()
+        h.sum().backward()
+        #expect(w.grad!.data == [1, 1, 1])
+    }
+}
