@@ -4,9 +4,9 @@
 // paper imports what it uses (`import Lab`, `import LabPlot`, ...) and rooms build independently.
 import PackageDescription
 
-/// Hot numeric code is compiled without overflow/bounds checks in release builds; shapes are checked
-/// explicitly at every op's entry instead (see Tensor/Shape.swift).
-let fast: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
+/// Release builds use -O (not -Ounchecked): preconditions that name shapes and ops must stay in force, and
+/// the hot loops run over unsafe buffer pointers, which carry no bounds checks in -O anyway.
+let fast: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
 
 let package = Package(
     name: "LabBook",

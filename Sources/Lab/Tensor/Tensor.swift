@@ -53,7 +53,9 @@ public final class Tensor: @unchecked Sendable {
     public convenience init(_ value: Float) { self.init(shape: [], data: [value]) }
 
     /// A 1-d tensor of the given values.
-    public convenience init(_ values: [Float]) { self.init(shape: [values.count], data: values) }
+    public convenience init(_ values: [Float], requiresGrad: Bool = false) {
+        self.init(shape: [values.count], data: values, requiresGrad: requiresGrad)
+    }
 
     /// A 2-d tensor from rows of equal length.
     public convenience init(rows: [[Float]]) {

@@ -1,0 +1,195 @@
+import Foundation
+
+/// Batch normalisation (Ioffe & Szegedy 2015, arXiv 1502.03167) over axis 1 of [B, C] or [B, C, H, W]:
+/// y = γ·(x − μ)/√(σ² + ε) + β.
+///
+/// In train mode μ, σ² are the batch statistics (biased variance) and the running statistics are updated
+/// with `momentum` (running = (1 − m)·running + m·batch, with the unbiased batch variance), as in PyTorch.
+/// This also happens inside `noGrad` and on a frozen module (statistics update, no tape). In eval mode the
+/// running statistics are used.
+public final class BatchNorm: Module, Layer {
+    public var weight: Tensor
+    public var bias: Tensor
+    public var runningMean: Tensor
+    public var runningVar: Tensor
+    public let momentum: Float
+    public let epsilon: Float
+    override public var bufferNames: Set<String> { ["runningMean", "runningVar"] }
+
+    /// `features` = C; defaults momentum 0.1, ε = 1e-5 (PyTorch's).
+    public init(features: Int, momentum: Float = 0.1, epsilon: Float = 1e-5) {
+        weight = Tensor.ones([features], requiresGrad: true)
+        bias = Tensor.zeros([features], requiresGrad: true)
+        runningMean = Tensor.zeros([features])
+        runningVar = Tensor.ones([features])
+        self.momentum = momentum
+        self.epsilon = epsilon
+    }
+
+    /// x: [B, C] or [B, C, H, W] → same shape.
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        precondition(x.rank >= 2 && x.shape[1] == weight.count,
+                     "BatchNorm(\(weight.count)): input \(x.shape) does not have \(weight.count) channels on axis 1")
+        let (b, c) = (x.shape[0], x.shape[1])
+        let s = x.count / Swift.max(b * c, 1)   // spatial size
+        let n = b * s
+        var mean = [Float](repeating: 0, count: c), invStd = [Float](repeating: 0, count: c)
+        if isTraining {
+            precondition(n > 1, "BatchNorm: train mode needs more than one value per channel, got input \(x.shape)")
+            x.data.withUnsafeBufferPointer { xp in
+                for ch in 0..<c {
+                    var sum = 0.0, sq = 0.0
+                    for i in 0..<b {
+                        let base = (i * c + ch) * s
+                        var ps: Float = 0, pq: Float = 0
+                        for j in 0..<s { let v = xp[base + j]; ps += v; pq += v * v }
+                        sum += Double(ps); sq += Double(pq)
+                    }
+                    let mu = sum / Double(n)
+                    let variance = Swift.max(sq / Double(n) - mu * mu, 0)
+                    mean[ch] = Float(mu)
+                    invStd[ch] = Float(1 / (variance + Double(epsilon)).squareRoot())
+                    let m = Double(momentum)
+                    runningMean.data[ch] = Float((1 - m) * Double(runningMean.data[ch]) + m * mu)
+                    runningVar.data[ch] = Float((1 - m) * Double(runningVar.data[ch]) + m * variance * Double(n) / Double(n - 1))
+                }
+            }
+        } else {
+            for ch in 0..<c {
+                mean[ch] = runningMean.data[ch]
+                invStd[ch] = 1 / (runningVar.data[ch] + epsilon).squareRoot()
+            }
+        }
+        let gamma = weight, beta = bias
+        // x̂ is kept for the backward pass.
+        var xhat = [Float](repeating: 0, count: x.count)
+        let out = Tensor(shape: x.shape) { o in
+            x.data.withUnsafeBufferPointer { xp in
+                for i in 0..<b {
+                    for ch in 0..<c {
+                        let base = (i * c + ch) * s
+                        let (mu, inv, g, bb) = (mean[ch], invStd[ch], gamma.data[ch], beta.data[ch])
+                        for j in 0..<s {
+                            let h = (xp[base + j] - mu) * inv
+                            xhat[base + j] = h
+                            o[base + j] = g * h + bb
+                        }
+                    }
+                }
+            }
+        }
+        let training = isTraining
+        return out.recorded(x, gamma, beta) { g in
+            var dGamma = [Float](repeating: 0, count: c), dBeta = [Float](repeating: 0, count: c)
+            var sumDxhat = [Float](repeating: 0, count: c), sumDxhatXhat = [Float](repeating: 0, count: c)
+            g.data.withUnsafeBufferPointer { gp in
+                for i in 0..<b {
+                    for ch in 0..<c {
+                        let base = (i * c + ch) * s
+                        var sg: Float = 0, sgx: Float = 0
+                        for j in 0..<s { sg += gp[base + j]; sgx += gp[base + j] * xhat[base + j] }
+                        dBeta[ch] += sg; dGamma[ch] += sgx
+                    }
+                }
+                for ch in 0..<c { sumDxhat[ch] = dBeta[ch] * gamma.data[ch]; sumDxhatXhat[ch] = dGamma[ch] * gamma.data[ch] }
+                if x.requiresGrad {
+                    var dx = [Float](repeating: 0, count: x.count)
+                    let fn = Float(n)
+                    for i in 0..<b {
+                        for ch in 0..<c {
+                            let base = (i * c + ch) * s
+                            let (gm, inv) = (gamma.data[ch], invStd[ch])
+                            if training {
+                                // dx = (1/N)·invstd·(N·dx̂ − Σdx̂ − x̂·Σ(dx̂·x̂)), dx̂ = g·γ
+                                let (a, q) = (sumDxhat[ch], sumDxhatXhat[ch])
+                                for j in 0..<s {
+                                    dx[base + j] = inv / fn * (fn * gp[base + j] * gm - a - xhat[base + j] * q)
+                                }
+                            } else {
+                                for j in 0..<s { dx[base + j] = gp[base + j] * gm * inv }
+                            }
+                        }
+                    }
+                    x.accumulateGrad(dx)
+                }
+            }
+            gamma.accumulateGrad(dGamma)
+            beta.accumulateGrad(dBeta)
+        }
+    }
+}
+
+/// Layer normalisation (Ba et al. 2016, arXiv 1607.06450) over the last axis: y = γ·(x − μ)/√(σ² + ε) + β.
+public final class LayerNorm: Module, Layer {
+    public var weight: Tensor
+    public var bias: Tensor?
+    public let epsilon: Float
+
+    public init(features: Int, epsilon: Float = 1e-5, bias: Bool = true) {
+        weight = Tensor.ones([features], requiresGrad: true)
+        self.bias = bias ? Tensor.zeros([features], requiresGrad: true) : nil
+        self.epsilon = epsilon
+    }
+
+    /// x: [.., features] → same shape.
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        precondition(x.shape.last == weight.count, "LayerNorm(\(weight.count)): input \(x.shape)")
+        let centred = x - x.mean(axis: -1, keepDims: true)
+        let normalised = centred / (centred.square().mean(axis: -1, keepDims: true) + epsilon).sqrt()
+        let scaled = normalised * weight
+        return bias.map { scaled + $0 } ?? scaled
+    }
+}
+
+/// RMS normalisation (Zhang & Sennrich 2019, arXiv 1910.07467) over the last axis: y = γ·x/√(mean(x²) + ε).
+public final class RMSNorm: Module, Layer {
+    public var weight: Tensor
+    public let epsilon: Float
+
+    public init(features: Int, epsilon: Float = 1e-5) {
+        weight = Tensor.ones([features], requiresGrad: true)
+        self.epsilon = epsilon
+    }
+
+    /// x: [.., features] → same shape.
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        precondition(x.shape.last == weight.count, "RMSNorm(\(weight.count)): input \(x.shape)")
+        return x / (x.square().mean(axis: -1, keepDims: true) + epsilon).sqrt() * weight
+    }
+}
+
+/// Token embedding: row lookup in a [vocabulary, dimension] table, initialised N(0, std²).
+public final class Embedding: Module {
+    public var weight: Tensor
+
+    public init(vocabularySize: Int, dimension: Int, std: Float = 1, rng: inout RNG) {
+        weight = Tensor.randn([vocabularySize, dimension], std: std, rng: &rng, requiresGrad: true)
+    }
+
+    /// ids of shape `shape` (e.g. [B, T]) → [shape..., dimension].
+    public func callAsFunction(_ ids: [Int], shape: [Int]) -> Tensor {
+        precondition(ids.count == shape.reduce(1, *), "Embedding: \(ids.count) ids for shape \(shape)")
+        return weight.indexSelect(axis: 0, ids).reshaped(shape + [weight.shape[1]])
+    }
+}
+
+/// Dropout (Srivastava et al. 2014): in train mode each element is zeroed with probability p and the rest
+/// scaled by 1/(1 − p); identity in eval mode. The layer owns its seeded RNG, so runs are repeatable.
+public final class Dropout: Module, Layer {
+    public let probability: Double
+    var rng: RNG
+
+    public init(probability: Double, seed: UInt64 = 0) {
+        precondition(probability >= 0 && probability < 1, "Dropout: probability \(probability) not in [0, 1)")
+        self.probability = probability
+        rng = RNG(seed: seed)
+    }
+
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        guard isTraining, probability > 0 else { return x }
+        let keep = Float(1 / (1 - probability))
+        var mask = [Float](repeating: 0, count: x.count)
+        for i in 0..<mask.count where rng.uniform() >= probability { mask[i] = keep }
+        return x * Tensor(shape: x.shape, data: mask)
+    }
+}

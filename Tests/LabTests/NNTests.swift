@@ -1,0 +1,225 @@
+import Foundation
+import Testing
+@testable import Lab
+
+final class TinyMLP: Module, Layer {
+    let fc1: Linear, fc2: Linear
+    let norm: BatchNorm
+    init(rng: inout RNG) {
+        fc1 = Linear(inputSize: 6, outputSize: 16, rng: &rng)
+        norm = BatchNorm(features: 16)
+        fc2 = Linear(inputSize: 16, outputSize: 3, rng: &rng)
+    }
+    func callAsFunction(_ x: Tensor) -> Tensor { fc2(norm(fc1(x)).relu()) }
+}
+
+@Suite struct NNTests {
+    @Test func layerGradients() {
+        var rng = RNG(seed: 11)
+        let lin = Linear(inputSize: 4, outputSize: 3, rng: &rng)
+        let x = rnd([2, 5, 4])
+        var r = gradientCheck([x, lin.weight, lin.bias!]) { _ in lin(x) }
+        #expect(r.maxError < 1e-2, "Linear: \(r)")
+
+        let bn = BatchNorm(features: 3)
+        bn.weight.data = [1.5, 0.5, -1]; bn.bias.data = [0.1, 0.2, 0.3]
+        let xb = rnd([4, 3, 2, 2], seed: 3)
+        r = gradientCheck([xb, bn.weight, bn.bias]) { _ in bn(xb) }
+        #expect(r.maxError < 2e-2, "BatchNorm2d train: \(r)")
+        bn.eval()
+        r = gradientCheck([xb, bn.weight, bn.bias]) { _ in bn(xb) }
+        #expect(r.maxError < 1e-2, "BatchNorm2d eval: \(r)")
+        let bn1 = BatchNorm(features: 5)
+        let x1 = rnd([6, 5], seed: 4)
+        r = gradientCheck([x1, bn1.weight]) { _ in bn1(x1) }
+        #expect(r.maxError < 2e-2, "BatchNorm1d train: \(r)")
+
+        let ln = LayerNorm(features: 6)
+        ln.weight.data = (0..<6).map { 1 + Float($0) * 0.1 }
+        let xl = rnd([3, 6], seed: 5)
+        r = gradientCheck([xl, ln.weight, ln.bias!]) { _ in ln(xl) }
+        #expect(r.maxError < 2e-2, "LayerNorm: \(r)")
+
+        let rms = RMSNorm(features: 6)
+        r = gradientCheck([xl, rms.weight]) { _ in rms(xl) }
+        #expect(r.maxError < 2e-2, "RMSNorm: \(r)")
+
+        let emb = Embedding(vocabularySize: 7, dimension: 3, rng: &rng)
+        r = gradientCheck([emb.weight]) { _ in emb([1, 4, 1, 6], shape: [2, 2]) }
+        #expect(r.maxError < 1e-2, "Embedding: \(r)")
+    }
+
+    @Test func attentionGradients() {
+        var rng = RNG(seed: 12)
+        for (causal, kv, rope) in [(true, 4, true), (false, 2, false), (true, 1, true)] {
+            let att = MultiHeadAttention(dimension: 8, heads: 4, kvHeads: kv, causal: causal,
+                                         ropeBase: rope ? 100 : nil, rng: &rng)
+            let x = rnd([2, 5, 8], seed: 6)
+            let r = gradientCheck([x, att.query.weight, att.key.weight, att.value.weight, att.output.weight]) { _ in att(x) }
+            #expect(r.maxError < 2e-2, "attention causal=\(causal) kv=\(kv) rope=\(rope): \(r)")
+        }
+        let q = rnd([1, 1, 4, 6])
+        let r = gradientCheck([q]) { $0[0].rope(base: 50, offset: 3) }
+        #expect(r.maxError < 1e-2, "rope: \(r)")
+    }
+
+    @Test func causalMaskBlocksTheFuture() {
+        var rng = RNG(seed: 13)
+        let att = MultiHeadAttention(dimension: 8, heads: 2, causal: true, ropeBase: 10_000, rng: &rng)
+        let x = rnd([1, 6, 8], seed: 8)
+        let y1 = noGrad { att(x) }
+        let x2 = x.copy()
+        for j in 0..<8 { x2[0, 5, j] += 1 }   // change only the last position
+        let y2 = noGrad { att(x2) }
+        for t in 0..<5 { for j in 0..<8 { #expect(y1[0, t, j] == y2[0, t, j]) } }
+    }
+
+    @Test func ropeRotatesAdjacentPairs() {
+        // Position 1, pair 0 of a 2-d vector rotates by exactly 1 radian (θ₀ = 1).
+        let x = Tensor(shape: [1, 2, 2], data: [1, 0, 1, 0])
+        let y = x.rope(base: 10_000)
+        #expect(y.data[0] == 1 && y.data[1] == 0)
+        #expect(abs(y.data[2] - Foundation.cos(1)) < 1e-6 && abs(y.data[3] - Foundation.sin(1)) < 1e-6)
+    }
+
+    @Test func lossValuesAndGradients() {
+        let logits = Tensor(rows: [[2, 1, 0], [0, 0, 3]])
+        let ce = crossEntropy(logits, targets: [0, 2]).item
+        let expected = (Foundation.log(Foundation.exp(2.0) + Foundation.exp(1.0) + 1) - 2 + Foundation.log(2 + Foundation.exp(3.0)) - 3) / 2
+        #expect(abs(Double(ce) - expected) < 1e-5)
+        #expect(abs(crossEntropy(logits, targets: [0, -100], ignoreIndex: -100).item
+                    - Float(Foundation.log(Foundation.exp(2.0) + Foundation.exp(1.0) + 1) - 2)) < 1e-5)
+        #expect(abs(mseLoss(Tensor([1, 2]), Tensor([0, 0])).item - 2.5) < 1e-6)
+        #expect(abs(l1Loss(Tensor([1, -2]), Tensor([0, 0])).item - 1.5) < 1e-6)
+        let bce = bceWithLogits(Tensor([0]), targets: Tensor([1])).item
+        #expect(abs(bce - Float(Foundation.log(2.0))) < 1e-6)
+        #expect(abs(distillationLoss(student: logits, teacher: logits, temperature: 2).item) < 1e-6)
+
+        let checks: [(String, [Tensor], ([Tensor]) -> Tensor)] = [
+            ("ce", [rnd([4, 5])], { crossEntropy($0[0], targets: [0, 4, 2, 2]) }),
+            ("ce-smooth-ignore-weights", [rnd([4, 5])], {
+                crossEntropy($0[0], targets: [0, 4, -1, 2], labelSmoothing: 0.1, ignoreIndex: -1, weights: [1, 2, 3, 0.5]) }),
+            ("nll", [rnd([3, 4])], { nllLoss($0[0].logSoftmax(), targets: [1, 0, 3]) }),
+            ("mse", [rnd([3, 4]), rnd([3, 4], seed: 2)], { mseLoss($0[0], $0[1]) }),
+            ("l1", [rnd([3, 4]), rnd([3, 4], seed: 2)], { l1Loss($0[0], $0[1]) }),
+            ("bce", [rnd([3, 4]) * 3, rnd([3, 4], seed: 2, low: 0, high: 1)], { bceWithLogits($0[0], targets: $0[1]) }),
+            ("distill", [rnd([3, 4])], { distillationLoss(student: $0[0], teacher: rnd([3, 4], seed: 2), temperature: 2) }),
+            ("kl", [rnd([3, 4]), rnd([3, 4], seed: 2)], { klDivergence(logP: $0[0].logSoftmax(), logQ: $0[1].logSoftmax()) }),
+        ]
+        for (name, inputs, f) in checks {
+            let r = gradientCheck(inputs, f)
+            #expect(r.maxError < 1e-2, "\(name): \(r)")
+        }
+    }
+
+    @Test func optimizerUpdatesMatchHandComputation() {
+        let p = Tensor([1, -2], requiresGrad: true)
+        let sgd = SGD(parameters: [p], learningRate: 0.1, momentum: 0.9, weightDecay: 0.5)
+        p.grad = Tensor([1, 1]); sgd.step()           // g = 1 + 0.5p = [1.5, 0]; v = g; p -= 0.1 v
+        #expect(abs(p.data[0] - 0.85) < 1e-6 && abs(p.data[1] + 2) < 1e-6)
+        p.grad = Tensor([1, 1]); sgd.step()           // g = [1.425, 0]; v = 0.9·[1.5, 0] + g = [2.775, 0]
+        #expect(abs(p.data[0] - (0.85 - 0.2775)) < 1e-6)
+
+        let q = Tensor([1], requiresGrad: true)
+        let adam = Adam(parameters: [q], learningRate: 0.01)
+        q.grad = Tensor([0.5]); adam.step()           // first Adam step moves by lr·sign(g)
+        #expect(abs(q.data[0] - 0.99) < 1e-6)
+        let w = Tensor([1], requiresGrad: true)
+        let adamw = AdamW(parameters: [w], learningRate: 0.1, weightDecay: 0.1)
+        w.grad = Tensor([0]); adamw.step()             // decoupled decay only: 1 − 0.1·0.1
+        #expect(abs(w.data[0] - 0.99) < 1e-6)
+    }
+
+    @Test func maskedParametersStayZero() {
+        var rng = RNG(seed: 5)
+        let lin = Linear(inputSize: 8, outputSize: 8, rng: &rng)
+        let mask = Tensor.bernoulli([8, 8], p: 0.3, rng: &rng)
+        for opt in [SGD(parameters: lin.parameters, learningRate: 0.1, momentum: 0.9) as Optimizer,
+                    Adam(parameters: lin.parameters, learningRate: 0.01)] {
+            opt.setMask(mask, for: lin.weight)
+            for _ in 0..<5 {
+                opt.zeroGrad()
+                mseLoss(lin(rnd([4, 8], seed: 9)), rnd([4, 8], seed: 10)).backward()
+                opt.step()
+            }
+            #expect(zip(lin.weight.data, mask.data).allSatisfy { $1 != 0 || $0 == 0 })
+        }
+    }
+
+    @Test func schedules() {
+        let c = CosineSchedule(totalSteps: 100, warmupSteps: 10, finalFactor: 0.1)
+        #expect(abs(c.factor(at: 9) - 1) < 1e-6 && abs(c.factor(at: 100) - 0.1) < 1e-6 && c.factor(at: 0) == 0.1)
+        let o = OneCycleSchedule(totalSteps: 100)
+        #expect(abs(o.factor(at: 0) - 0.04) < 1e-6 && abs(o.factor(at: 29) - 1) < 1e-6 && o.factor(at: 99) < 1e-5)
+        #expect(MultiStepSchedule(milestones: [10, 20], gamma: 0.1).factor(at: 15) == Float(0.1))
+        #expect(abs(LinearSchedule(start: 1, end: 0.01, totalSteps: 6).factor(at: 3) - 0.505) < 1e-6)
+        let norms = [Tensor([3, 4], requiresGrad: true)]
+        norms[0].grad = Tensor([3, 4])
+        #expect(clipGradientNorm(norms, maxNorm: 1) == 5)
+        #expect(abs(norms[0].grad!.normValue() - 1) < 1e-5)
+    }
+
+    @Test func moduleReflectionStateAndSafetensors() throws {
+        var rng = RNG(seed: 1)
+        let m = TinyMLP(rng: &rng)
+        #expect(m.namedParameters().map(\.0) == ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias", "norm.weight", "norm.bias"])
+        #expect(m.namedBuffers().map(\.0) == ["norm.runningMean", "norm.runningVar"])
+        #expect(m.parameterCount == 6 * 16 + 16 + 16 * 3 + 3 + 32)
+        let seq = Sequential(Linear(inputSize: 2, outputSize: 2, rng: &rng), Lambda { $0.relu() })
+        #expect(seq.namedParameters().map(\.0) == ["layers.0.weight", "layers.0.bias"])
+        m.eval()
+        #expect(!m.norm.isTraining)
+        _ = noGrad { m.norm.train(); return m(rnd([4, 6])) }   // updates running stats without a tape
+        #expect(m.norm.runningMean.data != [Float](repeating: 0, count: 16))
+
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("labtest-\(getpid()).safetensors").path
+        try m.save(to: path, metadata: ["note": "test"])
+        var rng2 = RNG(seed: 99)
+        let twin = TinyMLP(rng: &rng2)
+        try twin.load(from: path)
+        #expect(twin.fc1.weight.data == m.fc1.weight.data && twin.norm.runningVar.data == m.norm.runningVar.data)
+        let copy = TinyMLP(rng: &rng2)
+        copy.copyState(from: m)
+        #expect(copy.fc2.bias!.data == m.fc2.bias!.data)
+        try Data("garbage".utf8).write(to: URL(fileURLWithPath: path))
+        #expect(throws: LabError.self) { try twin.load(from: path) }
+        try? FileManager.default.removeItem(atPath: path)
+    }
+
+    /// Ten Adam steps of a small MLP on a fixed seeded problem reach pinned losses (llm.c-style regression test),
+    /// and the same seed gives bit-identical parameters.
+    @Test func tenStepsReachPinnedLossesDeterministically() {
+        func run() -> ([Float], [Float]) {
+            var rng = RNG(seed: 2024)
+            let model = TinyMLP(rng: &rng)
+            let x = Tensor.randn([32, 6], rng: &rng)
+            let y = (0..<32).map { i in x[i, 0] + x[i, 1] > 0 ? (x[i, 2] > 0 ? 2 : 1) : 0 }
+            let opt = Adam(parameters: model.parameters, learningRate: 0.01)
+            var losses: [Float] = []
+            for _ in 0..<10 {
+                opt.zeroGrad()
+                let loss = crossEntropy(model(x), targets: y)
+                losses.append(loss.item)
+                loss.backward()
+                opt.step()
+            }
+            return (losses, model.parameters.flatMap(\.data))
+        }
+        let (l1, p1) = run(), (l2, p2) = run()
+        #expect(p1 == p2)
+        #expect(l1 == l2)
+        #expect(l1[9] < l1[0] * 0.8, "losses \(l1)")
+        let pinned: [Float] = [1.2752984, 1.1898015, 1.1116987, 1.0403185, 0.974024, 0.9128803, 0.8556222, 0.8027579, 0.7535905, 0.7077033]
+        #expect(l1.count == pinned.count)
+        for (a, b) in zip(l1, pinned) { #expect(abs(a - b) < 1e-4, "losses \(l1)") }
+    }
+
+    @Test func shapeMismatchStopsWithAMessage() async {
+        await #expect(processExitsWith: .failure) {
+            _ = Tensor.zeros([2, 3]) + Tensor.zeros([4])
+        }
+        await #expect(processExitsWith: .failure) {
+            _ = Tensor.zeros([2, 3]).matmul(Tensor.zeros([2, 3]))
+        }
+    }
+}
