@@ -133,6 +133,6 @@ private func maxDifference(_ a: Matrix, _ b: Matrix) -> Double {
         #expect(a.orthogonalityError(gain: 2) == 0)
         #expect(a.orthogonalityError() == 3)
         #expect(try orthogonalityError(a.transposed().tensor(), gain: 2) == 0)
-        #expect(density(a.tensor()) == 2.0 / 6)
+        #expect(nonZeroDensity(a.tensor()) == 2.0 / 6)
     }
 }

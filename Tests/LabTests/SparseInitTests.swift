@@ -39,7 +39,7 @@ private func isometryLoss(_ weight: Tensor, gain: Double) throws -> Double {
             // Measured in Float64 from the stored Float32 weights.
             let e = try orthogonalityError(layer.weight, gain: gain)
             #expect(e <= 1e-5, "n_out \(outputs) n_in \(inputs) d \(d): e = \(e)")
-            let achieved = density(layer.weight)
+            let achieved = nonZeroDensity(layer.weight)
             if d >= 1 / Double(m) {
                 #expect(abs(achieved - d) <= max(0.02, 2 / Double(m)), "n_out \(outputs) n_in \(inputs) d \(d): density \(achieved)")
             }
@@ -89,7 +89,7 @@ private func isometryLoss(_ weight: Tensor, gain: Double) throws -> Double {
             for k in 0..<total where k % 9 != 4 { #expect(layer.weight.data[k] == 0) }
             #expect(zip(layer.weight.data, layer.mask.data).allSatisfy { $0 == 0 || $1 == 1 })
             #expect(abs(layer.density - d) <= 1 / Double(total))
-            #expect(abs(density(centre(layer.weight)) - d) <= 0.02)
+            #expect(abs(nonZeroDensity(centre(layer.weight)) - d) <= 0.02)
         }
         // Rectangular channels (c_out < c_in) keep orthonormal rows at the centre.
         let wide = try SparseInit.exactOrthogonal([8, 16, 3, 3], density: 0.25, rng: &rng)

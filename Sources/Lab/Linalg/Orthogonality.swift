@@ -20,7 +20,7 @@ public func orthogonalityError(_ weight: Tensor, gain: Double = 1) throws -> Dou
 }
 
 /// The fraction of entries that are exactly non-zero (1 for an empty tensor).
-public func density(_ t: Tensor) -> Double {
+public func nonZeroDensity(_ t: Tensor) -> Double {
     if t.count == 0 { return 1 }
     var n = 0
     for v in t.data where v != 0 { n += 1 }

@@ -20,7 +20,7 @@ public struct MaskedWeight: Sendable {
     }
 
     /// Fraction of trainable entries (the mask's density).
-    public var density: Double { Lab.density(mask) }
+    public var density: Double { nonZeroDensity(mask) }
 }
 
 /// The output of the EOI generator before scaling and casting.
