@@ -1,0 +1,104 @@
+import CBLAS
+
+// Dense Float64 decompositions over LAPACK (shipped inside OpenBLAS, declared in CBLAS/shim.h).
+// LAPACK is column-major and takes every argument by pointer (Fortran convention); each wrapper converts
+// the row-major `Matrix` with `columnMajor()` on the way in and `Matrix(rows:cols:columnMajor:)` on the way out.
+
+/// Householder QR (LAPACK dgeqrf + dorgqr), the reduced form: A = Q·R with k = min(m, n),
+/// Q: [m, k] with orthonormal columns (QᵀQ = I_k), R: [k, n] upper triangular.
+/// a: [m, n] -> (q: [m, k], r: [k, n])
+public func qr(_ a: Matrix) throws -> (q: Matrix, r: Matrix) {
+    let m = a.rows, n = a.cols, k = min(m, n)
+    guard k > 0 else { return (Matrix(rows: m, cols: 0), Matrix(rows: 0, cols: n)) }
+    var buffer = a.columnMajor()
+    var tau = [Double](repeating: 0, count: k)
+    var mm = Int32(m), nn = Int32(n), kk = Int32(k), lda = Int32(m), info: Int32 = 0
+    // Workspace query (lwork = -1) then the factorisation.
+    var query = 0.0, lwork: Int32 = -1
+    dgeqrf_(&mm, &nn, &buffer, &lda, &tau, &query, &lwork, &info)
+    lwork = Int32(query)
+    var work = [Double](repeating: 0, count: max(1, Int(lwork)))
+    dgeqrf_(&mm, &nn, &buffer, &lda, &tau, &work, &lwork, &info)
+    guard info == 0 else { throw LabError.invalidArgument("qr: LAPACK dgeqrf failed with info \(info) on a \(m) x \(n) matrix") }
+    // R: the upper triangle of the first k rows (column-major: entry (i, j) at j*m + i).
+    var r = Matrix(rows: k, cols: n)
+    for i in 0..<k { for j in i..<n { r[i, j] = buffer[j * m + i] } }
+    // Q: the first k columns of the product of the Householder reflectors.
+    lwork = -1
+    dorgqr_(&mm, &kk, &kk, &buffer, &lda, &tau, &query, &lwork, &info)
+    lwork = Int32(query)
+    work = [Double](repeating: 0, count: max(1, Int(lwork)))
+    dorgqr_(&mm, &kk, &kk, &buffer, &lda, &tau, &work, &lwork, &info)
+    guard info == 0 else { throw LabError.invalidArgument("qr: LAPACK dorgqr failed with info \(info) on a \(m) x \(n) matrix") }
+    let q = Matrix(rows: m, cols: k, columnMajor: Array(buffer[0..<(m * k)]))
+    return (q, r)
+}
+
+/// Eigen-decomposition of a symmetric matrix (LAPACK dsyevd, divide and conquer): A = V·diag(λ)·Vᵀ.
+/// Only the upper triangle of `a` is read. Returns the eigenvalues in ascending order and V whose
+/// column i is the unit eigenvector of values[i].
+/// a: [n, n] -> (values: [n], vectors: [n, n])
+public func symmetricEigen(_ a: Matrix) throws -> (values: [Double], vectors: Matrix) {
+    guard a.rows == a.cols else {
+        throw LabError.shapeMismatch(op: "symmetricEigen", shapes: [[a.rows, a.cols]], reason: "needs a square matrix")
+    }
+    let n = a.rows
+    guard n > 0 else { return ([], Matrix(rows: 0, cols: 0)) }
+    var buffer = a.columnMajor()
+    var values = [Double](repeating: 0, count: n)
+    var jobz = Int8(UInt8(ascii: "V")), uplo = Int8(UInt8(ascii: "L"))   // column-major lower = row-major upper
+    var nn = Int32(n), lda = Int32(n), info: Int32 = 0
+    var query = 0.0, iquery: Int32 = 0, lwork: Int32 = -1, liwork: Int32 = -1
+    dsyevd_(&jobz, &uplo, &nn, &buffer, &lda, &values, &query, &lwork, &iquery, &liwork, &info)
+    lwork = Int32(query); liwork = iquery
+    var work = [Double](repeating: 0, count: max(1, Int(lwork)))
+    var iwork = [Int32](repeating: 0, count: max(1, Int(liwork)))
+    dsyevd_(&jobz, &uplo, &nn, &buffer, &lda, &values, &work, &lwork, &iwork, &liwork, &info)
+    guard info == 0 else {
+        throw LabError.invalidArgument("symmetricEigen: LAPACK dsyevd did not converge (info \(info)) on a \(n) x \(n) matrix; check it for NaN/Inf")
+    }
+    return (values, Matrix(rows: n, cols: n, columnMajor: buffer))
+}
+
+/// Singular values of A in descending order (LAPACK dgesdd without vectors). a: [m, n] -> [min(m, n)]
+public func singularValues(_ a: Matrix) throws -> [Double] {
+    let m = a.rows, n = a.cols, k = min(m, n)
+    guard k > 0 else { return [] }
+    var buffer = a.columnMajor()
+    var s = [Double](repeating: 0, count: k)
+    var jobz = Int8(UInt8(ascii: "N"))
+    var mm = Int32(m), nn = Int32(n), lda = Int32(m), ldu: Int32 = 1, ldvt: Int32 = 1, info: Int32 = 0
+    var u = [Double](repeating: 0, count: 1), vt = [Double](repeating: 0, count: 1)
+    var iwork = [Int32](repeating: 0, count: 8 * k)
+    var query = 0.0, lwork: Int32 = -1
+    dgesdd_(&jobz, &mm, &nn, &buffer, &lda, &s, &u, &ldu, &vt, &ldvt, &query, &lwork, &iwork, &info)
+    lwork = Int32(query)
+    var work = [Double](repeating: 0, count: max(1, Int(lwork)))
+    dgesdd_(&jobz, &mm, &nn, &buffer, &lda, &s, &u, &ldu, &vt, &ldvt, &work, &lwork, &iwork, &info)
+    guard info == 0 else {
+        throw LabError.invalidArgument("singularValues: LAPACK dgesdd failed (info \(info)) on a \(m) x \(n) matrix; check it for NaN/Inf")
+    }
+    return s
+}
+
+/// Cholesky factor of a symmetric positive-definite matrix (LAPACK dpotrf): A = L·Lᵀ with L lower
+/// triangular (zeros above the diagonal). Only the lower triangle of `a` is read.
+/// a: [n, n] -> [n, n]
+public func cholesky(_ a: Matrix) throws -> Matrix {
+    guard a.rows == a.cols else {
+        throw LabError.shapeMismatch(op: "cholesky", shapes: [[a.rows, a.cols]], reason: "needs a square matrix")
+    }
+    let n = a.rows
+    guard n > 0 else { return a }
+    var buffer = a.columnMajor()
+    var uplo = Int8(UInt8(ascii: "L")), nn = Int32(n), lda = Int32(n), info: Int32 = 0
+    dpotrf_(&uplo, &nn, &buffer, &lda, &info)
+    guard info == 0 else {
+        throw LabError.invalidArgument(info > 0
+            ? "cholesky: the matrix is not positive definite (leading minor \(info) of \(n)); add a diagonal jitter"
+            : "cholesky: LAPACK dpotrf rejected argument \(-info)")
+    }
+    var l = Matrix(rows: n, cols: n, columnMajor: buffer)
+    for i in 0..<n { for j in (i + 1)..<n { l[i, j] = 0 } }
+    return l
+}
