@@ -52,6 +52,12 @@ smoke-%: build
 $(PAPERS): %: build
 	$(BIN)/$@ --scale full --out figures/$@
 
+# ---------------------------------------------------------------- benchmark
+PYTHON ?= python3
+.PHONY: bench
+bench: build ## Lab vs PyTorch (PYTHON=venv/bin/python if torch lives in a venv) -> bench/results.json
+	$(BIN)/lab-bench --python $(PYTHON) --out bench/results.json
+
 .PHONY: reproduce-all results
 reproduce-all: $(PAPERS) results ## every paper at full scale, then the README results table
 
