@@ -28,8 +28,10 @@ let package = Package(
         // Lab: tensors, autodiff, layers, optimizers, losses, linear algebra, metrics, random numbers.
         .target(name: "Lab", dependencies: ["CBLAS"], path: "Sources/Lab",
                 exclude: ["Plot", "Report", "Run", "Signal", "Data", "LLM"], swiftSettings: fast),
+        // LabSignal: audio files (libsndfile), resampling, FFT, STFT, mel filterbank, MR-STFT loss, audio metrics.
+        .target(name: "LabSignal", dependencies: ["Lab", "CSndfile"], path: "Sources/Lab/Signal", swiftSettings: fast),
 
-        .testTarget(name: "LabTests", dependencies: ["Lab"], path: "Tests/LabTests"),
+        .testTarget(name: "LabTests", dependencies: ["Lab", "LabSignal"], path: "Tests/LabTests"),
     ],
     swiftLanguageModes: [.v6]
 )
