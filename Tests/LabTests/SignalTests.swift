@@ -358,7 +358,7 @@ private func wavBytes(channels: Int, rate: Int, interleaved: [Int16]) -> Data {
 
     @Test func multiResolutionLossGradientMatchesFiniteDifferences() {
         var rng = RNG(seed: 7)
-        for (fftSizes, batch, samples, checked) in [([64], 2, 256, 512), ([512, 256, 128, 64], 1, 512, 96)] {
+        for (fftSizes, batch, samples, checked) in [([64], 2, 256, 160), ([512, 256, 128, 64], 1, 512, 32)] {
             let lossFunction = MultiResolutionSTFTLoss(sampleRate: 8000, fftSizes: fftSizes)
             let prediction = Tensor.randn([batch, samples], std: 0.3, rng: &rng)
             let target = Tensor.randn([batch, samples], std: 0.3, rng: &rng)

@@ -18,6 +18,9 @@ public struct MelFilterbank: Sendable {
     public let weights: [Float]
     /// Centre frequency of each band in Hz (edges 1 … M).
     public let centerFrequencies: [Double]
+    /// The bins where each band's weight is non-zero (a triangle covers ~2K/M bins), so that applying the
+    /// filterbank costs O(T·K) instead of O(T·K·M).
+    let bandRanges: [Range<Int>]
 
     public init(sampleRate: Double, nFFT: Int, melCount: Int, minFrequency: Double = 0, maxFrequency: Double? = nil) {
         let top = maxFrequency ?? sampleRate / 2
@@ -39,6 +42,12 @@ public struct MelFilterbank: Sendable {
             }
         }
         weights = w
+        let binCount = nFFT / 2 + 1
+        bandRanges = (0..<melCount).map { m in
+            let row = (0..<binCount).filter { w[m * binCount + $0] != 0 }
+            guard let first = row.first, let last = row.last else { return 0..<0 }
+            return first..<(last + 1)
+        }
         centerFrequencies = Array(edges[1...melCount])
     }
 
@@ -62,7 +71,7 @@ public struct MelFilterbank: Sendable {
         for t in 0..<frames {
             for m in 0..<melCount {
                 var s: Float = 0
-                for k in 0..<bins { s += weights[m * bins + k] * spectrogram[t * bins + k] }
+                for k in bandRanges[m] { s += weights[m * bins + k] * spectrogram[t * bins + k] }
                 out[t * melCount + m] = s
             }
         }

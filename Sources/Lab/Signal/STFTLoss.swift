@@ -221,7 +221,7 @@ extension MelFilterbank {
             for m in 0..<melCount {
                 let v = melValues[t * melCount + m] * scale
                 if v == 0 { continue }
-                for k in 0..<bins { out[t * bins + k] += v * weights[m * bins + k] }
+                for k in bandRanges[m] { out[t * bins + k] += v * weights[m * bins + k] }
             }
         }
         return out
