@@ -125,9 +125,29 @@ public final class FFTPlan: Sendable {
                 }
             }
         }
+        // Stages of size 2 and 4 have twiddles 1 and -i only: no multiplications, and no inner loop overhead.
+        var start = 0
+        while start < n {
+            let r0 = re[start], i0 = im[start], r1 = re[start + 1], i1 = im[start + 1]
+            re[start] = r0 + r1; im[start] = i0 + i1
+            re[start + 1] = r0 - r1; im[start + 1] = i0 - i1
+            start += 2
+        }
+        if n == 2 { return }
+        start = 0
+        while start < n {
+            // (a0, a1, b0, b1) → (a0 + b0, a1 - i·b1, a0 - b0, a1 + i·b1)
+            let r0 = re[start], i0 = im[start], r1 = re[start + 1], i1 = im[start + 1]
+            let r2 = re[start + 2], i2 = im[start + 2], r3 = re[start + 3], i3 = im[start + 3]
+            re[start] = r0 + r2; im[start] = i0 + i2
+            re[start + 2] = r0 - r2; im[start + 2] = i0 - i2
+            re[start + 1] = r1 + i3; im[start + 1] = i1 - r3
+            re[start + 3] = r1 - i3; im[start + 3] = i1 + r3
+            start += 4
+        }
         cosTable.withUnsafeBufferPointer { c in
             sinTable.withUnsafeBufferPointer { s in
-                var size = 2
+                var size = 8
                 while size <= n {
                     let half = size / 2, stride = n / size
                     var start = 0

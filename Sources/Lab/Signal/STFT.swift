@@ -39,37 +39,29 @@ public struct STFT: Sendable {
     /// Number of frames T for a signal of `samples` samples.
     public func frames(samples: Int) -> Int { 1 + (samples + 2 * padding - nFFT) / hop }
 
-    /// Index into x of position `i` of the reflect-padded signal (x[-j] = x[j], x[N-1+j] = x[N-1-j]).
-    @inline(__always)
-    func reflectIndex(_ i: Int, samples n: Int) -> Int {
-        let j = i - padding
-        if j < 0 { return -j }
-        if j >= n { return 2 * (n - 1) - j }
-        return j
+    /// Writes x (N samples) reflect-padded by nFFT/2 on both sides into `padded` (N + 2·⌊nFFT/2⌋ samples):
+    /// x_pad[p - j] = x[j] and x_pad[p + N - 1 + j] = x[N - 1 - j] for j = 1 … p, p = ⌊nFFT/2⌋.
+    func reflectPad(_ x: UnsafePointer<Float>, samples n: Int, into padded: UnsafeMutablePointer<Float>) {
+        let p = padding
+        for j in 1...p { padded[p - j] = x[j]; padded[p + n - 1 + j] = x[n - 1 - j] }
+        (padded + p).update(from: x, count: n)
+    }
+
+    /// Adjoint of `reflectPad`: adds the gradient of the padded signal onto the samples each position copied.
+    func foldPadding(_ gradPadded: UnsafePointer<Float>, samples n: Int, into gradInput: UnsafeMutablePointer<Float>) {
+        let p = padding
+        for i in 0..<n { gradInput[i] += gradPadded[p + i] }
+        for j in 1...p {
+            gradInput[j] += gradPadded[p - j]
+            gradInput[n - 1 - j] += gradPadded[p + n - 1 + j]
+        }
     }
 
     /// Complex spectrum of `x` (N > nFFT/2 samples). Returns real and imaginary parts, [T, K] each.
     public func forward(_ x: [Float]) -> (real: [Float], imag: [Float]) {
-        let n = x.count
-        precondition(n > padding, "STFT.forward: reflect padding of \(padding) needs more than \(padding) samples, got \(n)")
-        let frameCount = frames(samples: n), k = bins
-        var real = [Float](repeating: 0, count: frameCount * k), imag = real
-        x.withUnsafeBufferPointer { xp in
-            real.withUnsafeMutableBufferPointer { re in
-                imag.withUnsafeMutableBufferPointer { im in
-                    let plan = RealFFTPlan.shared(count: nFFT)
-                    let scratchCount = nFFT % 2 == 0 ? k : nFFT
-                    var frame = [Float](repeating: 0, count: nFFT)
-                    var scratchRe = [Float](repeating: 0, count: scratchCount), scratchIm = scratchRe
-                    for t in 0..<frameCount {
-                        for i in 0..<nFFT { frame[i] = xp[reflectIndex(t * hop + i, samples: n)] * window[i] }
-                        plan.forward(input: frame, real: &scratchRe, imag: &scratchIm)
-                        for b in 0..<k { re[t * k + b] = scratchRe[b]; im[t * k + b] = scratchIm[b] }
-                    }
-                }
-            }
-        }
-        return (real, imag)
+        precondition(x.count > padding, "STFT.forward: reflect padding of \(padding) needs more than \(padding) samples, got \(x.count)")
+        let spectra = magnitudeSpectra(x, batch: 1, samples: x.count)
+        return (spectra.real, spectra.imag)
     }
 
     /// Magnitude |X[t, k]|, [T, K].

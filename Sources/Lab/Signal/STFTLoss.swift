@@ -27,11 +27,12 @@ extension STFT {
                             let plan = RealFFTPlan.shared(count: nFFT)
                             let scratchCount = nFFT % 2 == 0 ? k : nFFT
                             var frame = [Float](repeating: 0, count: nFFT)
+                            var padded = [Float](repeating: 0, count: samples + 2 * padding)
                             var scratchRe = [Float](repeating: 0, count: scratchCount), scratchIm = scratchRe
                             for b in lo..<hi {
-                                let row = x + b * samples
+                                padded.withUnsafeMutableBufferPointer { reflectPad(x + b * samples, samples: samples, into: $0.baseAddress!) }
                                 for t in 0..<frameCount {
-                                    for i in 0..<nFFT { frame[i] = row[reflectIndex(t * hop + i, samples: samples)] * window[i] }
+                                    for i in 0..<nFFT { frame[i] = padded[t * hop + i] * window[i] }
                                     plan.forward(input: frame, real: &scratchRe, imag: &scratchIm)
                                     let base = (b * frameCount + t) * k
                                     for j in 0..<k {
@@ -72,10 +73,11 @@ extension STFT {
                                 let plan = RealFFTPlan.shared(count: nFFT)
                                 let scratchCount = nFFT % 2 == 0 ? k : nFFT
                                 var frameGrad = [Float](repeating: 0, count: nFFT)
+                                var gradPadded = [Float](repeating: 0, count: samples + 2 * padding)
                                 var specRe = [Float](repeating: 0, count: scratchCount), specIm = specRe
                                 let full = Float(nFFT), half = Float(nFFT) / 2
                                 for b in lo..<hi {
-                                    let row = dx + b * samples
+                                    for i in gradPadded.indices { gradPadded[i] = 0 }
                                     for t in 0..<frameCount {
                                         let base = (b * frameCount + t) * k
                                         for j in 0..<k {
@@ -87,10 +89,9 @@ extension STFT {
                                             specIm[j] = scale * m * weight
                                         }
                                         plan.inverse(real: &specRe, imag: &specIm, output: &frameGrad)
-                                        for i in 0..<nFFT {
-                                            row[reflectIndex(t * hop + i, samples: samples)] += frameGrad[i] * window[i]
-                                        }
+                                        for i in 0..<nFFT { gradPadded[t * hop + i] += frameGrad[i] * window[i] }
                                     }
+                                    gradPadded.withUnsafeBufferPointer { foldPadding($0.baseAddress!, samples: samples, into: dx + b * samples) }
                                 }
                             }
                         }
