@@ -323,6 +323,12 @@ private func wavBytes(channels: Int, rate: Int, interleaved: [Int16]) -> Data {
         }
         let alias = Resampler(from: 44_100, to: 8_000).resample(tone(7000, rate: 44_100, count: 22_050))
         #expect(10 * log10(energy(alias) / 0.125) <= -40, "7 kHz at 44.1 -> 8 kHz must be removed")
+
+        // The measurement behind HyperSound's `resample-sine` claim agrees with the fits above.
+        #expect(abs(down.toneResponse(frequency: 1000) - 1) <= 0.01)
+        #expect(20 * log10(down.toneResponse(frequency: 6000)) <= -40)
+        #expect(20 * log10(Resampler(from: 16_000, to: 8_000, zeroCrossings: 2, beta: 0).toneResponse(frequency: 6000)) > -40,
+                "a short unwindowed filter must fail the same test (the measurement can fail)")
     }
 
     // MARK: Differentiable STFT magnitude and MR-STFT loss

@@ -85,6 +85,20 @@ public struct Resampler: Sendable {
         return y
     }
 
+    /// Measured response to a pure tone: a `frequency`-Hz sine of `duration` seconds at inputRate is resampled and
+    /// the RMS of the output's middle half is divided by the RMS of the input's middle half (edges excluded, where
+    /// the filter runs off the signal). ≈ 1 in the pass band (the amplitude error is |r - 1|); 20·log10 r is the
+    /// attenuation in dB of a tone above the new Nyquist frequency (HyperSound's `resample-sine` claim).
+    public func toneResponse(frequency: Double, duration: Double = 1) -> Double {
+        let count = Int(duration * Double(inputRate))
+        let input = (0..<count).map { Float(0.5 * sin(2 * Double.pi * frequency * Double($0) / Double(inputRate))) }
+        func middleRMS(_ x: [Float]) -> Double {
+            let middle = x[(x.count / 4)..<(3 * x.count / 4)]
+            return (middle.reduce(0.0) { $0 + Double($1) * Double($1) } / Double(middle.count)).squareRoot()
+        }
+        return middleRMS(resample(input)) / middleRMS(input)
+    }
+
     /// Resamples audio to `rate` (unchanged when it is already at that rate).
     public static func resample(_ audio: Audio, to rate: Int) -> Audio {
         if audio.sampleRate == rate { return audio }
