@@ -214,6 +214,33 @@ private func wavBytes(channels: Int, rate: Int, interleaved: [Int16]) -> Data {
         }
     }
 
+    /// Values printed by librosa 0.11.0 (`librosa.filters.mel(sr=8000, n_fft=64, n_mels=8)`, and
+    /// `abs(librosa.stft(x, n_fft=16, hop_length=4, center=True, pad_mode="reflect"))`), pinned here.
+    @Test func melAndSTFTMatchLibrosa() {
+        let mel = MelFilterbank(sampleRate: 8000, nFFT: 64, melCount: 8)
+        let firstBand: [Float] = [0.00184241275, 0.0036848255, 0.00215112162, 0.000308708753]        // bins 1...4
+        let lastBand: [Float] = [6.27285262e-05, 0.000271490164, 0.000480251794, 0.000689013395, 0.000897775055,
+                                 0.00110653671, 0.00111709209, 0.000957507524, 0.000797922898, 0.00063833833,
+                                 0.000478753762, 0.000319169165, 0.000159584582]                       // bins 19...31
+        #expect(mel.bandRanges[0] == 1..<5 && mel.bandRanges[7] == 19..<32)
+        let got = Array(mel.weights[1...4]) + Array(mel.weights[(7 * 33 + 19)...(7 * 33 + 31)])
+        let error = zip(got, firstBand + lastBand).map { abs($0 - $1) / $1 }.max()!
+        #expect(error < 1e-5, "mel weights differ from librosa by \(error) (relative)")
+        let wide = MelFilterbank(sampleRate: 8000, nFFT: 512, melCount: 64)
+        #expect(abs(wide.weights.reduce(0, +) - 4.094621658325195) < 1e-4)
+        #expect(abs(wide.weights[(40 * 257)..<(41 * 257)].max()! - 0.015790296718478203) < 1e-7)
+
+        let x = (0..<100).map { Float(sin(Double($0) * 0.3)) + 0.1 * Float(cos(Double($0) * 1.7)) }
+        let stft = STFT(nFFT: 16, hop: 4)
+        let magnitude = stft.magnitude(x)
+        #expect(stft.frames(samples: 100) == 26)
+        let frame0: [Float] = [4.511565, 1.127174, 1.695745, 0.6117002, 0.05580356, 0.0557334, 0.1422123, 0.1712068, 0.1472571]
+        let frame12: [Float] = [5.219005, 4.063289, 1.267762, 0.04901806, 0.3915181, 0.2892956, 0.04060863, 0.01002786, 0.006663075]
+        let stftError = zip(Array(magnitude[0..<9]) + Array(magnitude[(12 * 9)..<(13 * 9)]), frame0 + frame12)
+            .map { abs($0 - $1) }.max()!
+        #expect(stftError < 2e-5, "|STFT| differs from librosa by \(stftError)")
+    }
+
     // MARK: Audio files
 
     @Test func wavRoundTrips() throws {
