@@ -14,6 +14,7 @@ let package = Package(
     products: [
         .library(name: "Lab", targets: ["Lab"]),
         .executable(name: "lab-bench", targets: ["LabBench"]),
+        .executable(name: "lab-results", targets: ["Results"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -29,10 +30,21 @@ let package = Package(
         // Lab: tensors, autodiff, layers, optimizers, losses, linear algebra, metrics, random numbers.
         .target(name: "Lab", dependencies: ["CBLAS"], path: "Sources/Lab",
                 exclude: ["Plot", "Report", "Run", "Signal", "Data", "LLM"], swiftSettings: fast),
+        // LabSignal: audio files (libsndfile), resampling, FFT, STFT, mel filterbank, MR-STFT loss, audio metrics.
+        .target(name: "LabSignal", dependencies: ["Lab", "CSndfile"], path: "Sources/Lab/Signal", swiftSettings: fast),
 
+        // LabSignal: audio I/O (libsndfile), resampling, FFT, STFT, mel, the differentiable MR-STFT loss, audio metrics.
+        .target(name: "LabSignal", dependencies: ["Lab", "CSndfile"], path: "Sources/Lab/Signal", swiftSettings: fast),
+        // LabReport: the notebook of a run (sections, tables, figures, claims; REPORT.md, claims.json, run.json).
+        .target(name: "LabReport", dependencies: ["Lab", "CBLAS"], path: "Sources/Lab/Report"),
+        // LabRun: the shared command line of every paper executable, progress, NaN guards, exit codes, job pool.
+        .target(name: "LabRun", dependencies: ["Lab", "LabReport", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Sources/Lab/Run"),
+        // lab-results: regenerates the README results table from every figures/*/claims.json.
+        .executableTarget(name: "Results", dependencies: ["LabReport", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Sources/Tools/Results"),
+        // lab-bench: Lab vs the PyTorch peer on the same workloads.
         .executableTarget(name: "LabBench", dependencies: ["Lab", "CBLAS"], path: "Benchmarks/LabBench", swiftSettings: fast),
 
-        .testTarget(name: "LabTests", dependencies: ["Lab"], path: "Tests/LabTests"),
+        .testTarget(name: "LabTests", dependencies: ["Lab", "LabSignal", "LabReport", "LabRun"], path: "Tests/LabTests"),
     ],
     swiftLanguageModes: [.v6]
 )
