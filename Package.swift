@@ -13,6 +13,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .library(name: "Lab", targets: ["Lab"]),
+        .executable(name: "lab-results", targets: ["Results"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -28,8 +29,14 @@ let package = Package(
         // Lab: tensors, autodiff, layers, optimizers, losses, linear algebra, metrics, random numbers.
         .target(name: "Lab", dependencies: ["CBLAS"], path: "Sources/Lab",
                 exclude: ["Plot", "Report", "Run", "Signal", "Data", "LLM"], swiftSettings: fast),
+        // LabReport: the notebook of a run (sections, tables, figures, claims; REPORT.md, claims.json, run.json).
+        .target(name: "LabReport", dependencies: ["Lab"], path: "Sources/Lab/Report"),
+        // LabRun: the shared command line of every paper executable, progress, NaN guards, exit codes, job pool.
+        .target(name: "LabRun", dependencies: ["Lab", "LabReport", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Sources/Lab/Run"),
+        // lab-results: regenerates the README results table from every figures/*/claims.json.
+        .executableTarget(name: "Results", dependencies: ["LabReport", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Sources/Tools/Results"),
 
-        .testTarget(name: "LabTests", dependencies: ["Lab"], path: "Tests/LabTests"),
+        .testTarget(name: "LabTests", dependencies: ["Lab", "LabReport", "LabRun"], path: "Tests/LabTests"),
     ],
     swiftLanguageModes: [.v6]
 )
