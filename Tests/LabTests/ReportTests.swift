@@ -3,20 +3,24 @@ import Testing
 @testable import Lab
 @testable import LabReport
 
-/// A fresh folder under the system's temporary directory.
-func makeScratchFolder(_ name: String = #function) -> String {
-    let folder = FileManager.default.temporaryDirectory
-        .appendingPathComponent("labtests-\(name.filter { $0.isLetter })-\(UUID().uuidString.prefix(8))").path
-    try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-    return folder
-}
+/// Scratch files of the Report and Run tests.
+enum ReportScratch {
+    /// A fresh folder under the system's temporary directory (each test removes its own).
+    static func folder(_ name: String = #function) -> String {
+        let folder = FileManager.default.temporaryDirectory
+            .appendingPathComponent("labtests-\(name.filter { $0.isLetter })-\(UUID().uuidString.prefix(8))").path
+        try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        return folder
+    }
 
-func readText(_ path: String) -> String? {
-    FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) }
+    /// The file's content as UTF-8, or nil when it does not exist.
+    static func text(_ path: String) -> String? {
+        FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) }
+    }
 }
 
 /// Stands in for Lab.Plot's Figure: writes a few bytes, or fails halfway when told to.
-struct FakeFigure: PNGWritable {
+private struct FakeFigure: PNGWritable {
     final class Log: @unchecked Sendable { var metadata: [String: String] = [:] }
     let bytes: String
     var failHalfway = false
@@ -120,7 +124,8 @@ struct FakeFigure: PNGWritable {
     }
 
     @Test func handEditedVerdictIsRejected() throws {
-        let folder = makeScratchFolder()
+        let folder = ReportScratch.folder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
         let path = folder + "/claims.json"
         let edited = #"""
             {"paper": "arXiv:1", "scale": "full", "seed": 0,
@@ -140,7 +145,8 @@ struct FakeFigure: PNGWritable {
     }
 
     @Test func failedWriteLeavesThePreviousFileIntact() throws {
-        let folder = makeScratchFolder()
+        let folder = ReportScratch.folder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
         let path = folder + "/REPORT.md"
         try AtomicFile.write("old report\n", to: path)
 
@@ -151,7 +157,7 @@ struct FakeFigure: PNGWritable {
                 throw LabError.io(path: path, reason: "disk full (simulated)")
             }
         }
-        #expect(readText(path) == "old report\n")
+        #expect(ReportScratch.text(path) == "old report\n")
 
         // The rename fails: the destination is a folder.
         let folderInTheWay = folder + "/claims.json"
@@ -163,11 +169,13 @@ struct FakeFigure: PNGWritable {
         let left = try FileManager.default.contentsOfDirectory(atPath: folder)
         #expect(left.sorted() == ["REPORT.md", "claims.json"])
         try AtomicFile.write("new report\n", to: path)
-        #expect(readText(path) == "new report\n")
+        #expect(ReportScratch.text(path) == "new report\n")
     }
 
     @Test func reportWritesMarkdownClaimsAndRunRecord() throws {
-        let folder = makeScratchFolder() + "/out"
+        let scratch = ReportScratch.folder()
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let folder = scratch + "/out"
         let report = Report(paper: "arXiv:2406.01755", title: "Exact orthogonal init", outputDirectory: folder,
                             scale: .smoke, seed: 3, seeds: [3, 4], command: ["eoi", "--scale", "smoke", "--seed", "3"],
                             quiet: true)
@@ -194,7 +202,7 @@ struct FakeFigure: PNGWritable {
         try report.finish()
         #expect(throws: LabError.self) { try report.finish() }
 
-        let markdown = try #require(readText(folder + "/REPORT.md"))
+        let markdown = try #require(ReportScratch.text(folder + "/REPORT.md"))
         #expect(markdown.hasPrefix("# Exact orthogonal init\n"))
         #expect(markdown.contains("## Jacobian spectra"))
         #expect(markdown.contains("| claim | statement | measured | condition | holds | kind | seeds |"))
@@ -206,8 +214,8 @@ struct FakeFigure: PNGWritable {
         #expect(markdown.contains("[a generated sample](sample.wav)"))
         #expect(markdown.range(of: "What this run shows.")!.lowerBound < markdown.range(of: "## Jacobian spectra")!.lowerBound)
 
-        #expect(readText(folder + "/table-accuracy.csv") == "init,depth,accuracy\nEOI,1000,0.9312\n\"orthogonal, \"\"plain\"\"\",1000,0.1\n")
-        #expect(readText(folder + "/fig-jacobian-sv.png") == "PNG bytes")
+        #expect(ReportScratch.text(folder + "/table-accuracy.csv") == "init,depth,accuracy\nEOI,1000,0.9312\n\"orthogonal, \"\"plain\"\"\",1000,0.1\n")
+        #expect(ReportScratch.text(folder + "/fig-jacobian-sv.png") == "PNG bytes")
         for key in ["Command", "Commit", "Seed", "Scale", "Source"] {
             #expect(figure.log.metadata[key] != nil, "PNG metadata lacks \(key)")
         }
@@ -235,7 +243,8 @@ struct FakeFigure: PNGWritable {
     }
 
     @Test func failedFinishOrFigureKeepsThePreviousRun() throws {
-        let folder = makeScratchFolder()
+        let folder = ReportScratch.folder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
         func makeReport() -> Report {
             let report = Report(paper: "arXiv:1", title: "T", outputDirectory: folder, quiet: true)
             report.printClaimTable = { _ in }
@@ -245,23 +254,25 @@ struct FakeFigure: PNGWritable {
         try first.figure(FakeFigure(bytes: "first figure"), name: "fig-a", caption: "a")
         try first.claim(Claim(id: "a", statement: "s", measured: 1, .equal(1), seeds: [0]))
         try first.finish()
-        let firstReport = try #require(readText(folder + "/REPORT.md"))
+        let firstReport = try #require(ReportScratch.text(folder + "/REPORT.md"))
 
         // A second run whose figure breaks halfway, and whose claims.json cannot be replaced.
         let second = makeReport()
         #expect(throws: LabError.self) {
             try second.figure(FakeFigure(bytes: "second figure", failHalfway: true), name: "fig-a", caption: "a")
         }
-        #expect(readText(folder + "/fig-a.png") == "first figure")
+        #expect(ReportScratch.text(folder + "/fig-a.png") == "first figure")
         try FileManager.default.removeItem(atPath: folder + "/claims.json")
         try FileManager.default.createDirectory(atPath: folder + "/claims.json/blocker", withIntermediateDirectories: true)
         #expect(throws: LabError.self) { try second.finish() }
-        #expect(readText(folder + "/REPORT.md") == firstReport)
+        #expect(ReportScratch.text(folder + "/REPORT.md") == firstReport)
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder).allSatisfy { !$0.hasPrefix(".") })
     }
 
     @Test func badTablesAndNamesAreRejected() throws {
-        let report = Report(paper: "arXiv:1", title: "T", outputDirectory: makeScratchFolder(), quiet: true)
+        let folder = ReportScratch.folder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let report = Report(paper: "arXiv:1", title: "T", outputDirectory: folder, quiet: true)
         let ragged = Table(header: ["a", "b"], rows: [[1, 2], [3]])
         #expect(throws: LabError.self) { try report.table(ragged, name: "ragged", caption: "c") }
         #expect(throws: LabError.self) { try report.table(Table(header: ["a"]), name: "../escape", caption: "c") }
@@ -271,7 +282,8 @@ struct FakeFigure: PNGWritable {
     }
 
     @Test func resultsTableIsRegeneratedBetweenMarkers() throws {
-        let root = makeScratchFolder()
+        let root = ReportScratch.folder()
+        defer { try? FileManager.default.removeItem(atPath: root) }
         let figures = root + "/figures"
         let smoke = ClaimsFile(paper: "arXiv:2", title: "Beta", scale: .smoke, seed: 0, seeds: nil,
                                command: "beta --scale smoke", claims: [
@@ -288,7 +300,7 @@ struct FakeFigure: PNGWritable {
 
         let count = try ResultsTable.update(readmePath: readme, figuresDirectory: figures)
         #expect(count == 3)
-        let text = try #require(readText(readme))
+        let text = try #require(ReportScratch.text(readme))
         #expect(!text.contains("stale"))
         #expect(text.hasPrefix("# LabBook\n\n<!-- results:begin -->\n| paper | claim | measured | threshold | holds | scale | command |"))
         #expect(text.hasSuffix("<!-- results:end -->\n\nAfter.\n"))
@@ -301,7 +313,7 @@ struct FakeFigure: PNGWritable {
 
         try AtomicFile.write("# no markers\n", to: readme)
         #expect(throws: LabError.self) { try ResultsTable.update(readmePath: readme, figuresDirectory: figures) }
-        #expect(readText(readme) == "# no markers\n")
+        #expect(ReportScratch.text(readme) == "# no markers\n")
     }
 
     @Test func numbersAreFormattedForReading() {

@@ -6,7 +6,7 @@ import Testing
 @testable import LabRun
 
 /// A paper command as a paper executable declares one.
-struct ToyPaper: PaperCommand {
+private struct ToyPaper: PaperCommand {
     static let paper = Paper(arXiv: "0000.00001", title: "A toy paper", command: "toy-paper",
                              reproduces: "Figure 1 (a toy curve), at a tenth of the paper's width.")
     @OptionGroup var options: RunOptions
@@ -20,7 +20,7 @@ struct ToyPaper: PaperCommand {
 }
 
 /// Collects what a `Progress` writes.
-final class Captured {
+private final class Captured {
     var lines: [String] = []
 }
 
@@ -57,13 +57,14 @@ final class Captured {
         #expect(help.contains("make toy-paper"))
         #expect(help.contains("--scale <smoke|full>"))
 
-        let folder = makeScratchFolder()
+        let folder = ReportScratch.folder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
         let command = try ToyPaper.parse(["--scale", "smoke", "--seed", "3", "--out", folder, "--quiet"])
         try command.run()
         let claims = try ClaimsFile.read(path: folder + "/claims.json")
         #expect(claims.paper == "arXiv:0000.00001" && claims.scale == .smoke && claims.seed == 3)
         #expect(claims.claims.first?.holds == true)
-        #expect(readText(folder + "/REPORT.md")?.contains("## toy") == true)
+        #expect(ReportScratch.text(folder + "/REPORT.md")?.contains("## toy") == true)
     }
 
     @Test func outcomeSaysWhetherTheRunBroke() {

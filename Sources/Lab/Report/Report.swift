@@ -264,8 +264,8 @@ public final class Report {
         let header = ["", "claim", "measured", "condition", "kind"]
         let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
         func line(_ cells: [String]) -> String {
-            zip(cells, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }
-                .joined(separator: "  ").trimmingCharacters(in: .whitespaces)
+            let padded = zip(cells, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }
+            return String(padded.joined(separator: "  ").reversed().drop { $0 == " " }.reversed())
         }
         var out = "\(title) (\(paper), scale \(scale.rawValue))\n"
         out += ([line(header)] + rows.map(line)).joined(separator: "\n") + "\n"
