@@ -216,7 +216,7 @@ private struct FakeFigure: PNGWritable {
 
         #expect(ReportScratch.text(folder + "/table-accuracy.csv") == "init,depth,accuracy\nEOI,1000,0.9312\n\"orthogonal, \"\"plain\"\"\",1000,0.1\n")
         #expect(ReportScratch.text(folder + "/fig-jacobian-sv.png") == "PNG bytes")
-        for key in ["Command", "Commit", "Seed", "Scale", "Source"] {
+        for key in ["Command", "Commit", "Seed", "Scale", "Paper"] {
             #expect(figure.log.metadata[key] != nil, "PNG metadata lacks \(key)")
         }
         #expect(figure.log.metadata["Seed"] == "3" && figure.log.metadata["Scale"] == "smoke")

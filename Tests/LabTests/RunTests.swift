@@ -9,13 +9,14 @@ import Testing
 private struct ToyPaper: PaperCommand {
     static let paper = Paper(arXiv: "0000.00001", title: "A toy paper", command: "toy-paper",
                              reproduces: "Figure 1 (a toy curve), at a tenth of the paper's width.")
+    static let defaultSeedCount = 2
     @OptionGroup var options: RunOptions
 
     func reproduce(in report: Report) throws {
         report.printClaimTable = { _ in }
         report.section("toy") { report.text("A toy section.") }
         try report.claim(Claim(id: "toy", statement: "the seed is 3", measured: Double(options.seed), .equal(3),
-                               seeds: [options.seed]))
+                               seeds: report.seeds))
     }
 }
 
@@ -63,6 +64,7 @@ private final class Captured {
         try command.run()
         let claims = try ClaimsFile.read(path: folder + "/claims.json")
         #expect(claims.paper == "arXiv:0000.00001" && claims.scale == .smoke && claims.seed == 3)
+        #expect(claims.seeds == [3, 4] && claims.claims.first?.seeds == [3, 4])
         #expect(claims.claims.first?.holds == true)
         #expect(ReportScratch.text(folder + "/REPORT.md")?.contains("## toy") == true)
     }

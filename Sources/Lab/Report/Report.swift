@@ -28,7 +28,8 @@ public final class Report {
     public let outputDirectory: String
     public let scale: Scale
     public let seed: Int
-    public let seeds: [Int]?
+    /// Every seed the run uses (`[seed]` when it does not average over seeds).
+    public let seeds: [Int]
     public let command: [String]
     /// When true, no section lines on stderr (the claim table still goes to stdout).
     public var quiet: Bool
@@ -57,7 +58,7 @@ public final class Report {
     /// - Parameters:
     ///   - paper: "arXiv:<id>".
     ///   - outputDirectory: created on the first write.
-    ///   - seeds: every seed the run uses where it averages over several.
+    ///   - seeds: every seed the run uses where it averages over several (default `[seed]`).
     ///   - command: argv, recorded in run.json and claims.json.
     public init(paper: String, title: String, outputDirectory: String, scale: Scale = .full, seed: Int = 0,
                 seeds: [Int]? = nil, command: [String] = CommandLine.arguments, quiet: Bool = false) {
@@ -66,7 +67,7 @@ public final class Report {
         self.outputDirectory = outputDirectory
         self.scale = scale
         self.seed = seed
-        self.seeds = seeds
+        self.seeds = seeds ?? [seed]
         self.command = command
         self.quiet = quiet
     }
@@ -122,7 +123,7 @@ public final class Report {
     }
 
     /// Writes `<name>.png` (atomically: the figure draws into a temporary file that is then renamed) with
-    /// provenance text chunks (paper, command, commit, seed, scale) and embeds it under its caption.
+    /// provenance text chunks (Title, Software, Paper, Command, Commit, Seed, Scale) and embeds it under its caption.
     public func figure(_ figure: some PNGWritable, name: String, caption: String) throws {
         try checkFileName(name)
         let file = "\(name).png"
@@ -200,7 +201,7 @@ public final class Report {
         var out = "# \(title)\n\n"
         let commit = git.commit == "unknown" ? "unknown commit" : "commit `\(git.commit.prefix(12))`"
         var facts = ["\(paper)", "scale **\(scale.rawValue)**", "seed \(seed)"]
-        if let seeds, seeds.count > 1 { facts.append("\(seeds.count) seeds (\(seeds.map(String.init).joined(separator: ", ")))") }
+        if seeds.count > 1 { facts.append("\(seeds.count) seeds (\(seeds.map(String.init).joined(separator: ", ")))") }
         facts.append(commit + (git.dirty ? " with uncommitted changes" : ""))
         facts.append(record.finished)
         facts.append("\(formatDuration(record.wallSeconds)) on \(record.hostname), \(record.threads) thread(s)")
@@ -235,10 +236,8 @@ public final class Report {
                 out += "| " + cells.map(escapeMarkdownCell).joined(separator: " | ") + " |\n"
             }
             out += "\n\(claims.filter(\.holds).count) of \(claims.count) claims hold.\n\n"
-            for claim in claims where claim.note != nil {
-                out += "- `\(claim.id)`: \(claim.note!)\n"
-            }
-            if claims.contains(where: { $0.note != nil }) { out += "\n" }
+            let notes = claims.compactMap { claim in claim.note.map { "- `\(claim.id)`: \($0)\n" } }
+            if !notes.isEmpty { out += notes.joined() + "\n" }
         }
 
         out += "## Run\n\n"
@@ -276,7 +275,7 @@ public final class Report {
     // MARK: helpers
 
     private func pngMetadata(caption: String) -> [String: String] {
-        ["Title": caption, "Software": "LabBook", "Source": paper, "Command": Provenance.shellLine(command),
+        ["Title": caption, "Software": "LabBook", "Paper": paper, "Command": Provenance.shellLine(command),
          "Commit": git.commit + (git.dirty ? " (dirty)" : ""), "Seed": String(seed), "Scale": scale.rawValue]
     }
 

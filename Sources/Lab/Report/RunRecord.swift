@@ -36,7 +36,7 @@ public struct RunRecord: Codable, Sendable {
     public var commandLine: String
     public var scale: Scale
     public var seed: Int
-    public var seeds: [Int]?
+    public var seeds: [Int]
     public var outputDirectory: String
     public var git: GitState
     /// Major.minor version of the compiler that built the executable.

@@ -57,10 +57,13 @@ public struct Paper: Sendable {
 ///     }
 ///     ExactOrthogonalInit.runMain()
 ///
-/// `run()` applies `--threads`, opens the report in the output folder, calls `reproduce(in:)` and
+/// `run()` applies `--threads`, opens the report in the output folder (with `report.seeds` = `--seed` and
+/// the following ones, `--seeds` or `defaultSeedCount` of them), calls `reproduce(in:)` and
 /// finishes the report (REPORT.md, claims.json, run.json, the claim table on stdout).
 public protocol PaperCommand: ParsableCommand {
     static var paper: Paper { get }
+    /// How many seeds the paper averages over when `--seeds` is not given (default 1).
+    static var defaultSeedCount: Int { get }
     var options: RunOptions { get }
     /// The story: one section per figure or table, then the claims.
     func reproduce(in report: Report) throws
@@ -69,9 +72,11 @@ public protocol PaperCommand: ParsableCommand {
 extension PaperCommand {
     public static var configuration: CommandConfiguration { paper.configuration }
 
+    public static var defaultSeedCount: Int { 1 }
+
     public func run() throws {
         options.configureThreads()
-        let report = options.makeReport(for: Self.paper)
+        let report = options.makeReport(for: Self.paper, seeds: options.seedList(defaultCount: Self.defaultSeedCount))
         try reproduce(in: report)
         try report.finish()
     }

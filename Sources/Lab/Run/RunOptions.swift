@@ -47,8 +47,8 @@ public struct RunOptions: ParsableArguments, Sendable {
     /// Applies `--threads` (and Lab's allocator settings) to this process.
     public func configureThreads() { Parallel.configure(threads: threads) }
 
-    /// A report for `paper` with this run's scale, seed(s), output folder and quietness.
-    public func makeReport(for paper: Paper, seeds: [Int]? = nil) -> Report {
+    /// A report for `paper` with this run's scale, seeds, output folder and quietness.
+    public func makeReport(for paper: Paper, seeds: [Int]) -> Report {
         Report(paper: paper.id, title: paper.title, outputDirectory: outputDirectory(folder: paper.command),
                scale: scale, seed: seed, seeds: seeds, quiet: quiet)
     }
