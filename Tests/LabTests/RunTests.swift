@@ -25,7 +25,8 @@ private final class Captured {
     var lines: [String] = []
 }
 
-@Suite struct RunTests {
+/// Serialized: the job pool sets the process-wide thread budget, which its tests read back.
+@Suite(.serialized) struct RunTests {
     @Test func sharedOptionsParse() throws {
         let options = try RunOptions.parse(["--scale", "smoke", "--seed", "3", "--out", "x", "--threads", "1"])
         #expect(options.scale == .smoke && options.seed == 3 && options.out == "x" && options.threads == 1)

@@ -10,6 +10,7 @@ public enum JobPool {
     /// Runs `jobs` on at most `workers` threads with `Parallel.setThreads(1)` for the duration (the previous
     /// budget is restored afterwards). If jobs throw, no further job starts, and the error of the
     /// lowest-numbered failing job is rethrown: the same one a sequential loop would have hit first.
+    /// The thread budget is process-wide: call it from the run's main flow, not from two threads at once.
     public static func run<Result: Sendable>(_ jobs: [@Sendable () throws -> Result],
                                              workers: Int = 2) throws -> [Result] {
         guard !jobs.isEmpty else { return [] }
