@@ -67,3 +67,7 @@ clean: ## remove build products and smoke outputs (fetched data stays)
 help:
 	@echo "LabBook targets:"; grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | sort | sed 's/^/  /'
 	@echo "papers: $(PAPERS)"
+
+# ---------------------------------------------------------------- results table (Lab.Report)
+results: build ## regenerate the README results table from every figures/*/claims.json
+	$(BIN)/lab-results

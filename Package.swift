@@ -7,6 +7,7 @@ import PackageDescription
 /// Release builds use -O (not -Ounchecked): preconditions that name shapes and ops must stay in force, and
 /// the hot loops run over unsafe buffer pointers, which carry no bounds checks in -O anyway.
 let fast: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
 
 let package = Package(
     name: "LabBook",
@@ -30,17 +31,15 @@ let package = Package(
         // Lab: tensors, autodiff, layers, optimizers, losses, linear algebra, metrics, random numbers.
         .target(name: "Lab", dependencies: ["CBLAS"], path: "Sources/Lab",
                 exclude: ["Plot", "Report", "Run", "Signal", "Data", "LLM"], swiftSettings: fast),
-        // LabSignal: audio files (libsndfile), resampling, FFT, STFT, mel filterbank, MR-STFT loss, audio metrics.
-        .target(name: "LabSignal", dependencies: ["Lab", "CSndfile"], path: "Sources/Lab/Signal", swiftSettings: fast),
-
         // LabSignal: audio I/O (libsndfile), resampling, FFT, STFT, mel, the differentiable MR-STFT loss, audio metrics.
         .target(name: "LabSignal", dependencies: ["Lab", "CSndfile"], path: "Sources/Lab/Signal", swiftSettings: fast),
         // LabReport: the notebook of a run (sections, tables, figures, claims; REPORT.md, claims.json, run.json).
         .target(name: "LabReport", dependencies: ["Lab", "CBLAS"], path: "Sources/Lab/Report"),
         // LabRun: the shared command line of every paper executable, progress, NaN guards, exit codes, job pool.
-        .target(name: "LabRun", dependencies: ["Lab", "LabReport", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Sources/Lab/Run"),
+        .target(name: "LabRun", dependencies: ["Lab", "LabReport", argumentParser], path: "Sources/Lab/Run"),
+
         // lab-results: regenerates the README results table from every figures/*/claims.json.
-        .executableTarget(name: "Results", dependencies: ["LabReport", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Sources/Tools/Results"),
+        .executableTarget(name: "Results", dependencies: ["LabReport", argumentParser], path: "Sources/Tools/Results"),
         // lab-bench: Lab vs the PyTorch peer on the same workloads.
         .executableTarget(name: "LabBench", dependencies: ["Lab", "CBLAS"], path: "Benchmarks/LabBench", swiftSettings: fast),
 
