@@ -108,23 +108,33 @@ public struct ImageDataset: Sendable {
     /// Per-channel mean and std of p / maxPixel over all images (Float64 sums): the normalisation
     /// "computed from the training split".
     public func computedNormalization() -> Normalization {
+        // Sums from a per-channel histogram of the 256 pixel values: exact, and one integer pass over the pixels.
         let plane = height * width
-        var sums = [Double](repeating: 0, count: channels), squares = sums
-        for n in 0..<count {
-            for c in 0..<channels {
-                let from = n * imageSize + c * plane
-                var s = 0.0, s2 = 0.0
-                for i in 0..<plane {
-                    let v = Double(pixels[from + i]) / Double(maxPixel)
-                    s += v; s2 += v * v
+        var histograms = [Int](repeating: 0, count: channels * 256)   // [C, 256]
+        pixels.withUnsafeBufferPointer { source in
+            histograms.withUnsafeMutableBufferPointer { histogram in
+                for n in 0..<count {
+                    for c in 0..<channels {
+                        let from = n * imageSize + c * plane
+                        for i in 0..<plane { histogram[c * 256 + Int(source[from + i])] += 1 }
+                    }
                 }
-                sums[c] += s; squares[c] += s2
             }
         }
         let total = Double(count * plane)
-        let means = sums.map { $0 / total }
-        let stds = zip(squares, means).map { max(($0 / total - $1 * $1), 1e-12).squareRoot() }
-        return Normalization(mean: means.map(Float.init), std: stds.map(Float.init))
+        var means: [Float] = [], stds: [Float] = []
+        for c in 0..<channels {
+            var sum = 0.0, squares = 0.0
+            for (value, frequency) in histograms[c * 256..<(c + 1) * 256].enumerated() where frequency > 0 {
+                let v = Double(value) / Double(maxPixel)
+                sum += Double(frequency) * v
+                squares += Double(frequency) * v * v
+            }
+            let mean = sum / total
+            means.append(Float(mean))
+            stds.append(Float(max(squares / total - mean * mean, 1e-12).squareRoot()))
+        }
+        return Normalization(mean: means, std: stds)
     }
 
     /// A copy whose batches use `normalization`.

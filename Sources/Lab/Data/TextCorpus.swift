@@ -20,7 +20,11 @@ public struct Vocabulary: Sendable, Equatable {
 
     /// The distinct scalars of `text` in code-point order, then `specials` (ids count..<count+specials.count).
     public static func characters(of text: String, specials: [String] = []) -> Vocabulary {
-        let scalars = Set(text.unicodeScalars.map(\.value)).sorted()
+        var latin1 = [Bool](repeating: false, count: 256), others = Set<UInt32>()
+        for scalar in text.unicodeScalars {
+            if scalar.value < 256 { latin1[Int(scalar.value)] = true } else { others.insert(scalar.value) }
+        }
+        let scalars = (0..<256).filter { latin1[$0] }.map(UInt32.init) + others.sorted()
         var idOfScalar: [UInt32: Int] = [:]
         for (id, scalar) in scalars.enumerated() { idOfScalar[scalar] = id }
         return Vocabulary(symbols: scalars.map { String(Unicode.Scalar($0)!) } + specials, isBytes: false,
@@ -39,9 +43,16 @@ public struct Vocabulary: Sendable, Equatable {
     /// Token ids of `text`. A character outside a character vocabulary is an `invalidArgument` error naming it.
     public func encode(_ text: String) throws -> [Int] {
         if isBytes { return text.utf8.map(Int.init) }
+        // A table for the first 256 code points (all of KJV) spares a hash lookup per character.
+        var latin1 = [Int](repeating: -1, count: 256)
+        for (scalar, id) in idOfScalar where scalar < 256 { latin1[Int(scalar)] = id }
         var ids: [Int] = []
-        ids.reserveCapacity(text.unicodeScalars.count)
+        ids.reserveCapacity(text.utf8.count)
         for scalar in text.unicodeScalars {
+            if scalar.value < 256, latin1[Int(scalar.value)] >= 0 {
+                ids.append(latin1[Int(scalar.value)])
+                continue
+            }
             guard let id = idOfScalar[scalar.value] else {
                 throw LabError.invalidArgument(
                     "Vocabulary.encode: character \(scalar.debugDescription) (U+\(String(scalar.value, radix: 16, uppercase: true))) is not in the vocabulary")
@@ -132,10 +143,28 @@ public enum TextFiles {
     /// A line that still starts with a reference like "Ge1:1 " is a `corruptFile` error.
     public static func kjvVerses(_ path: String = "data/kjv/kjv.txt") throws -> [String] {
         let verses = try DataFiles.readLines(path)
-        if let (n, verse) = verses.enumerated().first(where: { $0.element.range(of: #"^\d*[A-Za-z]+\d+:\d+ "#, options: .regularExpression) != nil }) {
-            throw LabError.corruptFile(path: path, reason: "line \(n + 1) still has a verse reference: \(verse.prefix(40))")
+        if let n = verses.firstIndex(where: startsWithVerseReference) {
+            throw LabError.corruptFile(path: path, reason: "line \(n + 1) still has a verse reference: \(verses[n].prefix(40))")
         }
         return verses
+    }
+
+    /// Whether `line` starts like "Ge1:1 " or "1Co13:4 " (book abbreviation, chapter:verse, space).
+    static func startsWithVerseReference(_ line: String) -> Bool {
+        guard let space = line.utf8.firstIndex(of: UInt8(ascii: " ")) else { return false }
+        let head = Array(line.utf8[..<space])
+        var i = 0
+        func run(_ accepts: (UInt8) -> Bool) -> Int {
+            let start = i
+            while i < head.count && accepts(head[i]) { i += 1 }
+            return i - start
+        }
+        let isDigit = { (b: UInt8) in (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(b) }
+        let isLetter = { (b: UInt8) in (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(b & 0xDF) }   // either case
+        _ = run(isDigit)
+        guard run(isLetter) > 0, run(isDigit) > 0, i < head.count, head[i] == UInt8(ascii: ":") else { return false }
+        i += 1
+        return run(isDigit) > 0 && i == head.count
     }
 
     /// Fortune-cookie entries: the text between lines that are exactly "%" (trailing spaces allowed);
