@@ -71,3 +71,15 @@ data: $(addprefix data-,$(DATASETS)) ## fetch and check every dataset (Debian / 
 
 $(addprefix data-,$(DATASETS)): data-%: ## one dataset (data-fashion-mnist, data-kjv, ...)
 	@bash data/fetch/$*.sh
+
+# The data each paper reads (its full and smoke runs); a paper target can depend on $(addprefix data-,$(DATA_FOR_<paper>)).
+DATA_FOR_stability-gap          := fashion-mnist mnist5k
+DATA_FOR_teacher-adaptation     := fashion-mnist mnist5k
+DATA_FOR_exact-orthogonal-init  := fashion-mnist mnist5k
+DATA_FOR_early-exit-calibration := fashion-mnist
+DATA_FOR_early-exit-continual   := fashion-mnist
+DATA_FOR_hypersound             := speech voices
+DATA_FOR_activation-sparsity    := kjv fortunes smollm2
+DATA_FOR_dynamic-k-moe          := kjv
+DATA_FOR_safety-probe           := smollm2 prompts
+DATA_FOR_expertsim              :=

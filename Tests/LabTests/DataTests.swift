@@ -187,6 +187,11 @@ private func sourceIndex(_ data: ImageDataset, _ i: Int) -> Int {
         #expect(both.count == 220 && both.classCount == 20)
         #expect(both.classCounts() == Array(repeating: 20, count: 10) + Array(repeating: 2, count: 10))
         #expect(Array(both.labels[200...]) == digits.labels.map { $0 + 10 })
+        let named = try FashionAndDigits.combine(fashion: data, mnist: digits)
+        #expect(named.labels == both.labels && named.classCount == 20)
+        #expect(FashionAndDigits.classNames[FashionAndDigits.globalClass(digit: 3)] == "digit 3")
+        #expect(error { _ = try digits.offsettingLabels(by: 15, classCount: 20) }
+            == .invalidArgument("relabeled: new label 20 (for 5) is outside 0..<20"))
         let wrongShape = try ImageDataset(pixels: [1, 2], labels: [0], channels: 1, height: 1, width: 2, classCount: 1)
         #expect(error { _ = try ImageDataset.concatenating([data, wrongShape]) } != nil)
         #expect(error { _ = try ImageDataset(pixels: [1, 2, 3], labels: [0], channels: 1, height: 1, width: 2,

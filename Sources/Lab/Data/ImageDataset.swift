@@ -244,8 +244,8 @@ public struct ImageDataset: Sendable {
     /// Labels mapped through `mapping` (old -> new) into a label space of `classCount` classes; images whose
     /// label the mapping lacks are dropped. Used for local task labels (e.g. {4: 0, 5: 1}).
     public func relabeled(_ mapping: [Int: Int], classCount: Int) throws -> ImageDataset {
-        if let bad = mapping.values.first(where: { $0 < 0 || $0 >= classCount }) {
-            throw LabError.invalidArgument("relabeled: new label \(bad) is outside 0..<\(classCount)")
+        if let bad = mapping.sorted(by: { $0.key < $1.key }).first(where: { $0.value < 0 || $0.value >= classCount }) {
+            throw LabError.invalidArgument("relabeled: new label \(bad.value) (for \(bad.key)) is outside 0..<\(classCount)")
         }
         var kept = filter(classes: Array(mapping.keys))
         kept.labels = kept.labels.map { mapping[$0]! }
@@ -253,11 +253,12 @@ public struct ImageDataset: Sendable {
         return kept
     }
 
-    /// Every label shifted by `offset` in a label space of `classCount` classes (MNIST digit d -> 10 + d).
+    /// Every label shifted by `offset` in a label space of `classCount` classes (MNIST digit d -> 10 + d);
+    /// a shifted label outside 0..<classCount is an `invalidArgument` error.
     public func offsettingLabels(by offset: Int, classCount: Int) throws -> ImageDataset {
         var mapping: [Int: Int] = [:]
         for c in 0..<self.classCount { mapping[c] = c + offset }
-        return try relabeled(mapping.filter { $0.value < classCount }, classCount: classCount)
+        return try relabeled(mapping, classCount: classCount)
     }
 
     /// The images of several datasets of the same image shape and pixel range, one after the other; the label

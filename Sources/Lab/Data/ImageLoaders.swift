@@ -28,6 +28,25 @@ public enum MNIST5k {
     }
 }
 
+/// Fashion-MNIST and MNIST-5k as one 20-class label space of the same 28x28 format and two visibly different
+/// domains: Fashion class c -> c, MNIST digit d -> 10 + d (stability-gap, teacher-adaptation).
+public enum FashionAndDigits {
+    public static let classCount = 20
+    public static let classNames = FashionMNIST.classNames + (0..<10).map { "digit \($0)" }
+
+    /// The global id of Fashion-MNIST class `c` or of MNIST digit `d`.
+    public static func globalClass(fashion c: Int) -> Int { c }
+    public static func globalClass(digit d: Int) -> Int { 10 + d }
+
+    /// Fashion images (labels 0-9) followed by MNIST images (labels 10-19). The normalisation is the Fashion
+    /// dataset's, applied to both domains alike.
+    public static func combine(fashion: ImageDataset, mnist: ImageDataset) throws -> ImageDataset {
+        try ImageDataset.concatenating([
+            fashion.offsettingLabels(by: 0, classCount: classCount), mnist.offsettingLabels(by: 10, classCount: classCount),
+        ])
+    }
+}
+
 /// scikit-learn's digits: 1,797 8x8 grey images with pixels 0-16, 10 classes (`make data-digits`).
 public enum Digits {
     public static func load(root: String = "data/digits") throws -> ImageDataset {
