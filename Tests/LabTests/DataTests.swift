@@ -3,7 +3,7 @@ import Testing
 @testable import Lab
 @testable import LabData
 
-/// Fixtures: Tests/LabTests/Fixtures/data/ (a few hundred bytes each, written by a short script; the IDX images
+/// Fixtures: Tests/LabTests/Fixtures/data/ (a few hundred bytes each, written by make_fixtures.py there; the IDX images
 /// are 3 images of 6x5 with pixel (n, y, x) = 30n + 5y + x, image 2 times 8 mod 256, labels [2, 0, 1]).
 private let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     .appendingPathComponent("Fixtures/data").path
