@@ -14,6 +14,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .library(name: "Lab", targets: ["Lab"]),
+        .library(name: "LabData", targets: ["LabData"]),
         .executable(name: "lab-bench", targets: ["LabBench"]),
         .executable(name: "lab-results", targets: ["Results"]),
     ],
@@ -33,6 +34,8 @@ let package = Package(
                 exclude: ["Plot", "Report", "Run", "Signal", "Data", "LLM"], swiftSettings: fast),
         // LabSignal: audio I/O (libsndfile), resampling, FFT, STFT, mel, the differentiable MR-STFT loss, audio metrics.
         .target(name: "LabSignal", dependencies: ["Lab", "CSndfile"], path: "Sources/Lab/Signal", swiftSettings: fast),
+        // LabData: dataset readers (IDX, pixel CSV, text, JSONL), image datasets, task splits, loaders, corpora, prompts.
+        .target(name: "LabData", dependencies: ["Lab", "CZlib"], path: "Sources/Lab/Data", swiftSettings: fast),
         // LabReport: the notebook of a run (sections, tables, figures, claims; REPORT.md, claims.json, run.json).
         .target(name: "LabReport", dependencies: ["Lab", "CBLAS"], path: "Sources/Lab/Report"),
         // LabRun: the shared command line of every paper executable, progress, NaN guards, exit codes, job pool.
@@ -43,7 +46,8 @@ let package = Package(
         // lab-bench: Lab vs the PyTorch peer on the same workloads.
         .executableTarget(name: "LabBench", dependencies: ["Lab", "CBLAS"], path: "Benchmarks/LabBench", swiftSettings: fast),
 
-        .testTarget(name: "LabTests", dependencies: ["Lab", "LabSignal", "LabReport", "LabRun"], path: "Tests/LabTests"),
+        .testTarget(name: "LabTests", dependencies: ["Lab", "LabSignal", "LabData", "LabReport", "LabRun"],
+                    path: "Tests/LabTests", exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )

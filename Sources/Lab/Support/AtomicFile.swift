@@ -74,7 +74,7 @@ public enum AtomicFile {
         }
     }
 
-    static func systemError() -> String { String(cString: strerror(errno)) }
+    public static func systemError() -> String { String(cString: strerror(errno)) }
 }
 
 /// The open temporary file of one `AtomicFile.write(to:_:)` call.
