@@ -60,3 +60,9 @@ clean: ## remove build products and smoke outputs (fetched data stays)
 help:
 	@echo "LabBook targets:"; grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | sort | sed 's/^/  /'
 	@echo "papers: $(PAPERS)"
+
+# ---------------------------------------------------------------- plot gallery (LabPlot)
+# One example of every plot type, committed under figures/gallery/ so the look can be reviewed at a glance.
+.PHONY: gallery
+gallery: build ## draw one example of every LabPlot plot type into figures/gallery/
+	$(BIN)/lab-gallery --out figures/gallery

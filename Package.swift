@@ -13,6 +13,8 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .library(name: "Lab", targets: ["Lab"]),
+        .library(name: "LabPlot", targets: ["LabPlot"]),
+        .executable(name: "lab-gallery", targets: ["Gallery"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -29,7 +31,12 @@ let package = Package(
         .target(name: "Lab", dependencies: ["CBLAS"], path: "Sources/Lab",
                 exclude: ["Plot", "Report", "Run", "Signal", "Data", "LLM"], swiftSettings: fast),
 
-        .testTarget(name: "LabTests", dependencies: ["Lab"], path: "Tests/LabTests"),
+        // Plot: figures drawn with Cairo, written as PNG (with provenance text chunks) by a small C target.
+        .target(name: "CLabPNG", dependencies: ["CPNG"], path: "Sources/CLabPNG"),
+        .target(name: "LabPlot", dependencies: ["CCairo", "CLabPNG"], path: "Sources/Lab/Plot"),
+        .executableTarget(name: "Gallery", dependencies: ["LabPlot", "Lab"], path: "Sources/Tools/Gallery"),
+
+        .testTarget(name: "LabTests", dependencies: ["Lab", "LabPlot"], path: "Tests/LabTests"),
     ],
     swiftLanguageModes: [.v6]
 )
