@@ -49,8 +49,10 @@ extension AxesLayout {
         }
     }
 
-    /// Computes ticks and margins for a cell of `cell` pixels.
-    func measure(cell: Rect, _ canvas: Canvas) {
+    /// Computes ticks and margins for a cell of `cell` pixels; returns the number of y ticks aimed at, which
+    /// `sharedYTarget` overrides so that panels sharing a y-range also share their ticks.
+    @discardableResult
+    func measure(cell: Rect, _ canvas: Canvas, sharedYTarget: Int? = nil) -> Int {
         let labelHeight = canvas.measure("Ag", size: Style.labelFont).height
         let tickHeight = canvas.measure("0", size: Style.tickFont).height
         let tickSpace = canvas.points(Style.tickLength + Style.tickPad)
@@ -66,7 +68,7 @@ extension AxesLayout {
             bottom += tickSpace + xLabelBand(canvas)
         }
         let height = max(cell.height - top - bottom, 10)
-        let yTarget = min(8, max(3, Int(height / canvas.points(30))))
+        let yTarget = sharedYTarget ?? min(8, max(3, Int(height / canvas.points(30))))
         yTicks = makeTicks(yLimits, scale: axes.yscale, target: yTarget, override: axes.yTickOverride,
                            integersOnly: axes.yInverted)
         if let twin = axes.twin, let twinLimits {
@@ -91,6 +93,7 @@ extension AxesLayout {
         if xTicks.rotated, let first = xTicks.labels.first {
             left = max(left, edge + canvas.measure(first, size: Style.tickFont).width * cos(Style.rotatedLabelAngle))
         }
+        return yTarget
     }
 
     /// Width of the twin axis and colour bar to the right of the frame.

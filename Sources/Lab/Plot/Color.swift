@@ -4,11 +4,16 @@ import Foundation
 ///
 /// Usage: `ax.line(x, y, color: Color(hex: 0x1f77b4))` or `Color.black.withAlpha(0.5)`.
 public struct Color: Sendable, Equatable {
+    /// Red, 0...1.
     public var red: Double
+    /// Green, 0...1.
     public var green: Double
+    /// Blue, 0...1.
     public var blue: Double
+    /// Opacity, 0 (transparent) ... 1 (opaque).
     public var alpha: Double
 
+    /// `Color(red: 0.2, green: 0.4, blue: 0.8)`.
     public init(red: Double, green: Double, blue: Double, alpha: Double = 1) {
         self.red = red
         self.green = green
@@ -34,6 +39,7 @@ public struct Color: Sendable, Equatable {
               blue: blue + (other.blue - blue) * t, alpha: alpha + (other.alpha - alpha) * t)
     }
 
+    // Named colours; red, blue, green and orange are the cycle's, so references match series.
     public static let black = Color(hex: 0x000000)
     public static let white = Color(hex: 0xffffff)
     public static let grey = Color(hex: 0x7f7f7f)

@@ -32,6 +32,7 @@ public final class Figure {
     /// The panels, row-major.
     public let axes: [Axes]
 
+    /// A `rows` x `cols` grid of empty panels on a `width` x `height` inch canvas (PNG: inches x `dpi` pixels).
     public init(rows: Int = 1, cols: Int = 1, width: Double = 6, height: Double = 4, dpi: Double = 150,
                 sharex: Bool = false, sharey: Bool = false)
     {
@@ -218,7 +219,10 @@ public final class Figure {
             Rect(x: pad + Double(layout.column) * cellWidth, y: top + Double(layout.row) * cellHeight,
                  width: cellWidth, height: cellHeight)
         }
-        for layout in layouts { layout.measure(cell: cell(layout), canvas) }
+        let targets = layouts.map { $0.measure(cell: cell($0), canvas) }
+        if sharey, let shared = targets.min() {
+            for layout in layouts { layout.measure(cell: cell(layout), canvas, sharedYTarget: shared) }
+        }
         for layout in layouts {
             let column = layouts.filter { $0.column == layout.column }, row = layouts.filter { $0.row == layout.row }
             let left = column.map(\.left).max()!, right = column.map(\.right).max()!
