@@ -40,7 +40,7 @@ extension AxesLayout {
             xTicks.rotated = xLabelsOverlap(xTicks, width: width, canvas)
             return
         }
-        var target = axes.xscale.isLogarithmic ? 10 : min(9, max(3, Int(width / canvas.points(52))))
+        var target = axes.xscale.isLogarithmic ? 10 : min(9, max(3, Int(width / canvas.points(45))))
         while true {
             xTicks = makeTicks(xLimits, scale: axes.xscale, target: target, override: nil,
                                integersOnly: axes.yInverted)

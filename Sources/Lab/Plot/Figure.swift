@@ -71,6 +71,7 @@ public final class Figure {
     public func savePNG(to path: String, metadata: [String: String] = [:]) throws {
         let pixels = try renderRGBA()
         var text = [("Software", "LabBook LabPlot (Cairo \(String(cString: cairo_version_string())))")]
+        if metadata["Software"] != nil { text.removeAll() }
         text += metadata.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         try PNGFile.write(rgba: pixels, width: pixelWidth, height: pixelHeight, text: text, to: path)
     }

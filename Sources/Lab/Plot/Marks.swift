@@ -217,7 +217,12 @@ struct BarMark: Mark {
             extent.include(y: zip(bars, errors).map { $0.y1 + $1 })
             extent.include(y: zip(bars, errors).map { $0.y1 - $1 }.filter { !yScale.isLogarithmic || $0 > 0 })
         }
-        extent.stickyY = yScale.isLogarithmic ? [] : [0]
+        extent.stickyY = [0]
+        if yScale.isLogarithmic, bars.contains(where: { $0.y0 <= 0 }), let lowest = heights.min() {
+            // Bars from zero reach the bottom of the axis; put it below the smallest bar so that one shows.
+            extent.include(y: [lowest / 2])
+            extent.stickyY = [lowest / 2]
+        }
         return extent
     }
 

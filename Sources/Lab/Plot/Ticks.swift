@@ -51,12 +51,15 @@ public enum Ticks {
         return multiple == 1 ? 0.5 * magnitude : multiple == 2 ? magnitude : 2 * magnitude
     }
 
-    /// About `target` ticks (at most target + 1) at multiples of a 1-2-5 step inside `lower...upper`.
+    /// About `target` ticks at multiples of a 1-2-5 step inside `lower...upper`: the smallest step giving at
+    /// most `target` ticks, or the next finer step when its count is closer to `target` (at most target + 2).
     public static func linear(from lower: Double, to upper: Double, target: Int = 6) -> [Double] {
         guard upper > lower, lower.isFinite, upper.isFinite else { return lower.isFinite ? [lower] : [] }
         let step = niceStep((upper - lower) / Double(max(target - 1, 1)))
+        let coarse = multiples(of: step, from: lower, to: upper)
         let finer = multiples(of: smallerStep(step), from: lower, to: upper)
-        return finer.count <= target + 1 ? finer : multiples(of: step, from: lower, to: upper)
+        let closer = abs(finer.count - target) < abs(coarse.count - target)
+        return closer && finer.count <= target + 2 ? finer : coarse
     }
 
     private static func multiples(of step: Double, from lower: Double, to upper: Double) -> [Double] {
