@@ -232,6 +232,26 @@ import Testing
         #expect(close(Ticks.logarithmic(from: 3, to: 8, scale: .log10).major, [3, 4, 5, 6, 7, 8]))
     }
 
+    @Test func legendGoesWhereThereIsLeastData() {
+        let frame = Rect(x: 0, y: 0, width: 400, height: 300)
+        // A rising line fills the lower left and upper right; the upper left is free.
+        let rising = (0...100).map { Point(x: Double($0) * 4, y: 300 - Double($0) * 3) }
+        #expect(AxesLayout.leastCoveredPlacement(width: 80, height: 40, in: frame, occupied: rising, margin: 5)
+            == .upperLeft)
+        // A falling line leaves the upper right and lower left free; ties go to the upper right.
+        let falling = (0...100).map { Point(x: Double($0) * 4, y: Double($0) * 3) }
+        #expect(AxesLayout.leastCoveredPlacement(width: 80, height: 40, in: frame, occupied: falling, margin: 5)
+            == .upperRight)
+        // Data everywhere except the bottom centre.
+        let allButBottom = stride(from: 0.0, through: 400, by: 5).flatMap { x in
+            stride(from: 0.0, through: 300, by: 5).compactMap { y in
+                (y > 240 && x > 150 && x < 250) ? nil : Point(x: x, y: y)
+            }
+        }
+        #expect(AxesLayout.leastCoveredPlacement(width: 80, height: 40, in: frame, occupied: allButBottom, margin: 5)
+            == .lowerCenter)
+    }
+
     @Test func histogramBinsAndColorMaps() {
         let edges = [0.0, 1, 2, 3]
         #expect(Axes.bin(of: 0, edges: edges) == 0)

@@ -264,12 +264,7 @@ public final class Axes {
     public func bar(_ categories: [String], _ heights: [Double], errors: [Double]? = nil, label: String? = nil,
                     color: Color? = nil)
     {
-        groupedBar(categories, series: [(label ?? "", heights)], errors: errors.map { [$0] },
-                   colors: color.map { [$0] })
-        if label == nil, var last = marks.last as? BarMark {
-            last.label = nil
-            marks[marks.count - 1] = last
-        }
+        addBars(categories, series: [(label, heights)], errors: errors.map { [$0] }, colors: color.map { [$0] })
     }
 
     /// Side-by-side bars: one group per category, one bar per series in each group (series[s].values[c]).
@@ -278,20 +273,27 @@ public final class Axes {
     public func groupedBar(_ categories: [String], series: [(label: String, values: [Double])],
                            errors: [[Double]]? = nil, colors: [Color]? = nil)
     {
+        addBars(categories, series: series.map { ($0.label, $0.values) }, errors: errors, colors: colors)
+    }
+
+    /// Bars of width 0.8 / series.count centred on the category positions 0, 1, 2, ...; NaN values are skipped.
+    private func addBars(_ categories: [String], series: [(label: String?, values: [Double])], errors: [[Double]]?,
+                         colors: [Color]?)
+    {
         guard !series.isEmpty, !categories.isEmpty else {
-            problems.append(.emptySeries(kind: "bar", label: series.first?.label))
+            problems.append(.emptySeries(kind: "bar", label: series.first?.label ?? nil))
             return
         }
         let groupWidth = 0.8, barWidth = groupWidth / Double(series.count)
         for (index, entry) in series.enumerated() {
+            let name = "bar\(entry.label.map { " '\($0)'" } ?? "")"
             guard entry.values.count == categories.count else {
-                problems.append(.invalidArgument("bar '\(entry.label)': \(entry.values.count) values for "
-                    + "\(categories.count) categories; give one value per category"))
+                problems.append(.invalidArgument("\(name): \(entry.values.count) values for \(categories.count) "
+                    + "categories; give one value per category"))
                 return
             }
             if let errors, errors.count != series.count || errors[index].count != categories.count {
-                problems.append(.invalidArgument("bar '\(entry.label)': errors need one value per category "
-                    + "and series"))
+                problems.append(.invalidArgument("\(name): errors need one value per category and series"))
                 return
             }
             let offset = -groupWidth / 2 + Double(index) * barWidth
