@@ -13,9 +13,10 @@ import Testing
     }
 
     func saveAndRead(_ figure: Figure, metadata: [String: String] = [:]) throws -> PNGImage {
-        let path = temporaryFolder() + "/figure.png"
-        try figure.savePNG(to: path, metadata: metadata)
-        return try PNGImage.read(from: path)
+        let folder = temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try figure.savePNG(to: folder + "/figure.png", metadata: metadata)
+        return try PNGImage.read(from: folder + "/figure.png")
     }
 
     /// Pixels with a clear hue: series colours and colour maps; frames, ticks and text are grey.
