@@ -224,6 +224,45 @@ private func distinct(_ shape: [Int], seed: UInt64) -> Tensor {
         }
     }
 
+    @Test func batchesSplitIntoChunksMatchSampleBySampleResults() {
+        // [9, 16, 32, 32] with a 3×3 kernel: K·P = 144·1024 floats per sample, so the batch runs as chunks of
+        // 7 and 2 samples; each single sample runs as one chunk. Values and all gradients must agree.
+        let x = rnd([9, 16, 32, 32], seed: 1), w = rnd([4, 16, 3, 3], seed: 2), b = rnd([4], seed: 3)
+        let wt = rnd([16, 4, 3, 3], seed: 4), bt = rnd([4], seed: 5)
+        #expect(ConvGeometry(batch: 9, channels: 16, height: 32, width: 32, kernelH: 3, kernelW: 3,
+                             strideH: 1, strideW: 1, padH: 1, padW: 1).sampleChunks().count == 2)
+        let ops: [(String, (Tensor) -> Tensor)] = [
+            ("conv2d", { $0.conv2d(w, bias: b, stride: 1, padding: 1) }),
+            ("convTranspose2d", { $0.convTranspose2d(wt, bias: bt, stride: 1, padding: 1) }),
+        ]
+        for (name, op) in ops {
+            for t in [x, w, b, wt, bt] { t.requiresGrad = true; t.grad = nil }
+            let y = op(x)
+            let seed = rnd(y.shape, seed: 6)
+            y.backward(seed: seed)
+            let (dx, dw, db, dwt, dbt) = (x.grad!.data, w.grad?.data, b.grad?.data, wt.grad?.data, bt.grad?.data)
+            for t in [w, b, wt, bt] { t.grad = nil }
+            var worst: Float = 0
+            for i in 0..<9 {
+                let xi = x.slice(axis: 0, i..<(i + 1)).detached()
+                xi.requiresGrad = true
+                let yi = op(xi)
+                worst = Swift.max(worst, maxAbsDifference(yi, y.slice(axis: 0, i..<(i + 1))))
+                yi.backward(seed: seed.slice(axis: 0, i..<(i + 1)).detached())
+                let part = Tensor(shape: xi.shape, data: Array(dx[(i * xi.count)..<((i + 1) * xi.count)]))
+                worst = Swift.max(worst, maxAbsDifference(xi.grad!, part))
+            }
+            #expect(worst < 1e-4, "\(name): values or input gradients")
+            for (summed, whole) in [(w.grad?.data, dw), (b.grad?.data, db), (wt.grad?.data, dwt), (bt.grad?.data, dbt)] {
+                #expect((summed == nil) == (whole == nil), "\(name)")
+                if let summed, let whole {
+                    let scale = whole.map { Swift.abs($0) }.max() ?? 1
+                    #expect(zip(summed, whole).allSatisfy { Swift.abs($0 - $1) < 1e-4 * Swift.max(1, scale) }, "\(name): parameter gradients")
+                }
+            }
+        }
+    }
+
     @Test func noGradForwardRecordsNothingAndBackwardAccumulates() {
         let x = rnd([2, 2, 5, 5], seed: 1), w = rnd([3, 2, 3, 3], seed: 2)
         w.requiresGrad = true

@@ -1,16 +1,19 @@
-// Convolutions by im2col + one GEMM over the whole batch.
+// Convolutions by im2col + GEMM, over chunks of the batch.
 //
 // Dims: B batch, C input channels, H×W input plane, F output channels (filters), kH×kW kernel,
-// Ho×Wo output plane, P = Ho·Wo output positions, K = C·kH·kW patch length, N = B·P columns.
+// Ho×Wo output plane, P = Ho·Wo output positions, K = C·kH·kW patch length; a chunk of s samples has
+// n = s·P columns.
 //
-// conv2d forward:   cols [K, N] = im2col(x)          (column b·P + p holds the patch under output p of sample b)
-//                   Y [F, N] = W [F, K] · cols        (one GEMM: N = 65,536 for 32×32 batch 64)
-//                   y [B, F, P] = Y permuted + bias
-// conv2d backward:  dY [F, N] = g permuted
-//                   dW += dY · colsᵀ,   db += Σ_{b,p} g,   dx += col2im(Wᵀ · dY)
-// One GEMM over all samples beats B per-sample GEMMs on this CPU (measured in the report of branch `conv`):
-// OpenBLAS splits a wide N well over its threads, and the two permutes cost little next to the GEMM.
-// im2col, col2im and the permutes run on Lab's threads (Parallel.forChunks over samples or channels), never
+// conv2d forward, per chunk:   cols [K, n] = im2col(x chunk)  (column b·P + p: the patch under output p of sample b)
+//                              Y [F, n] = W [F, K] · cols
+//                              y chunk [s, F, P] = Y permuted + bias
+// conv2d backward, per chunk:  dY [F, n] = g chunk permuted;  cols recomputed
+//                              dW += dY · colsᵀ,   dx chunk += col2im(Wᵀ · dY);   db += Σ_{b,p} g
+// A chunk's column matrix is about 4 MiB, so the GEMM reads what im2col just wrote from cache, and the
+// scratch stays small (the whole-batch column matrix of the 32→64 benchmark layer is 75 MB). Several samples
+// per chunk keep the GEMMs wide for shallow layers (3→32: 37 samples, N = 37,888); deep layers get one sample
+// per chunk (32→64 at 32×32: 64×1024×288), which OpenBLAS still runs at its full rate.
+// im2col, col2im and the permutes run on Lab's threads (Parallel.forChunks over planes or channels), never
 // while OpenBLAS is running.
 
 /// The geometry of one 2-d convolution: input [batch, channels, height, width], a kernelH × kernelW
@@ -30,6 +33,25 @@ struct ConvGeometry {
     /// N = B·P, the columns of the column matrix.
     var columns: Int { batch * positions }
 
+    /// The same convolution over `batch` samples (a chunk of the batch).
+    func with(batch: Int) -> ConvGeometry {
+        ConvGeometry(batch: batch, channels: channels, height: height, width: width, kernelH: kernelH, kernelW: kernelW,
+                     strideH: strideH, strideW: strideW, padH: padH, padW: padW)
+    }
+
+    /// The batch split into equal runs of samples whose column matrix [K, samples·P] holds about
+    /// `ConvGeometry.chunkFloats` floats (at least one sample per run): im2col writes a chunk, the GEMM
+    /// reads it back while it is still in cache.
+    func sampleChunks() -> [Range<Int>] {
+        let perChunk = Swift.max(1, Swift.min(batch, ConvGeometry.chunkFloats / Swift.max(patch * positions, 1)))
+        return stride(from: 0, to: batch, by: perChunk).map { $0..<Swift.min(batch, $0 + perChunk) }
+    }
+
+    /// Target size of one chunk's column matrix: 2²⁰ floats (4 MiB, the L2 caches of this machine's two cores).
+    /// 2¹⁸ to 2²² and the whole batch (one GEMM) all ran within noise of each other on the 32→64 benchmark
+    /// layer; chunks keep the scratch small (75 MB for that layer's whole-batch column matrix).
+    static let chunkFloats = 1 << 20
+
     /// The output columns ox whose input column ox·strideW − padW + j lies inside 0..<W.
     @inline(__always)
     func validColumns(kernelColumn j: Int) -> Range<Int> {
@@ -45,34 +67,32 @@ struct ConvGeometry {
 
 /// cols[(c·kH + i)·kW + j, b·P + oy·Wo + ox] = x[b, c, oy·sH − pH + i, ox·sW − pW + j] (0 outside the input).
 /// x: [B, C, H, W] → cols: [K, N]. Writes every element of cols (no zero-filling needed beforehand).
+/// Runs in parallel over the B·C input planes.
 func im2col(_ x: UnsafePointer<Float>, _ g: ConvGeometry, into cols: UnsafeMutablePointer<Float>) {
     let (ho, wo, p, n) = (g.outH, g.outW, g.positions, g.columns)
-    let (xs, cs) = (UncheckedSendable(x), UncheckedSendable(cols))
-    Parallel.forChunks(g.batch, costPerItem: g.patch * p) { lo, hi in
-        let (x, cols) = (xs.value, cs.value)
-        for b in lo..<hi {
-            for c in 0..<g.channels {
-                let plane = x + (b * g.channels + c) * g.height * g.width
-                for i in 0..<g.kernelH {
-                    for j in 0..<g.kernelW {
-                        let valid = g.validColumns(kernelColumn: j)
-                        var dst = cols + ((c * g.kernelH + i) * g.kernelW + j) * n + b * p
-                        for oy in 0..<ho {
-                            let iy = oy * g.strideH - g.padH + i
-                            if iy < 0 || iy >= g.height {
-                                dst.update(repeating: 0, count: wo)
+    Parallel.forChunks(g.batch * g.channels, costPerItem: g.kernelH * g.kernelW * p) { lo, hi in
+        for q in lo..<hi {
+            let (b, c) = q.quotientAndRemainder(dividingBy: g.channels)
+            let plane = x + q * g.height * g.width
+            for i in 0..<g.kernelH {
+                for j in 0..<g.kernelW {
+                    let valid = g.validColumns(kernelColumn: j)
+                    var dst = cols + ((c * g.kernelH + i) * g.kernelW + j) * n + b * p
+                    for oy in 0..<ho {
+                        let iy = oy * g.strideH - g.padH + i
+                        if iy < 0 || iy >= g.height {
+                            dst.update(repeating: 0, count: wo)
+                        } else {
+                            let row = plane + iy * g.width - g.padW + j
+                            for ox in 0..<valid.lowerBound { dst[ox] = 0 }
+                            if g.strideW == 1 {
+                                for ox in valid { dst[ox] = row[ox] }
                             } else {
-                                let row = plane + iy * g.width - g.padW + j
-                                for ox in 0..<valid.lowerBound { dst[ox] = 0 }
-                                if g.strideW == 1 {
-                                    for ox in valid { dst[ox] = row[ox] }
-                                } else {
-                                    for ox in valid { dst[ox] = row[ox * g.strideW] }
-                                }
-                                for ox in valid.upperBound..<wo { dst[ox] = 0 }
+                                for ox in valid { dst[ox] = row[ox * g.strideW] }
                             }
-                            dst += wo
+                            for ox in valid.upperBound..<wo { dst[ox] = 0 }
                         }
+                        dst += wo
                     }
                 }
             }
@@ -81,31 +101,28 @@ func im2col(_ x: UnsafePointer<Float>, _ g: ConvGeometry, into cols: UnsafeMutab
 }
 
 /// The adjoint of im2col: x[b, c, oy·sH − pH + i, ox·sW − pW + j] += cols[(c·kH + i)·kW + j, b·P + oy·Wo + ox].
-/// cols: [K, N] → x: [B, C, H, W] (accumulated; samples run in parallel and write disjoint planes).
+/// cols: [K, N] → x: [B, C, H, W] (accumulated). Runs in parallel over the B·C planes, which are disjoint.
 func col2im(_ cols: UnsafePointer<Float>, _ g: ConvGeometry, addingInto x: UnsafeMutablePointer<Float>) {
     let (ho, wo, p, n) = (g.outH, g.outW, g.positions, g.columns)
-    let (xs, cs) = (UncheckedSendable(x), UncheckedSendable(cols))
-    Parallel.forChunks(g.batch, costPerItem: g.patch * p) { lo, hi in
-        let (x, cols) = (xs.value, cs.value)
-        for b in lo..<hi {
-            for c in 0..<g.channels {
-                let plane = x + (b * g.channels + c) * g.height * g.width
-                for i in 0..<g.kernelH {
-                    for j in 0..<g.kernelW {
-                        let valid = g.validColumns(kernelColumn: j)
-                        var src = cols + ((c * g.kernelH + i) * g.kernelW + j) * n + b * p
-                        for oy in 0..<ho {
-                            let iy = oy * g.strideH - g.padH + i
-                            if iy >= 0 && iy < g.height {
-                                let row = plane + iy * g.width - g.padW + j
-                                if g.strideW == 1 {
-                                    for ox in valid { row[ox] += src[ox] }
-                                } else {
-                                    for ox in valid { row[ox * g.strideW] += src[ox] }
-                                }
+    Parallel.forChunks(g.batch * g.channels, costPerItem: g.kernelH * g.kernelW * p) { lo, hi in
+        for q in lo..<hi {
+            let (b, c) = q.quotientAndRemainder(dividingBy: g.channels)
+            let plane = x + q * g.height * g.width
+            for i in 0..<g.kernelH {
+                for j in 0..<g.kernelW {
+                    let valid = g.validColumns(kernelColumn: j)
+                    var src = cols + ((c * g.kernelH + i) * g.kernelW + j) * n + b * p
+                    for oy in 0..<ho {
+                        let iy = oy * g.strideH - g.padH + i
+                        if iy >= 0 && iy < g.height {
+                            let row = plane + iy * g.width - g.padW + j
+                            if g.strideW == 1 {
+                                for ox in valid { row[ox] += src[ox] }
+                            } else {
+                                for ox in valid { row[ox * g.strideW] += src[ox] }
                             }
-                            src += wo
                         }
+                        src += wo
                     }
                 }
             }
@@ -116,11 +133,10 @@ func col2im(_ cols: UnsafePointer<Float>, _ g: ConvGeometry, addingInto x: Unsaf
 /// [B, C, P] → [C, B·P]: dst[c, b·P + p] = src[b, c, p].
 func toChannelMajor(_ src: UnsafePointer<Float>, batch: Int, channels: Int, positions p: Int,
                     into dst: UnsafeMutablePointer<Float>) {
-    let (ss, ds) = (UncheckedSendable(src), UncheckedSendable(dst))
     Parallel.forChunks(channels, costPerItem: batch * p) { lo, hi in
         for c in lo..<hi {
             for b in 0..<batch {
-                (ds.value + (c * batch + b) * p).update(from: ss.value + (b * channels + c) * p, count: p)
+                (dst + (c * batch + b) * p).update(from: src + (b * channels + c) * p, count: p)
             }
         }
     }
@@ -129,12 +145,11 @@ func toChannelMajor(_ src: UnsafePointer<Float>, batch: Int, channels: Int, posi
 /// [C, B·P] → [B, C, P]: dst[b, c, p] (= or +=) src[c, b·P + p] (+ bias[c]).
 func fromChannelMajor(_ src: UnsafePointer<Float>, batch: Int, channels: Int, positions p: Int,
                       bias: UnsafePointer<Float>?, accumulate: Bool, into dst: UnsafeMutablePointer<Float>) {
-    let (ss, ds, bs) = (UncheckedSendable(src), UncheckedSendable(dst), UncheckedSendable(bias))
     Parallel.forChunks(channels, costPerItem: batch * p) { lo, hi in
         for c in lo..<hi {
-            let beta = bs.value?[c] ?? 0
+            let beta = bias?[c] ?? 0
             for b in 0..<batch {
-                let s = ss.value + (c * batch + b) * p, d = ds.value + (b * channels + c) * p
+                let s = src + (c * batch + b) * p, d = dst + (b * channels + c) * p
                 if accumulate {
                     for k in 0..<p { d[k] += s[k] }
                 } else {
@@ -161,6 +176,15 @@ func accumulateChannelSums(_ g: Tensor, channels: Int, into bias: Tensor) {
     }
 }
 
+extension Optional where Wrapped == [Float] {
+    /// Calls `body` with a pointer to the array's elements, or nil when there is no array.
+    @inline(__always)
+    func withUnsafeOptionalPointer<R>(_ body: (UnsafePointer<Float>?) -> R) -> R {
+        guard let array = self else { return body(nil) }
+        return array.withUnsafeBufferPointer { body($0.baseAddress) }
+    }
+}
+
 /// A buffer of n floats whose contents `body` writes in full (no zero-filling).
 @inline(__always)
 func uninitializedFloats(_ n: Int, _ body: (UnsafeMutablePointer<Float>) -> Void) -> [Float] {
@@ -177,7 +201,7 @@ extension Tensor {
     ///     self: [B, C, H, W], weight: [F, C, kH, kW], bias: [F] → [B, F, Ho, Wo],
     ///     Ho = ⌊(H + 2pH − kH)/sH⌋ + 1, Wo = ⌊(W + 2pW − kW)/sW⌋ + 1
     ///
-    /// Computed as im2col over the whole batch and one GEMM; gradients for input, weight and bias.
+    /// Computed as im2col + GEMM over chunks of the batch; gradients for input, weight and bias.
     ///
     ///     let y = x.conv2d(w, bias: b, stride: (1, 1), padding: (1, 1))   // 3×3 "same"
     public func conv2d(_ weight: Tensor, bias: Tensor? = nil, stride: (Int, Int) = (1, 1),
@@ -194,61 +218,68 @@ extension Tensor {
                              strideH: stride.0, strideW: stride.1, padH: padding.0, padW: padding.1)
         precondition(g.outH >= 1 && g.outW >= 1,
                      "conv2d: kernel \(weight.shape[2])×\(weight.shape[3]) larger than padded input \(x.shape) (padding \(padding))")
-        let (k, n, p) = (g.patch, g.columns, g.positions)
+        let (k, p) = (g.patch, g.positions)
+        let chunks = g.sampleChunks()
+        let chunkColumns = chunks.first.map { $0.count * p } ?? 0
+        let sampleIn = g.channels * g.height * g.width, sampleOut = filters * p
 
-        // cols [K, N] = im2col(x); Y [F, N] = W · cols; y = Y permuted to [B, F, Ho, Wo] + bias.
-        let cols = x.data.withUnsafeBufferPointer { xp in uninitializedFloats(k * n) { im2col(xp.baseAddress!, g, into: $0) } }
-        let product = cols.withUnsafeBufferPointer { cp in
-            weight.data.withUnsafeBufferPointer { wp in
-                uninitializedFloats(filters * n) { sgemm(wp.baseAddress!, cp.baseAddress!, $0, m: filters, n: n, k: k) }
-            }
-        }
+        // Per chunk of samples: cols [K, n] = im2col(x chunk); Y [F, n] = W · cols; y chunk = Y permuted + bias.
+        var cols = uninitializedFloats(k * chunkColumns) { _ in }
+        var product = uninitializedFloats(filters * chunkColumns) { _ in }
         let out = Tensor(shape: [g.batch, filters, g.outH, g.outW]) { o in
-            product.withUnsafeBufferPointer { yp in
-                if let b = bias {
-                    b.data.withUnsafeBufferPointer { bp in
-                        fromChannelMajor(yp.baseAddress!, batch: g.batch, channels: filters, positions: p,
-                                         bias: bp.baseAddress!, accumulate: false, into: o.baseAddress!)
+            x.data.withUnsafeBufferPointer { xp in
+                weight.data.withUnsafeBufferPointer { wp in
+                    cols.withUnsafeMutableBufferPointer { cp in
+                        product.withUnsafeMutableBufferPointer { yp in
+                            let biasValues = bias?.data
+                            for chunk in chunks {
+                                let gc = g.with(batch: chunk.count)
+                                im2col(xp.baseAddress! + chunk.lowerBound * sampleIn, gc, into: cp.baseAddress!)
+                                sgemm(wp.baseAddress!, cp.baseAddress!, yp.baseAddress!, m: filters, n: gc.columns, k: k)
+                                biasValues.withUnsafeOptionalPointer { bp in
+                                    fromChannelMajor(yp.baseAddress!, batch: chunk.count, channels: filters, positions: p,
+                                                     bias: bp, accumulate: false, into: o.baseAddress! + chunk.lowerBound * sampleOut)
+                                }
+                            }
+                        }
                     }
-                } else {
-                    fromChannelMajor(yp.baseAddress!, batch: g.batch, channels: filters, positions: p,
-                                     bias: nil, accumulate: false, into: o.baseAddress!)
                 }
             }
         }
         guard Tensor.recording(x, weight) || (bias.map { Tensor.recording($0) } ?? false) else { return out }
-        // The columns are kept for dW only.
-        let savedCols: [Float]? = weight.requiresGrad ? cols : nil
         return out.recorded(inputs: [x, weight] + (bias.map { [$0] } ?? [])) { grad in
             if let b = bias, b.requiresGrad { accumulateChannelSums(grad, channels: filters, into: b) }
             guard x.requiresGrad || weight.requiresGrad else { return }
-            // dY [F, N] = g permuted.
-            let dY = grad.data.withUnsafeBufferPointer { gp in
-                uninitializedFloats(filters * n) {
-                    toChannelMajor(gp.baseAddress!, batch: g.batch, channels: filters, positions: p, into: $0)
-                }
-            }
-            dY.withUnsafeBufferPointer { dyp in
-                if let cols = savedCols {
-                    // dW [F, K] += dY [F, N] · colsᵀ
-                    let gw = weight.ensureGrad()
-                    cols.withUnsafeBufferPointer { cp in
-                        gw.data.withUnsafeMutableBufferPointer { gwp in
-                            sgemm(dyp.baseAddress!, cp.baseAddress!, gwp.baseAddress!, m: filters, n: k, k: n,
-                                  transB: true, beta: 1)
+            let gw = weight.requiresGrad ? weight.ensureGrad() : nil
+            let gx = x.requiresGrad ? x.ensureGrad() : nil
+            // Per chunk: dY [F, n] = g chunk permuted; dW += dY · colsᵀ (cols recomputed, cache-hot);
+            // dcols [K, n] = Wᵀ · dY; dx chunk += col2im(dcols).
+            grad.data.withUnsafeBufferPointer { gp in
+                x.data.withUnsafeBufferPointer { xp in
+                    weight.data.withUnsafeBufferPointer { wp in
+                        cols.withUnsafeMutableBufferPointer { cp in
+                            product.withUnsafeMutableBufferPointer { dyp in
+                                for chunk in chunks {
+                                    let gc = g.with(batch: chunk.count)
+                                    toChannelMajor(gp.baseAddress! + chunk.lowerBound * sampleOut, batch: chunk.count,
+                                                   channels: filters, positions: p, into: dyp.baseAddress!)
+                                    if let gw {
+                                        im2col(xp.baseAddress! + chunk.lowerBound * sampleIn, gc, into: cp.baseAddress!)
+                                        gw.data.withUnsafeMutableBufferPointer { gwp in
+                                            sgemm(dyp.baseAddress!, cp.baseAddress!, gwp.baseAddress!, m: filters, n: k,
+                                                  k: gc.columns, transB: true, beta: 1)
+                                        }
+                                    }
+                                    if let gx {
+                                        sgemm(wp.baseAddress!, dyp.baseAddress!, cp.baseAddress!, m: k, n: gc.columns,
+                                              k: filters, transA: true)
+                                        gx.data.withUnsafeMutableBufferPointer { gxp in
+                                            col2im(cp.baseAddress!, gc, addingInto: gxp.baseAddress! + chunk.lowerBound * sampleIn)
+                                        }
+                                    }
+                                }
+                            }
                         }
-                    }
-                }
-                if x.requiresGrad {
-                    // dcols [K, N] = Wᵀ · dY;  dx += col2im(dcols)
-                    let dcols = weight.data.withUnsafeBufferPointer { wp in
-                        uninitializedFloats(k * n) {
-                            sgemm(wp.baseAddress!, dyp.baseAddress!, $0, m: k, n: n, k: filters, transA: true)
-                        }
-                    }
-                    let gx = x.ensureGrad()
-                    dcols.withUnsafeBufferPointer { dp in
-                        gx.data.withUnsafeMutableBufferPointer { col2im(dp.baseAddress!, g, addingInto: $0.baseAddress!) }
                     }
                 }
             }
@@ -289,21 +320,33 @@ extension Tensor {
         let g = ConvGeometry(batch: batch, channels: filters, height: outH, width: outW, kernelH: kh, kernelW: kw,
                              strideH: stride.0, strideW: stride.1, padH: padding.0, padW: padding.1)
         precondition(g.outH == height && g.outW == width, "convTranspose2d: geometry mismatch for \(x.shape)")
-        let (k, n, p) = (g.patch, g.columns, g.positions)
+        let (k, p) = (g.patch, g.positions)
+        let chunks = g.sampleChunks()
+        let chunkColumns = chunks.first.map { $0.count * p } ?? 0
+        let sampleIn = channels * p, sampleOut = filters * outH * outW
 
-        // xT [C, N] = x permuted; dcols [K, N] = Wᵀ · xT (weight viewed as [C, K]); y = col2im(dcols) + bias.
-        let xT = x.data.withUnsafeBufferPointer { xp in
-            uninitializedFloats(channels * n) {
-                toChannelMajor(xp.baseAddress!, batch: batch, channels: channels, positions: p, into: $0)
-            }
-        }
-        let dcols = xT.withUnsafeBufferPointer { tp in
+        // Per chunk of samples: xT [C, n] = x chunk permuted; dcols [K, n] = Wᵀ · xT (weight viewed as [C, K]);
+        // y chunk = col2im(dcols) + bias.
+        var columns = uninitializedFloats(channels * chunkColumns) { _ in }
+        var patches = uninitializedFloats(k * chunkColumns) { _ in }
+        var y = [Float](repeating: 0, count: batch * sampleOut)
+        x.data.withUnsafeBufferPointer { xp in
             weight.data.withUnsafeBufferPointer { wp in
-                uninitializedFloats(k * n) { sgemm(wp.baseAddress!, tp.baseAddress!, $0, m: k, n: n, k: channels, transA: true) }
+                columns.withUnsafeMutableBufferPointer { tp in
+                    patches.withUnsafeMutableBufferPointer { cp in
+                        y.withUnsafeMutableBufferPointer { yp in
+                            for chunk in chunks {
+                                let gc = g.with(batch: chunk.count)
+                                toChannelMajor(xp.baseAddress! + chunk.lowerBound * sampleIn, batch: chunk.count,
+                                               channels: channels, positions: p, into: tp.baseAddress!)
+                                sgemm(wp.baseAddress!, tp.baseAddress!, cp.baseAddress!, m: k, n: gc.columns, k: channels, transA: true)
+                                col2im(cp.baseAddress!, gc, addingInto: yp.baseAddress! + chunk.lowerBound * sampleOut)
+                            }
+                        }
+                    }
+                }
             }
         }
-        var y = [Float](repeating: 0, count: batch * filters * outH * outW)
-        dcols.withUnsafeBufferPointer { dp in y.withUnsafeMutableBufferPointer { col2im(dp.baseAddress!, g, addingInto: $0.baseAddress!) } }
         if let b = bias {
             let plane = outH * outW
             for s in 0..<batch { for f in 0..<filters {
@@ -313,32 +356,39 @@ extension Tensor {
         }
         let out = Tensor(shape: [batch, filters, outH, outW], data: y)
         guard Tensor.recording(x, weight) || (bias.map { Tensor.recording($0) } ?? false) else { return out }
-        let savedXT: [Float]? = weight.requiresGrad ? xT : nil
         return out.recorded(inputs: [x, weight] + (bias.map { [$0] } ?? [])) { grad in
             if let b = bias, b.requiresGrad { accumulateChannelSums(grad, channels: filters, into: b) }
             guard x.requiresGrad || weight.requiresGrad else { return }
-            let cols = grad.data.withUnsafeBufferPointer { gp in uninitializedFloats(k * n) { im2col(gp.baseAddress!, g, into: $0) } }
-            cols.withUnsafeBufferPointer { cp in
-                if let xT = savedXT {
-                    // dW [C, K] += xT [C, N] · colsᵀ
-                    let gw = weight.ensureGrad()
-                    xT.withUnsafeBufferPointer { tp in
-                        gw.data.withUnsafeMutableBufferPointer { gwp in
-                            sgemm(tp.baseAddress!, cp.baseAddress!, gwp.baseAddress!, m: channels, n: k, k: n,
-                                  transB: true, beta: 1)
-                        }
-                    }
-                }
-                if x.requiresGrad {
-                    // dxT [C, N] = W [C, K] · cols;  dx += dxT permuted back to [B, C, H, W]
-                    let dxT = weight.data.withUnsafeBufferPointer { wp in
-                        uninitializedFloats(channels * n) { sgemm(wp.baseAddress!, cp.baseAddress!, $0, m: channels, n: n, k: k) }
-                    }
-                    let gx = x.ensureGrad()
-                    dxT.withUnsafeBufferPointer { dp in
-                        gx.data.withUnsafeMutableBufferPointer {
-                            fromChannelMajor(dp.baseAddress!, batch: batch, channels: channels, positions: p,
-                                             bias: nil, accumulate: true, into: $0.baseAddress!)
+            let gw = weight.requiresGrad ? weight.ensureGrad() : nil
+            let gx = x.requiresGrad ? x.ensureGrad() : nil
+            // Per chunk: cols [K, n] = im2col(g chunk); dW [C, K] += xT · colsᵀ (xT recomputed);
+            // dxT [C, n] = W · cols; dx chunk += dxT permuted back.
+            grad.data.withUnsafeBufferPointer { gp in
+                x.data.withUnsafeBufferPointer { xp in
+                    weight.data.withUnsafeBufferPointer { wp in
+                        columns.withUnsafeMutableBufferPointer { tp in
+                            patches.withUnsafeMutableBufferPointer { cp in
+                                for chunk in chunks {
+                                    let gc = g.with(batch: chunk.count)
+                                    im2col(gp.baseAddress! + chunk.lowerBound * sampleOut, gc, into: cp.baseAddress!)
+                                    if let gw {
+                                        toChannelMajor(xp.baseAddress! + chunk.lowerBound * sampleIn, batch: chunk.count,
+                                                       channels: channels, positions: p, into: tp.baseAddress!)
+                                        gw.data.withUnsafeMutableBufferPointer { gwp in
+                                            sgemm(tp.baseAddress!, cp.baseAddress!, gwp.baseAddress!, m: channels, n: k,
+                                                  k: gc.columns, transB: true, beta: 1)
+                                        }
+                                    }
+                                    if let gx {
+                                        sgemm(wp.baseAddress!, cp.baseAddress!, tp.baseAddress!, m: channels, n: gc.columns, k: k)
+                                        gx.data.withUnsafeMutableBufferPointer { gxp in
+                                            fromChannelMajor(tp.baseAddress!, batch: chunk.count, channels: channels, positions: p,
+                                                             bias: nil, accumulate: true,
+                                                             into: gxp.baseAddress! + chunk.lowerBound * sampleIn)
+                                        }
+                                    }
+                                }
+                            }
                         }
                     }
                 }
