@@ -218,6 +218,8 @@ extension Tensor {
         let sampleIn = g.channels * g.height * g.width, sampleOut = filters * p
 
         // Per chunk of samples: cols [K, n] = im2col(x chunk); Y [F, n] = W · cols; y chunk = Y permuted + bias.
+        // Scratch for one chunk, reused by every chunk; the backward allocates its own, so nothing this size
+        // stays alive on the tape between forward and backward.
         var cols = scratchFloats(k * chunkColumns)
         var product = scratchFloats(filters * chunkColumns)
         let out = Tensor(shape: [g.batch, filters, g.outH, g.outW]) { o in
@@ -244,6 +246,7 @@ extension Tensor {
         return out.recorded(inputs: [x, weight] + (bias.map { [$0] } ?? [])) { grad in
             if let b = bias, b.requiresGrad { accumulateChannelSums(grad, channels: filters, into: b) }
             guard x.requiresGrad || weight.requiresGrad else { return }
+            var cols = scratchFloats(k * chunkColumns), product = scratchFloats(filters * chunkColumns)
             let gw = weight.requiresGrad ? weight.ensureGrad() : nil
             let gx = x.requiresGrad ? x.ensureGrad() : nil
             // Per chunk: dY [F, n] = g chunk permuted; dW += dY · colsᵀ (cols recomputed, cache-hot);
@@ -321,6 +324,7 @@ extension Tensor {
 
         // Per chunk of samples: xT [C, n] = x chunk permuted; dcols [K, n] = Wᵀ · xT (weight viewed as [C, K]);
         // y chunk = col2im(dcols) + bias.
+        // Scratch for one chunk, reused by every chunk (the backward allocates its own).
         var columns = scratchFloats(channels * chunkColumns)
         var patches = scratchFloats(k * chunkColumns)
         var y = [Float](repeating: 0, count: batch * sampleOut)
@@ -353,6 +357,7 @@ extension Tensor {
         return out.recorded(inputs: [x, weight] + (bias.map { [$0] } ?? [])) { grad in
             if let b = bias, b.requiresGrad { accumulateChannelSums(grad, channels: filters, into: b) }
             guard x.requiresGrad || weight.requiresGrad else { return }
+            var columns = scratchFloats(channels * chunkColumns), patches = scratchFloats(k * chunkColumns)
             let gw = weight.requiresGrad ? weight.ensureGrad() : nil
             let gx = x.requiresGrad ? x.ensureGrad() : nil
             // Per chunk: cols [K, n] = im2col(g chunk); dW [C, K] += xT · colsᵀ (xT recomputed);
