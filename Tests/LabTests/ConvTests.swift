@@ -263,6 +263,19 @@ private func distinct(_ shape: [Int], seed: UInt64) -> Tensor {
         }
     }
 
+    @Test func emptyBatchesGiveEmptyResultsAndZeroGradients() {
+        // A mixture-of-experts split can hand an expert no samples.
+        let x = Tensor.zeros([0, 2, 6, 6]), w = rnd([3, 2, 3, 3], seed: 1), b = rnd([3], seed: 2), wt = rnd([2, 3, 2, 2], seed: 3)
+        for t in [x, w, b, wt] { t.requiresGrad = true }
+        let outputs = [x.conv2d(w, bias: b, stride: 1, padding: 1), x.convTranspose2d(wt, stride: 2, padding: 0),
+                       x.maxPool2d(kernel: 2), x.avgPool2d(kernel: 3), x.upsampleNearest(scale: 2),
+                       x.globalAvgPool(), x.sorted().values, x.topk(2).values]
+        #expect(outputs.map(\.shape) == [[0, 3, 6, 6], [0, 3, 12, 12], [0, 2, 3, 3], [0, 2, 2, 2], [0, 2, 12, 12],
+                                          [0, 2], [0, 2, 6, 6], [0, 2, 6, 2]])
+        for y in outputs { (y.sum() + w.sum() * 0 + wt.sum() * 0 + b.sum() * 0).backward() }
+        #expect(w.grad!.data.allSatisfy { $0 == 0 } && b.grad!.data.allSatisfy { $0 == 0 } && x.grad!.count == 0)
+    }
+
     @Test func noGradForwardRecordsNothingAndBackwardAccumulates() {
         let x = rnd([2, 2, 5, 5], seed: 1), w = rnd([3, 2, 3, 3], seed: 2)
         w.requiresGrad = true

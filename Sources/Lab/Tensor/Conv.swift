@@ -160,18 +160,24 @@ func fromChannelMajor(_ src: UnsafePointer<Float>, batch: Int, channels: Int, po
     }
 }
 
-/// bias gradient: db[c] += Σ_{b,p} g[b, c, p] for g: [B, C, P].
+/// bias gradient: db[c] += Σ_{b,p} g[b, c, p] for g: [B, C, P] (in parallel over channels).
 func accumulateChannelSums(_ g: Tensor, channels: Int, into bias: Tensor) {
     let batch = g.shape[0], p = g.count / Swift.max(batch * channels, 1)
     let gb = bias.ensureGrad()
+    guard g.count > 0 else { return }  // empty batch
     g.data.withUnsafeBufferPointer { gp in
-        for c in 0..<channels {
-            var acc: Float = 0
-            for b in 0..<batch {
-                let row = gp.baseAddress! + (b * channels + c) * p
-                for k in 0..<p { acc += row[k] }
+        gb.data.withUnsafeMutableBufferPointer { db in
+            let (src, dst) = (gp.baseAddress!, db.baseAddress!)
+            Parallel.forChunks(channels, costPerItem: batch * p) { lo, hi in
+                for c in lo..<hi {
+                    var acc: Float = 0
+                    for b in 0..<batch {
+                        let row = src + (b * channels + c) * p
+                        for k in 0..<p { acc += row[k] }
+                    }
+                    dst[c] += acc
+                }
             }
-            gb.data[c] += acc
         }
     }
 }

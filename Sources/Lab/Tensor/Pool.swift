@@ -29,7 +29,7 @@ extension Tensor {
         let out = Tensor(shape: [shape[0], shape[1], ho, wo]) { o in
             data.withUnsafeBufferPointer { xb in
                 argmax.withUnsafeMutableBufferPointer { ab in
-                    let (x, y, a) = (xb.baseAddress!, o.baseAddress!, ab.baseAddress!)
+                    guard let x = xb.baseAddress, let y = o.baseAddress, let a = ab.baseAddress else { return }  // empty batch
                     Parallel.forChunks(planes, costPerItem: ho * wo * kh * kw) { lo, hi in
                         for q in lo..<hi {
                             let plane = x + q * h * w
@@ -85,7 +85,7 @@ extension Tensor {
         let scale = 1 / Float(kh * kw)
         let out = Tensor(shape: [shape[0], shape[1], ho, wo]) { o in
             data.withUnsafeBufferPointer { xb in
-                let (x, y) = (xb.baseAddress!, o.baseAddress!)
+                guard let x = xb.baseAddress, let y = o.baseAddress else { return }  // empty batch
                 Parallel.forChunks(planes, costPerItem: ho * wo * kh * kw) { lo, hi in
                     for q in lo..<hi {
                         let plane = x + q * h * w
@@ -109,7 +109,7 @@ extension Tensor {
             let gx = x.ensureGrad()
             gx.data.withUnsafeMutableBufferPointer { gxb in
                 g.data.withUnsafeBufferPointer { gb in
-                    let (dx, dy) = (gxb.baseAddress!, gb.baseAddress!)
+                    guard let dx = gxb.baseAddress, let dy = gb.baseAddress else { return }  // empty batch
                     Parallel.forChunks(planes, costPerItem: ho * wo * kh * kw) { lo, hi in
                         for q in lo..<hi {
                             let plane = dx + q * h * w
@@ -175,7 +175,7 @@ extension Tensor {
         let (oh, ow) = (h * fh, w * fw)
         let out = Tensor(shape: [shape[0], shape[1], oh, ow]) { o in
             data.withUnsafeBufferPointer { xb in
-                let (x, y) = (xb.baseAddress!, o.baseAddress!)
+                guard let x = xb.baseAddress, let y = o.baseAddress else { return }  // empty batch
                 Parallel.forChunks(planes, costPerItem: oh * ow) { lo, hi in
                     for q in lo..<hi {
                         for r in 0..<h {
@@ -194,7 +194,7 @@ extension Tensor {
             let gx = x.ensureGrad()
             gx.data.withUnsafeMutableBufferPointer { gxb in
                 g.data.withUnsafeBufferPointer { gb in
-                    let (dx, dy) = (gxb.baseAddress!, gb.baseAddress!)
+                    guard let dx = gxb.baseAddress, let dy = gb.baseAddress else { return }  // empty batch
                     Parallel.forChunks(planes, costPerItem: oh * ow) { lo, hi in
                         for q in lo..<hi {
                             for r in 0..<h {
