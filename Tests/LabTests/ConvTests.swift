@@ -61,6 +61,7 @@ private func distinct(_ shape: [Int], seed: UInt64) -> Tensor {
         (1, 3, 6, 6, 2, 1, 1, (2, 2), (0, 0)),
         (3, 2, 4, 9, 5, 2, 4, (1, 3), (0, 2)),
         (8, 4, 16, 16, 6, 3, 3, (1, 1), (1, 1)),
+        (2, 2, 2, 1, 3, 5, 7, (1, 1), (2, 3)),   // padding so wide that some kernel columns never touch the input
     ]
 
     @Test func conv2dMatchesNaiveLoops() {
@@ -102,8 +103,8 @@ private func distinct(_ shape: [Int], seed: UInt64) -> Tensor {
 
     @Test func conv1dMatchesNaiveLoops() {
         // HyperSound's encoder convolutions: k 7 stride 1 "same" (padding 3) and k 8 stride 4 padding 2.
-        for (n, (k, s, p)) in [(7, 1, 3), (8, 4, 2), (3, 2, 0)].enumerated() {
-            let (b, c, l, f) = (2, 3, 20, 4)
+        for (n, (l, k, s, p)) in [(20, 7, 1, 3), (20, 8, 4, 2), (20, 3, 2, 0), (1, 7, 1, 3)].enumerated() {
+            let (b, c, f) = (2, 3, 4)
             let x = rnd([b, c, l], seed: UInt64(80 + n)), wt = rnd([f, c, k], seed: UInt64(90 + n)), bias = rnd([f], seed: 99)
             let y = x.conv1d(wt, bias: bias, stride: s, padding: p)
             let lo = (l + 2 * p - k) / s + 1

@@ -56,7 +56,8 @@ struct ConvGeometry {
     @inline(__always)
     func validColumns(kernelColumn j: Int) -> Range<Int> {
         // ox·s − p + j ≥ 0  ⇔  ox ≥ ⌈(p − j)/s⌉;   ox·s − p + j ≤ W − 1  ⇔  ox ≤ ⌊(W − 1 + p − j)/s⌋
-        let lo = Swift.max(0, ceilDiv(padW - j, strideW))
+        // Clamped to 0...Wo: with padding as wide as the kernel, a kernel column can miss the input entirely.
+        let lo = Swift.min(outW, Swift.max(0, ceilDiv(padW - j, strideW)))
         let hi = Swift.min(outW, floorDiv(width - 1 + padW - j, strideW) + 1)
         return lo..<Swift.max(lo, hi)
     }
