@@ -61,6 +61,37 @@ func mlpEpoch() -> Measurement {
     return Measurement(workload: "mlp", seconds: s, peakMB: peakRSSMB(), detail: "final loss \(loss)")
 }
 
+/// CNN conv3x3 3→32, conv3x3 32→64, maxpool 2, fc 12544→10; one epoch over 2,000 32x32x3 samples, batch 64, Adam.
+func cnnEpoch() -> Measurement {
+    var rng = RNG(seed: 0)
+    let net = Sequential(Conv2d(inputChannels: 3, outputChannels: 32, kernelSize: 3, rng: &rng), Lambda { $0.relu() },
+                         Conv2d(inputChannels: 32, outputChannels: 64, kernelSize: 3, rng: &rng), Lambda { $0.relu() },
+                         MaxPool2d(kernel: 2), Lambda { $0.flattened() },
+                         Linear(inputSize: 12544, outputSize: 10, rng: &rng))
+    let opt = Adam(parameters: net.parameters, learningRate: 1e-3)
+    let n = 2_000, batch = 64
+    let x = Tensor.randn([n, 3, 32, 32], rng: &rng)
+    let y = (0..<n).map { _ in rng.int(below: 10) }
+    func epoch() -> Float {
+        var last: Float = 0
+        var start = 0
+        while start < n {
+            let end = min(start + batch, n)
+            let loss = crossEntropy(net(x.slice(axis: 0, start..<end)), targets: Array(y[start..<end]))
+            opt.zeroGrad()
+            loss.backward()
+            opt.step()
+            last = loss.item
+            start = end
+        }
+        return last
+    }
+    _ = epoch()
+    var loss: Float = 0
+    let s = time { loss = epoch() }
+    return Measurement(workload: "cnn", seconds: s, peakMB: peakRSSMB(), detail: "final loss \(loss)")
+}
+
 /// One step of a pre-norm transformer block (d 128, 4 heads, T 64, batch 32): forward, backward, AdamW.
 func transformerStep() -> Measurement {
     var rng = RNG(seed: 0)
@@ -107,7 +138,7 @@ func gemm(_ n: Int) -> Measurement {
 }
 
 var workloads: [String: () -> Measurement] = [
-    "mlp": mlpEpoch, "transformer": transformerStep, "gemm512": { gemm(512) }, "gemm1024": { gemm(1024) },
+    "mlp": mlpEpoch, "cnn": cnnEpoch, "transformer": transformerStep, "gemm512": { gemm(512) }, "gemm1024": { gemm(1024) },
 ]
 let order = ["mlp", "cnn", "transformer", "gemm512", "gemm1024"]
 
