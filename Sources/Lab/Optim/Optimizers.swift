@@ -64,8 +64,9 @@ public final class SGD: Optimizer {
 
     override public func update(index: Int, parameter p: Tensor, gradient: [Float], mask: [Float]?) {
         let (lr, mu, wd, nest) = (learningRate, momentum, weightDecay, nesterov)
-        var v = velocity[index] ?? (mu != 0 ? [Float](repeating: 0, count: p.count) : [])
         let first = velocity[index] == nil
+        var v = velocity[index] ?? (mu != 0 ? [Float](repeating: 0, count: p.count) : [])
+        velocity[index] = nil   // uniquely referenced: updated in place, no copy
         p.data.withUnsafeMutableBufferPointer { w in
             gradient.withUnsafeBufferPointer { g in
                 if mu == 0 {
@@ -103,21 +104,27 @@ public class Adam: Optimizer {
     }
 
     override public func update(index: Int, parameter p: Tensor, gradient: [Float], mask: [Float]?) {
+        // Take the state out of its slot so it is uniquely referenced and updates in place (no copy).
         var mi = m[index] ?? [Float](repeating: 0, count: p.count)
         var vi = v[index] ?? [Float](repeating: 0, count: p.count)
+        m[index] = nil; v[index] = nil
         let t = Float(stepCount)
-        let (b1, b2, eps, lr, wd, decoupled) = (beta1, beta2, epsilon, learningRate, weightDecay, decoupledWeightDecay)
+        let (b1, b2, eps, wd) = (beta1, beta2, epsilon, weightDecay)
         let c1 = 1 / (1 - Foundation.pow(b1, t)), c2 = 1 / (1 - Foundation.pow(b2, t))
+        let step = learningRate * c1
+        let shrink = decoupledWeightDecay ? 1 - learningRate * wd : 1   // AdamW: p ← p − η·λ·p
+        let l2 = decoupledWeightDecay ? 0 : wd                           // Adam: g ← g + λ·p
         p.data.withUnsafeMutableBufferPointer { w in
             gradient.withUnsafeBufferPointer { g in
                 mi.withUnsafeMutableBufferPointer { mp in
                     vi.withUnsafeMutableBufferPointer { vp in
                         for i in 0..<w.count {
-                            var gi = g[i]
-                            if decoupled { w[i] -= lr * wd * w[i] } else { gi += wd * w[i] }
-                            mp[i] = b1 * mp[i] + (1 - b1) * gi
-                            vp[i] = b2 * vp[i] + (1 - b2) * gi * gi
-                            w[i] -= lr * (mp[i] * c1) / ((vp[i] * c2).squareRoot() + eps)
+                            let gi = g[i] + l2 * w[i]
+                            let mn = b1 * mp[i] + (1 - b1) * gi
+                            let vn = b2 * vp[i] + (1 - b2) * gi * gi
+                            mp[i] = mn
+                            vp[i] = vn
+                            w[i] = shrink * w[i] - step * mn / ((vn * c2).squareRoot() + eps)
                         }
                     }
                 }
