@@ -51,7 +51,7 @@ let package = Package(
         // Plot: figures drawn with Cairo, written as PNG (with provenance text chunks) by a small C target.
         .target(name: "CLabPNG", dependencies: ["CPNG"], path: "Sources/CLabPNG"),
         .target(name: "LabPlot", dependencies: ["CCairo", "CLabPNG"], path: "Sources/Lab/Plot"),
-        .executableTarget(name: "Gallery", dependencies: ["LabPlot", "Lab"], path: "Sources/Tools/Gallery"),
+        .executableTarget(name: "Gallery", dependencies: ["LabPlot", "LabSignal", "Lab"], path: "Sources/Tools/Gallery"),
 
 
         .testTarget(name: "LabTests", dependencies: ["Lab", "LabSignal", "LabData", "LabPlot", "LabReport", "LabRun"],

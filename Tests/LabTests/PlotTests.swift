@@ -35,7 +35,7 @@ import Testing
 
     enum PlotKind: String, CaseIterable, CustomStringConvertible {
         case line, lineFloat, scatter, scatterByValue, bar, groupedBar, histogram, stackedHistogram, logHistogram
-        case band, meanBand, errorbar, heatmap, image, rgbImage, imageGrid, text, referenceLines, twin, shared
+        case band, meanBand, errorbar, heatmap, image, rgbImage, imageGrid, spectrogram, text, referenceLines, twin, shared
         var description: String { rawValue }
     }
 
@@ -81,6 +81,9 @@ import Testing
             let right = ax.twinY()
             right.line(x, x.map { $0 * 100 }, label: "right", dash: .dotted)
             right.ylabel = "right"
+        case .spectrogram:
+            // 20 frames x 33 bins with one bright bin rising over time.
+            ax.spectrogram((0..<20).map { t in (0..<33).map { $0 == t + 5 ? 1.0 : 1e-3 } }, sampleRate: 8000, hop: 32)
         case .shared:
             for index in 0..<4 { fig[index].line(x, y.map { $0 * Double(index + 1) }, label: "panel \(index)") }
             fig.suptitle = "shared"

@@ -439,6 +439,39 @@ public final class Axes {
         makeImageAxes()
     }
 
+    /// A spectrogram: `magnitudes[frame][bin]` (e.g. LabSignal's STFT magnitudes) drawn with time (s) on x
+    /// and frequency (Hz, 0 at the bottom) on y, in decibels 20·log10(max(m, floor)) by default, with a colour
+    /// bar. `range` fixes the colour scale in dB (share it across panels to compare them).
+    ///
+    /// Usage: `ax.spectrogram(stft.magnitude(x), sampleRate: 8000, hop: 64, range: -80...0)`
+    public func spectrogram(_ magnitudes: [[Double]], sampleRate: Double, hop: Int, decibels: Bool = true,
+                            floor: Double = 1e-5, colorMap: ColorMap = .magma, range: ClosedRange<Double>? = nil) {
+        let frames = magnitudes.count, bins = magnitudes.first?.count ?? 0
+        guard frames > 0, bins > 1, magnitudes.allSatisfy({ $0.count == bins }) else {
+            problems.append(.invalidArgument("spectrogram: give [frames][bins] magnitudes with at least 2 bins and equal rows"))
+            return
+        }
+        // Rows = frequency bins (row 0 = 0 Hz, drawn at the bottom), columns = frames.
+        var values = [Double](repeating: 0, count: frames * bins)
+        for t in 0..<frames {
+            for k in 0..<bins {
+                let m = magnitudes[t][k]
+                values[k * frames + t] = decibels ? 20 * Foundation.log10(Swift.max(m, floor)) : m
+            }
+        }
+        guard let limits = addPixels(values, rows: bins, columns: frames, channels: 1, colorMap: colorMap,
+                                     range: range, annotationFormat: nil, kind: "spectrogram") else { return }
+        let frameSeconds = Double(hop) / sampleRate, binHz = sampleRate / Double(2 * (bins - 1))
+        if var mark = marks.popLast() as? HeatmapMark {
+            mark.bounds = (x: 0...(Double(frames) * frameSeconds), y: (-0.5 * binHz)...((Double(bins) - 0.5) * binHz))
+            marks.append(mark)
+        }
+        yInverted = false
+        colorbar = Colorbar(colorMap: colorMap, lower: limits.0, upper: limits.1, label: decibels ? "dB" : "magnitude")
+        if xlabel == nil { xlabel = "time (s)" }
+        if ylabel == nil { ylabel = "frequency (Hz)" }
+    }
+
     /// Small multiples: `images` (each [height, width, channels]) tiled `columns` per row with one-pixel gaps,
     /// sharing one colour range (default: min...max over all images).
     ///

@@ -392,19 +392,29 @@ struct HeatmapMark: Mark {
     var upper: Double
     /// Number format for per-cell annotations (e.g. "%.2f"); nil draws none.
     var annotationFormat: String?
+    /// Data coordinates covered by the cells (x: first to last column edge, y: first to last row edge), for
+    /// images with physical axes such as spectrograms; nil = cell centres at integer coordinates.
+    var bounds: (x: ClosedRange<Double>, y: ClosedRange<Double>)? = nil
     var label: String? { nil }
     var kind: String { "heatmap" }
+
+    /// The data coordinates of the outer edges: (left, right, first row, last row).
+    var edges: (Double, Double, Double, Double) {
+        if let b = bounds { return (b.x.lowerBound, b.x.upperBound, b.y.lowerBound, b.y.upperBound) }
+        return (-0.5, Double(columns) - 0.5, -0.5, Double(rows) - 0.5)
+    }
 
     func extent(xScale: AxisScale, yScale: AxisScale) throws -> Extent {
         try requireData(values.count)
         if xScale.isLogarithmic || yScale.isLogarithmic {
             throw PlotError.invalidArgument("heatmap/image: log axes are not supported; transform the data instead")
         }
+        let (x0, x1, y0, y1) = edges
         var extent = Extent()
-        extent.include(x: [-0.5, Double(columns) - 0.5])
-        extent.include(y: [-0.5, Double(rows) - 0.5])
-        extent.stickyX = [-0.5, Double(columns) - 0.5]
-        extent.stickyY = [-0.5, Double(rows) - 0.5]
+        extent.include(x: [x0, x1])
+        extent.include(y: [y0, y1])
+        extent.stickyX = [x0, x1]
+        extent.stickyY = [y0, y1]
         return extent
     }
 
@@ -419,9 +429,13 @@ struct HeatmapMark: Mark {
     }
 
     func draw(on canvas: Canvas, in frame: Frame) {
-        let colors = (0..<(rows * columns)).map(cellColor)
-        let left = frame.x(-0.5), right = frame.x(Double(columns) - 0.5)
-        let top = frame.y(-0.5), bottom = frame.y(Double(rows) - 0.5)
+        var colors = (0..<(rows * columns)).map(cellColor)
+        let (x0, x1, y0, y1) = edges
+        let left = frame.x(x0), right = frame.x(x1)
+        let top = frame.y(y0), bottom = frame.y(y1)
+        if top > bottom {  // row 0 is drawn at the bottom (physical y axis): flip the rows of the bitmap
+            colors = (0..<rows).reversed().flatMap { r in colors[(r * columns)..<((r + 1) * columns)] }
+        }
         canvas.pixels(colors, width: columns, height: rows,
                       into: Rect(x: min(left, right), y: min(top, bottom), width: abs(right - left),
                                  height: abs(bottom - top)))

@@ -5,6 +5,7 @@
 import Foundation
 import Lab
 import LabPlot
+import LabSignal
 
 func usage() -> Never {
     print("""
@@ -243,6 +244,22 @@ do {
     }
     shared.suptitle = "Shared axes: the stability gap after a task switch"
     try save(shared, "shared")
+
+    // Spectrogram: a rising chirp plus a steady 3 kHz tone, 1 s at 8 kHz, through LabSignal's STFT.
+    let sampleRate = 8000.0
+    let chirp = (0..<8000).map { n -> Float in
+        let t = Double(n) / sampleRate
+        return Float(sin(2 * Double.pi * (200 * t + 1400 * t * t)) + 0.3 * sin(2 * Double.pi * 3000 * t))
+    }
+    let stft = STFT(nFFT: 256, hop: 64)
+    let magnitude = stft.magnitude(chirp)
+    let bins = 256 / 2 + 1
+    let spectrogram = Figure(rows: 1, cols: 1, width: 6, height: 3.5, dpi: 110)
+    spectrogram[0, 0].spectrogram(stride(from: 0, to: magnitude.count, by: bins).map { start in
+        magnitude[start..<(start + bins)].map(Double.init)
+    }, sampleRate: sampleRate, hop: 64, range: -60...40)
+    spectrogram[0, 0].title = "Spectrogram: chirp 200 → 3000 Hz and a 3 kHz tone"
+    try save(spectrogram, "spectrogram")
 } catch {
     FileHandle.standardError.write(Data("lab-gallery: \(error)\n".utf8))
     exit(1)
