@@ -13,6 +13,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .library(name: "Lab", targets: ["Lab"]),
+        .executable(name: "lab-llm", targets: ["LLMDemo"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -29,7 +30,10 @@ let package = Package(
         .target(name: "Lab", dependencies: ["CBLAS"], path: "Sources/Lab",
                 exclude: ["Plot", "Report", "Run", "Signal", "Data", "LLM"], swiftSettings: fast),
 
-        .testTarget(name: "LabTests", dependencies: ["Lab"], path: "Tests/LabTests"),
+        .target(name: "LabLLM", dependencies: ["Lab", "CBLAS"], path: "Sources/Lab/LLM", swiftSettings: fast),
+        .executableTarget(name: "LLMDemo", dependencies: ["LabLLM", "Lab", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Sources/Tools/LLMDemo", swiftSettings: fast),
+
+        .testTarget(name: "LabTests", dependencies: ["Lab", "LabLLM"], path: "Tests/LabTests"),
     ],
     swiftLanguageModes: [.v6]
 )
