@@ -60,3 +60,17 @@ clean: ## remove build products and smoke outputs (fetched data stays)
 help:
 	@echo "LabBook targets:"; grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | sort | sed 's/^/  /'
 	@echo "papers: $(PAPERS)"
+
+# ---------------------------------------------------------------- LLM room (module LabLLM, executable lab-llm)
+# Needs data/smollm2/SmolLM2-135M-Instruct.Q4_1.gguf (`make data-smollm2`); lab-llm names that fix when it is missing.
+LLM_MODEL := data/smollm2/SmolLM2-135M-Instruct.Q4_1.gguf
+KJV_EXCERPT := Tests/LabTests/Fixtures/llm/kjv-genesis-1-4.txt
+.PHONY: llm-demo llm-bench
+llm-demo: build ## SmolLM2-135M in Lab: greedy continuation, chat answer, top-5 next tokens, KJV perplexity
+	$(BIN)/lab-llm --model $(LLM_MODEL) "The capital of France is"
+	$(BIN)/lab-llm --model $(LLM_MODEL) --chat "What is the capital of France?" --max-tokens 48
+	$(BIN)/lab-llm --model $(LLM_MODEL) --top 5 "The capital of France is"
+	$(BIN)/lab-llm --model $(LLM_MODEL) --perplexity $(KJV_EXCERPT) --tokens 2000
+
+llm-bench: build ## LabLLM speed: prefill 512 and 32x64 tokens, greedy generation, load time, peak RSS
+	$(BIN)/lab-llm --model $(LLM_MODEL) --bench --json bench/llm-results.json

@@ -1,4 +1,5 @@
 import CBLAS
+import Foundation
 import Lab
 
 /// Inference kernels of the Llama forward on raw row-major Float32 buffers. Lab's general Tensor ops were still
@@ -115,5 +116,31 @@ enum LLMKernels {
                 v[2 * i + 1] = a * s + b * c
             }
         }
+    }
+}
+
+/// OpenBLAS 0.3.21 (Debian 12) does not recognise this machine's CPU (a virtualised Sapphire Rapids reported as
+/// "Intel Xeon Processor") and falls back to its Prescott (SSE3) kernels, 3.5x slower on the LLM forward than its
+/// SkylakeX (AVX-512) kernels. The kernel is chosen when the library loads, so the only in-process fix is to set
+/// `OPENBLAS_CORETYPE` and re-execute the program once. An explicit `OPENBLAS_CORETYPE` is always respected.
+public enum OpenBLASCore {
+    /// The kernel family OpenBLAS picked (e.g. "Prescott", "SkylakeX", "Haswell").
+    public static var name: String { String(cString: openblas_get_corename()) }
+
+    /// When OpenBLAS fell back to a generic kernel on a CPU with AVX-512 or AVX2+FMA, re-executes the current
+    /// program with `OPENBLAS_CORETYPE` set (SkylakeX or Haswell). Returns only when no re-exec was needed or
+    /// possible. Call first thing in `main`.
+    public static func reexecIfMisdetected() {
+        guard getenv("OPENBLAS_CORETYPE") == nil, ["Prescott", "Core2", "Nehalem", "Penryn", "Dunnington", "Atom"].contains(name),
+              let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+              let flagsLine = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return }
+        let flags = Set(flagsLine.split(separator: " ").map(String.init))
+        let core: String
+        if flags.isSuperset(of: ["avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512cd"]) { core = "SkylakeX" }
+        else if flags.isSuperset(of: ["avx2", "fma"]) { core = "Haswell" } else { return }
+        setenv("OPENBLAS_CORETYPE", core, 1)
+        let arguments = CommandLine.arguments.map { strdup($0) } + [nil]
+        execv("/proc/self/exe", arguments)
+        for a in arguments { free(a) }  // execv failed: carry on with the generic kernels
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import CBLAS
 import Lab
 
@@ -286,5 +287,30 @@ extension LlamaModel {
             LLMKernels.matmul(scores, lda: keyCount, values + g * hd, ldb: kvStride, output + h * hd, ldc: d,
                               m: n, n: hd, k: keyCount)
         }
+    }
+}
+
+extension LlamaModel {
+    /// Next-token negative log-likelihood of `tokens` under teacher forcing, in non-overlapping windows of
+    /// `window` tokens (each window starts a fresh context; its first token is not scored).
+    /// Returns the summed NLL in nats and the number of scored tokens; perplexity = exp(sum / count).
+    public func negativeLogLikelihood(_ tokens: [Int], window: Int = 512) throws -> (sum: Double, count: Int) {
+        guard window >= 2 else { throw LabError.invalidArgument("negativeLogLikelihood: window \(window) < 2") }
+        var sum = 0.0, count = 0
+        var start = 0
+        while start + 1 < tokens.count {
+            let chunk = Array(tokens[start..<min(start + window, tokens.count)])
+            let out = try forward([chunk], logits: .allTokens)
+            for i in 0..<(chunk.count - 1) {
+                let row = out.logits(row: i)
+                let m = Double(row.max()!)
+                var z = 0.0
+                for v in row { z += Foundation.exp(Double(v) - m) }
+                sum += m + Foundation.log(z) - Double(row[row.startIndex + chunk[i + 1]])
+                count += 1
+            }
+            start += window
+        }
+        return (sum, count)
     }
 }

@@ -20,12 +20,26 @@ struct LLMDemo: ParsableCommand {
     @Option(help: "Maximum number of generated tokens.") var maxTokens: Int = 32
     @Option(help: "Threads for Lab loops and OpenBLAS.") var threads: Int?
     @Flag(help: "Run the speed benchmark.") var bench = false
+    @Option(help: "Perplexity of the first --tokens tokens of this text file (windows of 512).") var perplexity: String?
+    @Option(help: "With --perplexity: how many tokens to score.") var tokens: Int = 2000
     @Option(help: "With --bench: also write the results as JSON here.") var json: String?
 
     func run() throws {
+        OpenBLASCore.reexecIfMisdetected()
         Parallel.configure(threads: threads)
         let llm = try LlamaModel(path: model)
         if bench { try runBenchmark(llm); return }
+        if let perplexity {
+            guard let text = try? String(contentsOfFile: perplexity, encoding: .utf8) else {
+                throw LabError.missingFile(path: perplexity, fix: "give a UTF-8 text file")
+            }
+            let ids = Array(llm.tokenizer.encode(text, parseSpecial: false).prefix(tokens))
+            let start = now()
+            let (sum, count) = try llm.negativeLogLikelihood(ids, window: 512)
+            print(String(format: "perplexity %.3f over %d scored tokens (%d tokens, windows of 512) in %.1f s",
+                         Foundation.exp(sum / Double(count)), count, ids.count, now() - start))
+            return
+        }
         guard let prompt else { throw ValidationError("give a prompt, or --bench") }
         let text = chat ? BPETokenizer.chatPrompt([.init(role: "user", content: prompt)]) : prompt
         let ids = llm.tokenizer.encode(text)
@@ -105,7 +119,7 @@ struct LLMDemo: ParsableCommand {
             ("generate_tok_per_s", Double(produced) / tGenerate, "tokens/s"),
             ("peak_rss_mb", rss, "MB"),
         ]
-        print("lab-llm bench (\(Parallel.threads) threads, \(model))")
+        print("lab-llm bench (\(Parallel.threads) threads, OpenBLAS \(OpenBLASCore.name) kernels, \(model))")
         for (name, value, unit) in rows { print(String(format: "  %-26@ %10.2f %@", name as NSString, value, unit as NSString)) }
         if let json {
             var fields = rows.map { "\"\($0.0)\": \(String(format: "%.4f", $0.1))" }
