@@ -277,8 +277,13 @@ struct ReferenceFixture: Decodable {
         var again = saved
         let replay = try llm.forward([[a.last!]], caches: &again)
         #expect(replay.logits == stepped.logits)
-        let generated = try llm.generate(prompt: llm.tokenizer.encode("The capital of France is"), maxTokens: 3)
+        let france = llm.tokenizer.encode("The capital of France is")
+        let generated = try llm.generate(prompt: france, maxTokens: 3)
         #expect(llm.tokenizer.decode(generated).hasPrefix(" Paris"))
+        // Batched greedy decoding gives each sequence what decoding it alone gives.
+        let batched = try llm.generate(prompts: [b, france], maxTokens: 3)
+        #expect(batched[1] == generated)
+        #expect(batched[0] == (try llm.generate(prompt: b, maxTokens: 3)))
     }
 
     @Test(.enabled(if: smolLMPresent)) func hooksReadAndRewriteActivations() throws {

@@ -101,6 +101,37 @@ extension LlamaModel {
         return out
     }
 
+    /// Batched greedy decoding of several prompts at once: one packed prefill, then one forward per step over
+    /// the sequences still running (their weight reads are shared, so the aggregate rate is far above one
+    /// stream's). Sequence s stops at a stop token or after `maxTokens`; returns the generated ids of each.
+    public func generate(prompts: [[Int]], maxTokens: Int, stopTokens: Set<Int>? = nil) throws -> [[Int]] {
+        let stops = stopTokens ?? Set([tokenizer.eosID] + (tokenizer.specialTokens["<|im_end|>"].map { [$0] } ?? []))
+        var caches = prompts.map { _ in makeCache() }
+        var outputs = Array(repeating: [Int](), count: prompts.count)
+        var active = Array(prompts.indices)
+        var result = try forward(prompts, caches: &caches, logits: .lastToken)
+        while maxTokens > 0 {
+            var running: [Int] = []
+            for (row, s) in active.enumerated() {
+                let token = Self.argmax(result.logits(row: row))
+                if stops.contains(token) { continue }
+                outputs[s].append(token)
+                if outputs[s].count < maxTokens { running.append(s) }
+            }
+            active = running
+            if active.isEmpty { break }
+            // Move the running caches out (leaving empty placeholders) so that extending them copies nothing.
+            var stepCaches = active.map { s -> KVCache in
+                let c = caches[s]
+                caches[s] = KVCache(layers: 0)
+                return c
+            }
+            result = try forward(active.map { [outputs[$0].last!] }, caches: &stepCaches, logits: .lastToken)
+            for (k, s) in active.enumerated() { caches[s] = stepCaches[k] }
+        }
+        return outputs
+    }
+
     /// Index of the largest entry (the first one on ties).
     public static func argmax(_ x: ArraySlice<Float>) -> Int {
         var best = x.startIndex

@@ -77,7 +77,8 @@ struct LLMDemo: ParsableCommand {
     }
 
     /// Prefill of one 512-token prompt and of 32 prompts x 64 tokens (logits of the last token of each, as
-    /// llama.cpp computes by default), greedy generation of 128 tokens, load time and peak RSS.
+    /// llama.cpp computes by default), greedy generation of 128 tokens in one stream and of 64 tokens for each
+    /// of 32 prompts at once (batched decode, prefill included), load time and peak RSS.
     func runBenchmark(_ llm: LlamaModel) throws {
         let sample = """
         In the beginning God created the heaven and the earth. And the earth was without form, and void; and \
@@ -111,12 +112,17 @@ struct LLMDemo: ParsableCommand {
                 produced += 1
             }
         }
+        let tGenerateBatch = try best(1) {
+            let out = try llm.generate(prompts: batch, maxTokens: 64, stopTokens: [])
+            precondition(out.allSatisfy { $0.count == 64 })
+        }
         let rss = peakRSSMegabytes()
         let rows: [(String, Double, String)] = [
             ("load_s", llm.loadSeconds, "s"),
             ("prefill_512_tok_per_s", 512 / tLong, "tokens/s"),
             ("prefill_32x64_tok_per_s", 2048 / tBatch, "tokens/s"),
             ("generate_tok_per_s", Double(produced) / tGenerate, "tokens/s"),
+            ("generate_32x64_tok_per_s", 2048 / tGenerateBatch, "tokens/s (incl. prefill)"),
             ("peak_rss_mb", rss, "MB"),
         ]
         print("lab-llm bench (\(Parallel.threads) threads, OpenBLAS \(OpenBLASCore.name) kernels, \(model))")
