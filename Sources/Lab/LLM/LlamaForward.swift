@@ -198,7 +198,7 @@ extension LlamaModel {
             let w = layerWeights[l]
             // Attention sub-block: x += W_o · Attn(RoPE(W_q n), RoPE(W_k n), W_v n), n = RMSNorm(x)
             LLMKernels.rmsNorm(x, w.attentionNorm, normed, rows: total, n: d, eps: c.normEpsilon)
-            LLMKernels.matmulTransposedB(normed, lda: d, w.qkv, ldb: d, qkv, ldc: qkvW, m: total, n: qkvW, k: d)
+            linear(normed, rows: total, w.qkv, w.qkvQuantized, qkv, outputs: qkvW, inputs: d)
             let q = UncheckedSendable(qkv), table = UncheckedSendable(ropeTable), pos = positions
             Parallel.forChunks(total, costPerItem: qkvW * 4) { lo, hi in
                 for r in lo..<hi {
@@ -226,12 +226,12 @@ extension LlamaModel {
                            kvStride: qkvW, output: attention + r0 * d, scores: scores)
                 }
             }
-            LLMKernels.matmulTransposedB(attention, lda: d, w.attentionOutput, ldb: d, x, ldc: d, m: total, n: d, k: d, beta: 1)
+            linear(attention, rows: total, w.attentionOutput, w.attentionOutputQuantized, x, outputs: d, inputs: d, accumulate: true)
 
             // FFN sub-block: x += W_down (SiLU(W_gate n) ⊙ W_up n), n = RMSNorm(x)
             LLMKernels.rmsNorm(x, w.ffnNorm, normed, rows: total, n: d, eps: c.normEpsilon)
             hooks.call(.ffnInput, layer: l, base: normed, tokens: total, width: d, rowStride: d, sequenceOffsets: offsets)
-            LLMKernels.matmulTransposedB(normed, lda: d, w.gateUp, ldb: d, gateUp, ldc: 2 * m, m: total, n: 2 * m, k: d)
+            linear(normed, rows: total, w.gateUp, w.gateUpQuantized, gateUp, outputs: 2 * m, inputs: d)
             if gateOrUpHooked {
                 let gu = UncheckedSendable(gateUp)
                 Parallel.forChunks(total, costPerItem: m * 4) { lo, hi in
@@ -253,7 +253,7 @@ extension LlamaModel {
                 LLMKernels.swiglu(gateUp, hidden, rows: total, width: m)
             }
             hooks.call(.intermediate, layer: l, base: hidden, tokens: total, width: m, rowStride: m, sequenceOffsets: offsets)
-            LLMKernels.matmulTransposedB(hidden, lda: m, w.down, ldb: m, x, ldc: d, m: total, n: d, k: m, beta: 1)
+            linear(hidden, rows: total, w.down, w.downQuantized, x, outputs: d, inputs: m, accumulate: true)
             hooks.call(.residual, layer: l, base: x, tokens: total, width: d, rowStride: d, sequenceOffsets: offsets)
         }
         if let caches { for s in 0..<sequences.count { caches[s].length += sequences[s].count } }
@@ -274,13 +274,25 @@ extension LlamaModel {
         var logits: [Float] = []
         if selection != .none {
             logits = [Float](unsafeUninitializedCapacity: rows.count * c.vocabularySize) { buffer, initialized in
-                LLMKernels.matmulTransposedB(final, lda: d, embedding, ldb: d, buffer.baseAddress!, ldc: c.vocabularySize,
-                                             m: rows.count, n: c.vocabularySize, k: d)
+                linear(final, rows: rows.count, embedding, embeddingQuantized, buffer.baseAddress!, outputs: c.vocabularySize, inputs: d)
                 initialized = rows.count * c.vocabularySize
             }
         }
         return LlamaOutput(logits: logits, logitRows: selection == .none ? [] : rows, sequenceOffsets: offsets,
                            vocabularySize: c.vocabularySize)
+    }
+
+    /// y = x Wᵀ (+ y when `accumulate`).   x: [rows, inputs], W: [outputs, inputs] -> y: [rows, outputs]
+    /// A one-row product (a decode step) reads the compact quantised copy when there is one.
+    @inline(__always)
+    private func linear(_ x: UnsafePointer<Float>, rows: Int, _ weight: UnsafePointer<Float>, _ quantized: QuantizedMatrix?,
+                        _ y: UnsafeMutablePointer<Float>, outputs: Int, inputs: Int, accumulate: Bool = false) {
+        if rows == 1, quantizedDecode, let quantized {
+            quantized.multiply(x, into: y, beta: accumulate ? 1 : 0)
+        } else {
+            LLMKernels.matmulTransposedB(x, lda: inputs, weight, ldb: inputs, y, ldc: outputs, m: rows, n: outputs, k: inputs,
+                                         beta: accumulate ? 1 : 0)
+        }
     }
 
     /// Causal grouped-query attention of one sequence's n new queries at positions start..<start+n over keys

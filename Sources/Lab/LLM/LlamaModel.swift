@@ -45,13 +45,20 @@ public final class LlamaModel: @unchecked Sendable {
         let gateUp: UnsafeMutablePointer<Float>
         /// [d, m]
         let down: UnsafeMutablePointer<Float>
+        /// The same four matrices in their file quantisation, for one-token decode steps (nil if not quantised).
+        let qkvQuantized: QuantizedMatrix?, attentionOutputQuantized: QuantizedMatrix?
+        let gateUpQuantized: QuantizedMatrix?, downQuantized: QuantizedMatrix?
     }
 
     /// [vocab, d]
     let embedding: UnsafeMutablePointer<Float>
     let layerWeights: [Layer]
+    let embeddingQuantized: QuantizedMatrix?
     /// [d]
     let outputNorm: UnsafeMutablePointer<Float>
+    /// Whether one-token forwards (decode steps) read the matrices in their compact file quantisation (same
+    /// weights, ~4x fewer bytes; see `QuantizedMatrix`) instead of the Float32 copies.
+    public var quantizedDecode = true
     /// [contextLength, headDim]: cos θ, sin θ interleaved for each pair i at each position.
     let ropeTable: UnsafeMutablePointer<Float>
     private var allocations: [UnsafeMutablePointer<Float>] = []
@@ -100,6 +107,7 @@ public final class LlamaModel: @unchecked Sendable {
         do {
             embedding = allocate(config.vocabularySize * d)
             try load("token_embd.weight", [config.vocabularySize, d], into: embedding)
+            embeddingQuantized = QuantizedMatrix([try file.tensor("token_embd.weight")], file: file)
             outputNorm = allocate(d)
             try load("output_norm.weight", [d], into: outputNorm)
             if file.tensors.contains(where: { $0.name == "output.weight" }) {
@@ -108,9 +116,14 @@ public final class LlamaModel: @unchecked Sendable {
             var layers: [Layer] = []
             for l in 0..<config.layers {
                 let p = "blk.\(l)."
+                let t = { (name: String) in try file.tensor(p + name) }
                 let layer = Layer(attentionNorm: allocate(d), qkv: allocate(config.qkvWidth * d),
                                   attentionOutput: allocate(d * d), ffnNorm: allocate(d),
-                                  gateUp: allocate(2 * m * d), down: allocate(d * m))
+                                  gateUp: allocate(2 * m * d), down: allocate(d * m),
+                                  qkvQuantized: QuantizedMatrix([try t("attn_q.weight"), try t("attn_k.weight"), try t("attn_v.weight")], file: file),
+                                  attentionOutputQuantized: QuantizedMatrix([try t("attn_output.weight")], file: file),
+                                  gateUpQuantized: QuantizedMatrix([try t("ffn_gate.weight"), try t("ffn_up.weight")], file: file),
+                                  downQuantized: QuantizedMatrix([try t("ffn_down.weight")], file: file))
                 try load(p + "attn_norm.weight", [d], into: layer.attentionNorm)
                 try load(p + "attn_q.weight", [config.heads * hd, d], into: layer.qkv)
                 try load(p + "attn_k.weight", [config.kvWidth, d], into: layer.qkv + config.heads * hd * d)
@@ -140,7 +153,13 @@ public final class LlamaModel: @unchecked Sendable {
         loadSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     }
 
-    deinit { for p in allocations { p.deallocate() } }
+    deinit {
+        for p in allocations { p.deallocate() }
+        embeddingQuantized?.deallocate()
+        for l in layerWeights {
+            for q in [l.qkvQuantized, l.attentionOutputQuantized, l.gateUpQuantized, l.downQuantized] { q?.deallocate() }
+        }
+    }
 
     /// The default SmolLM2 file location (`make data-smollm2`).
     public static let defaultPath = "data/smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
