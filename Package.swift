@@ -30,7 +30,8 @@ let package = Package(
         .target(name: "Lab", dependencies: ["CBLAS"], path: "Sources/Lab",
                 exclude: ["Plot", "Report", "Run", "Signal", "Data", "LLM"], swiftSettings: fast),
 
-        .target(name: "LabLLM", dependencies: ["Lab", "CBLAS"], path: "Sources/Lab/LLM", swiftSettings: fast),
+        .target(name: "CLLMKernels", path: "Sources/CLLMKernels"),
+        .target(name: "LabLLM", dependencies: ["Lab", "CBLAS", "CLLMKernels"], path: "Sources/Lab/LLM", swiftSettings: fast),
         .executableTarget(name: "LLMDemo", dependencies: ["LabLLM", "Lab", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Sources/Tools/LLMDemo", swiftSettings: fast),
 
         .testTarget(name: "LabTests", dependencies: ["Lab", "LabLLM"], path: "Tests/LabTests"),

@@ -321,6 +321,37 @@ struct ReferenceFixture: Decodable {
         #expect(llm.embed([tokens]).count == tokens.count * llm.config.width)
     }
 
+    @Test(.enabled(if: smolLMPresent)) func quantizedDecodeMatchesFloat32Weights() throws {
+        let llm = try #require(smolLM)
+        var rng = RNG(seed: 11)
+        let d = llm.config.width, m = llm.config.ffnWidth
+        let layer = llm.layerWeights[4]
+        let checks: [(QuantizedMatrix?, UnsafeMutablePointer<Float>, Int, Int)] = [
+            (layer.gateUpQuantized, layer.gateUp, 2 * m, d), (layer.downQuantized, layer.down, d, m),
+            (llm.embeddingQuantized, llm.embedding, llm.config.vocabularySize, d)]
+        for (quantized, weight, rows, columns) in checks {
+            let q = try #require(quantized)
+            let x = (0..<columns).map { _ in Float(rng.normal()) }
+            var fast = [Float](repeating: 1, count: rows), exact = [Float](repeating: 1, count: rows)
+            q.multiply(x, into: &fast, beta: 1)
+            LLMKernels.matmulTransposedB(x, lda: columns, weight, ldb: columns, &exact, ldc: rows, m: 1, n: rows, k: columns, beta: 1)
+            let scale = exact.map(abs).max()!
+            #expect(zip(fast, exact).map { abs($0 - $1) }.max()! <= 1e-5 * scale * Float(columns).squareRoot())
+            // The portable path (row dequantisation + SIMD dot) gives the same within rounding.
+            var row = [Float](repeating: 0, count: columns)
+            q.dequantizeRow(rows / 2, into: &row)
+            #expect(row == Array(UnsafeBufferPointer(start: weight + rows / 2 * columns, count: columns)))
+        }
+    }
+
+    @Test(.enabled(if: smolLMPresent)) func invalidInputsThrow() throws {
+        let llm = try #require(smolLM)
+        #expect(throws: LabError.self) { _ = try llm.forward([[llm.config.vocabularySize]]) }
+        #expect(throws: LabError.self) { _ = try llm.forward([[]]) }
+        #expect(throws: LabError.self) { _ = try llm.forward([[1, 2]], fromLayer: 3) }
+        #expect(throws: LabError.self) { _ = try llm.forward([[1, 2]], fromLayer: 3, residual: [0]) }
+    }
+
     @Test(.enabled(if: smolLMPresent)) func perplexityOnKJVIsLow() throws {
         let llm = try #require(smolLM)
         let text = try String(contentsOf: fixtureFolder.appendingPathComponent("kjv-genesis-1-4.txt"), encoding: .utf8)

@@ -1,10 +1,11 @@
+import CLLMKernels
 import Lab
 
 /// A weight matrix kept in its file's block quantisation (Q4_1, Q4_0 or Q8_0), repacked with Float32 scales, for
 /// one-token decode steps. A decode step is a matrix-vector product that reads every weight once, so its speed
 /// is memory bandwidth: Float32 weights are 540 MB per token, these 100-150 MB. The weights are exactly the
-/// Float32 values the dequantiser produces (w = d·q + m in Float32), only read in compact form; the sums run in
-/// a different order than SGEMV's, so results agree with the Float32 path to rounding.
+/// Float32 values the dequantiser produces (w = d·q + m in Float32; Q4_0 up to rounding), only read in compact
+/// form; the sums run in a different order than SGEMV's, so results agree with the Float32 path to rounding.
 ///
 /// Per row and block b of 32 weights: scale d_b, offset m_b (0 for Q8_0; Q4_0's −8 is folded into m_b = −8·d_b),
 /// and the 32 codes (16 bytes of nibbles, or 32 int8); w_bj = d_b·q_bj + m_b.
@@ -65,6 +66,7 @@ struct QuantizedMatrix: @unchecked Sendable {
     /// Each row is dequantised into a small buffer (plain loops the compiler vectorises, w = d·q + m exactly as
     /// `Dequantize.row`) and dotted with x using SIMD accumulators; rows run in parallel.
     func multiply(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, beta: Float) {
+        if Self.hasAVX2 { multiplyAVX2(x, into: y, beta: beta); return }
         let me = self, xs = UncheckedSendable(x), ys = UncheckedSendable(y)
         Parallel.forChunks(rows, costPerItem: columns / 2) { lo, hi in
             let row = UnsafeMutablePointer<Float>.allocate(capacity: me.columns)
@@ -73,6 +75,31 @@ struct QuantizedMatrix: @unchecked Sendable {
                 me.dequantizeRow(r, into: row)
                 let dot = Self.dot(row, xs.value, count: me.columns)
                 ys.value[r] = beta == 0 ? dot : dot + beta * ys.value[r]
+            }
+        }
+    }
+
+    /// Whether the CPU runs the AVX2+FMA kernels of CLLMKernels (checked once).
+    static let hasAVX2 = llm_has_avx2() != 0
+
+    /// The same product with the AVX2 kernels, which convert the codes in registers:
+    /// y_r = Σ_b d_rb·(Σ_j q_rbj x_bj) + m_rb·(Σ_j x_bj).
+    private func multiplyAVX2(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, beta: Float) {
+        let blocks = self.blocks
+        var blockSums = [Float](repeating: 0, count: blocks)
+        for b in 0..<blocks { for j in 0..<32 { blockSums[b] += x[32 * b + j] } }
+        let me = self, xs = UncheckedSendable(x), ys = UncheckedSendable(y)
+        blockSums.withUnsafeBufferPointer { sums in
+            let s = UncheckedSendable(sums.baseAddress!)
+            Parallel.forChunks(rows, costPerItem: columns / 2) { lo, hi in
+                switch me.codes {
+                case .nibbles:
+                    llm_q4_rows(me.data.assumingMemoryBound(to: UInt8.self), me.scales, me.offsets, xs.value, s.value,
+                                Int32(blocks), Int32(lo), Int32(hi), ys.value, beta)
+                case .bytes:
+                    llm_q8_rows(me.data.assumingMemoryBound(to: Int8.self), me.scales, xs.value,
+                                Int32(blocks), Int32(lo), Int32(hi), ys.value, beta)
+                }
             }
         }
     }
