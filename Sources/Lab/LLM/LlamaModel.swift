@@ -104,16 +104,17 @@ public final class LlamaModel: @unchecked Sendable {
             file.dequantize(t, into: destination)
         }
         let d = config.width, m = config.ffnWidth, hd = config.headDim
+        var layers: [Layer] = []
+        var headQuantized: QuantizedMatrix?
         do {
             embedding = allocate(config.vocabularySize * d)
             try load("token_embd.weight", [config.vocabularySize, d], into: embedding)
-            embeddingQuantized = QuantizedMatrix([try file.tensor("token_embd.weight")], file: file)
+            headQuantized = QuantizedMatrix([try file.tensor("token_embd.weight")], file: file)
             outputNorm = allocate(d)
             try load("output_norm.weight", [d], into: outputNorm)
             if file.tensors.contains(where: { $0.name == "output.weight" }) {
                 throw LabError.corruptFile(path: path, reason: "the file has an untied output.weight; this loader implements the tied head only")
             }
-            var layers: [Layer] = []
             for l in 0..<config.layers {
                 let p = "blk.\(l)."
                 let t = { (name: String) in try file.tensor(p + name) }
@@ -135,11 +136,16 @@ public final class LlamaModel: @unchecked Sendable {
                 try load(p + "ffn_down.weight", [d, m], into: layer.down)
                 layers.append(layer)
             }
-            layerWeights = layers
         } catch {
             for p in allocations { p.deallocate() }
+            headQuantized?.deallocate()
+            for l in layers {
+                for q in [l.qkvQuantized, l.attentionOutputQuantized, l.gateUpQuantized, l.downQuantized] { q?.deallocate() }
+            }
             throw error
         }
+        layerWeights = layers
+        embeddingQuantized = headQuantized
         ropeTable = allocate(config.contextLength * hd)
         for pos in 0..<config.contextLength {
             for i in 0..<hd / 2 {
