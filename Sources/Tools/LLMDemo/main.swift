@@ -56,7 +56,9 @@ struct LLMDemo: ParsableCommand {
         FileHandle.standardOutput.write(Data((chat ? prompt + "\n" : prompt).utf8))
         let start = now()
         var generated: [Int] = []
+        var firstToken = start
         _ = try llm.generate(prompt: ids, maxTokens: maxTokens) { token in
+            if generated.isEmpty { firstToken = now() }
             // Print whole characters only: a token may end in the middle of a UTF-8 sequence.
             let before = llm.tokenizer.decode(generated)
             generated.append(token)
@@ -65,8 +67,11 @@ struct LLMDemo: ParsableCommand {
         }
         let seconds = now() - start
         print()
-        FileHandle.standardError.write(String(format: "[%d prompt + %d generated tokens in %.2f s: %.1f tokens/s; load %.2f s]\n",
-                                              ids.count, generated.count, seconds, Double(generated.count) / seconds, llm.loadSeconds).data(using: .utf8)!)
+        let decodeSeconds = start + seconds - firstToken
+        FileHandle.standardError.write(String(format: "[prefill %d tokens + first token %.2f s (%.0f tokens/s); %d more tokens %.2f s (%.1f tokens/s); load %.2f s]\n",
+                                              ids.count, firstToken - start, Double(ids.count) / (firstToken - start),
+                                              max(generated.count - 1, 0), decodeSeconds,
+                                              Double(max(generated.count - 1, 0)) / max(decodeSeconds, 1e-9), llm.loadSeconds).data(using: .utf8)!)
     }
 
     func softmax(_ x: [Float]) -> [Double] {
