@@ -153,7 +153,7 @@ struct LLMDemo: ParsableCommand {
             let text = "{" + fields.joined(separator: ", ") + "}\n"
             let temporary = json + ".tmp"
             try text.write(toFile: temporary, atomically: false, encoding: .utf8)
-            _ = try FileManager.default.replaceItemAt(URL(fileURLWithPath: json), withItemAt: URL(fileURLWithPath: temporary))
+            guard rename(temporary, json) == 0 else { throw LabError.io(path: json, reason: "rename from \(temporary) failed (errno \(errno))") }
         }
     }
 
