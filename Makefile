@@ -33,7 +33,9 @@ deps: ## install (as root) or name the Debian packages Lab links against
 build: deps ## build every target in release mode
 	$(SWIFT) build $(SWIFTFLAGS)
 
-unit: deps ## the unit test suite (gradient checks, kernels, metrics, readers, plots)
+# Tests that read real data (reader counts, the SmolLM2 reference) run when it is present; `make test` fetches it.
+TEST_DATA := fashion-mnist mnist5k speech kjv smollm2
+unit: deps $(addprefix data-,$(TEST_DATA)) ## the unit test suite (gradient checks, kernels, metrics, readers, plots)
 	$(SWIFT) build $(SWIFTFLAGS) --build-tests
 	$(SWIFT) test $(SWIFTFLAGS) --skip-build --parallel --num-workers 2
 
@@ -59,7 +61,7 @@ $(PAPERS): %: build $$(addprefix data-,$$(DATA_FOR_$$*))
 # ---------------------------------------------------------------- benchmark
 PYTHON ?= python3
 .PHONY: bench
-bench: build ## Lab vs PyTorch (PYTHON=venv/bin/python if torch lives in a venv) -> bench/results.json
+bench: build llm-bench ## Lab vs PyTorch (PYTHON=venv/bin/python if torch lives in a venv) -> bench/results.json
 	$(BIN)/lab-bench --python $(PYTHON) --out bench/results.json
 
 .PHONY: reproduce-all results
@@ -103,3 +105,16 @@ DATA_FOR_expertsim              :=
 .PHONY: gallery
 gallery: build ## draw one example of every LabPlot plot type into figures/gallery/
 	$(BIN)/lab-gallery --out figures/gallery
+# ---------------------------------------------------------------- LLM room (module LabLLM, executable lab-llm)
+# Needs data/smollm2/SmolLM2-135M-Instruct.Q4_1.gguf (`make data-smollm2`); lab-llm names that fix when it is missing.
+LLM_MODEL := data/smollm2/SmolLM2-135M-Instruct.Q4_1.gguf
+KJV_EXCERPT := Tests/LabTests/Fixtures/llm/kjv-genesis-1-4.txt
+.PHONY: llm-demo llm-bench
+llm-demo: build data-smollm2 ## SmolLM2-135M in Lab: greedy continuation, chat answer, top-5 next tokens, KJV perplexity
+	$(BIN)/lab-llm --model $(LLM_MODEL) "The capital of France is"
+	$(BIN)/lab-llm --model $(LLM_MODEL) --chat "What is the capital of France?" --max-tokens 48
+	$(BIN)/lab-llm --model $(LLM_MODEL) --top 5 "The capital of France is"
+	$(BIN)/lab-llm --model $(LLM_MODEL) --perplexity $(KJV_EXCERPT) --tokens 2000
+
+llm-bench: build data-smollm2 ## LabLLM speed: prefill 512 and 32x64 tokens, greedy generation, load time, peak RSS
+	$(BIN)/lab-llm --model $(LLM_MODEL) --bench --json bench/llm-results.json

@@ -19,6 +19,7 @@ let package = Package(
         .executable(name: "lab-results", targets: ["Results"]),
         .library(name: "LabPlot", targets: ["LabPlot"]),
         .executable(name: "lab-gallery", targets: ["Gallery"]),
+        .executable(name: "lab-llm", targets: ["LLMDemo"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -52,9 +53,12 @@ let package = Package(
         .target(name: "CLabPNG", dependencies: ["CPNG"], path: "Sources/CLabPNG"),
         .target(name: "LabPlot", dependencies: ["CCairo", "CLabPNG"], path: "Sources/Lab/Plot"),
         .executableTarget(name: "Gallery", dependencies: ["LabPlot", "LabSignal", "Lab"], path: "Sources/Tools/Gallery"),
+        // LLM: GGUF reader, byte-level BPE tokenizer, Llama forward with hooks (SmolLM2), AVX2 decode kernels in C.
+        .target(name: "CLLMKernels", path: "Sources/CLLMKernels"),
+        .target(name: "LabLLM", dependencies: ["Lab", "CBLAS", "CLLMKernels"], path: "Sources/Lab/LLM", swiftSettings: fast),
+        .executableTarget(name: "LLMDemo", dependencies: ["LabLLM", "Lab", argumentParser], path: "Sources/Tools/LLMDemo", swiftSettings: fast),
 
-
-        .testTarget(name: "LabTests", dependencies: ["Lab", "LabSignal", "LabData", "LabPlot", "LabReport", "LabRun"],
+        .testTarget(name: "LabTests", dependencies: ["Lab", "LabSignal", "LabData", "LabPlot", "LabReport", "LabRun", "LabLLM"],
                     path: "Tests/LabTests", exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]

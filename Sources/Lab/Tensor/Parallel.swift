@@ -70,7 +70,8 @@ public enum Parallel {
     /// always respected.
     static func selectOpenBLASKernels() {
         #if os(Linux)
-        guard getenv("OPENBLAS_CORETYPE") == nil, openBLASCore == "Prescott",
+        guard getenv("OPENBLAS_CORETYPE") == nil,
+              ["Prescott", "Core2", "Nehalem", "Penryn", "Dunnington", "Atom"].contains(openBLASCore),
               let cpu = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
               let flagsLine = cpu.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return }
         let flags = Set(flagsLine.split(separator: " ").map(String.init))

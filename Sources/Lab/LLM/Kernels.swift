@@ -1,0 +1,120 @@
+import CBLAS
+import Foundation
+import Lab
+
+/// Inference kernels of the Llama forward on raw row-major Float32 buffers. Lab's general Tensor ops were still
+/// being written when this room was built, so these are private tight loops (vectorisable, no allocation);
+/// every matrix product goes through `cblas_sgemm`.
+enum LLMKernels {
+    /// C[m, n] = alpha · A[m, k] · B[n, k]ᵀ + beta · C (row-major with leading dimensions): the `x Wᵀ` of a linear
+    /// layer whose weight is stored [out, in].
+    @inline(__always)
+    static func matmulTransposedB(_ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, ldb: Int,
+                                  _ c: UnsafeMutablePointer<Float>, ldc: Int, m: Int, n: Int, k: Int,
+                                  alpha: Float = 1, beta: Float = 0) {
+        if m == 1 {  // one row (a decode step): a matrix-vector product, c = B a
+            cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(n), Int32(k), alpha, b, Int32(ldb), a, 1, beta, c, 1)
+            return
+        }
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k), alpha,
+                    a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+
+    /// C[m, n] = A[m, k] · B[k, n] (row-major with leading dimensions).
+    @inline(__always)
+    static func matmul(_ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, ldb: Int,
+                       _ c: UnsafeMutablePointer<Float>, ldc: Int, m: Int, n: Int, k: Int) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k), 1,
+                    a, Int32(lda), b, Int32(ldb), 0, c, Int32(ldc))
+    }
+
+    /// RMSNorm of one row: y = x / sqrt(mean(x²) + eps) ⊙ gain.   x, y, gain: [n]
+    @inline(__always)
+    static func rmsNormRow(_ x: UnsafePointer<Float>, _ gain: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
+                           n: Int, eps: Float) {
+        var s0: Float = 0, s1: Float = 0, s2: Float = 0, s3: Float = 0
+        var i = 0
+        while i + 4 <= n {
+            s0 += x[i] * x[i]; s1 += x[i + 1] * x[i + 1]; s2 += x[i + 2] * x[i + 2]; s3 += x[i + 3] * x[i + 3]
+            i += 4
+        }
+        while i < n { s0 += x[i] * x[i]; i += 1 }
+        let scale = 1 / (((s0 + s1) + (s2 + s3)) / Float(n) + eps).squareRoot()
+        for j in 0..<n { y[j] = x[j] * scale * gain[j] }
+    }
+
+    /// RMSNorm over rows, in parallel.   x: [rows, n] (row stride ldx) -> y: [rows, n]
+    static func rmsNorm(_ x: UnsafePointer<Float>, _ gain: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
+                        rows: Int, n: Int, eps: Float) {
+        let xs = UncheckedSendable(x), ys = UncheckedSendable(y), g = UncheckedSendable(gain)
+        Parallel.forChunks(rows, costPerItem: n * 4) { lo, hi in
+            for r in lo..<hi { rmsNormRow(xs.value + r * n, g.value, ys.value + r * n, n: n, eps: eps) }
+        }
+    }
+
+    /// e^x for Float32, vectorisable (no branches, no libm): x = n·ln2 + r, |r| ≤ ln2/2, e^r by a degree-6
+    /// polynomial (relative error ~2e-7), 2^n from the exponent bits. Inputs are clamped to [-87.3, 88.7].
+    @inline(__always)
+    static func exp(_ x: Float) -> Float {
+        let xc = min(max(x, -87.3), 88.7)
+        let n = (xc * 1.442_695_04).rounded(.toNearestOrEven)
+        let r = xc - n * 0.693_145_75 - n * 1.428_606_8e-6
+        var p: Float = 1.0 / 720
+        p = p * r + 1.0 / 120
+        p = p * r + 1.0 / 24
+        p = p * r + 1.0 / 6
+        p = p * r + 0.5
+        p = p * r + 1
+        p = p * r + 1
+        return p * Float(bitPattern: UInt32(bitPattern: Int32(n) + 127) << 23)
+    }
+
+    /// softmax(scale · x) over the first `n` entries of a row, in place; entries n..<width are set
+    /// to 0 (the causal mask: keys after the query's position get no weight).
+    @inline(__always)
+    static func softmaxRow(_ x: UnsafeMutablePointer<Float>, n: Int, width: Int, scale: Float) {
+        var m = -Float.infinity
+        for j in 0..<n { m = max(m, x[j]) }
+        var s: Float = 0
+        for j in 0..<n {
+            let e = exp((x[j] - m) * scale)
+            x[j] = e
+            s += e
+        }
+        let inv = 1 / s
+        for j in 0..<n { x[j] *= inv }
+        for j in n..<width { x[j] = 0 }
+    }
+
+    /// SiLU(z) = z · σ(z) = z / (1 + e^(−z)).
+    @inline(__always)
+    static func silu(_ z: Float) -> Float { z / (1 + exp(-z)) }
+
+    /// h = SiLU(g) ⊙ u over rows.   gu: [rows, 2m] (gate | up) -> h: [rows, m]
+    static func swiglu(_ gu: UnsafePointer<Float>, _ h: UnsafeMutablePointer<Float>, rows: Int, width m: Int) {
+        let src = UncheckedSendable(gu), dst = UncheckedSendable(h)
+        Parallel.forChunks(rows, costPerItem: m * 8) { lo, hi in
+            for r in lo..<hi {
+                let g = src.value + r * 2 * m, u = g + m, o = dst.value + r * m
+                for j in 0..<m { o[j] = silu(g[j]) * u[j] }
+            }
+        }
+    }
+
+    /// Rotary embedding on adjacent pairs (2i, 2i+1) of every head of one row:
+    /// (a, b) -> (a cos θ − b sin θ, a sin θ + b cos θ), θ = position · base^(−2i/headDim); `table` holds
+    /// cos, sin interleaved for this position: [headDim/2 · 2].
+    @inline(__always)
+    static func ropeRow(_ x: UnsafeMutablePointer<Float>, heads: Int, headDim: Int, table: UnsafePointer<Float>) {
+        let half = headDim / 2
+        for h in 0..<heads {
+            let v = x + h * headDim
+            for i in 0..<half {
+                let c = table[2 * i], s = table[2 * i + 1]
+                let a = v[2 * i], b = v[2 * i + 1]
+                v[2 * i] = a * c - b * s
+                v[2 * i + 1] = a * s + b * c
+            }
+        }
+    }
+}

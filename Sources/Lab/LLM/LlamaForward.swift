@@ -1,0 +1,359 @@
+import Foundation
+import CBLAS
+import Lab
+
+/// Which rows of a forward get logits (each row costs d·vocab multiply-adds and vocab floats).
+public enum LogitSelection: Sendable, Equatable {
+    case none
+    /// The last token of each sequence: rows = sequences.
+    case lastToken
+    /// Every token: rows = total tokens, in packed order.
+    case allTokens
+}
+
+/// The result of a forward over a batch of sequences packed row after row.
+public struct LlamaOutput: Sendable {
+    /// [rows, vocab] row-major; which packed token each row belongs to is `logitRows`.
+    public var logits: [Float]
+    /// Packed token index of each logits row.
+    public var logitRows: [Int]
+    /// Sequence s owns packed rows sequenceOffsets[s] ..< sequenceOffsets[s + 1].
+    public var sequenceOffsets: [Int]
+    public let vocabularySize: Int
+
+    /// Logits of logits row r.   -> [vocab]
+    public func logits(row r: Int) -> ArraySlice<Float> {
+        logits[r * vocabularySize ..< (r + 1) * vocabularySize]
+    }
+}
+
+/// Key/value cache of one sequence: per layer, [length, kvHeads·headDim] keys and values. A value type:
+/// copying it (e.g. after a shared prompt) gives an independent continuation point.
+public struct KVCache: Sendable {
+    public internal(set) var keys: [[Float]]
+    public internal(set) var values: [[Float]]
+    public internal(set) var length: Int = 0
+
+    public init(layers: Int) {
+        keys = Array(repeating: [], count: layers)
+        values = Array(repeating: [], count: layers)
+    }
+}
+
+extension LlamaModel {
+    public func makeCache() -> KVCache { KVCache(layers: config.layers) }
+
+    /// Forward of a batch of sequences without a cache (scoring / prefill). Sequences of different lengths are
+    /// packed row after row (no padding rows are computed) and each attends causally to itself only.
+    /// With `fromLayer` ℓ > 0, `residual` ([total tokens, d], packed) is the stream entering block ℓ and only
+    /// blocks ℓ..<layers run (single-layer studies).
+    public func forward(_ sequences: [[Int]], logits: LogitSelection = .lastToken, hooks: LlamaHooks = LlamaHooks(),
+                        fromLayer: Int = 0, residual: [Float]? = nil) throws -> LlamaOutput {
+        try validate(sequences)
+        guard (0..<config.layers).contains(fromLayer) else {
+            throw LabError.invalidArgument("LlamaModel.forward: fromLayer \(fromLayer) is outside 0..<\(config.layers)")
+        }
+        let total = sequences.reduce(0) { $0 + $1.count }
+        if let residual, residual.count != total * config.width {
+            throw LabError.invalidArgument("LlamaModel.forward: residual has \(residual.count) floats, expected tokens·d = \(total)·\(config.width)")
+        }
+        if fromLayer > 0 && residual == nil {
+            throw LabError.invalidArgument("LlamaModel.forward: fromLayer \(fromLayer) needs the residual stream entering that layer")
+        }
+        return run(sequences, startPositions: Array(repeating: 0, count: sequences.count), caches: nil,
+                   logits: logits, hooks: hooks, fromLayer: fromLayer, residual: residual)
+    }
+
+    /// Forward that extends one KV cache per sequence (prefill of new tokens, or one decode step each).
+    /// New tokens of sequence s sit at positions caches[s].length ..<, and attend to the cached ones.
+    public func forward(_ sequences: [[Int]], caches: inout [KVCache], logits: LogitSelection = .lastToken,
+                        hooks: LlamaHooks = LlamaHooks()) throws -> LlamaOutput {
+        try validate(sequences)
+        guard caches.count == sequences.count else {
+            throw LabError.invalidArgument("LlamaModel.forward: \(caches.count) caches for \(sequences.count) sequences")
+        }
+        for (s, c) in caches.enumerated() where c.keys.count != config.layers || c.length + sequences[s].count > config.contextLength {
+            throw LabError.invalidArgument("LlamaModel.forward: cache \(s) (length \(c.length)) cannot take \(sequences[s].count) more tokens (context \(config.contextLength), \(config.layers) layers)")
+        }
+        let starts = caches.map(\.length)
+        return caches.withUnsafeMutableBufferPointer { buffer in
+            run(sequences, startPositions: starts, caches: buffer, logits: logits, hooks: hooks, fromLayer: 0, residual: nil)
+        }
+    }
+
+    /// Greedy decoding: prefill `prompt`, then append the argmax token until `maxTokens` or a stop token
+    /// (default: eos and `<|im_end|>`). Returns the generated ids (the stop token excluded); `onToken` sees
+    /// each as it comes.
+    public func generate(prompt: [Int], maxTokens: Int, stopTokens: Set<Int>? = nil,
+                         onToken: ((Int) -> Void)? = nil) throws -> [Int] {
+        let stops = stopTokens ?? Set([tokenizer.eosID] + (tokenizer.specialTokens["<|im_end|>"].map { [$0] } ?? []))
+        var caches = [makeCache()]
+        var next = [prompt]
+        var out: [Int] = []
+        while out.count < maxTokens {
+            let result = try forward(next, caches: &caches, logits: .lastToken)
+            let token = Self.argmax(result.logits(row: 0))
+            if stops.contains(token) { break }
+            out.append(token)
+            onToken?(token)
+            next = [[token]]
+        }
+        return out
+    }
+
+    /// Batched greedy decoding of several prompts at once: one packed prefill, then one forward per step over
+    /// the sequences still running (their weight reads are shared, so the aggregate rate is far above one
+    /// stream's). Sequence s stops at a stop token or after `maxTokens`; returns the generated ids of each.
+    public func generate(prompts: [[Int]], maxTokens: Int, stopTokens: Set<Int>? = nil) throws -> [[Int]] {
+        let stops = stopTokens ?? Set([tokenizer.eosID] + (tokenizer.specialTokens["<|im_end|>"].map { [$0] } ?? []))
+        var caches = prompts.map { _ in makeCache() }
+        var outputs = Array(repeating: [Int](), count: prompts.count)
+        var active = Array(prompts.indices)
+        var result = try forward(prompts, caches: &caches, logits: .lastToken)
+        while maxTokens > 0 {
+            var running: [Int] = []
+            for (row, s) in active.enumerated() {
+                let token = Self.argmax(result.logits(row: row))
+                if stops.contains(token) { continue }
+                outputs[s].append(token)
+                if outputs[s].count < maxTokens { running.append(s) }
+            }
+            active = running
+            if active.isEmpty { break }
+            // Move the running caches out (leaving empty placeholders) so that extending them copies nothing.
+            var stepCaches = active.map { s -> KVCache in
+                let c = caches[s]
+                caches[s] = KVCache(layers: 0)
+                return c
+            }
+            result = try forward(active.map { [outputs[$0].last!] }, caches: &stepCaches, logits: .lastToken)
+            for (k, s) in active.enumerated() { caches[s] = stepCaches[k] }
+        }
+        return outputs
+    }
+
+    /// Index of the largest entry (the first one on ties).
+    public static func argmax(_ x: ArraySlice<Float>) -> Int {
+        var best = x.startIndex
+        for i in x.indices where x[i] > x[best] { best = i }
+        return best - x.startIndex
+    }
+
+    /// The packed embedding rows of `sequences` (the residual stream entering block 0).   -> [tokens, d]
+    public func embed(_ sequences: [[Int]]) -> [Float] {
+        let d = config.width
+        var out: [Float] = []
+        out.reserveCapacity(sequences.reduce(0) { $0 + $1.count } * d)
+        for s in sequences { for t in s { out.append(contentsOf: UnsafeBufferPointer(start: embedding + t * d, count: d)) } }
+        return out
+    }
+
+    private func validate(_ sequences: [[Int]]) throws {
+        guard !sequences.isEmpty, sequences.allSatisfy({ !$0.isEmpty }) else {
+            throw LabError.invalidArgument("LlamaModel.forward: every sequence needs at least one token")
+        }
+        for s in sequences {
+            if let bad = s.first(where: { $0 < 0 || $0 >= config.vocabularySize }) {
+                throw LabError.invalidArgument("LlamaModel.forward: token id \(bad) is outside 0..<\(config.vocabularySize)")
+            }
+            if s.count > config.contextLength {
+                throw LabError.invalidArgument("LlamaModel.forward: a sequence of \(s.count) tokens exceeds the context \(config.contextLength)")
+            }
+        }
+    }
+
+    /// The forward proper on packed rows. All scratch is allocated once per call.
+    private func run(_ sequences: [[Int]], startPositions: [Int], caches: UnsafeMutableBufferPointer<KVCache>?,
+                     logits selection: LogitSelection, hooks: LlamaHooks, fromLayer: Int, residual: [Float]?) -> LlamaOutput {
+        let c = config
+        let d = c.width, m = c.ffnWidth, hd = c.headDim, qkvW = c.qkvWidth, kvW = c.kvWidth
+        var offsets = [0]
+        for s in sequences { offsets.append(offsets.last! + s.count) }
+        let total = offsets.last!
+        var positions = [Int](repeating: 0, count: total)
+        for (s, seq) in sequences.enumerated() { for i in 0..<seq.count { positions[offsets[s] + i] = startPositions[s] + i } }
+
+        // x: [T, d] residual stream; n: [T, d] normed; qkv: [T, qkvW]; attention: [T, d]; gu: [T, 2m]; h: [T, m]
+        let x = UnsafeMutablePointer<Float>.allocate(capacity: total * d)
+        let normed = UnsafeMutablePointer<Float>.allocate(capacity: total * d)
+        let qkv = UnsafeMutablePointer<Float>.allocate(capacity: total * qkvW)
+        let attention = UnsafeMutablePointer<Float>.allocate(capacity: total * d)
+        let gateUp = UnsafeMutablePointer<Float>.allocate(capacity: total * 2 * m)
+        let hidden = UnsafeMutablePointer<Float>.allocate(capacity: total * m)
+        var maxScores = 0
+        for (s, seq) in sequences.enumerated() { maxScores = max(maxScores, seq.count * (startPositions[s] + seq.count)) }
+        let group = c.heads / c.kvHeads
+        let scores = UnsafeMutablePointer<Float>.allocate(capacity: max(maxScores, group * (startPositions.max()! + 1)))
+        defer { for p in [x, normed, qkv, attention, gateUp, hidden, scores] { p.deallocate() } }
+
+        if let residual {
+            residual.withUnsafeBufferPointer { x.update(from: $0.baseAddress!, count: total * d) }
+        } else {
+            var r = 0
+            for seq in sequences { for t in seq { (x + r * d).update(from: embedding + t * d, count: d); r += 1 } }
+        }
+
+        let gateOrUpHooked = hooks.has(.gate) || hooks.has(.up)
+        for l in fromLayer..<c.layers {
+            let w = layerWeights[l]
+            // Attention sub-block: x += W_o · Attn(RoPE(W_q n), RoPE(W_k n), W_v n), n = RMSNorm(x)
+            LLMKernels.rmsNorm(x, w.attentionNorm, normed, rows: total, n: d, eps: c.normEpsilon)
+            linear(normed, rows: total, w.qkv, w.qkvQuantized, qkv, outputs: qkvW, inputs: d)
+            let q = UncheckedSendable(qkv), table = UncheckedSendable(ropeTable), pos = positions
+            Parallel.forChunks(total, costPerItem: qkvW * 4) { lo, hi in
+                for r in lo..<hi {
+                    let row = q.value + r * qkvW
+                    let cs = table.value + pos[r] * hd
+                    LLMKernels.ropeRow(row, heads: c.heads + c.kvHeads, headDim: hd, table: cs)  // q heads then k heads
+                }
+            }
+            for s in 0..<sequences.count {
+                let r0 = offsets[s], n = offsets[s + 1] - r0, p0 = startPositions[s]
+                if let caches {
+                    for r in r0..<r0 + n {
+                        caches[s].keys[l].append(contentsOf: UnsafeBufferPointer(start: qkv + r * qkvW + c.heads * hd, count: kvW))
+                        caches[s].values[l].append(contentsOf: UnsafeBufferPointer(start: qkv + r * qkvW + c.heads * hd + kvW, count: kvW))
+                    }
+                    caches[s].keys[l].withUnsafeBufferPointer { k in
+                        caches[s].values[l].withUnsafeBufferPointer { v in
+                            attend(queries: qkv + r0 * qkvW, n: n, start: p0, keys: k.baseAddress!, values: v.baseAddress!,
+                                   kvStride: kvW, output: attention + r0 * d, scores: scores)
+                        }
+                    }
+                } else {
+                    let base = qkv + r0 * qkvW + c.heads * hd
+                    attend(queries: qkv + r0 * qkvW, n: n, start: 0, keys: base, values: base + kvW,
+                           kvStride: qkvW, output: attention + r0 * d, scores: scores)
+                }
+            }
+            linear(attention, rows: total, w.attentionOutput, w.attentionOutputQuantized, x, outputs: d, inputs: d, accumulate: true)
+
+            // FFN sub-block: x += W_down (SiLU(W_gate n) ⊙ W_up n), n = RMSNorm(x)
+            LLMKernels.rmsNorm(x, w.ffnNorm, normed, rows: total, n: d, eps: c.normEpsilon)
+            hooks.call(.ffnInput, layer: l, base: normed, tokens: total, width: d, rowStride: d, sequenceOffsets: offsets)
+            linear(normed, rows: total, w.gateUp, w.gateUpQuantized, gateUp, outputs: 2 * m, inputs: d)
+            if gateOrUpHooked {
+                let gu = UncheckedSendable(gateUp)
+                Parallel.forChunks(total, costPerItem: m * 4) { lo, hi in
+                    for r in lo..<hi {
+                        let g = gu.value + r * 2 * m
+                        for j in 0..<m { g[j] = LLMKernels.silu(g[j]) }
+                    }
+                }
+                hooks.call(.gate, layer: l, base: gateUp, tokens: total, width: m, rowStride: 2 * m, sequenceOffsets: offsets)
+                hooks.call(.up, layer: l, base: gateUp + m, tokens: total, width: m, rowStride: 2 * m, sequenceOffsets: offsets)
+                let h = UncheckedSendable(hidden)
+                Parallel.forChunks(total, costPerItem: m) { lo, hi in
+                    for r in lo..<hi {
+                        let g = gu.value + r * 2 * m, u = g + m, o = h.value + r * m
+                        for j in 0..<m { o[j] = g[j] * u[j] }
+                    }
+                }
+            } else {
+                LLMKernels.swiglu(gateUp, hidden, rows: total, width: m)
+            }
+            hooks.call(.intermediate, layer: l, base: hidden, tokens: total, width: m, rowStride: m, sequenceOffsets: offsets)
+            linear(hidden, rows: total, w.down, w.downQuantized, x, outputs: d, inputs: m, accumulate: true)
+            hooks.call(.residual, layer: l, base: x, tokens: total, width: d, rowStride: d, sequenceOffsets: offsets)
+        }
+        if let caches { for s in 0..<sequences.count { caches[s].length += sequences[s].count } }
+
+        // Head: final RMSNorm of the selected rows, then logits = n · Eᵀ.
+        let rows: [Int]
+        switch selection {
+        case .allTokens: rows = Array(0..<total)
+        case .lastToken, .none: rows = (0..<sequences.count).map { offsets[$0 + 1] - 1 }
+        }
+        let final = UnsafeMutablePointer<Float>.allocate(capacity: rows.count * d)
+        defer { final.deallocate() }
+        for (i, r) in rows.enumerated() {
+            LLMKernels.rmsNormRow(x + r * d, outputNorm, final + i * d, n: d, eps: c.normEpsilon)
+        }
+        hooks.call(.finalHidden, layer: c.layers, base: final, tokens: rows.count, width: d, rowStride: d,
+                   sequenceOffsets: selection == .allTokens ? offsets : Array(0...sequences.count))
+        var logits: [Float] = []
+        if selection != .none {
+            logits = [Float](unsafeUninitializedCapacity: rows.count * c.vocabularySize) { buffer, initialized in
+                linear(final, rows: rows.count, embedding, embeddingQuantized, buffer.baseAddress!, outputs: c.vocabularySize, inputs: d)
+                initialized = rows.count * c.vocabularySize
+            }
+        }
+        return LlamaOutput(logits: logits, logitRows: selection == .none ? [] : rows, sequenceOffsets: offsets,
+                           vocabularySize: c.vocabularySize)
+    }
+
+    /// y = x Wᵀ (+ y when `accumulate`).   x: [rows, inputs], W: [outputs, inputs] -> y: [rows, outputs]
+    /// A one-row product (a decode step) reads the compact quantised copy when there is one.
+    @inline(__always)
+    private func linear(_ x: UnsafePointer<Float>, rows: Int, _ weight: UnsafePointer<Float>, _ quantized: QuantizedMatrix?,
+                        _ y: UnsafeMutablePointer<Float>, outputs: Int, inputs: Int, accumulate: Bool = false) {
+        if rows == 1, quantizedDecode, let quantized {
+            quantized.multiply(x, into: y, beta: accumulate ? 1 : 0)
+        } else {
+            LLMKernels.matmulTransposedB(x, lda: inputs, weight, ldb: inputs, y, ldc: outputs, m: rows, n: outputs, k: inputs,
+                                         beta: accumulate ? 1 : 0)
+        }
+    }
+
+    /// Causal grouped-query attention of one sequence's n new queries at positions start..<start+n over keys
+    /// and values at positions 0..<start+n.
+    /// queries: [n, qkvWidth] (heads·headDim first); keys, values: [start+n, kvHeads·headDim] with row stride
+    /// kvStride; output: [n, d] (row stride d); scores: scratch of n·(start+n) floats (or group·(start+1) when n = 1).
+    /// Per head: S = Q Kᵀ / √headDim (one SGEMM), causal softmax per row, O = P V (one SGEMM).
+    private func attend(queries: UnsafePointer<Float>, n: Int, start: Int, keys: UnsafePointer<Float>,
+                        values: UnsafePointer<Float>, kvStride: Int, output: UnsafeMutablePointer<Float>,
+                        scores: UnsafeMutablePointer<Float>) {
+        let c = config, hd = c.headDim, d = c.width, qkvW = c.qkvWidth
+        let keyCount = start + n, group = c.heads / c.kvHeads
+        let scale = 1 / Float(hd).squareRoot()
+        let sc = UncheckedSendable(scores)
+        if n == 1 {
+            // Decode step: the `group` query heads sharing a key/value head are contiguous rows [group, headDim].
+            for g in 0..<c.kvHeads {
+                LLMKernels.matmulTransposedB(queries + g * group * hd, lda: hd, keys + g * hd, ldb: kvStride,
+                                             scores, ldc: keyCount, m: group, n: keyCount, k: hd)
+                for i in 0..<group { LLMKernels.softmaxRow(scores + i * keyCount, n: keyCount, width: keyCount, scale: scale) }
+                LLMKernels.matmul(scores, lda: keyCount, values + g * hd, ldb: kvStride, output + g * group * hd, ldc: hd,
+                                  m: group, n: hd, k: keyCount)
+            }
+            return
+        }
+        for h in 0..<c.heads {
+            let g = h / group
+            LLMKernels.matmulTransposedB(queries + h * hd, lda: qkvW, keys + g * hd, ldb: kvStride,
+                                         scores, ldc: keyCount, m: n, n: keyCount, k: hd)
+            Parallel.forChunks(n, costPerItem: keyCount * 8) { lo, hi in
+                for i in lo..<hi {
+                    LLMKernels.softmaxRow(sc.value + i * keyCount, n: start + i + 1, width: keyCount, scale: scale)
+                }
+            }
+            LLMKernels.matmul(scores, lda: keyCount, values + g * hd, ldb: kvStride, output + h * hd, ldc: d,
+                              m: n, n: hd, k: keyCount)
+        }
+    }
+}
+
+extension LlamaModel {
+    /// Next-token negative log-likelihood of `tokens` under teacher forcing, in non-overlapping windows of
+    /// `window` tokens (each window starts a fresh context; its first token is not scored).
+    /// Returns the summed NLL in nats and the number of scored tokens; perplexity = exp(sum / count).
+    public func negativeLogLikelihood(_ tokens: [Int], window: Int = 512) throws -> (sum: Double, count: Int) {
+        guard window >= 2 else { throw LabError.invalidArgument("negativeLogLikelihood: window \(window) < 2") }
+        var sum = 0.0, count = 0
+        var start = 0
+        while start + 1 < tokens.count {
+            let chunk = Array(tokens[start..<min(start + window, tokens.count)])
+            let out = try forward([chunk], logits: .allTokens)
+            for i in 0..<(chunk.count - 1) {
+                let row = out.logits(row: i)
+                let m = Double(row.max()!)
+                var z = 0.0
+                for v in row { z += Foundation.exp(Double(v) - m) }
+                sum += m + Foundation.log(z) - Double(row[row.startIndex + chunk[i + 1]])
+                count += 1
+            }
+            start += window
+        }
+        return (sum, count)
+    }
+}

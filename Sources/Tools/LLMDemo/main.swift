@@ -1,0 +1,175 @@
+// lab-llm: run SmolLM2-135M-Instruct (or any llama GGUF) with LabLLM.
+//   lab-llm "The capital of France is"          greedy continuation + tokens/s
+//   lab-llm --chat "What is the capital of France?"
+//   lab-llm --top 5 "The capital of France is"  top-5 next tokens with probabilities
+//   lab-llm --bench [--json out.json]            prefill / generation speed, load time, peak RSS
+import ArgumentParser
+import Foundation
+import Lab
+import LabLLM
+
+@main
+struct LLMDemo: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "lab-llm",
+                                                    abstract: "Greedy text generation and benchmarks with LabLLM.")
+
+    @Argument(help: "The prompt.") var prompt: String?
+    @Option(help: "Path of the GGUF model.") var model: String = LlamaModel.defaultPath
+    @Flag(help: "Wrap the prompt in the ChatML chat template (as a user message).") var chat = false
+    @Option(help: "Print the top-K next tokens with probabilities instead of generating.") var top: Int?
+    @Option(help: "Maximum number of generated tokens.") var maxTokens: Int = 32
+    @Option(help: "Threads for Lab loops and OpenBLAS.") var threads: Int?
+    @Flag(help: "Run the speed benchmark.") var bench = false
+    @Option(help: "Perplexity of the first --tokens tokens of this text file (windows of 512).") var perplexity: String?
+    @Option(help: "With --perplexity: how many tokens to score.") var tokens: Int = 2000
+    @Option(help: "With --bench: also write the results as JSON here.") var json: String?
+
+    func run() throws {
+        Parallel.configure(threads: threads)
+        let llm = try LlamaModel(path: model)
+        if bench { try runBenchmark(llm); return }
+        if let perplexity {
+            guard let text = try? String(contentsOfFile: perplexity, encoding: .utf8) else {
+                throw LabError.missingFile(path: perplexity, fix: "give a UTF-8 text file")
+            }
+            let ids = Array(llm.tokenizer.encode(text, parseSpecial: false).prefix(tokens))
+            let start = now()
+            let (sum, count) = try llm.negativeLogLikelihood(ids, window: 512)
+            print(String(format: "perplexity %.3f over %d scored tokens (%d tokens, windows of 512) in %.1f s",
+                         Foundation.exp(sum / Double(count)), count, ids.count, now() - start))
+            return
+        }
+        guard let prompt else { throw ValidationError("give a prompt, or --bench") }
+        let text = chat ? BPETokenizer.chatPrompt([.init(role: "user", content: prompt)]) : prompt
+        let ids = llm.tokenizer.encode(text)
+        if let k = top {
+            let out = try llm.forward([ids], logits: .lastToken)
+            let row = Array(out.logits(row: 0))
+            let probabilities = softmax(row)
+            for id in row.indices.sorted(by: { row[$0] > row[$1] }).prefix(k) {
+                print(String(format: "%6d  %-20@  p=%.4f  logit=%.3f", id, "\(llm.tokenizer.decode([id]).debugDescription)" as NSString,
+                             probabilities[id], row[id]))
+            }
+            return
+        }
+        FileHandle.standardOutput.write(Data((chat ? prompt + "\n" : prompt).utf8))
+        let start = now()
+        var generated: [Int] = []
+        var firstToken = start
+        _ = try llm.generate(prompt: ids, maxTokens: maxTokens) { token in
+            if generated.isEmpty { firstToken = now() }
+            // Print whole characters only: a token may end in the middle of a UTF-8 sequence.
+            let before = llm.tokenizer.decode(generated)
+            generated.append(token)
+            let after = llm.tokenizer.decode(generated)
+            if !after.hasSuffix("\u{FFFD}") { FileHandle.standardOutput.write(Data(after.dropFirst(before.count).utf8)) }
+        }
+        let seconds = now() - start
+        print()
+        let decodeSeconds = start + seconds - firstToken
+        FileHandle.standardError.write(String(format: "[prefill %d tokens + first token %.2f s (%.0f tokens/s); %d more tokens %.2f s (%.1f tokens/s); load %.2f s]\n",
+                                              ids.count, firstToken - start, Double(ids.count) / (firstToken - start),
+                                              max(generated.count - 1, 0), decodeSeconds,
+                                              Double(max(generated.count - 1, 0)) / max(decodeSeconds, 1e-9), llm.loadSeconds).data(using: .utf8)!)
+    }
+
+    func softmax(_ x: [Float]) -> [Double] {
+        let m = Double(x.max() ?? 0)
+        let e = x.map { Foundation.exp(Double($0) - m) }
+        let s = e.reduce(0, +)
+        return e.map { $0 / s }
+    }
+
+    /// Prefill of one 512-token prompt and of 32 prompts x 64 tokens (logits of the last token of each, as
+    /// llama.cpp computes by default), greedy generation of 128 tokens in one stream and of 64 tokens for each
+    /// of 32 prompts at once (batched decode, prefill included), load time and peak RSS.
+    func runBenchmark(_ llm: LlamaModel) throws {
+        let sample = """
+        In the beginning God created the heaven and the earth. And the earth was without form, and void; and \
+        darkness was upon the face of the deep. And the Spirit of God moved upon the face of the waters. And God \
+        said, Let there be light: and there was light. And God saw the light, that it was good: and God divided \
+        the light from the darkness. And God called the light Day, and the darkness he called Night. And the \
+        evening and the morning were the first day. 1234567890 fn main() { println!("{}", 42); } café naïve 😀.
+        """
+        var corpus = llm.tokenizer.encode(sample)
+        while corpus.count < 4096 { corpus += corpus }
+        let long = Array(corpus.prefix(512))
+        let batch = (0..<32).map { Array(corpus[($0 * 97)..<($0 * 97 + 64)]) }
+
+        _ = try llm.forward([Array(long.prefix(64))], logits: .lastToken)  // warm-up (page faults, thread pool)
+        // Each workload: best wall time over `repeats`, and the process CPU time of that repeat divided by the
+        // thread count (what the wall time would be on an otherwise idle machine with perfect scaling; this
+        // machine is shared, so wall times swing with other users' load).
+        var cpuEstimates: [Double] = []
+        func best(_ repeats: Int, _ body: () throws -> Void) rethrows -> Double {
+            var b = Double.infinity, cpu = Double.infinity
+            for _ in 0..<repeats {
+                let t = now(), c = cpuSeconds()
+                try body()
+                b = min(b, now() - t)
+                cpu = min(cpu, (cpuSeconds() - c) / Double(Parallel.threads))
+            }
+            cpuEstimates.append(cpu)
+            return b
+        }
+        let tLong = try best(3) { _ = try llm.forward([long], logits: .lastToken) }
+        let tBatch = try best(3) { _ = try llm.forward(batch, logits: .lastToken) }
+        let generateCount = 128
+        var produced = 0
+        var caches = [llm.makeCache()]
+        _ = try llm.forward([Array(corpus.prefix(16))], caches: &caches, logits: .lastToken)
+        let tGenerate = try best(1) {
+            var token = corpus[16]
+            for _ in 0..<generateCount {
+                let out = try llm.forward([[token]], caches: &caches, logits: .lastToken)
+                token = LlamaModel.argmax(out.logits(row: 0))
+                produced += 1
+            }
+        }
+        let tGenerateBatch = try best(1) {
+            let out = try llm.generate(prompts: batch, maxTokens: 64, stopTokens: [])
+            precondition(out.allSatisfy { $0.count == 64 })
+        }
+        let rss = peakRSSMegabytes()
+        let counts = [512.0, 2048, Double(produced), 2048]
+        let rows: [(String, Double, String)] = [
+            ("load_s", llm.loadSeconds, "s"),
+            ("prefill_512_tok_per_s", 512 / tLong, "tokens/s"),
+            ("prefill_32x64_tok_per_s", 2048 / tBatch, "tokens/s"),
+            ("generate_tok_per_s", Double(produced) / tGenerate, "tokens/s"),
+            ("generate_32x64_tok_per_s", 2048 / tGenerateBatch, "tokens/s (incl. prefill)"),
+            ("peak_rss_mb", rss, "MB"),
+            ("cpu_prefill_512_tok_per_s", counts[0] / cpuEstimates[0], "tokens per CPU-s / threads"),
+            ("cpu_prefill_32x64_tok_per_s", counts[1] / cpuEstimates[1], "tokens per CPU-s / threads"),
+            ("cpu_generate_tok_per_s", counts[2] / cpuEstimates[2], "tokens per CPU-s / threads"),
+            ("cpu_generate_32x64_tok_per_s", counts[3] / cpuEstimates[3], "tokens per CPU-s / threads"),
+        ]
+        print("lab-llm bench (\(Parallel.threads) threads, OpenBLAS \(Parallel.openBLASCore) kernels, \(model))")
+        for (name, value, unit) in rows { print(String(format: "  %-26@ %10.2f %@", name as NSString, value, unit as NSString)) }
+        if let json {
+            var fields = rows.map { "\"\($0.0)\": \(String(format: "%.4f", $0.1))" }
+            fields.append("\"threads\": \(Parallel.threads)")
+            let text = "{" + fields.joined(separator: ", ") + "}\n"
+            let temporary = json + ".tmp"
+            try text.write(toFile: temporary, atomically: false, encoding: .utf8)
+            guard rename(temporary, json) == 0 else { throw LabError.io(path: json, reason: "rename from \(temporary) failed (errno \(errno))") }
+        }
+    }
+
+    func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+
+    /// CPU time of the whole process (all threads), in seconds.
+    func cpuSeconds() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
+    }
+
+    /// VmHWM of /proc/self/status (peak resident set), in MB.
+    func peakRSSMegabytes() -> Double {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+              let kb = Double(line.split(separator: " ").dropFirst().first ?? "") else { return .nan }
+        return kb / 1024
+    }
+}

@@ -1,0 +1,363 @@
+import Foundation
+import Testing
+@testable import Lab
+@testable import LabLLM
+
+/// Writes GGUF files byte by byte (little-endian), for the parser tests.
+struct GGUFWriter {
+    var bytes: [UInt8] = []
+    mutating func u8(_ v: UInt8) { bytes.append(v) }
+    mutating func u16(_ v: UInt16) { withUnsafeBytes(of: v.littleEndian) { bytes += $0 } }
+    mutating func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { bytes += $0 } }
+    mutating func u64(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { bytes += $0 } }
+    mutating func f32(_ v: Float) { u32(v.bitPattern) }
+    mutating func half(_ v: Float) { u16(Float16(v).bitPattern) }
+    mutating func string(_ s: String) { u64(UInt64(s.utf8.count)); bytes += Array(s.utf8) }
+    mutating func key(_ k: String, type: UInt32) { string(k); u32(type) }
+    mutating func pad(to alignment: Int) { while bytes.count % alignment != 0 { u8(0) } }
+}
+
+/// A small GGUF file: every metadata value type (arrays nested), five tensors of the F32, F16, BF16, Q8_0 and
+/// Q4_1 types plus one Q4_0, alignment 64. Returns the bytes, the expected dequantised values (computed from the
+/// format's formulas) and where the header ends.
+func syntheticGGUF(version: UInt32 = 3) -> (bytes: [UInt8], expected: [String: [Float]], headerEnd: Int) {
+    var data = GGUFWriter()
+    var expected: [String: [Float]] = [:]
+    var infos: [(name: String, dims: [UInt64], type: UInt32, offset: UInt64)] = []
+    func add(_ name: String, _ dims: [UInt64], _ type: UInt32, _ values: [Float], _ body: (inout GGUFWriter) -> Void) {
+        infos.append((name, dims, type, UInt64(data.bytes.count)))
+        expected[name] = values
+        body(&data)
+        data.pad(to: 64)
+    }
+    let f32: [Float] = [1, -2, 3.5, 0, 1e-3, -7]
+    add("f32", [3, 2], 0, f32) { w in for v in f32 { w.f32(v) } }
+    let f16: [Float] = [0.5, -1.25, 1024, 0.099975586]
+    add("f16", [4], 1, f16) { w in for v in f16 { w.half(v) } }
+    let bf16: [Float] = [3.0, -0.15625]
+    add("bf16", [2], 30, bf16) { w in for v in bf16 { w.u16(UInt16(v.bitPattern >> 16)) } }
+    // Q8_0 [2, 32]: row r has d = 0.5 (r + 1) and q_j = j − 16
+    let q8: [Float] = (0..<64).map { (i: Int) -> Float in
+        let d = Float(0.5) * Float(i / 32 + 1)
+        return d * Float(i % 32 - 16)
+    }
+    add("q8", [32, 2], 8, q8) { w in
+        for r in 0..<2 { w.half(0.5 * Float(r + 1)); for j in 0..<32 { w.u8(UInt8(bitPattern: Int8(j - 16))) } }
+    }
+    // Q4_1 [64] (two blocks, d = 0.25, m = −1 − b) and Q4_0 [32] (d = 2): byte j = q_j | q_{j+16} << 4
+    let quarters = (0..<64).map { i in (i % 32 * 7 + i / 32) % 16 }
+    let q41: [Float] = quarters.enumerated().map { (i: Int, q: Int) -> Float in Float(0.25) * Float(q) - 1 - Float(i / 32) }
+    add("q41", [64], 3, q41) { w in
+        for b in 0..<2 {
+            w.half(0.25); w.half(-1 - Float(b))
+            for j in 0..<16 { w.u8(UInt8(quarters[32 * b + j] | quarters[32 * b + j + 16] << 4)) }
+        }
+    }
+    let q40: [Float] = quarters.prefix(32).map { (q: Int) -> Float in 2 * Float(q - 8) }
+    add("q40", [32], 2, q40) { w in
+        w.half(2)
+        for j in 0..<16 { w.u8(UInt8(quarters[j] | quarters[j + 16] << 4)) }
+    }
+
+    var h = GGUFWriter()
+    h.u32(0x4655_4747); h.u32(version); h.u64(UInt64(infos.count)); h.u64(15)
+    h.key("u8", type: 0); h.u8(200)
+    h.key("i8", type: 1); h.u8(UInt8(bitPattern: -5))
+    h.key("u16", type: 2); h.u16(60_000)
+    h.key("i16", type: 3); h.u16(UInt16(bitPattern: -300))
+    h.key("u32", type: 4); h.u32(4_000_000_000)
+    h.key("i32", type: 5); h.u32(UInt32(bitPattern: -70_000))
+    h.key("f32", type: 6); h.f32(1.5)
+    h.key("yes", type: 7); h.u8(1)
+    h.key("name", type: 8); h.string("café ☕")
+    h.key("u64", type: 10); h.u64(1 << 40)
+    h.key("i64", type: 11); h.u64(UInt64(bitPattern: -(1 << 40)))
+    h.key("f64", type: 12); h.u64((0.25 as Double).bitPattern)
+    h.key("strings", type: 9); h.u32(8); h.u64(2); h.string("a"); h.string("b c")
+    h.key("nested", type: 9); h.u32(9); h.u64(1); h.u32(5); h.u64(2); h.u32(7); h.u32(UInt32(bitPattern: -7))
+    h.key("general.alignment", type: 4); h.u32(64)
+    for t in infos {
+        h.string(t.name); h.u32(UInt32(t.dims.count))
+        for d in t.dims { h.u64(d) }
+        h.u32(t.type); h.u64(t.offset)
+    }
+    let headerEnd = h.bytes.count
+    h.pad(to: 64)
+    return (h.bytes + data.bytes, expected, headerEnd)
+}
+
+func writeTemporary(_ bytes: [UInt8], _ name: String) throws -> String {
+    let path = NSTemporaryDirectory() + "labllm-\(name)-\(ProcessInfo.processInfo.processIdentifier).gguf"
+    try Data(bytes).write(to: URL(fileURLWithPath: path))
+    return path
+}
+
+/// The real model, loaded once for all model tests (nil when the GGUF is absent).
+let smolLMPath: String = {
+    let here = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    return here.appendingPathComponent(LlamaModel.defaultPath).path
+}()
+let smolLMPresent = FileManager.default.fileExists(atPath: smolLMPath)
+let smolLM: LlamaModel? = smolLMPresent ? try? LlamaModel(path: smolLMPath) : nil
+let fixtureFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/llm")
+
+struct ReferenceFixture: Decodable {
+    struct Top: Decodable { let id: Int; let logit: Float }
+    struct Prompt: Decodable { let text: String; let ids: [Int]; let top5: [Top] }
+    struct Tokenization: Decodable { let text: String; let ids: [Int] }
+    let prompts: [Prompt]
+    let tokenization: [Tokenization]
+}
+
+@Suite struct LLMTests {
+    // MARK: GGUF reader
+
+    @Test(arguments: [UInt32(2), 3]) func syntheticFileRoundTrip(version: UInt32) throws {
+        let (bytes, expected, _) = syntheticGGUF(version: version)
+        let path = try writeTemporary(bytes, "ok\(version)")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let file = try GGUFFile(path: path)
+        #expect(file.version == Int(version))
+        #expect(file.alignment == 64 && file.dataOffset % 64 == 0)
+        let m = file.metadata
+        #expect(m["u8"] == .uint8(200) && m["i8"] == .int8(-5) && m["u16"] == .uint16(60_000))
+        #expect(m["i16"] == .int16(-300) && m["u32"] == .uint32(4_000_000_000) && m["i32"] == .int32(-70_000))
+        #expect(m["f32"] == .float32(1.5) && m["yes"] == .bool(true) && m["name"] == .string("café ☕"))
+        #expect(m["u64"] == .uint64(1 << 40) && m["i64"] == .int64(-(1 << 40)) && m["f64"] == .float64(0.25))
+        #expect(try file.strings("strings") == ["a", "b c"])
+        #expect(m["nested"] == .array([.array([.int32(7), .int32(-7)])]))
+        #expect(try file.tensor("f32").shape == [2, 3])
+        #expect(try file.tensor("q8").shape == [2, 32])
+        for (name, values) in expected {
+            let got = file.floats(try file.tensor(name))
+            #expect(got == values, "\(name)")
+        }
+    }
+
+    @Test func truncatedFilesThrowTypedErrors() throws {
+        let (bytes, _, headerEnd) = syntheticGGUF()
+        // Every 7th cut inside the header, and cuts inside the tensor data: the last 64-byte chunk holds the
+        // 18 bytes of q40 then padding (a cut in the padding loses nothing), the chunk before ends q41.
+        let cuts = Array(stride(from: 0, to: headerEnd, by: 7)) + [headerEnd, bytes.count - 64 + 17, bytes.count - 64 + 1, bytes.count - 64 - 60]
+        for cut in cuts {
+            let path = try writeTemporary(Array(bytes.prefix(cut)), "cut")
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            do {
+                _ = try GGUFFile(path: path)
+                Issue.record("a file cut at byte \(cut) of \(bytes.count) was accepted")
+            } catch let LabError.corruptFile(p, reason) {
+                #expect(p == path)
+                #expect(!reason.isEmpty)
+            }
+        }
+    }
+
+    @Test func corruptHeadersThrowTypedErrors() throws {
+        let (bytes, _, _) = syntheticGGUF()
+        func expectCorrupt(_ mutate: (inout [UInt8]) -> Void, mentions word: String) throws {
+            var b = bytes
+            mutate(&b)
+            let path = try writeTemporary(b, "bad")
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            #expect {
+                _ = try GGUFFile(path: path)
+            } throws: { error in
+                guard case let LabError.corruptFile(p, reason) = error else { return false }
+                return p == path && reason.contains(word)
+            }
+        }
+        try expectCorrupt({ $0[0] = UInt8(ascii: "X") }, mentions: "magic")
+        try expectCorrupt({ $0[4] = 9 }, mentions: "version")
+        try expectCorrupt({ $0[15] = 0x7F }, mentions: "tensor count")       // absurd tensor count
+        try expectCorrupt({ $0[23] = 0x7F }, mentions: "metadata count")     // absurd metadata count
+        try expectCorrupt({ b in  // the first key's string length → huge
+            b[31] = 0x40
+        }, mentions: "string length")
+        // The last tensor's offset (8 bytes before the header end) points past the file end.
+        let headerEnd = syntheticGGUF().headerEnd
+        try expectCorrupt({ b in for i in 0..<8 { b[headerEnd - 8 + i] = i == 2 ? 0x10 : 0 } }, mentions: "past")
+        #expect(throws: LabError.self) { _ = try GGUFFile(path: "/nonexistent/model.gguf") }
+    }
+
+    @Test func dequantisationMatchesFormulas() {
+        // Q8_0: one block with d = −0.125; w = d·q.
+        var block: [UInt8] = withUnsafeBytes(of: Float16(-0.125).bitPattern.littleEndian) { Array($0) }
+        block += (0..<32).map { UInt8(bitPattern: Int8($0 * 8 - 128)) }
+        var out = [Float](repeating: 0, count: 32)
+        block.withUnsafeBytes { Dequantize.row(.q8_0, $0.baseAddress!, &out, count: 32) }
+        let expected: [Float] = (0..<32).map { (j: Int) -> Float in Float(-0.125) * Float(j * 8 - 128) }
+        #expect(out == expected)
+    }
+
+    // MARK: tokenizer (no model needed)
+
+    @Test func gpt2PreTokenizerSplits() {
+        func split(_ s: String) -> [String] {
+            var pieces: [String] = []
+            BPETokenizer.gpt2Split(Array(s.unicodeScalars)[...], into: &pieces)
+            return pieces
+        }
+        #expect(split("Hello world") == ["Hello", " world"])
+        #expect(split("a   b") == ["a", "  ", " b"])
+        #expect(split("don't stop") == ["don", "'t", " stop"])
+        #expect(split("x\n\ny") == ["x", "\n", "\n", "y"])  // \s+(?!\S) backtracks one, then \s+ takes the rest
+        #expect(split("end  ") == ["end", "  "])
+        #expect(split("a, b!!") == ["a", ",", " b", "!!"])
+        #expect(split("v2 café") == ["v", "2", " café"])
+    }
+
+    // MARK: real model (skipped without data/smollm2)
+
+    @Test(.enabled(if: smolLMPresent)) func parisIsTheTopNextToken() throws {
+        let llm = try #require(smolLM)
+        let out = try llm.forward([llm.tokenizer.encode("The capital of France is")])
+        let top = LlamaModel.argmax(out.logits(row: 0))
+        #expect(llm.tokenizer.decode([top]) == " Paris")
+    }
+
+    @Test(.enabled(if: smolLMPresent)) func matchesTheIndependentReference() throws {
+        let llm = try #require(smolLM)
+        let data = try Data(contentsOf: fixtureFolder.appendingPathComponent("reference.json"))
+        let reference = try JSONDecoder().decode(ReferenceFixture.self, from: data)
+        for t in reference.tokenization {
+            #expect(llm.tokenizer.encode(t.text) == t.ids, "\(t.text.debugDescription)")
+            #expect(llm.tokenizer.decode(t.ids) == t.text)
+        }
+        // All three prompts in one packed batch (different lengths).
+        for p in reference.prompts { #expect(llm.tokenizer.encode(p.text) == p.ids) }
+        let out = try llm.forward(reference.prompts.map(\.ids))
+        for (s, p) in reference.prompts.enumerated() {
+            let row = Array(out.logits(row: s))
+            let top = row.indices.sorted { row[$0] > row[$1] }.prefix(5)
+            #expect(Array(top) == p.top5.map(\.id), "\(p.text.debugDescription)")
+            for t in p.top5 {
+                #expect(abs(row[t.id] - t.logit) <= 1e-3 * abs(t.logit), "\(p.text.debugDescription) token \(t.id)")
+            }
+        }
+    }
+
+    @Test(.enabled(if: smolLMPresent)) func encodeDecodeRoundTripsArbitraryUTF8() throws {
+        let llm = try #require(smolLM)
+        var rng = RNG(seed: 5)
+        let pools: [ClosedRange<UInt32>] = [0x20...0x7E, 0x09...0x0D, 0xA0...0x17F, 0x370...0x3FF, 0x4E00...0x4E80,
+                                            0x1F300...0x1F64F, 0x300...0x36F]
+        for _ in 0..<200 {
+            var s = ""
+            for _ in 0..<rng.int(below: 40) {
+                let pool = pools[rng.int(below: pools.count)]
+                s.unicodeScalars.append(Unicode.Scalar(pool.lowerBound + UInt32(rng.int(below: Int(pool.upperBound - pool.lowerBound) + 1)))!)
+            }
+            #expect(llm.tokenizer.decode(llm.tokenizer.encode(s, parseSpecial: false)) == s)
+        }
+        let chat = BPETokenizer.chatPrompt([.init(role: "user", content: "Hi")])
+        let ids = llm.tokenizer.encode(chat)
+        #expect(ids.first == llm.tokenizer.specialTokens["<|im_start|>"] && ids.contains(llm.tokenizer.specialTokens["<|im_end|>"]!))
+        #expect(llm.tokenizer.decode(ids) == chat)
+    }
+
+    @Test(.enabled(if: smolLMPresent)) func batchedPrefillEqualsSingleAndCacheEqualsFullForward() throws {
+        let llm = try #require(smolLM)
+        let a = llm.tokenizer.encode("In the beginning God created the heaven and the earth.")
+        let b = llm.tokenizer.encode("1 + 1 =")
+        let batch = try llm.forward([a, b], logits: .allTokens)
+        let single = try llm.forward([b], logits: .allTokens)
+        let rowsB = batch.sequenceOffsets[1]..<batch.sequenceOffsets[2]
+        for (i, r) in rowsB.enumerated() {
+            let x = batch.logits(row: r), y = single.logits(row: i)
+            #expect(zip(x, y).map { abs($0 - $1) }.max()! < 1e-3)
+        }
+        // Prefill a[0..<n-1] into a cache, copy it, step the last token: equals the full forward's last row.
+        var caches = [llm.makeCache()]
+        _ = try llm.forward([Array(a.dropLast())], caches: &caches)
+        let saved = caches
+        let stepped = try llm.forward([[a.last!]], caches: &caches)
+        let full = batch.logits(row: a.count - 1)
+        #expect(zip(stepped.logits(row: 0), full).map { abs($0 - $1) }.max()! < 1e-3)
+        #expect(saved[0].length == a.count - 1 && caches[0].length == a.count)
+        var again = saved
+        let replay = try llm.forward([[a.last!]], caches: &again)
+        #expect(replay.logits == stepped.logits)
+        let france = llm.tokenizer.encode("The capital of France is")
+        let generated = try llm.generate(prompt: france, maxTokens: 3)
+        #expect(llm.tokenizer.decode(generated).hasPrefix(" Paris"))
+        // Batched greedy decoding gives each sequence what decoding it alone gives.
+        let batched = try llm.generate(prompts: [b, france], maxTokens: 3)
+        #expect(batched[1] == generated)
+        #expect(batched[0] == (try llm.generate(prompt: b, maxTokens: 3)))
+    }
+
+    @Test(.enabled(if: smolLMPresent)) func hooksReadAndRewriteActivations() throws {
+        let llm = try #require(smolLM)
+        let tokens = llm.tokenizer.encode("The quick brown fox jumps over the lazy dog")
+        let dense = try llm.forward([tokens])
+        // Identity hooks on every point leave the logits unchanged.
+        var identity = LlamaHooks()
+        var seen = Set<String>()
+        for p in LlamaHookPoint.allCases { identity.on(p) { v in seen.insert("\(v.point)\(v.layer)"); _ = v[0, 0] } }
+        let same = try llm.forward([tokens], hooks: identity)
+        #expect(same.logits == dense.logits)
+        #expect(seen.count == 5 * llm.config.layers + 1)
+        // Zeroing the gate of layer 3 for the even features zeroes the intermediate there and changes the logits.
+        var sparse = LlamaHooks()
+        nonisolated(unsafe) var zeroIntermediate = true
+        sparse.on(.gate) { v in
+            guard v.layer == 3 else { return }
+            for t in 0..<v.tokens { for j in stride(from: 0, to: v.width, by: 2) { v[t, j] = 0 } }
+        }
+        sparse.on(.intermediate) { v in
+            guard v.layer == 3 else { return }
+            for t in 0..<v.tokens { for j in stride(from: 0, to: v.width, by: 2) where v[t, j] != 0 { zeroIntermediate = false } }
+        }
+        let changed = try llm.forward([tokens], hooks: sparse)
+        #expect(zeroIntermediate)
+        #expect(changed.logits != dense.logits)
+        // Run from layer 7 on the captured residual stream entering it: same logits as the full pass.
+        var capture = LlamaHooks()
+        nonisolated(unsafe) var entering: [Float] = []
+        capture.on(.residual) { v in if v.layer == 6 { entering = v.copy() } }
+        _ = try llm.forward([tokens], hooks: capture)
+        let resumed = try llm.forward([tokens], fromLayer: 7, residual: entering)
+        #expect(zip(resumed.logits, dense.logits).map { abs($0 - $1) }.max()! < 1e-4)
+        #expect(llm.embed([tokens]).count == tokens.count * llm.config.width)
+    }
+
+    @Test(.enabled(if: smolLMPresent)) func quantizedDecodeMatchesFloat32Weights() throws {
+        let llm = try #require(smolLM)
+        var rng = RNG(seed: 11)
+        let d = llm.config.width, m = llm.config.ffnWidth
+        let layer = llm.layerWeights[4]
+        let checks: [(QuantizedMatrix?, UnsafeMutablePointer<Float>, Int, Int)] = [
+            (layer.gateUpQuantized, layer.gateUp, 2 * m, d), (layer.downQuantized, layer.down, d, m),
+            (llm.embeddingQuantized, llm.embedding, llm.config.vocabularySize, d)]
+        for (quantized, weight, rows, columns) in checks {
+            let q = try #require(quantized)
+            let x = (0..<columns).map { _ in Float(rng.normal()) }
+            var fast = [Float](repeating: 1, count: rows), exact = [Float](repeating: 1, count: rows)
+            q.multiply(x, into: &fast, beta: 1)
+            LLMKernels.matmulTransposedB(x, lda: columns, weight, ldb: columns, &exact, ldc: rows, m: 1, n: rows, k: columns, beta: 1)
+            let scale = exact.map(abs).max()!
+            #expect(zip(fast, exact).map { abs($0 - $1) }.max()! <= 1e-5 * scale * Float(columns).squareRoot())
+            // The portable path (row dequantisation + SIMD dot) gives the same within rounding.
+            var row = [Float](repeating: 0, count: columns)
+            q.dequantizeRow(rows / 2, into: &row)
+            #expect(row == Array(UnsafeBufferPointer(start: weight + rows / 2 * columns, count: columns)))
+        }
+    }
+
+    @Test(.enabled(if: smolLMPresent)) func invalidInputsThrow() throws {
+        let llm = try #require(smolLM)
+        #expect(throws: LabError.self) { _ = try llm.forward([[llm.config.vocabularySize]]) }
+        #expect(throws: LabError.self) { _ = try llm.forward([[]]) }
+        #expect(throws: LabError.self) { _ = try llm.forward([[1, 2]], fromLayer: 3) }
+        #expect(throws: LabError.self) { _ = try llm.forward([[1, 2]], fromLayer: 3, residual: [0]) }
+    }
+
+    @Test(.enabled(if: smolLMPresent)) func perplexityOnKJVIsLow() throws {
+        let llm = try #require(smolLM)
+        let text = try String(contentsOf: fixtureFolder.appendingPathComponent("kjv-genesis-1-4.txt"), encoding: .utf8)
+        let ids = Array(llm.tokenizer.encode(text, parseSpecial: false).prefix(256))
+        let (sum, count) = try llm.negativeLogLikelihood(ids, window: 256)
+        let perplexity = Foundation.exp(sum / Double(count))
+        #expect(perplexity.isFinite && perplexity > 1 && perplexity < 100)
+    }
+}
