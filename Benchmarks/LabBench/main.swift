@@ -29,6 +29,30 @@ func time(_ body: () -> Void) -> Double {
 
 // MARK: - Workloads (mirror bench/peers/torch_bench.py exactly)
 
+/// One epoch of minibatch training (cross-entropy, in order, no shuffling); returns the last batch's loss.
+func trainEpoch(_ model: (Tensor) -> Tensor, _ optimizer: Optimizer, x: Tensor, y: [Int], batch: Int) -> Float {
+    let n = x.shape[0]
+    var last: Float = 0
+    for start in stride(from: 0, to: n, by: batch) {
+        let end = min(start + batch, n)
+        let loss = crossEntropy(model(x.slice(axis: 0, start..<end)), targets: Array(y[start..<end]))
+        optimizer.zeroGrad()
+        loss.backward()
+        optimizer.step()
+        last = loss.item
+    }
+    return last
+}
+
+/// Times the second of two epochs (the first warms up the allocator and OpenBLAS's buffers, as the peer does).
+func timedEpoch(_ name: String, _ model: @escaping (Tensor) -> Tensor, _ optimizer: Optimizer, x: Tensor, y: [Int],
+                batch: Int) -> Measurement {
+    _ = trainEpoch(model, optimizer, x: x, y: y, batch: batch)
+    var loss: Float = 0
+    let s = time { loss = trainEpoch(model, optimizer, x: x, y: y, batch: batch) }
+    return Measurement(workload: name, seconds: s, peakMB: peakRSSMB(), detail: "final loss \(loss)")
+}
+
 /// MLP 784-512-512-10, one epoch over 10,000 samples, batch 128, Adam, cross-entropy.
 func mlpEpoch() -> Measurement {
     var rng = RNG(seed: 0)
@@ -37,28 +61,10 @@ func mlpEpoch() -> Measurement {
     let fc3 = Linear(inputSize: 512, outputSize: 10, rng: &rng)
     let params = fc1.parameters + fc2.parameters + fc3.parameters
     let opt = Adam(parameters: params, learningRate: 1e-3)
-    let n = 10_000, batch = 128
+    let n = 10_000
     let x = Tensor.randn([n, 784], rng: &rng)
     let y = (0..<n).map { _ in rng.int(below: 10) }
-    func epoch() -> Float {
-        var last: Float = 0
-        var start = 0
-        while start < n {
-            let end = min(start + batch, n)
-            let xb = x.slice(axis: 0, start..<end)
-            let loss = crossEntropy(fc3(fc2(fc1(xb).relu()).relu()), targets: Array(y[start..<end]))
-            opt.zeroGrad()
-            loss.backward()
-            opt.step()
-            last = loss.item
-            start = end
-        }
-        return last
-    }
-    _ = epoch()  // warm-up epoch (allocator, OpenBLAS buffers), as the peer does
-    var loss: Float = 0
-    let s = time { loss = epoch() }
-    return Measurement(workload: "mlp", seconds: s, peakMB: peakRSSMB(), detail: "final loss \(loss)")
+    return timedEpoch("mlp", { fc3(fc2(fc1($0).relu()).relu()) }, opt, x: x, y: y, batch: 128)
 }
 
 /// CNN conv3x3 3→32, conv3x3 32→64, maxpool 2, fc 12544→10; one epoch over 2,000 32x32x3 samples, batch 64, Adam.
@@ -69,27 +75,10 @@ func cnnEpoch() -> Measurement {
                          MaxPool2d(kernel: 2), Lambda { $0.flattened() },
                          Linear(inputSize: 12544, outputSize: 10, rng: &rng))
     let opt = Adam(parameters: net.parameters, learningRate: 1e-3)
-    let n = 2_000, batch = 64
+    let n = 2_000
     let x = Tensor.randn([n, 3, 32, 32], rng: &rng)
     let y = (0..<n).map { _ in rng.int(below: 10) }
-    func epoch() -> Float {
-        var last: Float = 0
-        var start = 0
-        while start < n {
-            let end = min(start + batch, n)
-            let loss = crossEntropy(net(x.slice(axis: 0, start..<end)), targets: Array(y[start..<end]))
-            opt.zeroGrad()
-            loss.backward()
-            opt.step()
-            last = loss.item
-            start = end
-        }
-        return last
-    }
-    _ = epoch()
-    var loss: Float = 0
-    let s = time { loss = epoch() }
-    return Measurement(workload: "cnn", seconds: s, peakMB: peakRSSMB(), detail: "final loss \(loss)")
+    return timedEpoch("cnn", { net($0) }, opt, x: x, y: y, batch: 64)
 }
 
 /// One step of a pre-norm transformer block (d 128, 4 heads, T 64, batch 32): forward, backward, AdamW.

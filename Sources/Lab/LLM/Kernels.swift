@@ -52,23 +52,6 @@ enum LLMKernels {
         }
     }
 
-    /// e^x for Float32, vectorisable (no branches, no libm): x = n·ln2 + r, |r| ≤ ln2/2, e^r by a degree-6
-    /// polynomial (relative error ~2e-7), 2^n from the exponent bits. Inputs are clamped to [-87.3, 88.7].
-    @inline(__always)
-    static func exp(_ x: Float) -> Float {
-        let xc = min(max(x, -87.3), 88.7)
-        let n = (xc * 1.442_695_04).rounded(.toNearestOrEven)
-        let r = xc - n * 0.693_145_75 - n * 1.428_606_8e-6
-        var p: Float = 1.0 / 720
-        p = p * r + 1.0 / 120
-        p = p * r + 1.0 / 24
-        p = p * r + 1.0 / 6
-        p = p * r + 0.5
-        p = p * r + 1
-        p = p * r + 1
-        return p * Float(bitPattern: UInt32(bitPattern: Int32(n) + 127) << 23)
-    }
-
     /// softmax(scale · x) over the first `n` entries of a row, in place; entries n..<width are set
     /// to 0 (the causal mask: keys after the query's position get no weight).
     @inline(__always)
@@ -77,7 +60,7 @@ enum LLMKernels {
         for j in 0..<n { m = max(m, x[j]) }
         var s: Float = 0
         for j in 0..<n {
-            let e = exp((x[j] - m) * scale)
+            let e = fastExp((x[j] - m) * scale)
             x[j] = e
             s += e
         }
@@ -88,7 +71,7 @@ enum LLMKernels {
 
     /// SiLU(z) = z · σ(z) = z / (1 + e^(−z)).
     @inline(__always)
-    static func silu(_ z: Float) -> Float { z / (1 + exp(-z)) }
+    static func silu(_ z: Float) -> Float { z * fastSigmoid(z) }
 
     /// h = SiLU(g) ⊙ u over rows.   gu: [rows, 2m] (gate | up) -> h: [rows, m]
     static func swiglu(_ gu: UnsafePointer<Float>, _ h: UnsafeMutablePointer<Float>, rows: Int, width m: Int) {
