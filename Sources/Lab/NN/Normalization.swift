@@ -62,18 +62,24 @@ public final class BatchNorm: Module, Layer {
         }
         let gamma = weight, beta = bias
         // x̂ is kept for the backward pass.
-        var xhat = [Float](repeating: 0, count: x.count)
-        let out = Tensor(shape: x.shape) { o in
+        let xhat = Tensor(shape: x.shape) { h in
             x.data.withUnsafeBufferPointer { xp in
                 for i in 0..<b {
                     for ch in 0..<c {
                         let base = (i * c + ch) * s
-                        let (mu, inv, g, bb) = (mean[ch], invStd[ch], gamma.data[ch], beta.data[ch])
-                        for j in 0..<s {
-                            let h = (xp[base + j] - mu) * inv
-                            xhat[base + j] = h
-                            o[base + j] = g * h + bb
-                        }
+                        let (mu, inv) = (mean[ch], invStd[ch])
+                        for j in 0..<s { h[base + j] = (xp[base + j] - mu) * inv }
+                    }
+                }
+            }
+        }
+        let out = Tensor(shape: x.shape) { o in
+            xhat.data.withUnsafeBufferPointer { hp in
+                for i in 0..<b {
+                    for ch in 0..<c {
+                        let base = (i * c + ch) * s
+                        let (g, bb) = (gamma.data[ch], beta.data[ch])
+                        for j in 0..<s { o[base + j] = g * hp[base + j] + bb }
                     }
                 }
             }
@@ -81,32 +87,33 @@ public final class BatchNorm: Module, Layer {
         let training = isTraining
         return out.recorded(x, gamma, beta) { g in
             var dGamma = [Float](repeating: 0, count: c), dBeta = [Float](repeating: 0, count: c)
-            var sumDxhat = [Float](repeating: 0, count: c), sumDxhatXhat = [Float](repeating: 0, count: c)
             g.data.withUnsafeBufferPointer { gp in
-                for i in 0..<b {
-                    for ch in 0..<c {
-                        let base = (i * c + ch) * s
-                        var sg: Float = 0, sgx: Float = 0
-                        for j in 0..<s { sg += gp[base + j]; sgx += gp[base + j] * xhat[base + j] }
-                        dBeta[ch] += sg; dGamma[ch] += sgx
-                    }
-                }
-                for ch in 0..<c { sumDxhat[ch] = dBeta[ch] * gamma.data[ch]; sumDxhatXhat[ch] = dGamma[ch] * gamma.data[ch] }
-                if x.requiresGrad {
-                    var dx = [Float](repeating: 0, count: x.count)
-                    let fn = Float(n)
+                xhat.data.withUnsafeBufferPointer { hp in
                     for i in 0..<b {
                         for ch in 0..<c {
                             let base = (i * c + ch) * s
-                            let (gm, inv) = (gamma.data[ch], invStd[ch])
-                            if training {
-                                // dx = (1/N)·invstd·(N·dx̂ − Σdx̂ − x̂·Σ(dx̂·x̂)), dx̂ = g·γ
-                                let (a, q) = (sumDxhat[ch], sumDxhatXhat[ch])
-                                for j in 0..<s {
-                                    dx[base + j] = inv / fn * (fn * gp[base + j] * gm - a - xhat[base + j] * q)
+                            var sg: Float = 0, sgx: Float = 0
+                            for j in 0..<s { sg += gp[base + j]; sgx += gp[base + j] * hp[base + j] }
+                            dBeta[ch] += sg; dGamma[ch] += sgx
+                        }
+                    }
+                    guard x.requiresGrad else { return }
+                    let fn = Float(n)
+                    let dx = Tensor(shape: x.shape) { d in
+                        for i in 0..<b {
+                            for ch in 0..<c {
+                                let base = (i * c + ch) * s
+                                let (gm, inv) = (gamma.data[ch], invStd[ch])
+                                if training {
+                                    // dx = (1/N)·invstd·(N·dx̂ − Σdx̂ − x̂·Σ(dx̂·x̂)), dx̂ = g·γ
+                                    let (sumDxhat, sumDxhatXhat) = (dBeta[ch] * gm, dGamma[ch] * gm)
+                                    let k = inv / fn
+                                    for j in 0..<s {
+                                        d[base + j] = k * (fn * gm * gp[base + j] - sumDxhat - hp[base + j] * sumDxhatXhat)
+                                    }
+                                } else {
+                                    for j in 0..<s { d[base + j] = gp[base + j] * gm * inv }
                                 }
-                            } else {
-                                for j in 0..<s { dx[base + j] = gp[base + j] * gm * inv }
                             }
                         }
                     }

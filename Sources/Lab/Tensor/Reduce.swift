@@ -66,12 +66,13 @@ extension Tensor {
         let src = self
         return result.recorded(self) { g in
             // Broadcast g back over the reduced axis.
-            var gx = [Float](repeating: 0, count: src.count)
-            g.data.withUnsafeBufferPointer { gp in
-                for b in 0..<outer {
-                    for k in 0..<n {
-                        let row = (b * n + k) * inner
-                        for j in 0..<inner { gx[row + j] = gp[b * inner + j] }
+            let gx = Tensor(shape: src.shape) { d in
+                g.data.withUnsafeBufferPointer { gp in
+                    for b in 0..<outer {
+                        for k in 0..<n {
+                            let row = (b * n + k) * inner
+                            for j in 0..<inner { d[row + j] = gp[b * inner + j] }
+                        }
                     }
                 }
             }
