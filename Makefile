@@ -45,6 +45,9 @@ gallery-smoke: build
 # Paper registry: make target = executable = figures/<target>/. Each paper adds itself here and to PAPER_DATA.
 PAPERS :=
 
+# ---- expertsim (arXiv 2508.20991): no external data (its Monte-Carlo ZDC simulator is part of the paper code)
+PAPERS += expertsim
+
 smoke: build $(addprefix smoke-,$(PAPERS)) ## every paper at smoke scale into .smoke/
 	@echo "smoke: $(words $(PAPERS)) paper(s) ran at smoke scale"
 

@@ -19,6 +19,7 @@ let package = Package(
         .executable(name: "lab-results", targets: ["Results"]),
         .library(name: "LabPlot", targets: ["LabPlot"]),
         .executable(name: "lab-gallery", targets: ["Gallery"]),
+        .executable(name: "expertsim", targets: ["ExpertSim"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -54,6 +55,11 @@ let package = Package(
         .executableTarget(name: "Gallery", dependencies: ["LabPlot", "Lab"], path: "Sources/Tools/Gallery"),
 
 
+        // expertsim (arXiv 2508.20991): the ZDC Monte-Carlo simulator and metrics (Core), the literate script.
+        .target(name: "ExpertSimCore", dependencies: ["Lab"], path: "Sources/Reproduce/ExpertSimCore", swiftSettings: fast),
+        .executableTarget(name: "ExpertSim", dependencies: ["Lab", "LabRun", "ExpertSimCore"], path: "Sources/Reproduce/ExpertSim", swiftSettings: fast),
+
+        .testTarget(name: "ReproduceTests", dependencies: ["Lab", "ExpertSimCore"], path: "Tests/ReproduceTests"),
         .testTarget(name: "LabTests", dependencies: ["Lab", "LabSignal", "LabData", "LabPlot", "LabReport", "LabRun"],
                     path: "Tests/LabTests", exclude: ["Fixtures"]),
     ],
