@@ -126,6 +126,7 @@ struct ExpertSimPaper: PaperCommand {
         }
         try report.table(Tables.wassersteinTable(results: results, references: references, speed: speed),
                          name: "ws", caption: "WS per channel and mean WS ± std over seeds x noise draws (lower is better); generator parameters, forward MACs and ms per image (batch \(speed.largeBatch), 1 thread)")
+        report.text(Tables.wassersteinSummary(results: results, references: references))
         try report.table(Tables.regimeTable(results: results), name: "regimes",
                          caption: "Mean WS within each MC photon-sum tercile of the test events (low = mostly misses, high = contained showers)")
         try report.figure(Figures.trainingCurves(results: results, epochs: setup.config.epochs), name: "fig-ws-training",
@@ -139,6 +140,7 @@ struct ExpertSimPaper: PaperCommand {
         }
         try report.table(router.table(), name: "router",
                          caption: "ExpertSim routing of the test events per seed: load, median routed photon sum, pairwise KS of routed photon sums, intensity-tercile accuracy (best expert-to-group map)")
+        report.text(router.summary())
         try report.figure(Figures.specialisation(router: router, data: data, test: test), name: "fig-specialisation",
                           caption: "Seed \(options.seed): per-expert distributions of the test conditions routed to it, and expert x intensity group counts")
         try report.figure(Figures.expertSamples(router: router, results: results, data: data), name: "fig-expert-samples",
