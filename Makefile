@@ -44,8 +44,12 @@ test: unit smoke gallery-smoke ## what CI runs: build, unit tests, every paper a
 gallery-smoke: build
 	$(BIN)/lab-gallery --out $(SMOKE_OUT)/gallery
 
-# Paper registry: make target = executable = figures/<target>/. Each paper adds itself here and to PAPER_DATA.
+# Paper registry: make target = executable = figures/<target>/. Each paper adds itself below (PAPERS += ...,
+# above the rules that use the list) and names its data in DATA_FOR_<target> (data block).
 PAPERS :=
+
+# ---- expertsim (arXiv 2508.20991): no external data (its Monte-Carlo ZDC simulator is part of the paper code)
+PAPERS += expertsim
 
 smoke: build $(addprefix smoke-,$(PAPERS)) ## every paper at smoke scale into .smoke/
 	@echo "smoke: $(words $(PAPERS)) paper(s) ran at smoke scale"
@@ -55,6 +59,7 @@ smoke-%: build $$(addprefix data-,$$(DATA_FOR_$$*))
 	@mkdir -p $(SMOKE_OUT)
 	$(BIN)/$* --scale smoke --out $(SMOKE_OUT)/$* --quiet
 
+.PHONY: $(PAPERS)
 $(PAPERS): %: build $$(addprefix data-,$$(DATA_FOR_$$*))
 	$(BIN)/$@ --scale full --out figures/$@
 

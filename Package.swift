@@ -20,6 +20,8 @@ let package = Package(
         .library(name: "LabPlot", targets: ["LabPlot"]),
         .executable(name: "lab-gallery", targets: ["Gallery"]),
         .executable(name: "lab-llm", targets: ["LLMDemo"]),
+        // Paper executables (= make targets = figures/<name>/).
+        .executable(name: "expertsim", targets: ["ExpertSim"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -58,6 +60,11 @@ let package = Package(
         .target(name: "LabLLM", dependencies: ["Lab", "CBLAS", "CLLMKernels"], path: "Sources/Lab/LLM", swiftSettings: fast),
         .executableTarget(name: "LLMDemo", dependencies: ["LabLLM", "Lab", argumentParser], path: "Sources/Tools/LLMDemo", swiftSettings: fast),
 
+        // expertsim (arXiv 2508.20991): the ZDC Monte-Carlo simulator and metrics (Core), the literate script.
+        .target(name: "ExpertSimCore", dependencies: ["Lab"], path: "Sources/Reproduce/ExpertSimCore", swiftSettings: fast),
+        .executableTarget(name: "ExpertSim", dependencies: ["Lab", "LabRun", "ExpertSimCore"], path: "Sources/Reproduce/ExpertSim", swiftSettings: fast),
+
+        .testTarget(name: "ReproduceTests", dependencies: ["Lab", "ExpertSimCore"], path: "Tests/ReproduceTests"),
         .testTarget(name: "LabTests", dependencies: ["Lab", "LabSignal", "LabData", "LabPlot", "LabReport", "LabRun", "LabLLM"],
                     path: "Tests/LabTests", exclude: ["Fixtures"]),
     ],

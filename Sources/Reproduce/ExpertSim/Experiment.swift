@@ -1,0 +1,262 @@
+import ExpertSimCore
+import Foundation
+import Lab
+import LabRun
+
+// The experiment's parts: sizes per scale, the simulated data, the trained models grouped by name, the
+// non-learned reference rows, the timing, and the router analysis.
+
+/// Sizes of a run (spec §2).
+struct Setup: Sendable {
+    let trainConditions: Int, testConditions: Int
+    let config: TrainingConfig
+    let draws: Int
+    /// Seeds of ExpertSim and B1; B2 and B3 use `baselineSeeds` (the first two).
+    let seeds: [Int], baselineSeeds: [Int]
+    /// Test events of the per-epoch WS curve.
+    let curveEvents = 300
+    /// Fresh conditions the MC is timed on; single images the batch-1 timing generates.
+    let timingConditions: Int, batchOneImages: Int
+    /// The large batch of the generator timing (spec: 256; smoke 64).
+    let timingBatch: Int
+    let simulationThreads = 2, trainingWorkers = 2
+
+    init(scale: Scale, seeds: [Int]) {
+        switch scale {
+        case .smoke:
+            (trainConditions, testConditions) = (150, 50)
+            config = TrainingConfig(epochs: 2, batchSize: 32)
+            draws = 1
+            self.seeds = [seeds[0]]
+            baselineSeeds = [seeds[0]]
+            (timingConditions, batchOneImages, timingBatch) = (40, 8, 64)
+        case .full:
+            (trainConditions, testConditions) = (1500, 500)
+            // The spec's cut rule, applied because one training step costs ~5 ms per image here (spec estimate
+            // ~1 ms): B2 and B3 train one seed instead of two, and every model 6 epochs instead of 8.
+            config = TrainingConfig(epochs: Self.fullEpochs, batchSize: 64)
+            draws = 3
+            self.seeds = seeds
+            baselineSeeds = [seeds[0]]
+            (timingConditions, batchOneImages, timingBatch) = (300, 32, 256)
+        }
+    }
+
+    /// Full-scale epochs after the spec's cut rule (spec: 8).
+    static let fullEpochs = 6
+
+    /// Every model to train, the costliest first so that two workers finish together.
+    var modelSpecs: [ModelSpec] {
+        baselineSeeds.map(ModelSpec.singleWide) + seeds.map(ModelSpec.expertSim)
+            + baselineSeeds.map(ModelSpec.randomRouting) + seeds.map(ModelSpec.singleSmall)
+    }
+}
+
+/// The simulated training, test and MC-vs-MC floor events.
+struct SimulatedData: Sendable {
+    let train: ZDCEvents, test: ZDCEvents
+    /// A second simulation of the test conditions (independent stream): the best WS any model can expect.
+    let floor: ZDCEvents
+    let seconds: Double
+
+    init(setup: Setup, rng: RNG) {
+        let watch = Stopwatch()
+        var conditionRNG = rng.derived("train-conditions")
+        let trainConditions = (0..<setup.trainConditions).map { _ in ZDCSimulator.sampleCondition(rng: &conditionRNG) }
+        conditionRNG = rng.derived("test-conditions")
+        let testConditions = (0..<setup.testConditions).map { _ in ZDCSimulator.sampleCondition(rng: &conditionRNG) }
+        train = ZDCEvents.simulate(trainConditions, replicas: 2, rng: rng.derived("train-events"), threads: setup.simulationThreads)
+        test = ZDCEvents.simulate(testConditions, replicas: 2, rng: rng.derived("test-events"), threads: setup.simulationThreads)
+        floor = ZDCEvents.simulate(testConditions, replicas: 2, rng: rng.derived("floor-events"), threads: setup.simulationThreads)
+        seconds = watch.seconds
+    }
+
+    /// Median photon sum of the training events of one regime.
+    func medianPhotonSum(_ regime: Regime) -> Double {
+        let sums = train.photonSums, regimes = train.regimes
+        return Metrics.median(sums.indices.filter { regimes[$0] == regime }.map { sums[$0] })
+    }
+}
+
+/// Trained models grouped by name.
+struct ModelResults {
+    static let expertSim = "ExpertSim", singleSmall = "B1 single-small", singleWide = "B2 single-wide"
+    static let randomRouting = "B3 random routing"
+    static let names = [singleSmall, singleWide, randomRouting, expertSim]
+
+    let all: [TrainedModel]
+    let baseSeed: Int
+
+    init(_ all: [TrainedModel], baseSeed: Int) {
+        self.all = all
+        self.baseSeed = baseSeed
+    }
+
+    func runs(_ name: String) -> [TrainedModel] { all.filter { $0.spec.name == name } }
+    /// The run with the base seed (figures, timing).
+    func base(_ name: String) -> TrainedModel { runs(name).first { $0.spec.seed == baseSeed }! }
+    func seeds(_ name: String) -> [Int] { runs(name).map(\.spec.seed) }
+
+    /// Every (seed, draw) score of a model.
+    func draws(_ name: String) -> [DrawScores] { runs(name).flatMap(\.draws) }
+    /// Mean and std of the mean WS over seeds x draws.
+    func meanWS(_ name: String) -> (mean: Double, std: Double) {
+        let values = draws(name).map(\.meanWS)
+        return (Metrics.mean(values), values.count > 1 ? Metrics.std(values) : 0)
+    }
+    /// WS_k averaged over seeds x draws.
+    func channelWS(_ name: String) -> [Double] {
+        let d = draws(name)
+        return (0..<ZDCMetrics.channelCount).map { k in Metrics.mean(d.map { $0.channelWS[k] }) }
+    }
+}
+
+/// The non-learned reference rows of the WS table (spec §3.2).
+struct ReferenceScores {
+    /// A second simulation of the test conditions.
+    let floor: [Double]
+    /// The mean training image for every condition.
+    let meanImage: [Double]
+    /// The training image of the nearest standardised condition.
+    let nearestNeighbour: [Double]
+
+    init(data: SimulatedData, test: TestReference, preprocessing: ZDCPreprocessing) {
+        floor = ZDCMetrics.channelWasserstein(real: test.channelSums, generated: ZDCMetrics.channelSums(images: data.floor.images))
+
+        let pixels = ZDCSimulator.pixels
+        var mean = [Double](repeating: 0, count: pixels)
+        for e in 0..<data.train.count { for (p, v) in data.train.image(e).enumerated() { mean[p] += Double(v) } }
+        let meanSums = ZDCMetrics.channelSums(mean.map { Float($0 / Double(data.train.count)) })
+        meanImage = ZDCMetrics.channelWasserstein(real: test.channelSums,
+                                                  generated: [[Double]](repeating: meanSums, count: test.channelSums.count))
+
+        let trainConditions = data.train.conditions.map { preprocessing.scaler.transform($0.vector) }
+        let trainSums = ZDCMetrics.channelSums(images: data.train.images)
+        let retrieved = data.test.conditions.map { condition -> [Double] in
+            let query = preprocessing.scaler.transform(condition.vector)
+            var best = Float.infinity, nearest = 0
+            for (index, candidate) in trainConditions.enumerated() {
+                var distance: Float = 0
+                for j in 0..<query.count { distance += (query[j] - candidate[j]) * (query[j] - candidate[j]) }
+                if distance < best { (best, nearest) = (distance, index) }
+            }
+            return trainSums[nearest]
+        }
+        nearestNeighbour = ZDCMetrics.channelWasserstein(real: test.channelSums, generated: retrieved)
+    }
+}
+
+/// Timing of the MC simulator and of the generators, all on one thread (spec §3.4).
+struct SpeedResults {
+    let mcEnergies: [Double], mcMilliseconds: [Double], mcRegimes: [Regime]
+    let mcEvents: Int
+    /// Mean MC ms/event over the test mix, and per energy tercile (low, mid, high).
+    let mcMean: Double, mcTerciles: [Double]
+    /// Mean ms/event of the top energy tercile over the bottom one, hits (not misses) only.
+    let costGrowth: Double
+    /// ms/image at batch 1 and at `largeBatch` (256 at full scale), by model name (base seed).
+    let batchOne: [String: Double], batchMany: [String: Double]
+    let largeBatch: Int
+
+    static func measure(results: ModelResults, setup: Setup, rng: RNG) -> SpeedResults {
+        let previousThreads = Parallel.threads
+        Parallel.setThreads(1)
+        defer { Parallel.setThreads(previousThreads) }
+
+        var conditionRNG = rng.derived("conditions")
+        let conditions = (0..<setup.timingConditions).map { _ in ZDCSimulator.sampleCondition(rng: &conditionRNG) }
+        var image = [Float](repeating: 0, count: ZDCSimulator.pixels)
+        var milliseconds: [Double] = []
+        image.withUnsafeMutableBufferPointer { buffer in
+            var warmRNG = rng.derived("warm-up")
+            ZDCSimulator.simulate(conditions[0], rng: &warmRNG, into: buffer)
+            for (index, condition) in conditions.enumerated() {
+                var eventRNG = rng.derived(index)
+                let watch = Stopwatch()
+                ZDCSimulator.simulate(condition, rng: &eventRNG, into: buffer)
+                milliseconds.append(watch.seconds * 1e3)
+            }
+        }
+        let energies = conditions.map(\.energy)
+        let regimes = conditions.map(ZDCSimulator.regime)
+        let terciles = ZDCMetrics.terciles(energies, reference: energies)
+        let tercileMeans = (0..<3).map { t in Metrics.mean(milliseconds.indices.filter { terciles[$0] == t }.map { milliseconds[$0] }) }
+        let hitMean = { (t: Int) in
+            Metrics.mean(milliseconds.indices.filter { terciles[$0] == t && regimes[$0] != .miss }.map { milliseconds[$0] })
+        }
+
+        var batchOne: [String: Double] = [:], batchMany: [String: Double] = [:]
+        for name in ModelResults.names {
+            let model = results.base(name).model
+            var timingRNG = rng.derived("generate/\(name)")
+            batchMany[name] = millisecondsPerImage(model, batch: setup.timingBatch, calls: 1, rng: &timingRNG, test: results)
+            batchOne[name] = millisecondsPerImage(model, batch: 1, calls: setup.batchOneImages, rng: &timingRNG, test: results)
+        }
+        return SpeedResults(mcEnergies: energies, mcMilliseconds: milliseconds, mcRegimes: regimes,
+                            mcEvents: conditions.count, mcMean: Metrics.mean(milliseconds), mcTerciles: tercileMeans,
+                            costGrowth: hitMean(2) / hitMean(0), batchOne: batchOne, batchMany: batchMany,
+                            largeBatch: setup.timingBatch)
+    }
+
+    /// Best of 3 (after a warm-up) of `calls` pipeline calls at `batch` images each, in ms per image. Conditions
+    /// are random standardised vectors: the pipeline's cost does not depend on their values.
+    private static func millisecondsPerImage(_ model: MixtureOfGenerators, batch: Int, calls: Int, rng: inout RNG,
+                                             test: ModelResults) -> Double {
+        model.eval()
+        defer { model.train() }
+        let conditions = Tensor.randn([batch, conditionSize], rng: &rng)
+        _ = model.generate(conditions, rng: &rng)
+        var best = Double.infinity
+        for _ in 0..<3 {
+            let watch = Stopwatch()
+            for _ in 0..<calls { _ = model.generate(conditions, rng: &rng) }
+            best = min(best, watch.seconds)
+        }
+        return best * 1e3 / Double(batch * calls)
+    }
+}
+
+/// How ExpertSim's router splits the test events, per seed (spec §3.4 "Router").
+struct RouterAnalysis {
+    struct Seed {
+        let seed: Int
+        let routes: [Int]
+        let load: [Double]
+        let medianPhotonSum: [Double]
+        /// KS[i][j] between the real photon sums routed to experts i and j (NaN when one gets none).
+        let ks: [[Double]]
+        let tercileAccuracy: Double
+        /// Smallest off-diagonal KS (0 when an expert gets no event).
+        var minimumKS: Double {
+            var m = Double.infinity
+            for i in ks.indices { for j in ks.indices where j > i { m = min(m, ks[i][j].isNaN ? 0 : ks[i][j]) } }
+            return m
+        }
+    }
+
+    let experts: Int
+    let seeds: [Seed]
+    let baseSeed: Int
+    var base: Seed { seeds.first { $0.seed == baseSeed }! }
+
+    init(results: ModelResults, test: TestReference, data: SimulatedData) {
+        let runs = results.runs(ModelResults.expertSim)
+        experts = runs[0].spec.experts
+        baseSeed = results.baseSeed
+        let sums = test.photonSums
+        seeds = runs.map { run in
+            let routed = (0..<run.spec.experts).map { k in run.routes.indices.filter { run.routes[$0] == k }.map { sums[$0] } }
+            let ks = routed.indices.map { i in routed.indices.map { j in Metrics.ksStatistic(routed[i], routed[j]) } }
+            return Seed(seed: run.spec.seed, routes: run.routes,
+                        load: routed.map { Double($0.count) / Double(sums.count) },
+                        medianPhotonSum: routed.map { $0.isEmpty ? .nan : Metrics.median($0) },
+                        ks: ks,
+                        tercileAccuracy: ZDCMetrics.bestPermutationAccuracy(assignments: run.routes, groups: test.events.intensityGroups,
+                                                                            classes: run.spec.experts))
+        }
+    }
+
+    /// Mean over seeds of the smallest pairwise KS and of the smallest test load.
+    var meanMinimumKS: Double { Metrics.mean(seeds.map(\.minimumKS)) }
+    var meanMinimumLoad: Double { Metrics.mean(seeds.map { $0.load.min() ?? 0 }) }
+}
