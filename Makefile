@@ -45,6 +45,9 @@ gallery-smoke: build
 # Paper registry: make target = executable = figures/<target>/. Each paper adds itself here and to PAPER_DATA.
 PAPERS :=
 
+# ---- hypersound (arXiv 2302.04959): data via DATA_FOR_hypersound (speech voices), set in the data block below
+PAPERS += hypersound
+
 smoke: build $(addprefix smoke-,$(PAPERS)) ## every paper at smoke scale into .smoke/
 	@echo "smoke: $(words $(PAPERS)) paper(s) ran at smoke scale"
 

@@ -19,6 +19,7 @@ let package = Package(
         .executable(name: "lab-results", targets: ["Results"]),
         .library(name: "LabPlot", targets: ["LabPlot"]),
         .executable(name: "lab-gallery", targets: ["Gallery"]),
+        .executable(name: "hypersound", targets: ["HyperSound"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -53,9 +54,13 @@ let package = Package(
         .target(name: "LabPlot", dependencies: ["CCairo", "CLabPNG"], path: "Sources/Lab/Plot"),
         .executableTarget(name: "Gallery", dependencies: ["LabPlot", "Lab"], path: "Sources/Tools/Gallery"),
 
+        // hypersound (arXiv 2302.04959): the literate script and its tested helpers.
+        .target(name: "HyperSoundCore", dependencies: ["Lab", "LabSignal"], path: "Sources/Reproduce/HyperSoundCore", swiftSettings: fast),
+        .executableTarget(name: "HyperSound", dependencies: ["Lab", "LabRun", "LabSignal", "HyperSoundCore"], path: "Sources/Reproduce/HyperSound", swiftSettings: fast),
 
         .testTarget(name: "LabTests", dependencies: ["Lab", "LabSignal", "LabData", "LabPlot", "LabReport", "LabRun"],
                     path: "Tests/LabTests", exclude: ["Fixtures"]),
+        .testTarget(name: "ReproduceTests", dependencies: ["Lab", "LabSignal", "HyperSoundCore"], path: "Tests/ReproduceTests"),
     ],
     swiftLanguageModes: [.v6]
 )
