@@ -23,7 +23,8 @@ struct TrainedVariant: @unchecked Sendable {
     let trainLoss: [Double]
     /// (step, L1 + MR-STFT loss on the test clips), every `evaluationInterval` steps and at the end.
     let testLoss: [(step: Int, loss: Double)]
-    let secondsPerStep: Double
+    /// Wall time per step, and CPU time per step of the training thread (independent of other load on the machine).
+    let secondsPerStep: Double, cpuSecondsPerStep: Double
 }
 
 /// The training loop of spec §3: AdamW (β 0.9/0.999, wd 1e-4), OneCycle (cosine, div 25, final div 1e4, 30%
@@ -40,7 +41,7 @@ func train(_ variant: Variant, trainFiles: [[Float]], testClips: [[Float]], batc
     let progress = Progress("train \(variant.name)", total: variant.steps, quiet: quiet)
     var trainLoss: [Double] = [], testLoss: [(step: Int, loss: Double)] = []
     let length = HyperSoundClips.length
-    let start = Date()
+    let start = Date(), cpuStart = threadCPUSeconds()
     for step in 1...variant.steps {
         var batch = [Float]()
         batch.reserveCapacity(batchSize * length)
@@ -64,7 +65,9 @@ func train(_ variant: Variant, trainFiles: [[Float]], testClips: [[Float]], batc
     progress.finish()
     // The timed part includes the periodic test evaluations (a few percent of the steps' cost).
     let secondsPerStep = Date().timeIntervalSince(start) / Double(variant.steps)
-    return TrainedVariant(variant: variant, model: model, trainLoss: trainLoss, testLoss: testLoss, secondsPerStep: secondsPerStep)
+    let cpuSecondsPerStep = (threadCPUSeconds() - cpuStart) / Double(variant.steps)
+    return TrainedVariant(variant: variant, model: model, trainLoss: trainLoss, testLoss: testLoss,
+                          secondsPerStep: secondsPerStep, cpuSecondsPerStep: cpuSecondsPerStep)
 }
 
 /// Mean L1 + MR-STFT loss over clips (in chunks of 16, no tape).
@@ -107,6 +110,13 @@ func chunks<T>(_ items: [T], size: Int = 16) -> [[T]] {
 func rows(of tensor: Tensor) -> [[Float]] {
     let width = tensor.shape[1]
     return (0..<tensor.shape[0]).map { Array(tensor.data[($0 * width)..<(($0 + 1) * width)]) }
+}
+
+/// CPU time of the calling thread (training runs on one thread with single-threaded BLAS, so this is its cost).
+func threadCPUSeconds() -> Double {
+    var time = timespec()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
+    return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9
 }
 
 /// Milliseconds per clip of `body`, run once to warm up and then `repetitions` times.

@@ -73,11 +73,14 @@ struct HyperSoundPaper: PaperCommand {
         // MARK: Training (fig-training)
         // Three variants: the main NeRF model, a SIREN target, and NeRF trained with L1 only (the ablation). Two
         // train side by side, each on one core with single-threaded BLAS.
-        let steps = full ? 1_500 : 40
+        // Full scale: the main model gets the spec's 1,500 steps; SIREN and L1only get 1,000, the spec's cut rule
+        // for a run over 8 minutes (measured: ~110 ms CPU per NeRF step and ~240 ms per SIREN step, where libm's
+        // sin/cos dominate, against the spec's ~50 ms estimate).
+        let steps = full ? 1_500 : 40, ablationSteps = full ? 1_000 : 40
         let variants = [
             Variant(name: "NeRF", kind: .nerf, spectralLoss: true, peakLearningRate: 5e-4, steps: steps),
-            Variant(name: "SIREN", kind: .siren, spectralLoss: true, peakLearningRate: 1e-4, steps: steps),
-            Variant(name: "NeRF-L1only", kind: .nerf, spectralLoss: false, peakLearningRate: 5e-4, steps: steps),
+            Variant(name: "SIREN", kind: .siren, spectralLoss: true, peakLearningRate: 1e-4, steps: ablationSteps),
+            Variant(name: "NeRF-L1only", kind: .nerf, spectralLoss: false, peakLearningRate: 5e-4, steps: ablationSteps),
         ]
         let trained = try report.section("Training") { () throws -> [TrainedVariant] in
             let quiet = options.quiet
@@ -88,7 +91,7 @@ struct HyperSoundPaper: PaperCommand {
             })
             try Figures.training(trained, report: report)
             report.text(trained.map {
-                "\($0.variant.name): \($0.variant.steps) steps, \(String(format: "%.0f", $0.secondsPerStep * 1_000)) ms per step (one core)."
+                "\($0.variant.name): \($0.variant.steps) steps, \(String(format: "%.0f", $0.secondsPerStep * 1_000)) ms per step wall, \(String(format: "%.0f", $0.cpuSecondsPerStep * 1_000)) ms CPU (one thread)."
             }.joined(separator: " "))
             return trained
         }
