@@ -54,7 +54,8 @@ import LabSignal
             let features = network.inputFeatures(coordinates: TargetNetwork.coordinates(count: 6))
             let theta = Tensor(shape: [2, network.parameterCount],
                                data: (0..<(2 * network.parameterCount)).map { _ in Float(rng.uniform(-1, 1)) }, requiresGrad: true)
-            let result = gradientCheck([theta]) { network.render($0[0], features: features) }
+            // A small step keeps the finite differences of the ReLU network off its kinks.
+            let result = gradientCheck([theta], epsilon: 1e-3) { network.render($0[0], features: features) }
             #expect(result.maxError < 1e-2, "\(kind): \(result)")
         }
     }

@@ -125,6 +125,12 @@ struct HyperSoundPaper: PaperCommand {
             try PaperClaims.add(reconstruction: reconstruction, fits: fits, ablation: ablation, nerf: nerf, siren: siren,
                                 data: data, report: report)
         }
+
+        // MARK: Discussion
+        // Every deviation, and what the run's measurements say about each failing paper claim.
+        report.section("Discussion") {
+            Discussion.write(report: report, trained: trained, reconstruction: reconstruction, fits: fits)
+        }
     }
 }
 
