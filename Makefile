@@ -50,6 +50,8 @@ PAPERS :=
 
 # ---- expertsim (arXiv 2508.20991): no external data (its Monte-Carlo ZDC simulator is part of the paper code)
 PAPERS += expertsim
+# ---- hypersound (arXiv 2302.04959): data via DATA_FOR_hypersound (speech voices), set in the data block below
+PAPERS += hypersound
 
 smoke: build $(addprefix smoke-,$(PAPERS)) ## every paper at smoke scale into .smoke/
 	@echo "smoke: $(words $(PAPERS)) paper(s) ran at smoke scale"

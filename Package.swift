@@ -22,6 +22,7 @@ let package = Package(
         .executable(name: "lab-llm", targets: ["LLMDemo"]),
         // Paper executables (= make targets = figures/<name>/).
         .executable(name: "expertsim", targets: ["ExpertSim"]),
+        .executable(name: "hypersound", targets: ["HyperSound"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -63,8 +64,12 @@ let package = Package(
         // expertsim (arXiv 2508.20991): the ZDC Monte-Carlo simulator and metrics (Core), the literate script.
         .target(name: "ExpertSimCore", dependencies: ["Lab"], path: "Sources/Reproduce/ExpertSimCore", swiftSettings: fast),
         .executableTarget(name: "ExpertSim", dependencies: ["Lab", "LabRun", "ExpertSimCore"], path: "Sources/Reproduce/ExpertSim", swiftSettings: fast),
+        // hypersound (arXiv 2302.04959): the literate script and its tested helpers.
+        .target(name: "HyperSoundCore", dependencies: ["Lab", "LabSignal"], path: "Sources/Reproduce/HyperSoundCore", swiftSettings: fast),
+        .executableTarget(name: "HyperSound", dependencies: ["Lab", "LabRun", "LabSignal", "HyperSoundCore"], path: "Sources/Reproduce/HyperSound", swiftSettings: fast),
 
-        .testTarget(name: "ReproduceTests", dependencies: ["Lab", "ExpertSimCore"], path: "Tests/ReproduceTests"),
+        .testTarget(name: "ReproduceTests", dependencies: ["Lab", "LabSignal", "ExpertSimCore", "HyperSoundCore"],
+                    path: "Tests/ReproduceTests"),
         .testTarget(name: "LabTests", dependencies: ["Lab", "LabSignal", "LabData", "LabPlot", "LabReport", "LabRun", "LabLLM"],
                     path: "Tests/LabTests", exclude: ["Fixtures"]),
     ],
