@@ -13,6 +13,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .library(name: "Lab", targets: ["Lab"]),
+        .executable(name: "exact-orthogonal-init", targets: ["ExactOrthogonalInit"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -29,7 +30,12 @@ let package = Package(
         .target(name: "Lab", dependencies: ["CBLAS"], path: "Sources/Lab",
                 exclude: ["Plot", "Report", "Run", "Signal", "Data", "LLM"], swiftSettings: fast),
 
+        // exact-orthogonal-init (arXiv 2406.01755): the paper's helpers (tested) and its literate script.
+        .target(name: "ExactOrthogonalInitCore", dependencies: ["Lab"], path: "Sources/Reproduce/ExactOrthogonalInitCore", swiftSettings: fast),
+        .executableTarget(name: "ExactOrthogonalInit", dependencies: ["Lab", "ExactOrthogonalInitCore", "CZlib"], path: "Sources/Reproduce/ExactOrthogonalInit", swiftSettings: fast),
+
         .testTarget(name: "LabTests", dependencies: ["Lab"], path: "Tests/LabTests"),
+        .testTarget(name: "ReproduceTests", dependencies: ["Lab", "ExactOrthogonalInitCore"], path: "Tests/ReproduceTests"),
     ],
     swiftLanguageModes: [.v6]
 )
