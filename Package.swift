@@ -7,6 +7,7 @@ import PackageDescription
 /// Release builds use -O (not -Ounchecked): preconditions that name shapes and ops must stay in force, and
 /// the hot loops run over unsafe buffer pointers, which carry no bounds checks in -O anyway.
 let fast: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
 
 let package = Package(
     name: "LabBook",
@@ -14,6 +15,9 @@ let package = Package(
     products: [
         .library(name: "Lab", targets: ["Lab"]),
         .executable(name: "exact-orthogonal-init", targets: ["ExactOrthogonalInit"]),
+        .library(name: "LabData", targets: ["LabData"]),
+        .executable(name: "lab-bench", targets: ["LabBench"]),
+        .executable(name: "lab-results", targets: ["Results"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -29,12 +33,26 @@ let package = Package(
         // Lab: tensors, autodiff, layers, optimizers, losses, linear algebra, metrics, random numbers.
         .target(name: "Lab", dependencies: ["CBLAS"], path: "Sources/Lab",
                 exclude: ["Plot", "Report", "Run", "Signal", "Data", "LLM"], swiftSettings: fast),
+        // LabSignal: audio I/O (libsndfile), resampling, FFT, STFT, mel, the differentiable MR-STFT loss, audio metrics.
+        .target(name: "LabSignal", dependencies: ["Lab", "CSndfile"], path: "Sources/Lab/Signal", swiftSettings: fast),
+        // LabData: dataset readers (IDX, pixel CSV, text, JSONL), image datasets, task splits, loaders, corpora, prompts.
+        .target(name: "LabData", dependencies: ["Lab", "CZlib"], path: "Sources/Lab/Data", swiftSettings: fast),
+        // LabReport: the notebook of a run (sections, tables, figures, claims; REPORT.md, claims.json, run.json).
+        .target(name: "LabReport", dependencies: ["Lab", "CBLAS"], path: "Sources/Lab/Report"),
+        // LabRun: the shared command line of every paper executable, progress, NaN guards, exit codes, job pool.
+        .target(name: "LabRun", dependencies: ["Lab", "LabReport", argumentParser], path: "Sources/Lab/Run"),
+
+        // lab-results: regenerates the README results table from every figures/*/claims.json.
+        .executableTarget(name: "Results", dependencies: ["LabReport", argumentParser], path: "Sources/Tools/Results"),
+        // lab-bench: Lab vs the PyTorch peer on the same workloads.
+        .executableTarget(name: "LabBench", dependencies: ["Lab", "CBLAS"], path: "Benchmarks/LabBench", swiftSettings: fast),
 
         // exact-orthogonal-init (arXiv 2406.01755): the paper's helpers (tested) and its literate script.
         .target(name: "ExactOrthogonalInitCore", dependencies: ["Lab"], path: "Sources/Reproduce/ExactOrthogonalInitCore", swiftSettings: fast),
-        .executableTarget(name: "ExactOrthogonalInit", dependencies: ["Lab", "ExactOrthogonalInitCore", "CZlib"], path: "Sources/Reproduce/ExactOrthogonalInit", swiftSettings: fast),
+        .executableTarget(name: "ExactOrthogonalInit", dependencies: ["Lab", "ExactOrthogonalInitCore", "LabData", "LabRun"], path: "Sources/Reproduce/ExactOrthogonalInit", swiftSettings: fast),
 
-        .testTarget(name: "LabTests", dependencies: ["Lab"], path: "Tests/LabTests"),
+        .testTarget(name: "LabTests", dependencies: ["Lab", "LabSignal", "LabData", "LabReport", "LabRun"],
+                    path: "Tests/LabTests", exclude: ["Fixtures"]),
         .testTarget(name: "ReproduceTests", dependencies: ["Lab", "ExactOrthogonalInitCore"], path: "Tests/ReproduceTests"),
     ],
     swiftLanguageModes: [.v6]

@@ -58,28 +58,3 @@ public enum Safetensors {
         return out
     }
 }
-
-/// Writes files atomically: the bytes go to a temporary file in the same folder, which is then renamed over
-/// the target, so a reader (or an interrupted run) never sees a half-written file.
-public enum AtomicFile {
-    public static func write(_ data: Data, to path: String) throws {
-        let url = URL(fileURLWithPath: path)
-        let dir = url.deletingLastPathComponent()
-        do {
-            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-            let tmp = dir.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
-            try data.write(to: tmp)
-            if rename(tmp.path, url.path) != 0 {
-                let reason = String(cString: strerror(errno))
-                try? FileManager.default.removeItem(at: tmp)
-                throw LabError.io(path: path, reason: "rename failed: \(reason)")
-            }
-        } catch let e as LabError {
-            throw e
-        } catch {
-            throw LabError.io(path: path, reason: error.localizedDescription)
-        }
-    }
-
-    public static func write(_ text: String, to path: String) throws { try write(Data(text.utf8), to: path) }
-}

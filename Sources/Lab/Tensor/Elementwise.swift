@@ -63,11 +63,12 @@ extension Tensor {
         guard Tensor.recording(self) else { return out }
         let x = self
         return out.recorded(self) { [unowned out] g in
-            var gx = [Float](repeating: 0, count: x.count)
-            x.data.withUnsafeBufferPointer { xp in
-                out.data.withUnsafeBufferPointer { yp in
-                    g.data.withUnsafeBufferPointer { gp in
-                        for i in 0..<gx.count { gx[i] = gp[i] * derivative(xp[i], yp[i]) }
+            let gx = Tensor(shape: x.shape) { dx in
+                x.data.withUnsafeBufferPointer { xp in
+                    out.data.withUnsafeBufferPointer { yp in
+                        g.data.withUnsafeBufferPointer { gp in
+                            for i in 0..<dx.count { dx[i] = gp[i] * derivative(xp[i], yp[i]) }
+                        }
                     }
                 }
             }

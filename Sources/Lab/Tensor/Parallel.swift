@@ -52,10 +52,36 @@ public enum Parallel {
     }
 
     /// Call once at program start (paper executables do it through Lab.Run) so the thread budget and the
-    /// allocator settings are in effect before the first large allocation.
+    /// allocator settings are in effect before the first large allocation. It may re-execute the program once
+    /// to select OpenBLAS's kernels (see `selectOpenBLASKernels`).
     public static func configure(threads: Int? = nil) {
+        selectOpenBLASKernels()
         _ = _threads
         if let t = threads { setThreads(t) }
+    }
+
+    /// The OpenBLAS kernel family in use (e.g. "SkylakeX", "Haswell", "Prescott").
+    public static var openBLASCore: String { String(cString: openblas_get_corename()) }
+
+    /// Debian's OpenBLAS 0.3.21 does not recognise recent Xeons (e.g. Sapphire Rapids) and falls back to its
+    /// generic Prescott kernels, several times slower. OpenBLAS reads OPENBLAS_CORETYPE only when it loads,
+    /// so when the fallback is detected on a CPU with AVX-512 (or AVX2) the program re-executes itself once
+    /// with OPENBLAS_CORETYPE set to the matching kernel family. An OPENBLAS_CORETYPE set by the user is
+    /// always respected.
+    static func selectOpenBLASKernels() {
+        #if os(Linux)
+        guard getenv("OPENBLAS_CORETYPE") == nil, openBLASCore == "Prescott",
+              let cpu = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+              let flagsLine = cpu.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return }
+        let flags = Set(flagsLine.split(separator: " ").map(String.init))
+        let core: String
+        if flags.isSuperset(of: ["avx512f", "avx512dq", "avx512bw", "avx512vl"]) { core = "SkylakeX" }
+        else if flags.isSuperset(of: ["avx2", "fma"]) { core = "Haswell" }
+        else { return }
+        setenv("OPENBLAS_CORETYPE", core, 1)
+        execv("/proc/self/exe", CommandLine.unsafeArgv)
+        // execv returns only on failure: carry on with the slow kernels.
+        #endif
     }
 }
 

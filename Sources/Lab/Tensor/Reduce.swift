@@ -234,14 +234,15 @@ extension Tensor {
         let src = self
         return out.recorded(self) { [unowned out] g in
             // dx = y ⊙ (g − Σ_k g_k y_k)
-            var gx = [Float](repeating: 0, count: src.count)
-            out.data.withUnsafeBufferPointer { y in
-                g.data.withUnsafeBufferPointer { gp in
-                    for b in 0..<outer {
-                        for j in 0..<inner {
-                            var dot: Float = 0
-                            for k in 0..<n { let i = (b * n + k) * inner + j; dot += gp[i] * y[i] }
-                            for k in 0..<n { let i = (b * n + k) * inner + j; gx[i] = y[i] * (gp[i] - dot) }
+            let gx = Tensor(shape: src.shape) { dx in
+                out.data.withUnsafeBufferPointer { y in
+                    g.data.withUnsafeBufferPointer { gp in
+                        for b in 0..<outer {
+                            for j in 0..<inner {
+                                var dot: Float = 0
+                                for k in 0..<n { let i = (b * n + k) * inner + j; dot += gp[i] * y[i] }
+                                for k in 0..<n { let i = (b * n + k) * inner + j; dx[i] = y[i] * (gp[i] - dot) }
+                            }
                         }
                     }
                 }

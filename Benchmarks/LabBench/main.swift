@@ -1,0 +1,165 @@
+// lab-bench: Lab vs PyTorch on the same workloads (issue 2). Each workload runs in its own process so its
+// peak memory is its own; the PyTorch peer (bench/peers/torch_bench.py) runs the same workloads when a
+// PyTorch is importable. Prints a table and writes bench/results.json.
+//
+//   lab-bench                       all workloads, with the peer if available
+//   lab-bench --workload mlp        one workload in this process (used by the driver), prints one JSON line
+import CBLAS
+import Foundation
+import Lab
+
+struct Measurement: Codable {
+    var workload: String
+    var seconds: Double
+    var peakMB: Double
+    var detail: String
+}
+
+func peakRSSMB() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_maxrss) / 1024
+}
+
+func time(_ body: () -> Void) -> Double {
+    let t0 = DispatchTime.now().uptimeNanoseconds
+    body()
+    return Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+}
+
+// MARK: - Workloads (mirror bench/peers/torch_bench.py exactly)
+
+/// MLP 784-512-512-10, one epoch over 10,000 samples, batch 128, Adam, cross-entropy.
+func mlpEpoch() -> Measurement {
+    var rng = RNG(seed: 0)
+    let fc1 = Linear(inputSize: 784, outputSize: 512, rng: &rng)
+    let fc2 = Linear(inputSize: 512, outputSize: 512, rng: &rng)
+    let fc3 = Linear(inputSize: 512, outputSize: 10, rng: &rng)
+    let params = fc1.parameters + fc2.parameters + fc3.parameters
+    let opt = Adam(parameters: params, learningRate: 1e-3)
+    let n = 10_000, batch = 128
+    let x = Tensor.randn([n, 784], rng: &rng)
+    let y = (0..<n).map { _ in rng.int(below: 10) }
+    func epoch() -> Float {
+        var last: Float = 0
+        var start = 0
+        while start < n {
+            let end = min(start + batch, n)
+            let xb = x.slice(axis: 0, start..<end)
+            let loss = crossEntropy(fc3(fc2(fc1(xb).relu()).relu()), targets: Array(y[start..<end]))
+            opt.zeroGrad()
+            loss.backward()
+            opt.step()
+            last = loss.item
+            start = end
+        }
+        return last
+    }
+    _ = epoch()  // warm-up epoch (allocator, OpenBLAS buffers), as the peer does
+    var loss: Float = 0
+    let s = time { loss = epoch() }
+    return Measurement(workload: "mlp", seconds: s, peakMB: peakRSSMB(), detail: "final loss \(loss)")
+}
+
+/// One step of a pre-norm transformer block (d 128, 4 heads, T 64, batch 32): forward, backward, AdamW.
+func transformerStep() -> Measurement {
+    var rng = RNG(seed: 0)
+    let (d, t, b) = (128, 64, 32)
+    let ln1 = LayerNorm(features: d), ln2 = LayerNorm(features: d)
+    let attention = MultiHeadAttention(dimension: d, heads: 4, causal: true, bias: true, rng: &rng)
+    let up = Linear(inputSize: d, outputSize: 4 * d, rng: &rng), down = Linear(inputSize: 4 * d, outputSize: d, rng: &rng)
+    let params = ln1.parameters + ln2.parameters + attention.parameters + up.parameters + down.parameters
+    let opt = AdamW(parameters: params, learningRate: 1e-3)
+    let x = Tensor.randn([b, t, d], rng: &rng)
+    func step() {
+        let h = x + attention(ln1(x))
+        let out = h + down(up(ln2(h)).gelu())
+        let loss = out.square().mean()
+        opt.zeroGrad()
+        loss.backward()
+        opt.step()
+    }
+    for _ in 0..<3 { step() }
+    let steps = 20
+    let s = time { for _ in 0..<steps { step() } } / Double(steps)
+    return Measurement(workload: "transformer", seconds: s, peakMB: peakRSSMB(), detail: "seconds per step")
+}
+
+/// SGEMM through Lab's matmul vs raw cblas_sgemm, n x n x n, best of 5.
+func gemm(_ n: Int) -> Measurement {
+    var rng = RNG(seed: 0)
+    let a = Tensor.randn([n, n], rng: &rng), b = Tensor.randn([n, n], rng: &rng)
+    var lab = Double.infinity, raw = Double.infinity
+    var c = [Float](repeating: 0, count: n * n)
+    for _ in 0..<5 {
+        lab = min(lab, time { _ = a.matmul(b) })
+        raw = min(raw, time {
+            a.data.withUnsafeBufferPointer { ap in b.data.withUnsafeBufferPointer { bp in
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(n), Int32(n), 1,
+                            ap.baseAddress, Int32(n), bp.baseAddress, Int32(n), 0, &c, Int32(n))
+            } }
+        })
+    }
+    let flops = 2 * Double(n * n * n)
+    return Measurement(workload: "gemm\(n)", seconds: lab, peakMB: peakRSSMB(),
+                       detail: String(format: "Lab %.1f GFLOP/s, raw OpenBLAS %.1f GFLOP/s (%.0f%%)",
+                                      flops / lab / 1e9, flops / raw / 1e9, 100 * raw / lab))
+}
+
+var workloads: [String: () -> Measurement] = [
+    "mlp": mlpEpoch, "transformer": transformerStep, "gemm512": { gemm(512) }, "gemm1024": { gemm(1024) },
+]
+let order = ["mlp", "cnn", "transformer", "gemm512", "gemm1024"]
+
+// MARK: - Driver
+
+let args = CommandLine.arguments
+Parallel.configure()
+if let i = args.firstIndex(of: "--workload"), i + 1 < args.count {
+    guard let run = workloads[args[i + 1]] else {
+        FileHandle.standardError.write(Data("lab-bench: unknown workload \(args[i + 1]); known: \(order.filter { workloads[$0] != nil })\n".utf8))
+        exit(2)
+    }
+    let m = run()
+    print(String(data: try! JSONEncoder().encode(m), encoding: .utf8)!)
+    exit(0)
+}
+
+func runChild(_ command: [String]) -> Measurement? {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: command[0])
+    p.arguments = Array(command.dropFirst())
+    let pipe = Pipe()
+    p.standardOutput = pipe
+    do { try p.run() } catch { return nil }
+    let out = pipe.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    guard p.terminationStatus == 0, let line = String(data: out, encoding: .utf8)?
+        .split(separator: "\n").last else { return nil }
+    return try? JSONDecoder().decode(Measurement.self, from: Data(line.utf8))
+}
+
+let outPath = args.firstIndex(of: "--out").map { args[$0 + 1] } ?? "bench/results.json"
+let python = args.firstIndex(of: "--python").map { args[$0 + 1] } ?? "python3"
+let peerScript = "bench/peers/torch_bench.py"
+let torchAvailable = runChild([ "/usr/bin/env", python, "-c", "import torch, json; print(json.dumps({'workload': 'probe', 'seconds': 0, 'peakMB': 0, 'detail': torch.__version__}))"])
+if torchAvailable == nil {
+    print("PyTorch is not importable with \(python): Lab-only numbers (install torch in a venv and pass --python PATH).")
+}
+print(String(format: "%-12@ %10@ %10@ %7@ %9@ %9@  %@", "workload", "Lab s", "torch s", "ratio", "Lab MB", "torch MB", "detail"))
+var rows: [[String: Any]] = []
+for name in order where workloads[name] != nil {
+    guard let lab = runChild([args[0], "--workload", name]) else { print("\(name): Lab run failed"); continue }
+    let peer = torchAvailable == nil ? nil : runChild(["/usr/bin/env", python, peerScript, name])
+    let ratio = peer.map { lab.seconds / $0.seconds }
+    print(String(format: "%-12@ %10.4f %10@ %7@ %9.0f %9@  %@", name, lab.seconds,
+                 peer.map { String(format: "%.4f", $0.seconds) } ?? "-", ratio.map { String(format: "%.2f", $0) } ?? "-",
+                 lab.peakMB, peer.map { String(format: "%.0f", $0.peakMB) } ?? "-", lab.detail))
+    var row: [String: Any] = ["workload": name, "lab_seconds": lab.seconds, "lab_peak_mb": lab.peakMB, "detail": lab.detail]
+    if let p = peer { row["torch_seconds"] = p.seconds; row["torch_peak_mb"] = p.peakMB; row["ratio"] = ratio! }
+    rows.append(row)
+}
+let report: [String: Any] = ["threads": Parallel.threads, "torch": torchAvailable?.detail ?? "unavailable", "results": rows]
+let data = try! JSONSerialization.data(withJSONObject: report, options: [.prettyPrinted, .sortedKeys])
+do { try AtomicFile.write(data, to: outPath) } catch { print("lab-bench: \(error)"); exit(1) }
+print("wrote \(outPath)")

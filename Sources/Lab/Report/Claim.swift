@@ -1,0 +1,239 @@
+import Foundation
+
+/// How a measured value is judged: against a bound, a target with a tolerance, or a closed interval.
+/// A NaN measurement (or a NaN bound) never holds.
+public enum Comparison: Sendable, Equatable {
+    /// measured < bound
+    case lessThan(Double)
+    /// measured <= bound
+    case atMost(Double)
+    /// measured > bound
+    case greaterThan(Double)
+    /// measured >= bound
+    case atLeast(Double)
+    /// measured == value, exactly (counts, indices, bit-exact results)
+    case equal(Double)
+    /// |measured - target| <= tolerance
+    case within(Double, tolerance: Double)
+    /// lower <= measured <= upper
+    case inRange(Double, Double)
+
+    /// Whether `measured` satisfies the comparison.
+    public func holds(_ measured: Double) -> Bool {
+        guard !measured.isNaN else { return false }
+        switch self {
+        case .lessThan(let bound): return measured < bound
+        case .atMost(let bound): return measured <= bound
+        case .greaterThan(let bound): return measured > bound
+        case .atLeast(let bound): return measured >= bound
+        case .equal(let value): return measured == value
+        case .within(let target, let tolerance): return abs(measured - target) <= tolerance
+        case .inRange(let lower, let upper): return lower <= measured && measured <= upper
+        }
+    }
+
+    /// The operator as written in claims.json: `<`, `<=`, `>`, `>=`, `==`, `within`, `in`.
+    public var symbol: String {
+        switch self {
+        case .lessThan: return "<"
+        case .atMost: return "<="
+        case .greaterThan: return ">"
+        case .atLeast: return ">="
+        case .equal: return "=="
+        case .within: return "within"
+        case .inRange: return "in"
+        }
+    }
+
+    /// The number the measurement is compared with: the bound, the target of `within`, or the lower end of
+    /// `inRange`.
+    public var threshold: Double {
+        switch self {
+        case .lessThan(let x), .atMost(let x), .greaterThan(let x), .atLeast(let x), .equal(let x): return x
+        case .within(let target, _): return target
+        case .inRange(let lower, _): return lower
+        }
+    }
+
+    /// The condition for people: `<= 1e-05`, `within 0.5 ± 0.01`, `in [0.1, 0.3]`.
+    public var text: String {
+        switch self {
+        case .within(let target, let tolerance):
+            return "within \(formatNumber(target)) ± \(formatNumber(tolerance))"
+        case .inRange(let lower, let upper):
+            return "in [\(formatNumber(lower)), \(formatNumber(upper))]"
+        default:
+            return "\(symbol) \(formatNumber(threshold))"
+        }
+    }
+}
+
+/// One measured quantity and the comparison it must pass. Claims about two conditions ("EOI trains at
+/// depth 1000 AND the orthogonal baseline does not") carry their further conditions as `Condition`s.
+public struct Condition: Sendable, Equatable {
+    /// What was measured, e.g. "orthogonal init, test accuracy at depth 1000".
+    public var label: String
+    public var measured: Double
+    public var comparison: Comparison
+
+    public init(_ label: String, measured: Double, _ comparison: Comparison) {
+        self.label = label
+        self.measured = measured
+        self.comparison = comparison
+    }
+
+    /// Computed, never given: `comparison.holds(measured)`.
+    public var holds: Bool { comparison.holds(measured) }
+}
+
+/// A machine-checked statement of a paper, measured by this run.
+///
+///     Claim(id: "orthogonality", statement: "EOI weights are orthogonal at every density",
+///           measured: maxDeviation, .atMost(1e-5), kind: .exact, seeds: [0])
+///
+/// `holds` is computed from the measurement(s), never given: a claim with further conditions holds only if
+/// every condition holds, and a NaN never holds. A failing claim is a finding, not a broken run.
+public struct Claim: Sendable, Equatable {
+    /// `exact`: a property that must hold by construction or mathematics (orthogonality, a conservation
+    /// law), up to floating-point error. `paper`: a quantitative result the paper reports (an accuracy, a
+    /// gap), which a reproduction may or may not reach.
+    public enum Kind: String, Codable, Sendable {
+        case exact, paper
+    }
+
+    /// Stable id, as named in the paper's issue (e.g. "orthogonality").
+    public var id: String
+    public var statement: String
+    public var measured: Double
+    public var comparison: Comparison
+    /// Further conditions that must hold too (two-condition claims).
+    public var conditions: [Condition]
+    public var kind: Kind
+    /// The seeds the measurement was averaged over.
+    public var seeds: [Int]
+    /// How it was measured, what differs from the paper, why it may fail.
+    public var note: String?
+
+    public init(id: String, statement: String, measured: Double, _ comparison: Comparison,
+                and conditions: [Condition] = [], kind: Kind = .paper, seeds: [Int], note: String? = nil) {
+        self.id = id
+        self.statement = statement
+        self.measured = measured
+        self.comparison = comparison
+        self.conditions = conditions
+        self.kind = kind
+        self.seeds = seeds
+        self.note = note
+    }
+
+    /// True when the measured value passes its comparison and every further condition holds.
+    public var holds: Bool { comparison.holds(measured) && conditions.allSatisfy(\.holds) }
+
+    /// Measured value(s) for people: `0.9312` or `0.9312; 0.1020`.
+    public var measuredText: String {
+        ([formatNumber(measured)] + conditions.map { formatNumber($0.measured) }).joined(separator: "; ")
+    }
+
+    /// Condition(s) for people: `>= 0.9` or `>= 0.9; <= 0.2 (orthogonal init accuracy)`.
+    public var conditionText: String {
+        ([comparison.text] + conditions.map { "\($0.comparison.text) (\($0.label))" }).joined(separator: "; ")
+    }
+}
+
+// MARK: - claims.json encoding
+
+/// Keys of one claim in claims.json. `comparison` + `threshold` (+ `tolerance` for `within`, `upper` for
+/// `in`) encode the comparison; `condition` is its text; `holds` is written for readers and checked on
+/// reading; further conditions go under `and`.
+private enum ClaimKey: String, CodingKey {
+    case id, statement, measured, comparison, threshold, tolerance, upper, condition, holds, kind, seeds, note
+    case and, label
+}
+
+extension Comparison {
+    fileprivate func encode(into container: inout KeyedEncodingContainer<ClaimKey>) throws {
+        try container.encode(symbol, forKey: .comparison)
+        try container.encode(threshold, forKey: .threshold)
+        switch self {
+        case .within(_, let tolerance): try container.encode(tolerance, forKey: .tolerance)
+        case .inRange(_, let upper): try container.encode(upper, forKey: .upper)
+        default: break
+        }
+        try container.encode(text, forKey: .condition)
+    }
+
+    fileprivate init(from container: KeyedDecodingContainer<ClaimKey>) throws {
+        let symbol = try container.decode(String.self, forKey: .comparison)
+        let threshold = try container.decode(Double.self, forKey: .threshold)
+        switch symbol {
+        case "<": self = .lessThan(threshold)
+        case "<=": self = .atMost(threshold)
+        case ">": self = .greaterThan(threshold)
+        case ">=": self = .atLeast(threshold)
+        case "==": self = .equal(threshold)
+        case "within": self = .within(threshold, tolerance: try container.decode(Double.self, forKey: .tolerance))
+        case "in": self = .inRange(threshold, try container.decode(Double.self, forKey: .upper))
+        default:
+            throw DecodingError.dataCorruptedError(
+                forKey: .comparison, in: container,
+                debugDescription: "unknown comparison '\(symbol)': expected <, <=, >, >=, ==, within or in")
+        }
+    }
+}
+
+/// Checks that a stored `holds` agrees with the one computed from the measurement: a hand-edited verdict
+/// is rejected.
+private func checkStoredHolds(_ container: KeyedDecodingContainer<ClaimKey>, computed: Bool) throws {
+    guard let stored = try container.decodeIfPresent(Bool.self, forKey: .holds) else { return }
+    guard stored == computed else {
+        throw DecodingError.dataCorruptedError(
+            forKey: .holds, in: container,
+            debugDescription: "holds is \(stored) but the measurement and comparison give \(computed)")
+    }
+}
+
+extension Condition: Codable {
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: ClaimKey.self)
+        self.init(try container.decode(String.self, forKey: .label),
+                  measured: try container.decode(Double.self, forKey: .measured),
+                  try Comparison(from: container))
+        try checkStoredHolds(container, computed: holds)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: ClaimKey.self)
+        try container.encode(label, forKey: .label)
+        try container.encode(measured, forKey: .measured)
+        try comparison.encode(into: &container)
+        try container.encode(holds, forKey: .holds)
+    }
+}
+
+extension Claim: Codable {
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: ClaimKey.self)
+        self.init(id: try container.decode(String.self, forKey: .id),
+                  statement: try container.decode(String.self, forKey: .statement),
+                  measured: try container.decode(Double.self, forKey: .measured),
+                  try Comparison(from: container),
+                  and: try container.decodeIfPresent([Condition].self, forKey: .and) ?? [],
+                  kind: try container.decodeIfPresent(Kind.self, forKey: .kind) ?? .paper,
+                  seeds: try container.decodeIfPresent([Int].self, forKey: .seeds) ?? [],
+                  note: try container.decodeIfPresent(String.self, forKey: .note))
+        try checkStoredHolds(container, computed: holds)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: ClaimKey.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(statement, forKey: .statement)
+        try container.encode(measured, forKey: .measured)
+        try comparison.encode(into: &container)
+        try container.encode(holds, forKey: .holds)
+        try container.encode(kind, forKey: .kind)
+        try container.encode(seeds, forKey: .seeds)
+        if !conditions.isEmpty { try container.encode(conditions, forKey: .and) }
+        try container.encodeIfPresent(note, forKey: .note)
+    }
+}

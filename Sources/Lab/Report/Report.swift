@@ -1,0 +1,319 @@
+import Foundation
+import Lab
+
+/// Something that can draw itself into a PNG file with provenance text chunks. Lab.Plot's `Figure`
+/// conforms; the report only needs this much of it.
+public protocol PNGWritable {
+    /// Writes the image to `path`; `metadata` goes into PNG text chunks (keyword -> text).
+    func savePNG(to path: String, metadata: [String: String]) throws
+}
+
+/// The notebook of one run: prose, timed sections, tables, figures, attachments and claims, in the order
+/// the paper executable adds them. `finish()` writes `REPORT.md`, `claims.json` and `run.json` into the
+/// output folder (each atomically) and prints the claim table. Tables and figures are written when they are
+/// added, so a run that breaks later keeps what it had made.
+///
+///     let report = Report(paper: "arXiv:2406.01755", title: "Exact orthogonal initialization",
+///                         outputDirectory: "figures/exact-orthogonal-init")
+///     try report.section("Jacobian spectra") {
+///         report.text("The singular values of the input-output Jacobian at initialisation ...")
+///         try report.figure(figure, name: "fig-jacobian-sv", caption: "Singular values at depth 100")
+///     }
+///     try report.claim(Claim(id: "orthogonality", statement: "...", measured: error, .atMost(1e-5),
+///                            kind: .exact, seeds: [0]))
+///     try report.finish()
+public final class Report {
+    public let paper: String
+    public let title: String
+    public let outputDirectory: String
+    public let scale: Scale
+    public let seed: Int
+    /// Every seed the run uses (`[seed]` when it does not average over seeds).
+    public let seeds: [Int]
+    public let command: [String]
+    /// When true, no section lines on stderr (the claim table still goes to stdout).
+    public var quiet: Bool
+    /// Where `finish()` prints the claim table (stdout by default).
+    public var printClaimTable: (String) -> Void = { print($0, terminator: "") }
+    public private(set) var claims: [Claim] = []
+
+    private enum Entry {
+        case heading(level: Int, text: String)
+        case text(String)
+        case table(file: String, caption: String, markdown: String)
+        case figure(file: String, caption: String)
+        case attachment(file: String, caption: String)
+    }
+
+    private var entries: [Entry] = []
+    private var sectionTimes: [RunRecord.SectionTime] = []
+    private var openSections: [(name: String, stopwatch: Stopwatch)] = []
+    private var writtenFiles: Set<String> = []
+    private let started = Date()
+    private let stopwatch = Stopwatch()
+    /// Read when the run starts, before it writes anything into a (possibly tracked) output folder.
+    private let git = Provenance.gitState()
+    private var finished = false
+
+    /// - Parameters:
+    ///   - paper: "arXiv:<id>".
+    ///   - outputDirectory: created on the first write.
+    ///   - seeds: every seed the run uses where it averages over several (default `[seed]`).
+    ///   - command: argv, recorded in run.json and claims.json.
+    public init(paper: String, title: String, outputDirectory: String, scale: Scale = .full, seed: Int = 0,
+                seeds: [Int]? = nil, command: [String] = CommandLine.arguments, quiet: Bool = false) {
+        self.paper = paper
+        self.title = title
+        self.outputDirectory = outputDirectory
+        self.scale = scale
+        self.seed = seed
+        self.seeds = seeds ?? [seed]
+        self.command = command
+        self.quiet = quiet
+    }
+
+    /// The path of `fileName` inside the output folder, for files the paper writes itself (e.g. audio).
+    public func outputPath(_ fileName: String) -> String {
+        URL(fileURLWithPath: outputDirectory).appendingPathComponent(fileName).path
+    }
+
+    // MARK: prose and sections
+
+    /// A paragraph (or any Markdown block) of prose.
+    public func text(_ markdown: String) {
+        entries.append(.text(markdown))
+    }
+
+    /// Opens a section: a heading in REPORT.md (one level deeper per open section) and a wall-time entry in
+    /// run.json, closed by `endSection()`.
+    public func beginSection(_ name: String) {
+        entries.append(.heading(level: 2 + openSections.count, text: name))
+        openSections.append((name, Stopwatch()))
+        log("[\(name)]")
+    }
+
+    /// Closes the innermost open section and records its wall time.
+    public func endSection() {
+        guard let (name, watch) = openSections.popLast() else { return }
+        let seconds = watch.seconds
+        sectionTimes.append(RunRecord.SectionTime(name: name, seconds: seconds))
+        log("[\(name)] done in \(formatDuration(seconds))")
+    }
+
+    /// Runs `body` as a section (see `beginSection`); the section is closed and timed even if body throws.
+    @discardableResult
+    public func section<T>(_ name: String, _ body: () throws -> T) rethrows -> T {
+        beginSection(name)
+        defer { endSection() }
+        return try body()
+    }
+
+    // MARK: tables, figures, attachments, claims
+
+    /// Writes `table-<name>.md` and `table-<name>.csv` and embeds the table under its caption.
+    public func table(_ table: Table, name: String, caption: String) throws {
+        try checkFileName(name)
+        try table.validate(name: name)
+        let stem = "table-\(name)"
+        try claimFileNames(["\(stem).md", "\(stem).csv"])
+        let markdown = table.markdown
+        try AtomicFile.write("**\(caption)**\n\n" + markdown, to: outputPath("\(stem).md"))
+        try AtomicFile.write(table.csv, to: outputPath("\(stem).csv"))
+        entries.append(.table(file: stem, caption: caption, markdown: markdown))
+    }
+
+    /// Writes `<name>.png` (atomically: the figure draws into a temporary file that is then renamed) with
+    /// provenance text chunks (Title, Software, Paper, Command, Commit, Seed, Scale) and embeds it under its caption.
+    public func figure(_ figure: some PNGWritable, name: String, caption: String) throws {
+        try checkFileName(name)
+        let file = "\(name).png"
+        try claimFileNames([file])
+        try AtomicFile.createFolder(outputDirectory)
+        let destination = outputPath(file)
+        let temporary = outputPath(".\(name).tmp-\(getpid()).png")
+        do {
+            try figure.savePNG(to: temporary, metadata: pngMetadata(caption: caption))
+            guard rename(temporary, destination) == 0 else {
+                throw LabError.io(path: destination, reason: "cannot rename \(temporary) over it: \(AtomicFile.systemError())")
+            }
+        } catch {
+            unlink(temporary)
+            throw error
+        }
+        entries.append(.figure(file: file, caption: caption))
+    }
+
+    /// Links a file the paper wrote itself (audio, a checkpoint): `path` is absolute or relative to the
+    /// output folder, and must exist.
+    public func attach(_ path: String, caption: String) throws {
+        let fullPath = path.hasPrefix("/") ? path : outputPath(path)
+        guard FileManager.default.fileExists(atPath: fullPath) else {
+            throw LabError.missingFile(path: fullPath, fix: "write the file before attaching it to the report")
+        }
+        let folder = URL(fileURLWithPath: outputDirectory).standardizedFileURL.path + "/"
+        let standardized = URL(fileURLWithPath: fullPath).standardizedFileURL.path
+        let link = standardized.hasPrefix(folder) ? String(standardized.dropFirst(folder.count)) : standardized
+        entries.append(.attachment(file: link, caption: caption))
+    }
+
+    /// Adds a claim; ids must be unique within the run.
+    public func claim(_ claim: Claim) throws {
+        guard !claims.contains(where: { $0.id == claim.id }) else {
+            throw LabError.invalidArgument("claim id '\(claim.id)' was already added to this report; ids must be unique")
+        }
+        claims.append(claim)
+    }
+
+    // MARK: finish
+
+    /// Closes open sections, writes `claims.json`, `run.json` and `REPORT.md` (each atomically) and prints
+    /// the claim table. Call once, at the end of the run.
+    public func finish() throws {
+        guard !finished else { throw LabError.invalidArgument("Report.finish() was called twice") }
+        while !openSections.isEmpty { endSection() }
+        let record = runRecord()
+        try claimsFile.write(to: outputPath("claims.json"))
+        try AtomicFile.write(try LabJSON.encoder.encode(record) + Data("\n".utf8), to: outputPath("run.json"))
+        try AtomicFile.write(markdown(record), to: outputPath("REPORT.md"))
+        finished = true
+        printClaimTable(claimTableText())
+    }
+
+    /// What claims.json holds.
+    public var claimsFile: ClaimsFile {
+        ClaimsFile(paper: paper, title: title, scale: scale, seed: seed, seeds: seeds,
+                   command: Provenance.shellLine(command), claims: claims)
+    }
+
+    private func runRecord() -> RunRecord {
+        RunRecord(paper: paper, title: title, command: command, commandLine: Provenance.shellLine(command),
+                  scale: scale, seed: seed, seeds: seeds, outputDirectory: outputDirectory, git: git,
+                  swift: Provenance.swiftVersion, openblas: Provenance.openblasConfig, threads: Parallel.threads,
+                  cores: ProcessInfo.processInfo.activeProcessorCount, sections: sectionTimes,
+                  wallSeconds: stopwatch.seconds, peakMemoryBytes: Provenance.peakMemoryBytes,
+                  hostname: Provenance.hostname,
+                  operatingSystem: ProcessInfo.processInfo.operatingSystemVersionString,
+                  started: Provenance.iso8601(started), finished: Provenance.iso8601(Date()))
+    }
+
+    /// REPORT.md: title, run facts, the entries in order, the claim table, the run's timings and versions.
+    private func markdown(_ record: RunRecord) -> String {
+        var out = "# \(title)\n\n"
+        let commit = git.commit == "unknown" ? "unknown commit" : "commit `\(git.commit.prefix(12))`"
+        var facts = ["\(paper)", "scale **\(scale.rawValue)**", "seed \(seed)"]
+        if seeds.count > 1 { facts.append("\(seeds.count) seeds (\(seeds.map(String.init).joined(separator: ", ")))") }
+        facts.append(commit + (git.dirty ? " with uncommitted changes" : ""))
+        facts.append(record.finished)
+        facts.append("\(formatDuration(record.wallSeconds)) on \(record.hostname), \(record.threads) thread(s)")
+        out += facts.joined(separator: " · ") + "\n\n"
+        out += "Command: `\(record.commandLine)`\n\n"
+
+        for entry in entries {
+            switch entry {
+            case .heading(let level, let text):
+                out += String(repeating: "#", count: level) + " \(text)\n\n"
+            case .text(let markdown):
+                out += markdown.trimmingCharacters(in: .newlines) + "\n\n"
+            case .table(let file, let caption, let markdown):
+                out += "**\(caption)** ([Markdown](\(file).md), [CSV](\(file).csv))\n\n" + markdown + "\n"
+            case .figure(let file, let caption):
+                out += "![\(caption)](\(file))\n\n*\(caption)*\n\n"
+            case .attachment(let file, let caption):
+                out += "Attachment: [\(caption)](\(file))\n\n"
+            }
+        }
+
+        out += "## Claims\n\n"
+        if claims.isEmpty {
+            out += "This run made no claims.\n\n"
+        } else {
+            out += "| claim | statement | measured | condition | holds | kind | seeds |\n"
+            out += "|---|---|---:|---|---|---|---|\n"
+            for claim in claims {
+                let cells = [claim.id, claim.statement, claim.measuredText, claim.conditionText,
+                             claim.holds ? "yes" : "**no**", claim.kind.rawValue,
+                             claim.seeds.map(String.init).joined(separator: ", ")]
+                out += "| " + cells.map(escapeMarkdownCell).joined(separator: " | ") + " |\n"
+            }
+            out += "\n\(claims.filter(\.holds).count) of \(claims.count) claims hold.\n\n"
+            let notes = claims.compactMap { claim in claim.note.map { "- `\(claim.id)`: \($0)\n" } }
+            if !notes.isEmpty { out += notes.joined() + "\n" }
+        }
+
+        out += "## Run\n\n"
+        if !record.sections.isEmpty {
+            out += "| section | wall time |\n|---|---:|\n"
+            for section in record.sections {
+                out += "| \(escapeMarkdownCell(section.name)) | \(formatDuration(section.seconds)) |\n"
+            }
+            out += "\n"
+        }
+        out += "Total wall time \(formatDuration(record.wallSeconds)); peak memory "
+            + "\(formatBytes(record.peakMemoryBytes)); Swift \(record.swift); \(record.openblas); "
+            + "\(record.cores) core(s), \(record.operatingSystem).\n"
+        return out
+    }
+
+    /// The claim table for the terminal: one line per claim, then how many hold.
+    public func claimTableText() -> String {
+        guard !claims.isEmpty else { return "\(title): no claims\n" }
+        let rows = claims.map { claim in
+            [claim.holds ? "HOLDS" : "FAILS", claim.id, claim.measuredText, claim.conditionText, claim.kind.rawValue]
+        }
+        let header = ["", "claim", "measured", "condition", "kind"]
+        let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
+        func line(_ cells: [String]) -> String {
+            let padded = zip(cells, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }
+            return String(padded.joined(separator: "  ").reversed().drop { $0 == " " }.reversed())
+        }
+        var out = "\(title) (\(paper), scale \(scale.rawValue))\n"
+        out += ([line(header)] + rows.map(line)).joined(separator: "\n") + "\n"
+        out += "\(claims.filter(\.holds).count) of \(claims.count) claims hold. Report: \(outputPath("REPORT.md"))\n"
+        return out
+    }
+
+    // MARK: helpers
+
+    private func pngMetadata(caption: String) -> [String: String] {
+        ["Title": caption, "Software": "LabBook", "Paper": paper, "Command": Provenance.shellLine(command),
+         "Commit": git.commit + (git.dirty ? " (dirty)" : ""), "Seed": String(seed), "Scale": scale.rawValue]
+    }
+
+    /// Names become file names: letters, digits, `-`, `_` and `.` only.
+    private func checkFileName(_ name: String) throws {
+        let allowed = !name.isEmpty && !name.hasPrefix(".") && name.allSatisfy {
+            $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == ".")
+        }
+        guard allowed else {
+            throw LabError.invalidArgument("'\(name)' is not a usable file name: use letters, digits, '-', '_' and '.'")
+        }
+    }
+
+    /// Two outputs of one run must not overwrite each other.
+    private func claimFileNames(_ files: [String]) throws {
+        for file in files where writtenFiles.contains(file) {
+            throw LabError.invalidArgument("\(outputPath(file)) was already written by this run; give the table or figure another name")
+        }
+        writtenFiles.formUnion(files)
+    }
+
+    private func log(_ line: String) {
+        guard !quiet else { return }
+        FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
+}
+
+/// "850 ms", "12.3 s", "4 min 05 s", "1 h 02 min".
+public func formatDuration(_ seconds: Double) -> String {
+    if seconds < 1 { return "\(Int((seconds * 1000).rounded())) ms" }
+    if seconds < 60 { return String(format: "%.1f s", seconds) }
+    let whole = Int(seconds.rounded())
+    if whole < 3600 { return String(format: "%d min %02d s", whole / 60, whole % 60) }
+    return String(format: "%d h %02d min", whole / 3600, (whole % 3600) / 60)
+}
+
+/// "512 MiB".
+func formatBytes(_ bytes: Int) -> String {
+    let mebibytes = Double(bytes) / 1_048_576
+    return mebibytes < 1024 ? String(format: "%.0f MiB", mebibytes) : String(format: "%.2f GiB", mebibytes / 1024)
+}

@@ -1,0 +1,29 @@
+import ArgumentParser
+import LabReport
+
+/// `make results`: rewrites the README's results table (between `<!-- results:begin -->` and
+/// `<!-- results:end -->`) from every figures/*/claims.json, atomically.
+@main
+struct LabResults: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lab-results",
+        abstract: "Regenerate the README results table from every figures/*/claims.json.",
+        discussion: """
+            One row per claim: paper, claim, measured value, threshold, whether it holds, scale, and the command \
+            that produces it. The table replaces the text between the marker comments \
+            \(ResultsTable.beginMarker) and \(ResultsTable.endMarker).
+
+            Example: make results   (= .build/release/lab-results --figures figures --readme README.md)
+            """)
+
+    @Option(help: "Folder with one sub-folder per paper, each holding a claims.json.")
+    var figures = "figures"
+
+    @Option(help: "The README whose results table is regenerated.")
+    var readme = "README.md"
+
+    func run() throws {
+        let count = try ResultsTable.update(readmePath: readme, figuresDirectory: figures)
+        print("lab-results: \(readme) results table regenerated (\(count) claims from \(figures)/*/claims.json)")
+    }
+}

@@ -1,0 +1,326 @@
+import Foundation
+import Testing
+@testable import Lab
+@testable import LabReport
+
+/// Scratch files of the Report and Run tests.
+enum ReportScratch {
+    /// A fresh folder under the system's temporary directory (each test removes its own).
+    static func folder(_ name: String = #function) -> String {
+        let folder = FileManager.default.temporaryDirectory
+            .appendingPathComponent("labtests-\(name.filter { $0.isLetter })-\(UUID().uuidString.prefix(8))").path
+        try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        return folder
+    }
+
+    /// The file's content as UTF-8, or nil when it does not exist.
+    static func text(_ path: String) -> String? {
+        FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) }
+    }
+}
+
+/// Stands in for Lab.Plot's Figure: writes a few bytes, or fails halfway when told to.
+private struct FakeFigure: PNGWritable {
+    final class Log: @unchecked Sendable { var metadata: [String: String] = [:] }
+    let bytes: String
+    var failHalfway = false
+    let log = Log()
+
+    func savePNG(to path: String, metadata: [String: String]) throws {
+        log.metadata = metadata
+        try Data(bytes.prefix(failHalfway ? bytes.count / 2 : bytes.count).utf8).write(to: URL(fileURLWithPath: path))
+        if failHalfway { throw LabError.io(path: path, reason: "disk full (simulated)") }
+    }
+}
+
+@Suite struct ReportTests {
+    @Test func everyComparisonJudgesItsBoundary() {
+        #expect(Comparison.lessThan(1).holds(0.999) && !Comparison.lessThan(1).holds(1))
+        #expect(Comparison.atMost(1).holds(1) && !Comparison.atMost(1).holds(1.0001))
+        #expect(Comparison.greaterThan(0.9).holds(0.91) && !Comparison.greaterThan(0.9).holds(0.9))
+        #expect(Comparison.atLeast(0.9).holds(0.9) && !Comparison.atLeast(0.9).holds(0.8999))
+        #expect(Comparison.equal(3).holds(3) && !Comparison.equal(3).holds(3.0000001))
+        #expect(Comparison.within(0.5, tolerance: 0.01).holds(0.509))
+        #expect(Comparison.within(0.5, tolerance: 0.01).holds(0.491))
+        #expect(!Comparison.within(0.5, tolerance: 0.01).holds(0.52))
+        #expect(Comparison.inRange(0.1, 0.3).holds(0.1) && Comparison.inRange(0.1, 0.3).holds(0.3))
+        #expect(!Comparison.inRange(0.1, 0.3).holds(0.31) && !Comparison.inRange(0.1, 0.3).holds(0.09))
+        #expect(Comparison.atLeast(0).holds(.infinity) && !Comparison.atMost(0).holds(.infinity))
+    }
+
+    @Test func nanNeverHolds() {
+        let all: [Comparison] = [.lessThan(1), .atMost(1), .greaterThan(1), .atLeast(1), .equal(1),
+                                 .within(1, tolerance: 1e9), .inRange(-1e9, 1e9)]
+        for comparison in all {
+            #expect(!comparison.holds(.nan), "\(comparison.symbol) held for NaN")
+        }
+        #expect(!Comparison.atMost(.nan).holds(0))
+        #expect(!Comparison.within(.nan, tolerance: 1).holds(0))
+        let claim = Claim(id: "x", statement: "s", measured: .nan, .atLeast(0), seeds: [0])
+        #expect(!claim.holds)
+    }
+
+    @Test func twoConditionClaimHoldsOnlyIfBothHold() {
+        func claim(_ eoi: Double, _ baseline: Double) -> Claim {
+            Claim(id: "depth-1000", statement: "EOI trains at depth 1000 and orthogonal init does not",
+                  measured: eoi, .atLeast(0.9),
+                  and: [Condition("orthogonal init accuracy", measured: baseline, .atMost(0.2))],
+                  kind: .paper, seeds: [0, 1, 2])
+        }
+        #expect(claim(0.95, 0.1).holds)
+        #expect(!claim(0.95, 0.5).holds)
+        #expect(!claim(0.5, 0.1).holds)
+        #expect(!claim(0.95, .nan).holds)
+        #expect(claim(0.95, 0.1).measuredText == "0.95; 0.1")
+        #expect(claim(0.95, 0.1).conditionText == ">= 0.9; <= 0.2 (orthogonal init accuracy)")
+    }
+
+    @Test func claimsJSONRoundTripsThroughJSONDecoder() throws {
+        let file = ClaimsFile(
+            paper: "arXiv:2406.01755", title: "Exact orthogonal init", scale: .full, seed: 0, seeds: [0, 1],
+            command: "exact-orthogonal-init --scale full",
+            claims: [
+                Claim(id: "orthogonality", statement: "EOI weights are orthogonal", measured: 3.1e-7,
+                      .atMost(1e-5), kind: .exact, seeds: [0]),
+                Claim(id: "gap", statement: "gap is about 4 points", measured: 3.7, .within(4, tolerance: 1),
+                      seeds: [0, 1], note: "smaller network than the paper"),
+                Claim(id: "range", statement: "ECE in range", measured: 0.5, .inRange(0.1, 0.3), seeds: [1]),
+                Claim(id: "two", statement: "both", measured: 0.95, .greaterThan(0.9),
+                      and: [Condition("baseline", measured: 0.1, .lessThan(0.2))], seeds: [0]),
+            ])
+        let data = try LabJSON.encoder.encode(file)
+        let decoded = try JSONDecoder().decode(ClaimsFile.self, from: data)
+        #expect(decoded == file)
+        #expect(decoded.claims.map(\.holds) == [true, true, false, true])
+
+        // The keys of DESIGN.md section 3 are there, with `holds` computed.
+        let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        #expect(object["paper"] as? String == "arXiv:2406.01755")
+        #expect(object["scale"] as? String == "full")
+        #expect(object["seed"] as? Int == 0)
+        let first = try #require((object["claims"] as? [[String: Any]])?.first)
+        for key in ["id", "statement", "measured", "comparison", "threshold", "holds", "kind", "seeds"] {
+            #expect(first[key] != nil, "claims.json lacks \(key)")
+        }
+        #expect(first["comparison"] as? String == "<=")
+        #expect(first["holds"] as? Bool == true)
+    }
+
+    @Test func designExampleAndNonFiniteValuesDecode() throws {
+        let example = #"""
+            {"paper": "arXiv:2406.01755", "scale": "full", "seed": 0,
+             "claims": [{"id": "orthogonality", "statement": "EOI weights are orthogonal at every density",
+                         "measured": 3.1e-7, "comparison": "<=", "threshold": 1e-5, "holds": true}]}
+            """#
+        let decoded = try JSONDecoder().decode(ClaimsFile.self, from: Data(example.utf8))
+        #expect(decoded.claims[0].holds && decoded.claims[0].comparison == .atMost(1e-5))
+
+        let broken = ClaimsFile(paper: "arXiv:1", title: nil, scale: .smoke, seed: 1, seeds: nil, command: nil,
+                                claims: [Claim(id: "loss", statement: "s", measured: .nan, .atMost(1), seeds: [1]),
+                                         Claim(id: "big", statement: "s", measured: .infinity, .atLeast(1), seeds: [1])])
+        let back = try LabJSON.decoder.decode(ClaimsFile.self, from: try LabJSON.encoder.encode(broken))
+        #expect(back.claims[0].measured.isNaN && !back.claims[0].holds)
+        #expect(back.claims[1].measured == .infinity && back.claims[1].holds)
+    }
+
+    @Test func handEditedVerdictIsRejected() throws {
+        let folder = ReportScratch.folder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let path = folder + "/claims.json"
+        let edited = #"""
+            {"paper": "arXiv:1", "scale": "full", "seed": 0,
+             "claims": [{"id": "acc", "statement": "s", "measured": 0.5, "comparison": ">=", "threshold": 0.9,
+                         "holds": true}]}
+            """#
+        try edited.write(toFile: path, atomically: false, encoding: .utf8)
+        #expect {
+            try ClaimsFile.read(path: path)
+        } throws: { error in
+            guard case LabError.corruptFile(let badPath, let reason) = error else { return false }
+            return badPath == path && reason.contains("holds is true")
+        }
+        let unknown = edited.replacingOccurrences(of: "\">=\"", with: "\"~\"").replacingOccurrences(of: "true", with: "false")
+        try unknown.write(toFile: path, atomically: false, encoding: .utf8)
+        #expect(throws: LabError.self) { try ClaimsFile.read(path: path) }
+    }
+
+    @Test func failedWriteLeavesThePreviousFileIntact() throws {
+        let folder = ReportScratch.folder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let path = folder + "/REPORT.md"
+        try AtomicFile.write("old report\n", to: path)
+
+        // The producer fails after writing half of the new content.
+        #expect(throws: LabError.self) {
+            try AtomicFile.write(to: path) { sink in
+                try sink.write("new report, first half ")
+                throw LabError.io(path: path, reason: "disk full (simulated)")
+            }
+        }
+        #expect(ReportScratch.text(path) == "old report\n")
+
+        // The rename fails: the destination is a folder.
+        let folderInTheWay = folder + "/claims.json"
+        try FileManager.default.createDirectory(atPath: folderInTheWay + "/keep", withIntermediateDirectories: true)
+        #expect(throws: LabError.self) { try AtomicFile.write("{}", to: folderInTheWay) }
+        #expect(FileManager.default.fileExists(atPath: folderInTheWay + "/keep"))
+
+        // No temporary file is left behind; a successful write replaces the content.
+        let left = try FileManager.default.contentsOfDirectory(atPath: folder)
+        #expect(left.sorted() == ["REPORT.md", "claims.json"])
+        try AtomicFile.write("new report\n", to: path)
+        #expect(ReportScratch.text(path) == "new report\n")
+    }
+
+    @Test func reportWritesMarkdownClaimsAndRunRecord() throws {
+        let scratch = ReportScratch.folder()
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let folder = scratch + "/out"
+        let report = Report(paper: "arXiv:2406.01755", title: "Exact orthogonal init", outputDirectory: folder,
+                            scale: .smoke, seed: 3, seeds: [3, 4], command: ["eoi", "--scale", "smoke", "--seed", "3"],
+                            quiet: true)
+        var printed = ""
+        report.printClaimTable = { printed += $0 }
+        report.text("What this run shows.")
+        let figure = FakeFigure(bytes: "PNG bytes")
+        try report.section("Jacobian spectra") {
+            var table = Table(header: ["init", "depth", "accuracy"])
+            table.append(["EOI", 1000, .number(0.9312)])
+            table.append(["orthogonal, \"plain\"", 1000, 0.1])
+            try report.table(table, name: "accuracy", caption: "Test accuracy at depth 1000")
+            try report.figure(figure, name: "fig-jacobian-sv", caption: "Singular values")
+        }
+        try Data("RIFF".utf8).write(to: URL(fileURLWithPath: report.outputPath("sample.wav")))
+        try report.attach("sample.wav", caption: "a generated sample")
+        try report.claim(Claim(id: "orthogonality", statement: "EOI weights are orthogonal", measured: 3.1e-7,
+                               .atMost(1e-5), kind: .exact, seeds: [3]))
+        try report.claim(Claim(id: "depth", statement: "EOI trains deep", measured: 0.5, .atLeast(0.9),
+                               seeds: [3, 4], note: "smoke scale"))
+        #expect(throws: LabError.self) {
+            try report.claim(Claim(id: "depth", statement: "again", measured: 1, .atLeast(0), seeds: [3]))
+        }
+        try report.finish()
+        #expect(throws: LabError.self) { try report.finish() }
+
+        let markdown = try #require(ReportScratch.text(folder + "/REPORT.md"))
+        #expect(markdown.hasPrefix("# Exact orthogonal init\n"))
+        #expect(markdown.contains("## Jacobian spectra"))
+        #expect(markdown.contains("| claim | statement | measured | condition | holds | kind | seeds |"))
+        #expect(markdown.contains("| orthogonality | EOI weights are orthogonal | 3.1e-07 | <= 1e-05 | yes | exact | 3 |"))
+        #expect(markdown.contains("| depth | EOI trains deep | 0.5 | >= 0.9 | **no** | paper | 3, 4 |"))
+        #expect(markdown.contains("1 of 2 claims hold."))
+        #expect(markdown.contains("![Singular values](fig-jacobian-sv.png)"))
+        #expect(markdown.contains("| EOI | 1000 | 0.9312 |"))
+        #expect(markdown.contains("[a generated sample](sample.wav)"))
+        #expect(markdown.range(of: "What this run shows.")!.lowerBound < markdown.range(of: "## Jacobian spectra")!.lowerBound)
+
+        #expect(ReportScratch.text(folder + "/table-accuracy.csv") == "init,depth,accuracy\nEOI,1000,0.9312\n\"orthogonal, \"\"plain\"\"\",1000,0.1\n")
+        #expect(ReportScratch.text(folder + "/fig-jacobian-sv.png") == "PNG bytes")
+        for key in ["Command", "Commit", "Seed", "Scale", "Paper"] {
+            #expect(figure.log.metadata[key] != nil, "PNG metadata lacks \(key)")
+        }
+        #expect(figure.log.metadata["Seed"] == "3" && figure.log.metadata["Scale"] == "smoke")
+
+        let claims = try ClaimsFile.read(path: folder + "/claims.json")
+        #expect(claims.claims == report.claims && claims.scale == .smoke && claims.seed == 3 && claims.seeds == [3, 4])
+
+        let runData = try #require(FileManager.default.contents(atPath: folder + "/run.json"))
+        let run = try #require(try JSONSerialization.jsonObject(with: runData) as? [String: Any])
+        for key in ["command", "commandLine", "seed", "seeds", "scale", "git", "swift", "openblas", "threads",
+                    "sections", "wallSeconds", "peakMemoryBytes", "hostname", "started", "finished"] {
+            #expect(run[key] != nil, "run.json lacks \(key)")
+        }
+        let sections = try #require(run["sections"] as? [[String: Any]])
+        #expect(sections.first?["name"] as? String == "Jacobian spectra")
+        #expect((run["peakMemoryBytes"] as? Int ?? 0) > 1_000_000)
+        #expect((run["openblas"] as? String ?? "").contains("OpenBLAS"))
+        let git = try #require(run["git"] as? [String: Any])
+        #expect(git["commit"] is String && git["dirty"] is Bool)
+
+        #expect(printed.contains("HOLDS  orthogonality"))
+        #expect(printed.contains("FAILS  depth"))
+        #expect(printed.contains("1 of 2 claims hold."))
+    }
+
+    @Test func failedFinishOrFigureKeepsThePreviousRun() throws {
+        let folder = ReportScratch.folder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        func makeReport() -> Report {
+            let report = Report(paper: "arXiv:1", title: "T", outputDirectory: folder, quiet: true)
+            report.printClaimTable = { _ in }
+            return report
+        }
+        let first = makeReport()
+        try first.figure(FakeFigure(bytes: "first figure"), name: "fig-a", caption: "a")
+        try first.claim(Claim(id: "a", statement: "s", measured: 1, .equal(1), seeds: [0]))
+        try first.finish()
+        let firstReport = try #require(ReportScratch.text(folder + "/REPORT.md"))
+
+        // A second run whose figure breaks halfway, and whose claims.json cannot be replaced.
+        let second = makeReport()
+        #expect(throws: LabError.self) {
+            try second.figure(FakeFigure(bytes: "second figure", failHalfway: true), name: "fig-a", caption: "a")
+        }
+        #expect(ReportScratch.text(folder + "/fig-a.png") == "first figure")
+        try FileManager.default.removeItem(atPath: folder + "/claims.json")
+        try FileManager.default.createDirectory(atPath: folder + "/claims.json/blocker", withIntermediateDirectories: true)
+        #expect(throws: LabError.self) { try second.finish() }
+        #expect(ReportScratch.text(folder + "/REPORT.md") == firstReport)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder).allSatisfy { !$0.hasPrefix(".") })
+    }
+
+    @Test func badTablesAndNamesAreRejected() throws {
+        let folder = ReportScratch.folder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let report = Report(paper: "arXiv:1", title: "T", outputDirectory: folder, quiet: true)
+        let ragged = Table(header: ["a", "b"], rows: [[1, 2], [3]])
+        #expect(throws: LabError.self) { try report.table(ragged, name: "ragged", caption: "c") }
+        #expect(throws: LabError.self) { try report.table(Table(header: ["a"]), name: "../escape", caption: "c") }
+        try report.table(Table(header: ["a"], rows: [[1]]), name: "ok", caption: "c")
+        #expect(throws: LabError.self) { try report.table(Table(header: ["a"], rows: [[2]]), name: "ok", caption: "c") }
+        #expect(throws: LabError.self) { try report.attach("missing.wav", caption: "c") }
+    }
+
+    @Test func resultsTableIsRegeneratedBetweenMarkers() throws {
+        let root = ReportScratch.folder()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let figures = root + "/figures"
+        let smoke = ClaimsFile(paper: "arXiv:2", title: "Beta", scale: .smoke, seed: 0, seeds: nil,
+                               command: "beta --scale smoke", claims: [
+                                   Claim(id: "b1", statement: "holds not", measured: 0.1, .atLeast(0.5), seeds: [0])])
+        let full = ClaimsFile(paper: "arXiv:1", title: "Alpha", scale: .full, seed: 0, seeds: nil,
+                              command: "alpha --scale full", claims: [
+                                  Claim(id: "a1", statement: "first", measured: 3.1e-7, .atMost(1e-5), kind: .exact, seeds: [0]),
+                                  Claim(id: "a2", statement: "second | piped", measured: 0.93, .atLeast(0.9), seeds: [0])])
+        try smoke.write(to: figures + "/beta/claims.json")
+        try full.write(to: figures + "/alpha/claims.json")
+        try AtomicFile.createFolder(figures + "/gallery")
+        let readme = root + "/README.md"
+        try AtomicFile.write("# LabBook\n\n<!-- results:begin -->\nstale\n<!-- results:end -->\n\nAfter.\n", to: readme)
+
+        let count = try ResultsTable.update(readmePath: readme, figuresDirectory: figures)
+        #expect(count == 3)
+        let text = try #require(ReportScratch.text(readme))
+        #expect(!text.contains("stale"))
+        #expect(text.hasPrefix("# LabBook\n\n<!-- results:begin -->\n| paper | claim | measured | threshold | holds | scale | command |"))
+        #expect(text.hasSuffix("<!-- results:end -->\n\nAfter.\n"))
+        let rows = text.split(separator: "\n").filter { $0.hasPrefix("| [") }
+        #expect(rows.count == 3)
+        #expect(rows[0].contains("a1: first") && rows[0].contains("| 3.1e-07 | <= 1e-05 | yes | full | `make alpha` |"))
+        #expect(rows[1].contains("second \\| piped"))
+        #expect(rows[2].contains("| **no** | smoke | `beta --scale smoke` |"))
+        #expect(text.contains("2 of 3 claims hold."))
+
+        try AtomicFile.write("# no markers\n", to: readme)
+        #expect(throws: LabError.self) { try ResultsTable.update(readmePath: readme, figuresDirectory: figures) }
+        #expect(ReportScratch.text(readme) == "# no markers\n")
+    }
+
+    @Test func numbersAreFormattedForReading() {
+        #expect(formatNumber(3.1e-7) == "3.1e-07")
+        #expect(formatNumber(0.93124) == "0.9312")
+        #expect(formatNumber(1000) == "1000")
+        #expect(formatNumber(.nan) == "NaN")
+        #expect(formatDuration(0.25) == "250 ms" && formatDuration(12.34) == "12.3 s" && formatDuration(245) == "4 min 05 s")
+    }
+}

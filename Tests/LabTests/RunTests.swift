@@ -1,0 +1,158 @@
+import ArgumentParser
+import Foundation
+import Testing
+@testable import Lab
+@testable import LabReport
+@testable import LabRun
+
+/// A paper command as a paper executable declares one.
+private struct ToyPaper: PaperCommand {
+    static let paper = Paper(arXiv: "0000.00001", title: "A toy paper", command: "toy-paper",
+                             reproduces: "Figure 1 (a toy curve), at a tenth of the paper's width.")
+    static let defaultSeedCount = 2
+    @OptionGroup var options: RunOptions
+
+    func reproduce(in report: Report) throws {
+        report.printClaimTable = { _ in }
+        report.section("toy") { report.text("A toy section.") }
+        try report.claim(Claim(id: "toy", statement: "the seed is 3", measured: Double(options.seed), .equal(3),
+                               seeds: report.seeds))
+    }
+}
+
+/// Collects what a `Progress` writes.
+private final class Captured {
+    var lines: [String] = []
+}
+
+/// Serialized: the job pool sets the process-wide thread budget, which its tests read back.
+@Suite(.serialized) struct RunTests {
+    @Test func sharedOptionsParse() throws {
+        let options = try RunOptions.parse(["--scale", "smoke", "--seed", "3", "--out", "x", "--threads", "1"])
+        #expect(options.scale == .smoke && options.seed == 3 && options.out == "x" && options.threads == 1)
+        #expect(!options.quiet && options.seeds == nil)
+        #expect(options.outputDirectory(folder: "toy") == "x")
+        #expect(options.seedList(defaultCount: 2) == [3, 4])
+
+        let defaults = try RunOptions.parse([])
+        #expect(defaults.scale == .full && defaults.seed == 0 && defaults.threads == nil)
+        #expect(defaults.outputDirectory(folder: "toy") == "figures/toy")
+        let averaged = try RunOptions.parse(["--seeds", "5", "--quiet"])
+        #expect(averaged.seedList(defaultCount: 2) == [0, 1, 2, 3, 4] && averaged.quiet)
+    }
+
+    @Test func badFlagsAreErrors() {
+        for arguments in [["--bogus"], ["--scale", "medium"], ["--seed", "x"], ["--threads", "0"], ["--seeds", "0"]] {
+            #expect(throws: (any Error).self, "\(arguments) parsed") { try RunOptions.parse(arguments) }
+            do {
+                _ = try RunOptions.parse(arguments)
+            } catch {
+                #expect(RunOptions.exitCode(for: error) == .validationFailure)
+            }
+        }
+    }
+
+    @Test func paperCommandStatesWhatItReproducesAndRuns() throws {
+        let help = ToyPaper.helpMessage(columns: 200)
+        #expect(help.contains("Reproduces \"A toy paper\" (arXiv:0000.00001)."))
+        #expect(help.contains("Figure 1 (a toy curve)"))
+        #expect(help.contains("make toy-paper"))
+        #expect(help.contains("--scale <smoke|full>"))
+
+        let folder = ReportScratch.folder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let command = try ToyPaper.parse(["--scale", "smoke", "--seed", "3", "--out", folder, "--quiet"])
+        try command.run()
+        let claims = try ClaimsFile.read(path: folder + "/claims.json")
+        #expect(claims.paper == "arXiv:0000.00001" && claims.scale == .smoke && claims.seed == 3)
+        #expect(claims.seeds == [3, 4] && claims.claims.first?.seeds == [3, 4])
+        #expect(claims.claims.first?.holds == true)
+        #expect(ReportScratch.text(folder + "/REPORT.md")?.contains("## toy") == true)
+    }
+
+    @Test func outcomeSaysWhetherTheRunBroke() {
+        #expect(outcome(named: "toy") {}.exitCode == 0)
+        let broke = outcome(named: "toy") { try checkFinite(Float.nan, what: "training loss", step: 12) }
+        #expect(broke.exitCode == 1)
+        guard case .broke(let message) = broke else { Issue.record("a NaN did not break the run"); return }
+        #expect(message.hasPrefix("toy: error: training loss"))
+        #expect(message.contains("step 12"))
+        let multiLine = outcome(named: "toy") { throw LabError.invalidArgument("first line\nsecond line") }
+        #expect(multiLine == .broke(message: "toy: error: first line second line"))
+    }
+
+    @Test func finiteGuardNamesStepAndTensor() throws {
+        try checkFinite(0.25, what: "loss", step: 1)
+        try checkFinite(Float(-1e30), what: "loss", step: 1)
+        #expect(throws: LabError.nonFinite(what: "loss (= inf)", step: 7)) {
+            try checkFinite(Double.infinity, what: "loss", step: 7)
+        }
+        let weights = Tensor(shape: [2, 3], data: [0, 1, 2, 3, .nan, 5])
+        weights.name = "layer1.weight"
+        #expect {
+            try checkFinite(weights, step: 40)
+        } throws: { error in
+            guard case LabError.nonFinite(let what, let step) = error else { return false }
+            return step == 40 && what.contains("layer1.weight") && what.contains("[2, 3]") && what.contains("index 4")
+        }
+        try checkFinite(Tensor(shape: [3], data: [1, 2, 3]), what: "activations", step: 1)
+    }
+
+    @Test func jobPoolKeepsOrderAndSingleThreadedBLAS() throws {
+        let threadsBefore = Parallel.threads
+        let results = try JobPool.run((0..<12).map { index in
+            { @Sendable in
+                // Later jobs finish first, so completion order differs from job order.
+                usleep(UInt32((12 - index) * 500))
+                return (index * index, Parallel.threads)
+            }
+        })
+        #expect(results.map(\.0) == (0..<12).map { $0 * $0 })
+        #expect(results.allSatisfy { $0.1 == 1 })
+        #expect(Parallel.threads == threadsBefore)
+        #expect(try JobPool.run([] as [@Sendable () throws -> Int]).isEmpty)
+    }
+
+    @Test func jobPoolPropagatesTheFirstError() {
+        let threadsBefore = Parallel.threads
+        let jobs: [@Sendable () throws -> Int] = (0..<10).map { index in
+            {
+                if index == 3 || index == 7 { throw LabError.invalidArgument("job \(index) failed") }
+                return index
+            }
+        }
+        #expect(throws: LabError.invalidArgument("job 3 failed")) { try JobPool.run(jobs) }
+        #expect(Parallel.threads == threadsBefore)
+    }
+
+    @Test func progressPrintsPlainLinesOffATerminal() {
+        let every = Captured()
+        let progress = Progress("train", total: 4, interval: 0, isTerminal: false) { every.lines.append($0) }
+        for step in 1...4 { progress.update(step, loss: 1 / Double(step)) }
+        progress.finish()
+        #expect(every.lines.count == 5)
+        #expect(every.lines.allSatisfy { $0.hasSuffix("\n") && !$0.contains("\r") })
+        #expect(every.lines[1].hasPrefix("train  2/4 (50%)  loss 0.5"))
+        #expect(every.lines[4].hasPrefix("train: done 4/4 in ") && every.lines[4].contains("loss 0.25"))
+
+        let throttled = Captured()
+        let slow = Progress("eval", total: 100, interval: 3600, isTerminal: false) { throttled.lines.append($0) }
+        for step in 1...100 { slow.update(step) }
+        slow.finish()
+        #expect(throttled.lines.count == 1 && throttled.lines[0].hasPrefix("eval: done 100/100"))
+
+        let silent = Captured()
+        let quiet = Progress("train", total: 2, quiet: true, interval: 0, isTerminal: false) { silent.lines.append($0) }
+        quiet.update(1)
+        quiet.update(2)
+        quiet.finish()
+        #expect(silent.lines.isEmpty)
+
+        let live = Captured()
+        let bar = Progress("train", total: 2, isTerminal: true) { live.lines.append($0) }
+        bar.update(2, loss: 0.1)
+        bar.finish()
+        #expect(live.lines.first?.hasPrefix("\r\u{1B}[2Ktrain  [########################]  2/2") == true)
+        #expect(live.lines.last?.hasSuffix("\n") == true)
+    }
+}
