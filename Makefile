@@ -37,7 +37,10 @@ unit: deps ## the unit test suite (gradient checks, kernels, metrics, readers, p
 	$(SWIFT) build $(SWIFTFLAGS) --build-tests
 	$(SWIFT) test $(SWIFTFLAGS) --skip-build --parallel --num-workers 2
 
-test: unit smoke ## what CI runs: build, unit tests, every paper at smoke scale
+test: unit smoke gallery-smoke ## what CI runs: build, unit tests, every paper at smoke scale, the plot gallery
+
+gallery-smoke: build
+	$(BIN)/lab-gallery --out $(SMOKE_OUT)/gallery
 
 # Paper registry: make target = executable = figures/<target>/. Each paper adds itself here and to PAPER_DATA.
 PAPERS :=
@@ -97,3 +100,8 @@ DATA_FOR_activation-sparsity    := kjv fortunes smollm2
 DATA_FOR_dynamic-k-moe          := kjv
 DATA_FOR_safety-probe           := smollm2 prompts
 DATA_FOR_expertsim              :=
+# ---------------------------------------------------------------- plot gallery (LabPlot)
+# One example of every plot type, committed under figures/gallery/ so the look can be reviewed at a glance.
+.PHONY: gallery
+gallery: build ## draw one example of every LabPlot plot type into figures/gallery/
+	$(BIN)/lab-gallery --out figures/gallery

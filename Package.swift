@@ -18,6 +18,8 @@ let package = Package(
         .library(name: "LabData", targets: ["LabData"]),
         .executable(name: "lab-bench", targets: ["LabBench"]),
         .executable(name: "lab-results", targets: ["Results"]),
+        .library(name: "LabPlot", targets: ["LabPlot"]),
+        .executable(name: "lab-gallery", targets: ["Gallery"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -40,18 +42,23 @@ let package = Package(
         // LabReport: the notebook of a run (sections, tables, figures, claims; REPORT.md, claims.json, run.json).
         .target(name: "LabReport", dependencies: ["Lab", "CBLAS"], path: "Sources/Lab/Report"),
         // LabRun: the shared command line of every paper executable, progress, NaN guards, exit codes, job pool.
-        .target(name: "LabRun", dependencies: ["Lab", "LabReport", argumentParser], path: "Sources/Lab/Run"),
+        .target(name: "LabRun", dependencies: ["Lab", "LabReport", "LabPlot", argumentParser], path: "Sources/Lab/Run"),
 
         // lab-results: regenerates the README results table from every figures/*/claims.json.
         .executableTarget(name: "Results", dependencies: ["LabReport", argumentParser], path: "Sources/Tools/Results"),
         // lab-bench: Lab vs the PyTorch peer on the same workloads.
         .executableTarget(name: "LabBench", dependencies: ["Lab", "CBLAS"], path: "Benchmarks/LabBench", swiftSettings: fast),
 
+        // Plot: figures drawn with Cairo, written as PNG (with provenance text chunks) by a small C target.
+        .target(name: "CLabPNG", dependencies: ["CPNG"], path: "Sources/CLabPNG"),
+        .target(name: "LabPlot", dependencies: ["CCairo", "CLabPNG"], path: "Sources/Lab/Plot"),
+        .executableTarget(name: "Gallery", dependencies: ["LabPlot", "Lab"], path: "Sources/Tools/Gallery"),
+
         // exact-orthogonal-init (arXiv 2406.01755): the paper's helpers (tested) and its literate script.
         .target(name: "ExactOrthogonalInitCore", dependencies: ["Lab"], path: "Sources/Reproduce/ExactOrthogonalInitCore", swiftSettings: fast),
         .executableTarget(name: "ExactOrthogonalInit", dependencies: ["Lab", "ExactOrthogonalInitCore", "LabData", "LabRun"], path: "Sources/Reproduce/ExactOrthogonalInit", swiftSettings: fast),
 
-        .testTarget(name: "LabTests", dependencies: ["Lab", "LabSignal", "LabData", "LabReport", "LabRun"],
+        .testTarget(name: "LabTests", dependencies: ["Lab", "LabSignal", "LabData", "LabPlot", "LabReport", "LabRun"],
                     path: "Tests/LabTests", exclude: ["Fixtures"]),
         .testTarget(name: "ReproduceTests", dependencies: ["Lab", "ExactOrthogonalInitCore"], path: "Tests/ReproduceTests"),
     ],
