@@ -1,5 +1,6 @@
 import ExactOrthogonalInitCore
 import Lab
+import LabRun
 
 struct DeepMLPStudy: Sendable {
     let calibration: Calibration

@@ -1,5 +1,6 @@
 import ExactOrthogonalInitCore
 import Lab
+import LabRun
 
 /// E1: the EOI generator on one shape and density (the Float32 weight, as a layer stores it).
 struct GeneratorRow: Sendable {

@@ -1,5 +1,6 @@
 import ExactOrthogonalInitCore
 import Lab
+import LabRun
 
 /// One MLP-7 network at init (one method, density, seed), probed under every activation.
 struct JacobianNetwork: Sendable {

@@ -1,5 +1,6 @@
 import ExactOrthogonalInitCore
 import Lab
+import LabRun
 
 struct MLPAccuracyStudy: Sendable {
     let calibration: Calibration

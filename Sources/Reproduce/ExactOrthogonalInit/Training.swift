@@ -1,5 +1,6 @@
 import ExactOrthogonalInitCore
 import Lab
+import LabRun
 
 /// One trained network of E3, E4 or E5.
 struct TrainedRun: Sendable {
