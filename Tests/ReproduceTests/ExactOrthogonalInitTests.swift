@@ -107,6 +107,30 @@ private func smallNetwork(_ method: InitMethod, density: Double = 0.25, activati
         }
     }
 
+    @Test func sparseCNNMasksTheFourHiddenConvolutionsAndKeepsThemStatic() throws {
+        let model = try SparseCNN(channels: 8, method: .exactOrthogonal, density: 0.25, scale: .tanhCritical,
+                                  aiSteps: 0, rng: RNG(seed: 3))
+        #expect(model.maskedParameters.count == 4 && model.kernels.count == 5)
+        #expect(model.geometry.map(\.stride) == [1, 2, 1, 2, 1])
+        // The first conv is delta-orthogonal: only its centre taps are non-zero.
+        let first = model.kernels[0]
+        #expect((0..<first.count).allSatisfy { first.data[$0] == 0 || $0 % 9 == 4 })
+        for p in model.maskedParameters {
+            #expect(try checkDeltaKernel(MaskedWeight(weight: p.weight, mask: p.mask), density: 0.25, gain: 1.0247).centreError < 1e-5)
+        }
+        var rng = RNG(seed: 1)
+        let set = LabeledImages(images: Tensor.randn([16, 784], rng: &rng), labels: (0..<16).map { $0 % 10 })
+        #expect(model(set.images).shape == [16, 10])
+        let outcome = train(model, on: set, evaluateOn: set, setup: TrainingSetup(epochs: 2, batchSize: 8, learningRate: 0.1),
+                            rng: RNG(seed: 2))
+        #expect(outcome.maskLeak == 0 && outcome.stepLosses.count == 4)
+        // Training moved the trainable zeros of the "unfreeze zeros" mask off 0.
+        let movedOffCentre = model.maskedParameters.contains { p in
+            (0..<p.weight.count).contains { $0 % 9 != 4 && p.mask.data[$0] == 1 && p.weight.data[$0] != 0 }
+        }
+        #expect(movedOffCentre)
+    }
+
     @Test func accuracyCountsArgMaxHits() {
         let identity = Linear(weight: Tensor.eye(3), bias: nil)
         let set = LabeledImages(images: Tensor(rows: [[1, 0, 0], [0, 2, 1], [0, 0, 3], [5, 0, 1]]), labels: [0, 1, 0, 2])

@@ -10,6 +10,9 @@ struct JacobianNetwork: Sendable {
     let stdSingularValue: [Activation: Double]
     /// max |s − 1| over all singular values, per activation.
     let maxDeviationFromOne: [Activation: Double]
+    /// Mean tanh slope 1 − y² over the probe images and the units of the layers after the first sparse one
+    /// (how saturated the network is at init; the Jacobian's singular values scale with it).
+    let meanTanhSlope: Double
     /// max relative difference of the closed-form and autodiff Jacobians (when this network was checked).
     let autodiffDifference: Double?
     /// The hidden layers' initial weights, kept where E3 trains this network.
@@ -50,7 +53,7 @@ func jacobianStudy(_ sizes: Sizes, seeds: [Int], probe: Tensor,
                                       scale: .unit, aiSteps: aiSteps, rng: mlpNetworkRNG(seed: seed), hiddenWeights: hidden)
             let checked = seedIndex == 0 && (method == .dense || (method == .exactOrthogonal && density == checkDensity))
             var mean: [Activation: Double] = [:], std: [Activation: Double] = [:], deviation: [Activation: Double] = [:]
-            var autodiff = 0.0
+            var autodiff = 0.0, tanhSlope = 0.0
             let probeModel = try JacobianProbe(model)
             for activation in Activation.allCases {
                 model.activation = activation
@@ -59,6 +62,10 @@ func jacobianStudy(_ sizes: Sizes, seeds: [Int], probe: Tensor,
                 mean[activation] = m
                 std[activation] = (values.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(values.count)).squareRoot()
                 deviation[activation] = values.map { abs($0 - 1) }.max()!
+                if activation == .tanh {
+                    let outputs = model.hiddenActivations(probe).dropFirst().flatMap { $0.output.data }
+                    tanhSlope = outputs.reduce(0.0) { $0 + 1 - Double($1) * Double($1) } / Double(outputs.count)
+                }
                 if checked {
                     let closedForm = probeModel.jacobians(examples)
                     for b in 0..<examples.shape[0] {
@@ -68,7 +75,7 @@ func jacobianStudy(_ sizes: Sizes, seeds: [Int], probe: Tensor,
                 }
             }
             return JacobianNetwork(method: method, density: density, seed: seed, meanSingularValue: mean,
-                                   stdSingularValue: std, maxDeviationFromOne: deviation,
+                                   stdSingularValue: std, maxDeviationFromOne: deviation, meanTanhSlope: tanhSlope,
                                    autodiffDifference: checked ? autodiff : nil,
                                    hiddenWeights: keepWeights(seedIndex, method, density) ? hidden : nil, audit: audit)
         }

@@ -126,6 +126,7 @@ struct ExactOrthogonalInit: PaperCommand {
                               caption: "Mean (top) and std (bottom) of the Jacobian's singular values at init vs density, per activation; bands: ± std over seeds (paper Fig. 2)")
             try report.table(jacobianTable(networks, densities: sizes.jacobianDensities), name: "jacobian",
                              caption: "Mean singular value of the input-output Jacobian at init (mean over seeds), per activation, method and density")
+            report.text(jacobianFindings(networks, sizes: sizes))
             return networks
         }
 
@@ -150,6 +151,8 @@ struct ExactOrthogonalInit: PaperCommand {
                               name: "fig-mlp-loss-curves", caption: "MLP-7 training loss vs step at d = \(densityText(lowest)), mean over seeds")
             try report.table(accuracyTable(study.runs, methods: InitMethod.sparse, densities: sizes.mlpDensities), name: "mlp-accuracy",
                              caption: "MLP-7 test accuracy (%) by method and density, mean ± std over seeds")
+            report.text(mlpFindings(study.runs, sizes: sizes))
+            if let diverged = divergenceText(study.runs) { report.text(diverged) }
             return study
         }
 
@@ -169,6 +172,7 @@ struct ExactOrthogonalInit: PaperCommand {
                               caption: "CNN test accuracy by density (bars: mean over seeds, error bars: std); Dense as a line")
             try report.table(accuracyTable(study.runs, methods: cnnMethods, densities: sizes.cnnDensities), name: "cnn-accuracy",
                              caption: "CNN test accuracy (%) by method and density, mean ± std over seeds")
+            if let diverged = divergenceText(study.runs) { report.text(diverged) }
             return study
         }
 
@@ -187,7 +191,33 @@ struct ExactOrthogonalInit: PaperCommand {
             try report.figure(lossCurvesFigure(([InitMethod.dense] + InitMethod.sparse).map { ($0, study.runs.matching($0, depth: sizes.deepDepth, dataset: "Fashion-MNIST")) },
                                                title: "Depth-\(sizes.deepDepth) tanh MLP at d = 1/8: training loss", window: 15),
                               name: "fig-deep-mlp-curves", caption: "Depth-\(sizes.deepDepth) MLP training loss vs step per method, mean over seeds")
+            report.text(deepFindings(study.runs, sizes: sizes))
+            if let diverged = divergenceText(study.runs) { report.text(diverged) }
             return study
+        }
+
+        // MARK: Scale and deviations
+        report.section("What is scaled down, and every deviation from the paper") {
+            report.text("""
+                - **Data and models.** Fashion-MNIST (and MNIST-5k for one column) instead of MNIST, CIFAR-10 and Tiny-ImageNet; \
+                a 7-layer width-128 MLP, a 5-conv width-32 CNN instead of VGG/ResNets, and 128/256-layer width-64 MLPs instead \
+                of 1000 layers. Training subsets of 6k/2k/4k images for 5-8 epochs instead of full datasets and 100+ epochs.
+                - **Learning rate.** One constant rate per experiment, picked from {0.003, 0.01, 0.03, 0.1} on the Dense \
+                model's validation accuracy and used for every method (the paper tunes per setting; it trains the 1000-layer \
+                nets at 1e-4 for 100 epochs, which does not fit the budget).
+                - **Baselines.** Base-standard is our choice of "standard init" (variance-preserving sparse Gaussian). SAO-style \
+                is the simplest exact d-regular orthogonal construction (random permutations of Haar blocks), not the \
+                paper's Ramanujan-graph SAO. AI runs \(sizes.aiSteps) masked gradient steps with η = 0.1/σ_w² (the paper's \
+                step count varies). SNIP, GraSP and SynFlow masks are out of scope: every mask here is uniform \
+                (Base, AI) or comes from the construction (SAO-style, EOI).
+                - **Layer densities.** The first and last layers (the first conv and the head) stay dense in every method; \
+                hidden layers use one uniform density (with equal widths, ERK would give the same).
+                - **CNN methods.** Base-orth (masked delta-orthogonal), AI, SAO-style and EOI; Base-standard is left out \
+                of E4 to fit the time budget. Conv EOI "unfreezes zeros": the mask adds random non-centre positions, \
+                initially 0, up to density d.
+                - **Accuracy** is the test accuracy after the last epoch (no early stopping, no augmentation), mean over \
+                the seeds listed per claim.
+                """)
         }
 
         // MARK: Claims
