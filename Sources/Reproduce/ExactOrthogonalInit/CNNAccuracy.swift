@@ -13,7 +13,7 @@ let cnnMethods: [InitMethod] = [.baseOrthogonal, .approximateIsometry, .saoStyle
 
 /// E4: the 5-conv tanh CNN (width 32, σ_w = 1.0247, σ_b = 0.00448), Dense (delta-orthogonal) and the
 /// sparse methods at every density, each seed, batch 32; the learning rate calibrated once on Dense.
-func cnnAccuracyStudy(_ sizes: Sizes, seeds: [Int], train: LabeledImages, validation: LabeledImages,
+func cnnAccuracyStudy(_ sizes: Sizes, quiet: Bool, seeds: [Int], train: LabeledImages, validation: LabeledImages,
                       test: LabeledImages) throws -> CNNAccuracyStudy {
     let aiSteps = sizes.aiSteps
     let setup: @Sendable (Double) -> TrainingSetup = { rate in
@@ -28,7 +28,7 @@ func cnnAccuracyStudy(_ sizes: Sizes, seeds: [Int], train: LabeledImages, valida
         return (try SparseCNN(method: method, density: density, scale: .tanhCritical, aiSteps: aiSteps, rng: rng,
                               hiddenKernels: hidden), audit)
     }
-    let calibration = try calibrateLearningRate(sizes.learningRates) { rate in
+    let calibration = try calibrateLearningRate("E4", quiet: quiet, sizes.learningRates) { rate in
         let (model, _) = try network(.dense, 1, seed: seeds[0])
         return accuracyOrNaN(ExactOrthogonalInitCore.train(model, on: train, evaluateOn: validation, setup: setup(rate),
                                                            rng: RNG(seed: UInt64(seeds[0])).derived("E4/shuffle")))
@@ -47,5 +47,5 @@ func cnnAccuracyStudy(_ sizes: Sizes, seeds: [Int], train: LabeledImages, valida
                               outcome: outcome, audit: audit)
         }
     }
-    return CNNAccuracyStudy(calibration: calibration, runs: try JobPool.run(jobs))
+    return CNNAccuracyStudy(calibration: calibration, runs: try pooled("E4: training runs", quiet: quiet, jobs))
 }

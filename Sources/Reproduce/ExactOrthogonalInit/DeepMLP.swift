@@ -11,7 +11,7 @@ struct DeepMLPStudy: Sendable {
 /// Depth D: every method on Fashion-MNIST; depth 2D: Dense, EOI and Base-standard; MNIST-5k at depth D:
 /// Dense, Base-orth and EOI. The learning rate is calibrated once, on the depth-D Dense model on
 /// Fashion-MNIST, and used for every run.
-func deepMLPStudy(_ sizes: Sizes, seeds: [Int], fashion: (train: LabeledImages, validation: LabeledImages, test: LabeledImages),
+func deepMLPStudy(_ sizes: Sizes, quiet: Bool, seeds: [Int], fashion: (train: LabeledImages, validation: LabeledImages, test: LabeledImages),
                   mnist: (train: LabeledImages, test: LabeledImages)) throws -> DeepMLPStudy {
     let density = sizes.deepDensity, aiSteps = sizes.aiSteps
     let setup: @Sendable (Double) -> TrainingSetup = { rate in TrainingSetup(epochs: sizes.deepEpochs, batchSize: 64, learningRate: rate) }
@@ -26,7 +26,7 @@ func deepMLPStudy(_ sizes: Sizes, seeds: [Int], fashion: (train: LabeledImages, 
                                   scale: .tanhCritical, aiSteps: aiSteps, rng: rng, hiddenWeights: hidden)
         return (model, audit)
     }
-    let calibration = try calibrateLearningRate(sizes.learningRates) { rate in
+    let calibration = try calibrateLearningRate("E5", quiet: quiet, sizes.learningRates) { rate in
         let (model, _) = try network(.dense, depth: sizes.deepDepth, seed: seeds[0])
         return accuracyOrNaN(ExactOrthogonalInitCore.train(model, on: fashion.train, evaluateOn: fashion.validation,
                                                            setup: setup(rate),
@@ -53,5 +53,5 @@ func deepMLPStudy(_ sizes: Sizes, seeds: [Int], fashion: (train: LabeledImages, 
                               dataset: dataset, outcome: outcome, audit: audit)
         }
     }
-    return DeepMLPStudy(calibration: calibration, runs: try JobPool.run(jobs))
+    return DeepMLPStudy(calibration: calibration, runs: try pooled("E5: training runs", quiet: quiet, jobs))
 }

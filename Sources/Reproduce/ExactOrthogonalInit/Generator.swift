@@ -41,7 +41,7 @@ struct GeneratorStudy: Sendable {
 /// Runs E1: EOI on every square side and rectangle at every density, SAO-style on the square sides at the
 /// power-of-two densities, and dense QR on every shape; each timed as the best of `timingRepeats` runs
 /// with the same seed, single-threaded.
-func generatorStudy(_ sizes: Sizes, rng: RNG) throws -> GeneratorStudy {
+func generatorStudy(_ sizes: Sizes, quiet: Bool, rng: RNG) throws -> GeneratorStudy {
     let shapes = sizes.generatorSides.map { ($0, $0) } + sizes.generatorRectangles
     let repeats = sizes.timingRepeats
     var eoiJobs: [@Sendable () throws -> GeneratorRow] = []
@@ -93,5 +93,5 @@ func generatorStudy(_ sizes: Sizes, rng: RNG) throws -> GeneratorStudy {
             return DenseQRRow(outputs: outputs, inputs: inputs, seconds: seconds)
         }
     }
-    return GeneratorStudy(eoi: try JobPool.run(eoiJobs), sao: try JobPool.run(saoJobs), dense: try JobPool.run(denseJobs))
+    return GeneratorStudy(eoi: try pooled("E1: EOI", quiet: quiet, eoiJobs), sao: try pooled("E1: SAO-style", quiet: quiet, saoJobs), dense: try pooled("E1: dense QR", quiet: quiet, denseJobs))
 }

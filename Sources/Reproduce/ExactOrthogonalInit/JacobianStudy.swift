@@ -29,7 +29,7 @@ func mlpNetworkRNG(seed: Int) -> RNG { RNG(seed: UInt64(seed)).derived("mlp-7") 
 /// Dense is one network per seed (density 1). The autodiff check runs on the first seed's Dense and
 /// lowest-density EOI networks. `keepWeights(seedIndex, method, density)` says which networks' weights
 /// E3 will train.
-func jacobianStudy(_ sizes: Sizes, seeds: [Int], probe: Tensor,
+func jacobianStudy(_ sizes: Sizes, quiet: Bool, seeds: [Int], probe: Tensor,
                    keepWeights: @escaping @Sendable (Int, InitMethod, Double) -> Bool) throws -> [JacobianNetwork] {
     var grid: [(seedIndex: Int, method: InitMethod, density: Double)] = []
     for seedIndex in seeds.indices {
@@ -80,5 +80,5 @@ func jacobianStudy(_ sizes: Sizes, seeds: [Int], probe: Tensor,
                                    hiddenWeights: keepWeights(seedIndex, method, density) ? hidden : nil, audit: audit)
         }
     }
-    return try JobPool.run(jobs)
+    return try pooled("E2: networks", quiet: quiet, jobs)
 }

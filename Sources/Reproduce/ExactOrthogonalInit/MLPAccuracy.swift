@@ -9,7 +9,7 @@ struct MLPAccuracyStudy: Sendable {
 
 /// E3: MLP-7 (tanh, σ_w = 1, σ_b = 0) trained from the very networks E2 probed (`initial`), Dense and every
 /// sparse method at every density, each seed; the learning rate calibrated once on Dense (first seed).
-func mlpAccuracyStudy(_ sizes: Sizes, seeds: [Int], train: LabeledImages, validation: LabeledImages,
+func mlpAccuracyStudy(_ sizes: Sizes, quiet: Bool, seeds: [Int], train: LabeledImages, validation: LabeledImages,
                       test: LabeledImages, initial: [JacobianNetwork]) throws -> MLPAccuracyStudy {
     let widths = sizes.mlpWidths, aiSteps = sizes.aiSteps
     func hidden(_ method: InitMethod, _ density: Double, _ seed: Int) throws -> [MaskedWeight] {
@@ -21,7 +21,7 @@ func mlpAccuracyStudy(_ sizes: Sizes, seeds: [Int], train: LabeledImages, valida
     }
     let denseWeights = try hidden(.dense, 1, seeds[0])
     let setup: @Sendable (Double) -> TrainingSetup = { rate in TrainingSetup(epochs: sizes.mlpEpochs, batchSize: 64, learningRate: rate) }
-    let calibration = try calibrateLearningRate(sizes.learningRates) { rate in
+    let calibration = try calibrateLearningRate("E3", quiet: quiet, sizes.learningRates) { rate in
         let model = try SparseMLP(widths: widths, activation: .tanh, method: .dense, density: 1, scale: .unit,
                                   aiSteps: aiSteps, rng: mlpNetworkRNG(seed: seeds[0]), hiddenWeights: denseWeights)
         return accuracyOrNaN(ExactOrthogonalInitCore.train(model, on: train, evaluateOn: validation, setup: setup(rate),
@@ -44,5 +44,5 @@ func mlpAccuracyStudy(_ sizes: Sizes, seeds: [Int], train: LabeledImages, valida
             }
         }
     }
-    return MLPAccuracyStudy(calibration: calibration, runs: try JobPool.run(jobs))
+    return MLPAccuracyStudy(calibration: calibration, runs: try pooled("E3: training runs", quiet: quiet, jobs))
 }

@@ -30,7 +30,8 @@ struct ExactOrthogonalInit: PaperCommand {
 
     @OptionGroup var options: RunOptions
 
-    /// Full scale averages over up to 5 seeds (E2), smoke over one.
+    /// E2 averages over 5 seeds (the other experiments over the first 2 or 3 of them); a smoke run uses one, and
+    /// the report records the seeds this scale uses.
     func run() throws {
         options.configureThreads()
         let sizes = options.scale == .full ? Sizes.full : Sizes.smoke
@@ -41,7 +42,8 @@ struct ExactOrthogonalInit: PaperCommand {
 
     func reproduce(in report: Report) throws {
         let sizes = options.scale == .full ? Sizes.full : Sizes.smoke
-        let seeds = report.seeds
+        // Each experiment uses the first few of the run's seeds (smoke: one); `seeds` are those used at all.
+        let seeds = Array(report.seeds.prefix(sizes.jacobianSeeds))
         func firstSeeds(_ count: Int) -> [Int] { Array(seeds.prefix(count)) }
         let rng = RNG(seed: UInt64(options.seed))
 
@@ -93,7 +95,7 @@ struct ExactOrthogonalInit: PaperCommand {
                  ("SAO-style d = 1/8", try SparseInit.saoStyle([64, 64], density: 1.0 / 8, rng: &pictureRNG).weight)]
             try report.figure(matricesFigure(panels), name: "fig-eoi-matrices",
                               caption: "|W| of 64 x 64 EOI weights at d = 1/32, 1/8, 1/2, and Base-orth and SAO-style at d = 1/8 (paper Fig. 1)")
-            let study = try generatorStudy(sizes, rng: rng.derived("E1"))
+            let study = try generatorStudy(sizes, quiet: options.quiet, rng: rng.derived("E1"))
             try report.figure(generatorFigure(study, densities: sizes.generatorDensities), name: "fig-generator-time",
                               caption: "Time and Givens rotations to build an n x n sparse orthogonal weight, and the density trace of one run (paper: generation time)")
             try report.table(generatorTable(study), name: "generator",
@@ -119,7 +121,7 @@ struct ExactOrthogonalInit: PaperCommand {
                 \(sizes.jacobianDensities.map(densityText).joined(separator: ", ")); \(jacobianSeeds.count) seed(s).
                 """)
             let mlpSeeds = sizes.mlpSeeds, mlpDensities = sizes.mlpDensities
-            let networks = try jacobianStudy(sizes, seeds: jacobianSeeds, probe: data.probe) { seedIndex, method, density in
+            let networks = try jacobianStudy(sizes, quiet: options.quiet, seeds: jacobianSeeds, probe: data.probe) { seedIndex, method, density in
                 seedIndex < mlpSeeds && (method == .dense || mlpDensities.contains(density))
             }
             try report.figure(jacobianFigure(networks, densities: sizes.jacobianDensities), name: "fig-jacobian-sv",
@@ -138,7 +140,7 @@ struct ExactOrthogonalInit: PaperCommand {
                 FLOPs per epoch: \(String(format: "%.3g", mlpTrainingFLOPsPerEpoch(widths: sizes.mlpWidths, samples: data.mlp.train.count))) \
                 for every density (masked layers run as dense GEMMs; sparsity saves parameters, not FLOPs here).
                 """)
-            let study = try mlpAccuracyStudy(sizes, seeds: firstSeeds(sizes.mlpSeeds), train: data.mlp.train,
+            let study = try mlpAccuracyStudy(sizes, quiet: options.quiet, seeds: firstSeeds(sizes.mlpSeeds), train: data.mlp.train,
                                              validation: data.mlp.validation, test: data.test, initial: networks)
             report.text(calibrationText(study.calibration, model: "Dense MLP-7"))
             try report.figure(accuracyFigure(study.runs, methods: InitMethod.sparse, densities: sizes.mlpDensities,
@@ -165,7 +167,7 @@ struct ExactOrthogonalInit: PaperCommand {
                 σ_w = 1.0247, σ_b = 0.00448; SGD batch 32, \(sizes.cnnEpochs) epochs on \(data.cnn.train.count) images. \
                 FLOPs per epoch: \(String(format: "%.3g", convTrainingFLOPsPerEpoch(layers: SparseCNN.geometry(channels: 32), inputSide: 28, samples: data.cnn.train.count))).
                 """)
-            let study = try cnnAccuracyStudy(sizes, seeds: firstSeeds(sizes.cnnSeeds), train: data.cnn.train,
+            let study = try cnnAccuracyStudy(sizes, quiet: options.quiet, seeds: firstSeeds(sizes.cnnSeeds), train: data.cnn.train,
                                              validation: data.cnn.validation, test: data.cnnTest)
             report.text(calibrationText(study.calibration, model: "Dense CNN"))
             try report.figure(cnnFigure(study.runs, densities: sizes.cnnDensities), name: "fig-cnn-accuracy",
@@ -183,7 +185,7 @@ struct ExactOrthogonalInit: PaperCommand {
                 784 → 64 and a dense 64 → 10 layer, σ_w = 1.0247, σ_b = 0.00448 (the tanh critical point), SGD batch 64, \
                 \(sizes.deepEpochs) epochs on \(data.deep.train.count) images; the paper trains 1000 layers for 100 epochs.
                 """)
-            let study = try deepMLPStudy(sizes, seeds: seeds, fashion: (data.deep.train, data.deep.validation, data.test),
+            let study = try deepMLPStudy(sizes, quiet: options.quiet, seeds: seeds, fashion: (data.deep.train, data.deep.validation, data.test),
                                          mnist: data.mnist)
             report.text(calibrationText(study.calibration, model: "Dense depth-\(sizes.deepDepth) MLP"))
             try report.table(deepTable(study.runs, sizes: sizes), name: "deep-mlp",
@@ -191,7 +193,7 @@ struct ExactOrthogonalInit: PaperCommand {
             try report.figure(lossCurvesFigure(([InitMethod.dense] + InitMethod.sparse).map { ($0, study.runs.matching($0, depth: sizes.deepDepth, dataset: "Fashion-MNIST")) },
                                                title: "Depth-\(sizes.deepDepth) tanh MLP at d = 1/8: training loss", window: 15),
                               name: "fig-deep-mlp-curves", caption: "Depth-\(sizes.deepDepth) MLP training loss vs step per method, mean over seeds")
-            report.text(deepFindings(study.runs, sizes: sizes))
+            report.text(deepFindings(study.runs, calibration: study.calibration, sizes: sizes))
             if let diverged = divergenceText(study.runs) { report.text(diverged) }
             return study
         }
@@ -231,4 +233,8 @@ struct ExactOrthogonalInit: PaperCommand {
     }
 }
 
-ExactOrthogonalInit.runMain()
+// `PaperCommand.runMain()` would call the protocol's default `run()` (static dispatch in its extension), not the
+// one above; so parse and run here, with the same exit statuses.
+let command: ExactOrthogonalInit
+do { command = try ExactOrthogonalInit.parse() } catch { ExactOrthogonalInit.exit(withError: error) }
+runMain(named: ExactOrthogonalInit.paper.command) { try command.run() }
