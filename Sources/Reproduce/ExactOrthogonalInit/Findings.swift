@@ -72,9 +72,9 @@ func deepFindings(_ runs: [TrainedRun], calibration: Calibration, sizes: Sizes) 
     let denseNote = denseDeeper.meanPercent < 50
         ? " Dense does not train at depth \(e) with the learning rate calibrated at depth \(d)"
             + (denseDeeperDiverged > 0 ? " (its loss became non-finite in \(denseDeeperDiverged) of \(denseDeeper.count) runs)" : "")
-            + "\(edge): the dense stack's gradients grow with depth, while the sparse EOI stack, whose layers stay a few "
-            + "rotations from the identity, remains trainable at the same rate. The depth-\(e) column compares methods at one "
-            + "shared rate, as the spec prescribes; it does not show that Dense cannot train at depth \(e) with a smaller rate."
+            + "\(edge), while the sparse EOI stack, whose layers stay a few rotations from the identity, trains at the same "
+            + "rate. The depth-\(e) column compares methods at one shared rate, as the spec prescribes; it does not show that "
+            + "Dense cannot train at depth \(e) with a smaller rate."
         : ""
     return """
         **Reading Table 1.** At depth \(d), Dense reaches \(pct(.dense, d)) %, EOI \(pct(.exactOrthogonal, d)) %, SAO-style \
