@@ -69,7 +69,7 @@ func deepFindings(_ runs: [TrainedRun], calibration: Calibration, sizes: Sizes) 
     let edge = chosen + 1 < calibration.candidates.count
         ? " (the next larger candidate, \(calibration.candidates[chosen + 1]), reaches \(f(100 * calibration.validationAccuracies[chosen + 1], 1)) % at depth \(d) in the calibration)"
         : ""
-    let denseNote = denseDeeper.meanPercent < 50
+    let denseNote = denseDeeper.meanPercent < 50 && runs.matching(.exactOrthogonal, depth: e, dataset: "Fashion-MNIST").meanPercent >= 50
         ? " Dense does not train at depth \(e) with the learning rate calibrated at depth \(d)"
             + (denseDeeperDiverged > 0 ? " (its loss became non-finite in \(denseDeeperDiverged) of \(denseDeeper.count) runs)" : "")
             + "\(edge), while the sparse EOI stack, whose layers stay a few rotations from the identity, trains at the same "
