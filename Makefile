@@ -48,6 +48,8 @@ gallery-smoke: build
 # above the rules that use the list) and names its data in DATA_FOR_<target> (data block).
 PAPERS :=
 
+# ---- exact-orthogonal-init (arXiv 2406.01755): data via DATA_FOR_exact-orthogonal-init (fashion-mnist mnist5k)
+PAPERS += exact-orthogonal-init
 # ---- expertsim (arXiv 2508.20991): no external data (its Monte-Carlo ZDC simulator is part of the paper code)
 PAPERS += expertsim
 # ---- hypersound (arXiv 2302.04959): data via DATA_FOR_hypersound (speech voices), set in the data block below

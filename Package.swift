@@ -21,6 +21,7 @@ let package = Package(
         .executable(name: "lab-gallery", targets: ["Gallery"]),
         .executable(name: "lab-llm", targets: ["LLMDemo"]),
         // Paper executables (= make targets = figures/<name>/).
+        .executable(name: "exact-orthogonal-init", targets: ["ExactOrthogonalInit"]),
         .executable(name: "expertsim", targets: ["ExpertSim"]),
         .executable(name: "hypersound", targets: ["HyperSound"]),
     ],
@@ -67,8 +68,11 @@ let package = Package(
         // hypersound (arXiv 2302.04959): the literate script and its tested helpers.
         .target(name: "HyperSoundCore", dependencies: ["Lab", "LabSignal"], path: "Sources/Reproduce/HyperSoundCore", swiftSettings: fast),
         .executableTarget(name: "HyperSound", dependencies: ["Lab", "LabRun", "LabSignal", "HyperSoundCore"], path: "Sources/Reproduce/HyperSound", swiftSettings: fast),
+        // exact-orthogonal-init (arXiv 2406.01755): the paper's helpers (tested) and its literate script.
+        .target(name: "ExactOrthogonalInitCore", dependencies: ["Lab"], path: "Sources/Reproduce/ExactOrthogonalInitCore", swiftSettings: fast),
+        .executableTarget(name: "ExactOrthogonalInit", dependencies: ["Lab", "ExactOrthogonalInitCore", "LabData", "LabRun"], path: "Sources/Reproduce/ExactOrthogonalInit", swiftSettings: fast),
 
-        .testTarget(name: "ReproduceTests", dependencies: ["Lab", "LabSignal", "ExpertSimCore", "HyperSoundCore"],
+        .testTarget(name: "ReproduceTests", dependencies: ["Lab", "LabSignal", "ExpertSimCore", "HyperSoundCore", "ExactOrthogonalInitCore"],
                     path: "Tests/ReproduceTests"),
         .testTarget(name: "LabTests", dependencies: ["Lab", "LabSignal", "LabData", "LabPlot", "LabReport", "LabRun", "LabLLM"],
                     path: "Tests/LabTests", exclude: ["Fixtures"]),
