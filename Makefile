@@ -45,6 +45,10 @@ gallery-smoke: build
 # Paper registry: make target = executable = figures/<target>/. Each paper adds itself here and to PAPER_DATA.
 PAPERS :=
 
+# ---------------------------------------------------------------- stability-gap (arXiv 2411.04723)
+# Stability gap, linear head vs nearest-mean classifier; data: DATA_FOR_stability-gap (Fashion-MNIST, MNIST-5k).
+PAPERS += stability-gap
+
 smoke: build $(addprefix smoke-,$(PAPERS)) ## every paper at smoke scale into .smoke/
 	@echo "smoke: $(words $(PAPERS)) paper(s) ran at smoke scale"
 

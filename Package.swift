@@ -19,6 +19,7 @@ let package = Package(
         .executable(name: "lab-results", targets: ["Results"]),
         .library(name: "LabPlot", targets: ["LabPlot"]),
         .executable(name: "lab-gallery", targets: ["Gallery"]),
+        .executable(name: "stability-gap", targets: ["StabilityGap"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -53,9 +54,14 @@ let package = Package(
         .target(name: "LabPlot", dependencies: ["CCairo", "CLabPNG"], path: "Sources/Lab/Plot"),
         .executableTarget(name: "Gallery", dependencies: ["LabPlot", "Lab"], path: "Sources/Tools/Gallery"),
 
+        // Papers: one executable per paper (Sources/Reproduce/<Folder>), paper-specific helpers in <Folder>Core.
+        .target(name: "StabilityGapCore", dependencies: ["Lab", "LabData"], path: "Sources/Reproduce/StabilityGapCore", swiftSettings: fast),
+        .executableTarget(name: "StabilityGap", dependencies: ["Lab", "LabData", "LabRun", "StabilityGapCore"], path: "Sources/Reproduce/StabilityGap", swiftSettings: fast),
+
 
         .testTarget(name: "LabTests", dependencies: ["Lab", "LabSignal", "LabData", "LabPlot", "LabReport", "LabRun"],
                     path: "Tests/LabTests", exclude: ["Fixtures"]),
+        .testTarget(name: "ReproduceTests", dependencies: ["Lab", "StabilityGapCore"], path: "Tests/ReproduceTests"),
     ],
     swiftLanguageModes: [.v6]
 )
