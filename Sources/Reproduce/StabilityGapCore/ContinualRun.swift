@@ -18,6 +18,8 @@ public struct ContinualRunResult: Sendable {
     /// Images passed through an evaluation forward.
     public var evaluationForwards: Int
     public var seconds: Double
+    /// CPU time of the run's thread (the run is single-threaded): its cost on an idle core.
+    public var cpuSeconds: Double
 
     public func trace(_ head: EvaluationHead) -> HeadTrace { traces[head]! }
 }
@@ -41,7 +43,7 @@ public struct ContinualLearner {
     var runRNG: RNG { RNG(seed: UInt64(seed)).derived("\(setting.name)/M\(setting.memory)") }
 
     public func run(progress: ((_ task: Int, _ step: Int) -> Void)? = nil) throws -> ContinualRunResult {
-        let started = Date()
+        let started = Date(), startedCPU = threadCPUSeconds()
         let tasks = setting.taskClasses
         let outputClasses = setting.outputClasses
         var outputIndex = [Int: Int]()
@@ -135,8 +137,16 @@ public struct ContinualLearner {
         return ContinualRunResult(setting: setting.name, seed: seed, memory: setting.memory, traces: traces,
                                   bufferQuotaViolations: violations, maxPrototypeNormError: normError,
                                   trainingSampleSteps: sampleSteps, evaluationForwards: forwards,
-                                  seconds: Date().timeIntervalSince(started))
+                                  seconds: Date().timeIntervalSince(started),
+                                  cpuSeconds: threadCPUSeconds() - startedCPU)
     }
+}
+
+/// CPU seconds consumed by the calling thread so far.
+func threadCPUSeconds() -> Double {
+    var time = timespec()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
+    return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
 }
 
 /// Scores the three heads of task t's model at one evaluation point from one eval-mode forward of every
