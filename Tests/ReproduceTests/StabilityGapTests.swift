@@ -57,6 +57,19 @@ import Testing
         #expect(abs(summary.earlyMinimumShare - 2.0 / 3) < 1e-12)
     }
 
+    @Test func normalizedGapSkipsForgottenTasks() {
+        // Task 0 ends at 0% (already forgotten): its pair has no normalised gap and is left out of the mean.
+        var trace = HeadTrace(taskSteps: [4, 4, 4])
+        trace.points = [
+            EvaluationPoint(task: 0, step: 4, accuracy: [0], intoCurrentTask: [1]),
+            EvaluationPoint(task: 1, step: 4, accuracy: [0, 80], intoCurrentTask: [1, 1]),
+            EvaluationPoint(task: 2, step: 2, accuracy: [0, 60, 50], intoCurrentTask: [1, 0.5, 1]),
+            EvaluationPoint(task: 2, step: 4, accuracy: [10, 70, 90], intoCurrentTask: [0.5, 0.5, 1]),
+        ]
+        #expect(trace.taskPairGaps().map(\.normalizedGap).filter(\.isNaN).count == 2)   // (1, 0) and (2, 0)
+        #expect(abs(trace.summary().normalizedGap - 20.0 / 80) < 1e-12)
+    }
+
     @Test func recency() {
         let trace = Self.trace
         #expect(trace.points[0].recency.isNaN)                       // task 0 has no old task

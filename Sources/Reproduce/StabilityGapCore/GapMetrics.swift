@@ -35,6 +35,8 @@ public struct HeadSummary: Sendable, Equatable {
     public var worstCaseAccuracy: Double
     /// Mean SG_u^t over t ≥ 1, u < t.
     public var gap: Double
+    /// Mean SG_u^t / acc_u(end(t−1)) over the pairs where acc_u(end(t−1)) > 0 (undefined otherwise: a head
+    /// that had already forgotten u entirely).
     public var normalizedGap: Double
     public var recovery: Double
     /// Share of (t, u) pairs whose minimum is early (i* ≤ 0.2·N_t).
@@ -95,7 +97,7 @@ extension HeadTrace {
             minAccuracy: mean(minAccuracyPerTask()),
             worstCaseAccuracy: mean(worstCaseAccuracyPerTask()),
             gap: mean(pairs.map(\.gap)),
-            normalizedGap: mean(pairs.map(\.normalizedGap)),
+            normalizedGap: mean(pairs.map(\.normalizedGap).filter { !$0.isNaN }),
             recovery: mean(pairs.map(\.recovery)),
             earlyMinimumShare: mean(pairs.map { $0.isEarly ? 1 : 0 }),
             recencyEarly: mean(early),
