@@ -54,6 +54,8 @@ PAPERS += exact-orthogonal-init
 PAPERS += expertsim
 # ---- hypersound (arXiv 2302.04959): data via DATA_FOR_hypersound (speech voices), set in the data block below
 PAPERS += hypersound
+# ---- stability-gap (arXiv 2411.04723): data via DATA_FOR_stability-gap (fashion-mnist mnist5k)
+PAPERS += stability-gap
 
 smoke: build $(addprefix smoke-,$(PAPERS)) ## every paper at smoke scale into .smoke/
 	@echo "smoke: $(words $(PAPERS)) paper(s) ran at smoke scale"

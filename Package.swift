@@ -24,6 +24,7 @@ let package = Package(
         .executable(name: "exact-orthogonal-init", targets: ["ExactOrthogonalInit"]),
         .executable(name: "expertsim", targets: ["ExpertSim"]),
         .executable(name: "hypersound", targets: ["HyperSound"]),
+        .executable(name: "stability-gap", targets: ["StabilityGap"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -71,8 +72,13 @@ let package = Package(
         // exact-orthogonal-init (arXiv 2406.01755): the paper's helpers (tested) and its literate script.
         .target(name: "ExactOrthogonalInitCore", dependencies: ["Lab"], path: "Sources/Reproduce/ExactOrthogonalInitCore", swiftSettings: fast),
         .executableTarget(name: "ExactOrthogonalInit", dependencies: ["Lab", "ExactOrthogonalInitCore", "LabData", "LabRun"], path: "Sources/Reproduce/ExactOrthogonalInit", swiftSettings: fast),
+        // stability-gap (arXiv 2411.04723): the continual-learning loop, heads and metrics (Core), the script.
+        .target(name: "StabilityGapCore", dependencies: ["Lab", "LabData"], path: "Sources/Reproduce/StabilityGapCore", swiftSettings: fast),
+        .executableTarget(name: "StabilityGap", dependencies: ["Lab", "LabData", "LabRun", "StabilityGapCore"], path: "Sources/Reproduce/StabilityGap", swiftSettings: fast),
 
-        .testTarget(name: "ReproduceTests", dependencies: ["Lab", "LabSignal", "ExpertSimCore", "HyperSoundCore", "ExactOrthogonalInitCore"],
+
+        .testTarget(name: "ReproduceTests", dependencies: ["Lab", "LabSignal", "ExpertSimCore", "HyperSoundCore", "ExactOrthogonalInitCore",
+                                                        "StabilityGapCore"],
                     path: "Tests/ReproduceTests"),
         .testTarget(name: "LabTests", dependencies: ["Lab", "LabSignal", "LabData", "LabPlot", "LabReport", "LabRun", "LabLLM"],
                     path: "Tests/LabTests", exclude: ["Fixtures"]),

@@ -61,6 +61,20 @@ public final class BatchNorm: Module, Layer {
             }
         }
         let gamma = weight, beta = bias
+        if !Tensor.recording(x, gamma, beta) {
+            // No tape (evaluation): one affine pass y = γ·invstd·x + (β − γ·invstd·μ), no x̂ kept.
+            return Tensor(shape: x.shape) { o in
+                x.data.withUnsafeBufferPointer { xp in
+                    for i in 0..<b {
+                        for ch in 0..<c {
+                            let base = (i * c + ch) * s
+                            let scale = gamma.data[ch] * invStd[ch], shift = beta.data[ch] - scale * mean[ch]
+                            for j in 0..<s { o[base + j] = scale * xp[base + j] + shift }
+                        }
+                    }
+                }
+            }
+        }
         // x̂ is kept for the backward pass.
         let xhat = Tensor(shape: x.shape) { h in
             x.data.withUnsafeBufferPointer { xp in

@@ -84,12 +84,13 @@ extension PaperCommand {
     /// Parses the command line and runs. Exit status: 0 for `--help` and for a completed run (whatever the
     /// claims say); 64 with the usage for a bad flag; 1 with a one-line message when the run broke.
     public static func runMain(_ arguments: [String]? = nil) -> Never {
-        let command: Self
+        var command: Self
         do {
             command = try parse(arguments)
         } catch {
             exit(withError: error)
         }
+        // `run()` through the (mutating) ParsableCommand requirement, so a paper's own `run()` is the one called.
         LabRun.runMain(named: Self.paper.command) { try command.run() }
     }
 }
