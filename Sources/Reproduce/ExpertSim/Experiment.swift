@@ -45,6 +45,12 @@ struct Setup: Sendable {
     /// Full-scale epochs after the spec's cut rule (spec: 8).
     static let fullEpochs = 6
 
+    /// Optimiser steps per model (the last, partial batch of an epoch included).
+    var trainingSteps: Int {
+        let events = 2 * trainConditions
+        return config.epochs * ((events + config.batchSize - 1) / config.batchSize)
+    }
+
     /// Every model to train, the costliest first so that two workers finish together.
     var modelSpecs: [ModelSpec] {
         baselineSeeds.map(ModelSpec.singleWide) + seeds.map(ModelSpec.expertSim)
@@ -223,6 +229,8 @@ struct RouterAnalysis {
         let routes: [Int]
         let load: [Double]
         let medianPhotonSum: [Double]
+        /// Median photon sum of the images each expert generated for its routed events (draw 0).
+        let medianGeneratedPhotonSum: [Double]
         /// KS[i][j] between the real photon sums routed to experts i and j (NaN when one gets none).
         let ks: [[Double]]
         let tercileAccuracy: Double
@@ -246,10 +254,15 @@ struct RouterAnalysis {
         let sums = test.photonSums
         seeds = runs.map { run in
             let routed = (0..<run.spec.experts).map { k in run.routes.indices.filter { run.routes[$0] == k }.map { sums[$0] } }
+            let generatedSums = ZDCMetrics.channelSums(images: run.sampleImages).map { $0.reduce(0, +) }
+            let generated = (0..<run.spec.experts).map { k in
+                run.routes.indices.filter { run.routes[$0] == k }.map { generatedSums[$0] }
+            }
             let ks = routed.indices.map { i in routed.indices.map { j in Metrics.ksStatistic(routed[i], routed[j]) } }
             return Seed(seed: run.spec.seed, routes: run.routes,
                         load: routed.map { Double($0.count) / Double(sums.count) },
                         medianPhotonSum: routed.map { $0.isEmpty ? .nan : Metrics.median($0) },
+                        medianGeneratedPhotonSum: generated.map { $0.isEmpty ? .nan : Metrics.median($0) },
                         ks: ks,
                         tercileAccuracy: ZDCMetrics.bestPermutationAccuracy(assignments: run.routes, groups: test.events.intensityGroups,
                                                                             classes: run.spec.experts))

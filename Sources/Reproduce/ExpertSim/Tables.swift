@@ -63,11 +63,12 @@ extension RouterAnalysis {
     /// Per seed and expert: test load, median routed photon sum, KS to every other expert; then the
     /// per-seed tercile accuracy.
     func table() -> Table {
-        var table = Table(header: ["seed", "expert", "test load", "median photon sum"]
+        var table = Table(header: ["seed", "expert", "test load", "median photon sum", "median generated sum"]
                           + (0..<experts).map { "KS vs expert \($0)" } + ["tercile accuracy"])
         for s in seeds {
             for k in 0..<experts {
-                table.append([.integer(s.seed), .integer(k), .number(s.load[k]), .number(s.medianPhotonSum[k])]
+                table.append([.integer(s.seed), .integer(k), .number(s.load[k]), .number(s.medianPhotonSum[k]),
+                              .number(s.medianGeneratedPhotonSum[k])]
                              + s.ks[k].map { TableCell.number($0) } + [.number(s.tercileAccuracy)])
             }
         }
@@ -80,7 +81,8 @@ extension RouterAnalysis {
     func summary() -> String {
         let lines = seeds.map { s in
             "seed \(s.seed): loads \(s.load.map(formatNumber).joined(separator: " / ")), median routed photon sums "
-                + "\(s.medianPhotonSum.map(formatNumber).joined(separator: " / ")), smallest pairwise KS "
+                + "\(s.medianPhotonSum.map(formatNumber).joined(separator: " / ")) (generated: "
+                + "\(s.medianGeneratedPhotonSum.map(formatNumber).joined(separator: " / "))), smallest pairwise KS "
                 + "\(formatNumber(s.minimumKS)), intensity-tercile accuracy \(formatNumber(s.tercileAccuracy))"
         }
         return "The router at inference (argmax over the experts) on the test events: " + lines.joined(separator: "; ")

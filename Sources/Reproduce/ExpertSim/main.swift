@@ -88,13 +88,17 @@ struct ExpertSimPaper: PaperCommand {
                                            draws: setup.draws, curveEvents: curve) }
             }
             let models = try JobPool.run(jobs, workers: setup.trainingWorkers)
-            var table = Table(header: ["model", "seed", "G params", "D params", "train + score (s)"])
+            var table = Table(header: ["model", "seed", "G params", "D params", "mean WS", "tail fraction",
+                                       "photon-sum W1", "train + score (s)"])
             for m in models {
                 table.append([.text(m.spec.name), .integer(m.spec.seed), .integer(m.model.generatorParameters),
-                              .integer(m.model.discriminatorParameters), .number(m.seconds)])
+                              .integer(m.model.discriminatorParameters), .number(Metrics.mean(m.draws.map(\.meanWS))),
+                              .number(Metrics.mean(m.draws.map(\.tailFraction))),
+                              .number(Metrics.mean(m.draws.map(\.photonSumW1))), .number(m.seconds)])
             }
-            try report.table(table, name: "training", caption: "Trained models: parameters per generator and " +
-                             "discriminator (an ExpertSim/B3 expert; B2 is the wide single GAN) and wall time per job")
+            try report.table(table, name: "training", caption: "Every trained model: parameters per generator and " +
+                             "discriminator (an ExpertSim/B3 expert; B2 is the wide single GAN), its test scores " +
+                             "(means over noise draws) and wall time per job")
             return models
         }
         let results = ModelResults(trained, baseSeed: options.seed)
@@ -139,7 +143,7 @@ struct ExpertSimPaper: PaperCommand {
             RouterAnalysis(results: results, test: test, data: data)
         }
         try report.table(router.table(), name: "router",
-                         caption: "ExpertSim routing of the test events per seed: load, median routed photon sum, pairwise KS of routed photon sums, intensity-tercile accuracy (best expert-to-group map)")
+                         caption: "ExpertSim routing of the test events per seed: load, median routed photon sum (real and generated), pairwise KS of routed photon sums, intensity-tercile accuracy (best expert-to-group map)")
         report.text(router.summary())
         try report.figure(Figures.specialisation(router: router, data: data, test: test), name: "fig-specialisation",
                           caption: "Seed \(options.seed): per-expert distributions of the test conditions routed to it, and expert x intensity group counts")
@@ -159,6 +163,8 @@ struct ExpertSimPaper: PaperCommand {
         // MARK: Claims
         try Claims.add(to: report, data: data, test: test, results: results, references: references,
                        router: router, speed: speed)
+        report.text(Claims.findings(report: report, data: data, test: test, router: router,
+                                    trainingSteps: setup.trainingSteps))
         report.text(Notes.deviations)
     }
 }
