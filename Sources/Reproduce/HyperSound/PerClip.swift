@@ -79,10 +79,15 @@ enum PerClipStudy {
         let figure = Figure(rows: 1, cols: 2, width: 10, height: 4)
         figure.suptitle = "Per-clip INR fits: HyperSound's θ as initialisation (\(results.clips.count) test clips, mean ± std)"
         let x = results.randomInit[0].steps.map { Double($0 + 1) }
+        var skipped: [String] = []
         for (axes, values, label) in [(figure[0], { (f: INRFit) in f.losses }, "L1 + MR-STFT loss"),
                                       (figure[1], { (f: INRFit) in f.scaleInvariantSNRs }, "SI-SNR (dB)")] {
-            axes.meanBand(x, runs: results.randomInit.map(values), label: "random init")
-            axes.meanBand(x, runs: results.hyperInit.map(values), label: "HyperSound init")
+            for (fits, name) in [(results.randomInit, "random init"), (results.hyperInit, "HyperSound init")] {
+                // SI-SNR is undefined (-∞ here) for a constant output; such clips are left out of the band.
+                let runs = fits.map(values).filter { $0.allSatisfy(\.isFinite) }
+                if runs.isEmpty { skipped.append("\(name), \(label)"); continue }
+                axes.meanBand(x, runs: runs, label: runs.count == fits.count ? name : "\(name) (\(runs.count) of \(fits.count) clips)")
+            }
             axes.xscale = .log10
             axes.xlabel = "optimisation step + 1 (log scale)"
             axes.ylabel = label
@@ -92,5 +97,8 @@ enum PerClipStudy {
             Fitting one INR per clip with Adam from a random init vs from HyperSound's generated θ (the paper's use \
             of HyperSound as an initialisation). Step 0 is the init itself.
             """)
+        if !skipped.isEmpty {
+            report.text("Not drawn in fig-finetune (every clip's curve undefined, a constant INR output): \(skipped.joined(separator: "; ")).")
+        }
     }
 }
