@@ -64,16 +64,16 @@ let package = Package(
         .executableTarget(name: "LLMDemo", dependencies: ["LabLLM", "Lab", argumentParser], path: "Sources/Tools/LLMDemo", swiftSettings: fast),
 
         // expertsim (arXiv 2508.20991): the ZDC Monte-Carlo simulator and metrics (Core), the literate script.
-        .target(name: "ExpertSimCore", dependencies: ["Lab"], path: "Sources/Reproduce/ExpertSimCore", swiftSettings: fast),
+        .target(name: "ExpertSimCore", dependencies: ["Lab"], path: "Sources/ReproduceCore/ExpertSim", swiftSettings: fast),
         .executableTarget(name: "ExpertSim", dependencies: ["Lab", "LabRun", "ExpertSimCore"], path: "Sources/Reproduce/ExpertSim", swiftSettings: fast),
         // hypersound (arXiv 2302.04959): the literate script and its tested helpers.
-        .target(name: "HyperSoundCore", dependencies: ["Lab", "LabSignal"], path: "Sources/Reproduce/HyperSoundCore", swiftSettings: fast),
+        .target(name: "HyperSoundCore", dependencies: ["Lab", "LabSignal"], path: "Sources/ReproduceCore/HyperSound", swiftSettings: fast),
         .executableTarget(name: "HyperSound", dependencies: ["Lab", "LabRun", "LabSignal", "HyperSoundCore"], path: "Sources/Reproduce/HyperSound", swiftSettings: fast),
         // exact-orthogonal-init (arXiv 2406.01755): the paper's helpers (tested) and its literate script.
-        .target(name: "ExactOrthogonalInitCore", dependencies: ["Lab"], path: "Sources/Reproduce/ExactOrthogonalInitCore", swiftSettings: fast),
+        .target(name: "ExactOrthogonalInitCore", dependencies: ["Lab"], path: "Sources/ReproduceCore/ExactOrthogonalInit", swiftSettings: fast),
         .executableTarget(name: "ExactOrthogonalInit", dependencies: ["Lab", "ExactOrthogonalInitCore", "LabData", "LabRun"], path: "Sources/Reproduce/ExactOrthogonalInit", swiftSettings: fast),
         // stability-gap (arXiv 2411.04723): the continual-learning loop, heads and metrics (Core), the script.
-        .target(name: "StabilityGapCore", dependencies: ["Lab", "LabData"], path: "Sources/Reproduce/StabilityGapCore", swiftSettings: fast),
+        .target(name: "StabilityGapCore", dependencies: ["Lab", "LabData"], path: "Sources/ReproduceCore/StabilityGap", swiftSettings: fast),
         .executableTarget(name: "StabilityGap", dependencies: ["Lab", "LabData", "LabRun", "StabilityGapCore"], path: "Sources/Reproduce/StabilityGap", swiftSettings: fast),
 
 
