@@ -37,7 +37,7 @@ build: deps ## build every target in release mode
 TEST_DATA := fashion-mnist mnist5k speech kjv smollm2
 unit: deps $(addprefix data-,$(TEST_DATA)) ## the unit test suite (gradient checks, kernels, metrics, readers, plots)
 	$(SWIFT) build $(SWIFTFLAGS) --build-tests
-	$(SWIFT) test $(SWIFTFLAGS) --skip-build --parallel --num-workers 2
+	$(SWIFT) test $(SWIFTFLAGS) --skip-build  # Swift Testing runs tests in parallel by itself (--parallel is for XCTest)
 
 test: unit smoke gallery-smoke ## what CI runs: build, unit tests, every paper at smoke scale, the plot gallery
 
