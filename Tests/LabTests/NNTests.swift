@@ -194,14 +194,8 @@ final class TinyMLP: Module, Layer {
             let model = TinyMLP(rng: &rng)
             let x = Tensor.randn([32, 6], rng: &rng)
             let y = (0..<32).map { i in x[i, 0] + x[i, 1] > 0 ? (x[i, 2] > 0 ? 2 : 1) : 0 }
-            let opt = Adam(parameters: model.parameters, learningRate: 0.01)
-            var losses: [Float] = []
-            for _ in 0..<10 {
-                opt.zeroGrad()
-                let loss = crossEntropy(model(x), targets: y)
-                losses.append(loss.item)
-                loss.backward()
-                opt.step()
+            let losses = adamSteps(10, parameters: model.parameters, learningRate: 0.01) {
+                crossEntropy(model(x), targets: y)
             }
             return (losses, model.parameters.flatMap(\.data))
         }
@@ -254,14 +248,8 @@ final class TinyMLP: Module, Layer {
                                  Linear(inputSize: 4, outputSize: 2, rng: &rng))
             let x = Tensor.randn([16, 1, 8, 8], rng: &rng)
             let y = (0..<16).map { x.data[$0 * 64 + 27] > 0 ? 1 : 0 }
-            let opt = Adam(parameters: net.parameters, learningRate: 0.05)
-            var losses: [Float] = []
-            for _ in 0..<10 {
-                opt.zeroGrad()
-                let loss = crossEntropy(net(x), targets: y)
-                losses.append(loss.item)
-                loss.backward()
-                opt.step()
+            let losses = adamSteps(10, parameters: net.parameters, learningRate: 0.05) {
+                crossEntropy(net(x), targets: y)
             }
             return losses + net.parameters.flatMap(\.data)
         }
@@ -272,4 +260,18 @@ final class TinyMLP: Module, Layer {
                                0.6375245, 0.6393747]
         for (x, p) in zip(a[0..<10], pinned) { #expect(abs(x - p) < 1e-4, "losses \(Array(a[0..<10]))") }
     }
+}
+
+/// Takes `steps` Adam steps on the loss `loss()` computes and returns the loss before each step.
+private func adamSteps(_ steps: Int, parameters: [Tensor], learningRate: Float, loss: () -> Tensor) -> [Float] {
+    let optimizer = Adam(parameters: parameters, learningRate: learningRate)
+    var losses: [Float] = []
+    for _ in 0..<steps {
+        optimizer.zeroGrad()
+        let value = loss()
+        losses.append(value.item)
+        value.backward()
+        optimizer.step()
+    }
+    return losses
 }
