@@ -85,6 +85,17 @@ extension Mark {
         guard scale.isLogarithmic, let smallest = values.min(), smallest <= 0 else { return }
         throw PlotError.nonPositiveOnLogAxis(axis: axis, kind: kind, label: label, value: smallest)
     }
+
+    /// The extent of points (x, y), after checking there is data and that it suits log axes.
+    func pointExtent(x: [Double], y: [Double], xScale: AxisScale, yScale: AxisScale) throws -> Extent {
+        try requireData(x.count)
+        try requirePositive(x, scale: xScale, axis: "x")
+        try requirePositive(y, scale: yScale, axis: "y")
+        var extent = Extent()
+        extent.include(x: x)
+        extent.include(y: y)
+        return extent
+    }
 }
 
 /// Points every `spacing` pixels along a polyline.
@@ -119,13 +130,7 @@ struct LineMark: Mark {
     var kind: String { "line" }
 
     func extent(xScale: AxisScale, yScale: AxisScale) throws -> Extent {
-        try requireData(x.count)
-        try requirePositive(x, scale: xScale, axis: "x")
-        try requirePositive(y, scale: yScale, axis: "y")
-        var extent = Extent()
-        extent.include(x: x)
-        extent.include(y: y)
-        return extent
+        try pointExtent(x: x, y: y, xScale: xScale, yScale: yScale)
     }
 
     func draw(on canvas: Canvas, in frame: Frame) {
@@ -162,13 +167,7 @@ struct ScatterMark: Mark {
     var kind: String { "scatter" }
 
     func extent(xScale: AxisScale, yScale: AxisScale) throws -> Extent {
-        try requireData(x.count)
-        try requirePositive(x, scale: xScale, axis: "x")
-        try requirePositive(y, scale: yScale, axis: "y")
-        var extent = Extent()
-        extent.include(x: x)
-        extent.include(y: y)
-        return extent
+        try pointExtent(x: x, y: y, xScale: xScale, yScale: yScale)
     }
 
     func draw(on canvas: Canvas, in frame: Frame) {
@@ -280,14 +279,7 @@ struct BandMark: Mark {
     var kind: String { "band" }
 
     func extent(xScale: AxisScale, yScale: AxisScale) throws -> Extent {
-        try requireData(x.count)
-        try requirePositive(x, scale: xScale, axis: "x")
-        try requirePositive(lower + upper, scale: yScale, axis: "y")
-        var extent = Extent()
-        extent.include(x: x)
-        extent.include(y: lower)
-        extent.include(y: upper)
-        return extent
+        try pointExtent(x: x + x, y: lower + upper, xScale: xScale, yScale: yScale)
     }
 
     func draw(on canvas: Canvas, in frame: Frame) {
@@ -326,15 +318,10 @@ struct ErrorBarMark: Mark {
     var kind: String { "error bars" }
 
     func extent(xScale: AxisScale, yScale: AxisScale) throws -> Extent {
-        try requireData(x.count)
-        try requirePositive(x, scale: xScale, axis: "x")
-        try requirePositive(y, scale: yScale, axis: "y")
-        var extent = Extent()
-        extent.include(x: x)
+        var extent = try pointExtent(x: x, y: y, xScale: xScale, yScale: yScale)
         if let xError {
             extent.include(x: zip(x, xError).flatMap { [$0 - $1, $0 + $1] }.filter { !xScale.isLogarithmic || $0 > 0 })
         }
-        extent.include(y: y)
         extent.include(y: (yLower + yUpper).filter { !yScale.isLogarithmic || $0 > 0 })
         return extent
     }
