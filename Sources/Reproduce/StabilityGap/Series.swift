@@ -54,6 +54,21 @@ struct SeedGroup {
         return (steps.map(Double.init), steps.map { Metrics.mean(changes[$0]!) })
     }
 
+    /// Draws one mean ± std band per head of the curves `series` gives, with a dashed line at every task switch,
+    /// on axes whose x is the global training step.
+    func drawHeads(on axes: Axes, _ series: (EvaluationHead) -> (x: [Double], runs: [[Double]]),
+                   title: String, ylabel: String, legend: LegendPlacement) {
+        for head in EvaluationHead.allCases {
+            let (x, perSeed) = series(head)
+            axes.meanBand(x, runs: perSeed, label: head.rawValue, color: head.color, dash: head.dash)
+        }
+        for boundary in taskBoundaries { axes.verticalLine(at: boundary, dash: .dashed) }
+        axes.title = title
+        axes.xlabel = "global training step (updates; dashed: task switch)"
+        axes.ylabel = ylabel
+        axes.legend = legend
+    }
+
     /// Every seed's summary of one head.
     func summaries(_ head: EvaluationHead) -> [HeadSummary] { runs.map { $0.trace(head).summary() } }
 
