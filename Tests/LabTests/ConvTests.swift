@@ -226,11 +226,12 @@ private func distinct(_ shape: [Int], seed: UInt64) -> Tensor {
     }
 
     @Test func batchesSplitIntoChunksMatchSampleBySampleResults() {
-        // [9, 16, 32, 32] with a 3×3 kernel: K·P = 144·1024 floats per sample, so the batch runs as chunks of
-        // 7 and 2 samples; each single sample runs as one chunk. Values and all gradients must agree.
-        let x = rnd([9, 16, 32, 32], seed: 1), w = rnd([4, 16, 3, 3], seed: 2), b = rnd([4], seed: 3)
+        // [9, 16, 16, 16] with a 3×3 kernel: K·P = 144·256 floats per sample, so the batch runs as chunks of
+        // 7 and 2 samples (2¹⁸ floats a chunk); each single sample runs as one chunk. Values and all gradients
+        // must agree.
+        let x = rnd([9, 16, 16, 16], seed: 1), w = rnd([4, 16, 3, 3], seed: 2), b = rnd([4], seed: 3)
         let wt = rnd([16, 4, 3, 3], seed: 4), bt = rnd([4], seed: 5)
-        #expect(ConvGeometry(batch: 9, channels: 16, height: 32, width: 32, kernelH: 3, kernelW: 3,
+        #expect(ConvGeometry(batch: 9, channels: 16, height: 16, width: 16, kernelH: 3, kernelW: 3,
                              strideH: 1, strideW: 1, padH: 1, padW: 1).sampleChunks().count == 2)
         let ops: [(String, (Tensor) -> Tensor)] = [
             ("conv2d", { $0.conv2d(w, bias: b, stride: 1, padding: 1) }),

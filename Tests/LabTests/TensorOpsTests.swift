@@ -10,16 +10,20 @@ func rnd(_ shape: [Int], seed: UInt64 = 1, low: Float = -1, high: Float = 1) -> 
 
 @Suite struct TensorOpsTests {
     @Test func fastMathAccuracy() {
-        var worstExp: Float = 0, worstTanh: Float = 0
+        var worstExp: Float = 0, worstTanh: Float = 0, worstErf: Float = 0
         var x: Float = -80
         while x < 80 {
             worstExp = max(worstExp, abs(fastExp(x) - Foundation.exp(x)) / Foundation.exp(x))
             worstTanh = max(worstTanh, abs(fastTanh(x) - Foundation.tanh(x)))
+            worstErf = max(worstErf, abs(fastErf(x) - Float(Foundation.erf(Double(x)))))
             x += 0.0137
         }
         #expect(worstExp < 3e-7)
         #expect(worstTanh < 2e-6)
+        #expect(worstErf < 5e-7)
         #expect(fastExp(.nan).isNaN)
+        // Underflow is exactly 0 (a masked softmax entry), never a subnormal.
+        #expect(fastExp(-.infinity) == 0 && fastExp(-88) == 0 && fastExp(-87) > 0)
         #expect(abs(fastTanh(1e-5) - 1e-5) < 1e-11)
     }
 

@@ -4,7 +4,7 @@ import Lab
 
 /// Inference kernels of the Llama forward on raw row-major Float32 buffers. Lab's general Tensor ops were still
 /// being written when this room was built, so these are private tight loops (vectorisable, no allocation);
-/// every matrix product goes through `cblas_sgemm`.
+/// every matrix product goes through Lab's `sgemm` (split over Lab's threads; OpenBLAS runs single-threaded).
 enum LLMKernels {
     /// C[m, n] = alpha · A[m, k] · B[n, k]ᵀ + beta · C (row-major with leading dimensions): the `x Wᵀ` of a linear
     /// layer whose weight is stored [out, in].
@@ -16,16 +16,14 @@ enum LLMKernels {
             cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(n), Int32(k), alpha, b, Int32(ldb), a, 1, beta, c, 1)
             return
         }
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k), alpha,
-                    a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        sgemm(a, b, c, m: m, n: n, k: k, transB: true, alpha: alpha, beta: beta, lda: lda, ldb: ldb, ldc: ldc)
     }
 
     /// C[m, n] = A[m, k] · B[k, n] (row-major with leading dimensions).
     @inline(__always)
     static func matmul(_ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, ldb: Int,
                        _ c: UnsafeMutablePointer<Float>, ldc: Int, m: Int, n: Int, k: Int) {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k), 1,
-                    a, Int32(lda), b, Int32(ldb), 0, c, Int32(ldc))
+        sgemm(a, b, c, m: m, n: n, k: k, lda: lda, ldb: ldb, ldc: ldc)
     }
 
     /// RMSNorm of one row: y = x / sqrt(mean(x²) + eps) ⊙ gain.   x, y, gain: [n]

@@ -4,17 +4,15 @@
 // Ho×Wo output plane, P = Ho·Wo output positions, K = C·kH·kW patch length; a chunk of s samples has
 // n = s·P columns.
 //
-// conv2d forward, per chunk:   cols [K, n] = im2col(x chunk)  (column b·P + p: the patch under output p of sample b)
-//                              Y [F, n] = W [F, K] · cols
-//                              y chunk [s, F, P] = Y permuted + bias
+// conv2d forward:              y [B, F, P] = bias;  per chunk: cols [K, n] = im2col(x chunk)  (column b·P + p:
+//                              the patch under output p of sample b);  y_b [F, P] += W [F, K] · cols[:, b·P ..< (b+1)·P]
 // conv2d backward, per chunk:  dY [F, n] = g chunk permuted;  cols recomputed
 //                              dW += dY · colsᵀ,   dx chunk += col2im(Wᵀ · dY);   db += Σ_{b,p} g
-// A chunk's column matrix is about 4 MiB, so the GEMM reads what im2col just wrote from cache, and the
+// A chunk's column matrix is about 1 MiB, so the GEMM reads what im2col just wrote from cache, and the
 // scratch stays small (the whole-batch column matrix of the 32→64 benchmark layer is 75 MB). Several samples
-// per chunk keep the GEMMs wide for shallow layers (3→32: 37 samples, N = 37,888); deep layers get one sample
-// per chunk (32→64 at 32×32: 64×1024×288), which OpenBLAS still runs at its full rate.
-// im2col, col2im and the permutes run on Lab's threads (Parallel.forChunks over planes or channels), never
-// while OpenBLAS is running.
+// per chunk keep the backward GEMMs wide for shallow layers (3→32: 10 samples, N = 9,000); the forward's
+// per-sample products of a shallow layer are small and run in parallel over the samples (`batchedSgemm`).
+// Everything runs on Lab's threads (OpenBLAS is single-threaded, see `Parallel`).
 
 /// The geometry of one 2-d convolution: input [batch, channels, height, width], a kernelH × kernelW
 /// window moved by (strideH, strideW) over the input zero-padded by (padH, padW) on each side.
@@ -47,10 +45,10 @@ struct ConvGeometry {
         return stride(from: 0, to: batch, by: perChunk).map { $0..<Swift.min(batch, $0 + perChunk) }
     }
 
-    /// Target size of one chunk's column matrix: 2²⁰ floats (4 MiB, the L2 caches of this machine's two cores).
-    /// Measured on the benchmark layers at batch 64 on 32×32 (forward + backward, best of 6, 2 threads): 3→32
-    /// 15.4 ms vs 17.1 ms with the whole batch as one GEMM; 32→64 332 ms vs 396 ms (2¹⁸: 21.4 and 293 ms).
-    static let chunkFloats = 1 << 20
+    /// Target size of one chunk's column matrix: 2¹⁸ floats (1 MiB, inside one core's 2 MiB L2, so im2col's
+    /// stores stay in cache until the GEMM reads them). With the forward's per-sample GEMMs, the CNN benchmark
+    /// epoch took 11% less CPU time than with 2²⁰ (6.8 and 7.1 s vs 8.0 and 7.8 s, 2 threads, loaded machine).
+    static let chunkFloats = 1 << 18
 
     /// The output columns ox whose input column ox·strideW − padW + j lies inside 0..<W.
     @inline(__always)
@@ -143,20 +141,50 @@ func toChannelMajor(_ src: UnsafePointer<Float>, batch: Int, channels: Int, posi
     }
 }
 
-/// [C, B·P] → [B, C, P]: dst[b, c, p] (= or +=) src[c, b·P + p] (+ bias[c]).
-func fromChannelMajor(_ src: UnsafePointer<Float>, batch: Int, channels: Int, positions p: Int,
-                      bias: UnsafePointer<Float>?, accumulate: Bool, into dst: UnsafeMutablePointer<Float>) {
+/// [C, B·P] → [B, C, P], accumulated: dst[b, c, p] += src[c, b·P + p].
+func addFromChannelMajor(_ src: UnsafePointer<Float>, batch: Int, channels: Int, positions p: Int,
+                         into dst: UnsafeMutablePointer<Float>) {
     Parallel.forChunks(channels, costPerItem: batch * p) { lo, hi in
         for c in lo..<hi {
-            let beta = bias?[c] ?? 0
             for b in 0..<batch {
                 let s = src + (c * batch + b) * p, d = dst + (b * channels + c) * p
-                if accumulate {
-                    for k in 0..<p { d[k] += s[k] }
-                } else {
-                    for k in 0..<p { d[k] = s[k] + beta }
-                }
+                for k in 0..<p { d[k] += s[k] }
             }
+        }
+    }
+}
+
+/// y[b, c, p] = bias[c] (0 without a bias) for y: [B, C, P]: the starting value of a convolution's output,
+/// which its GEMMs (beta = 1) or col2im then add to.
+func fillChannels(_ y: UnsafeMutableBufferPointer<Float>, channels: Int, positions p: Int, bias: Tensor?) {
+    guard let base = y.baseAddress else { return }  // empty batch
+    let planes = y.count / Swift.max(p, 1)
+    bias.map { $0.data }.withUnsafeOptionalPointer { bp in
+        Parallel.forChunks(planes, costPerItem: p) { lo, hi in
+            for q in lo..<hi { (base + q * p).update(repeating: bp?[q % channels] ?? 0, count: p) }
+        }
+    }
+}
+
+/// The shared argument checks and tape entry of conv2d and convTranspose2d.
+enum ConvolutionOp {
+    /// Traps naming `op` unless stride ≥ 1, padding ≥ 0 and the bias (if any) is [filters].
+    static func check(_ op: String, weight: Tensor, bias: Tensor?, filters: Int, stride: (Int, Int), padding: (Int, Int)) {
+        if let b = bias { precondition(b.shape == [filters], "\(op): bias \(b.shape) for weight \(weight.shape), expected [\(filters)]") }
+        precondition(stride.0 >= 1 && stride.1 >= 1 && padding.0 >= 0 && padding.1 >= 0,
+                     "\(op): stride \(stride) must be ≥ 1 and padding \(padding) ≥ 0")
+    }
+
+    /// Records the backward of a convolution whose output `out` has `filters` channels: the bias gradient
+    /// (channel sums of g), then `body(g, dW, dx)` with the weight and input gradient buffers to accumulate
+    /// into (nil for inputs that need none). Returns `out` untouched when no input records the tape.
+    static func record(_ out: Tensor, input x: Tensor, weight: Tensor, bias: Tensor?, filters: Int,
+                       _ body: @escaping (_ grad: Tensor, _ weightGrad: Tensor?, _ inputGrad: Tensor?) -> Void) -> Tensor {
+        guard Tensor.recording(x, weight) || (bias.map { Tensor.recording($0) } ?? false) else { return out }
+        return out.recorded(inputs: [x, weight] + (bias.map { [$0] } ?? [])) { grad in
+            if let b = bias, b.requiresGrad { accumulateChannelSums(grad, channels: filters, into: b) }
+            guard x.requiresGrad || weight.requiresGrad else { return }
+            body(grad, weight.requiresGrad ? weight.ensureGrad() : nil, x.requiresGrad ? x.ensureGrad() : nil)
         }
     }
 }
@@ -171,12 +199,19 @@ func accumulateChannelSums(_ g: Tensor, channels: Int, into bias: Tensor) {
             let (src, dst) = (gp.baseAddress!, db.baseAddress!)
             Parallel.forChunks(channels, costPerItem: batch * p) { lo, hi in
                 for c in lo..<hi {
-                    var acc: Float = 0
+                    // Eight running sums in a fixed order (vectorises, same result on every run).
+                    var lanes = SIMD8<Float>()
+                    var tail: Float = 0
                     for b in 0..<batch {
                         let row = src + (b * channels + c) * p
-                        for k in 0..<p { acc += row[k] }
+                        var k = 0
+                        while k + 8 <= p {
+                            lanes += UnsafeRawPointer(row + k).loadUnaligned(as: SIMD8<Float>.self)
+                            k += 8
+                        }
+                        while k < p { tail += row[k]; k += 1 }
                     }
-                    dst[c] += acc
+                    dst[c] += lanes.sum() + tail
                 }
             }
         }
@@ -211,9 +246,7 @@ extension Tensor {
         precondition(x.rank == 4 && weight.rank == 4 && weight.shape[1] == x.shape[1],
                      "conv2d: input \(x.shape) [B, C, H, W] and weight \(weight.shape) [F, C, kH, kW] do not fit")
         let filters = weight.shape[0]
-        if let b = bias { precondition(b.shape == [filters], "conv2d: bias \(b.shape) for weight \(weight.shape), expected [\(filters)]") }
-        precondition(stride.0 >= 1 && stride.1 >= 1 && padding.0 >= 0 && padding.1 >= 0,
-                     "conv2d: stride \(stride) must be ≥ 1 and padding \(padding) ≥ 0")
+        ConvolutionOp.check("conv2d", weight: weight, bias: bias, filters: filters, stride: stride, padding: padding)
         let g = ConvGeometry(batch: x.shape[0], channels: x.shape[1], height: x.shape[2], width: x.shape[3],
                              kernelH: weight.shape[2], kernelW: weight.shape[3],
                              strideH: stride.0, strideW: stride.1, padH: padding.0, padW: padding.1)
@@ -224,38 +257,29 @@ extension Tensor {
         let chunkColumns = chunks.first.map { $0.count * p } ?? 0
         let sampleIn = g.channels * g.height * g.width, sampleOut = filters * p
 
-        // Per chunk of samples: cols [K, n] = im2col(x chunk); Y [F, n] = W · cols; y chunk = Y permuted + bias.
-        // Scratch for one chunk, reused by every chunk; the backward allocates its own, so nothing this size
-        // stays alive on the tape between forward and backward.
+        // y = bias; per chunk of samples: cols [K, n] = im2col(x chunk); per sample b of the chunk,
+        // y_b [F, P] += W [F, K] · cols[:, b·P ..< (b+1)·P] straight into the output (GEMM beta = 1: no permute,
+        // no zero-filled product). Scratch for one chunk, reused by every chunk; the backward allocates its own,
+        // so nothing this size stays alive on the tape between forward and backward.
         var cols = scratchFloats(k * chunkColumns)
-        var product = scratchFloats(filters * chunkColumns)
         let out = Tensor(shape: [g.batch, filters, g.outH, g.outW]) { o in
+            fillChannels(o, channels: filters, positions: p, bias: bias)
             x.data.withUnsafeBufferPointer { xp in
                 weight.data.withUnsafeBufferPointer { wp in
                     cols.withUnsafeMutableBufferPointer { cp in
-                        product.withUnsafeMutableBufferPointer { yp in
-                            let biasValues = bias?.data
-                            for chunk in chunks {
-                                let gc = g.with(batch: chunk.count)
-                                im2col(xp.baseAddress! + chunk.lowerBound * sampleIn, gc, into: cp.baseAddress!)
-                                sgemm(wp.baseAddress!, cp.baseAddress!, yp.baseAddress!, m: filters, n: gc.columns, k: k)
-                                biasValues.withUnsafeOptionalPointer { bp in
-                                    fromChannelMajor(yp.baseAddress!, batch: chunk.count, channels: filters, positions: p,
-                                                     bias: bp, accumulate: false, into: o.baseAddress! + chunk.lowerBound * sampleOut)
-                                }
-                            }
+                        for chunk in chunks {
+                            let gc = g.with(batch: chunk.count)
+                            im2col(xp.baseAddress! + chunk.lowerBound * sampleIn, gc, into: cp.baseAddress!)
+                            batchedSgemm(wp.baseAddress!, strideA: 0, cp.baseAddress!, strideB: p,
+                                         o.baseAddress! + chunk.lowerBound * sampleOut, strideC: sampleOut,
+                                         count: chunk.count, m: filters, n: p, k: k, beta: 1, ldb: gc.columns)
                         }
                     }
                 }
             }
         }
-        guard Tensor.recording(x, weight) || (bias.map { Tensor.recording($0) } ?? false) else { return out }
-        return out.recorded(inputs: [x, weight] + (bias.map { [$0] } ?? [])) { grad in
-            if let b = bias, b.requiresGrad { accumulateChannelSums(grad, channels: filters, into: b) }
-            guard x.requiresGrad || weight.requiresGrad else { return }
+        return ConvolutionOp.record(out, input: x, weight: weight, bias: bias, filters: filters) { grad, gw, gx in
             var cols = scratchFloats(k * chunkColumns), product = scratchFloats(filters * chunkColumns)
-            let gw = weight.requiresGrad ? weight.ensureGrad() : nil
-            let gx = x.requiresGrad ? x.ensureGrad() : nil
             // Per chunk: dY [F, n] = g chunk permuted; dW += dY · colsᵀ (cols recomputed, cache-hot);
             // dcols [K, n] = Wᵀ · dY; dx chunk += col2im(dcols).
             grad.data.withUnsafeBufferPointer { gp in
@@ -310,13 +334,11 @@ extension Tensor {
         let x = self
         precondition(x.rank == 4 && weight.rank == 4 && weight.shape[0] == x.shape[1],
                      "convTranspose2d: input \(x.shape) [B, C, H, W] and weight \(weight.shape) [C, F, kH, kW] do not fit")
-        precondition(stride.0 >= 1 && stride.1 >= 1 && padding.0 >= 0 && padding.1 >= 0,
-                     "convTranspose2d: stride \(stride) must be ≥ 1 and padding \(padding) ≥ 0")
         precondition(outputPadding.0 >= 0 && outputPadding.0 < stride.0 && outputPadding.1 >= 0 && outputPadding.1 < stride.1,
                      "convTranspose2d: output padding \(outputPadding) must lie in 0..<stride \(stride)")
         let (batch, channels, height, width) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let (filters, kh, kw) = (weight.shape[1], weight.shape[2], weight.shape[3])
-        if let b = bias { precondition(b.shape == [filters], "convTranspose2d: bias \(b.shape) for weight \(weight.shape), expected [\(filters)]") }
+        ConvolutionOp.check("convTranspose2d", weight: weight, bias: bias, filters: filters, stride: stride, padding: padding)
         let outH = (height - 1) * stride.0 - 2 * padding.0 + kh + outputPadding.0
         let outW = (width - 1) * stride.1 - 2 * padding.1 + kw + outputPadding.1
         precondition(outH >= 1 && outW >= 1, "convTranspose2d: input \(x.shape) with kernel \(kh)×\(kw), stride \(stride), padding \(padding) gives an empty output")
@@ -329,12 +351,13 @@ extension Tensor {
         let chunkColumns = chunks.first.map { $0.count * p } ?? 0
         let sampleIn = channels * p, sampleOut = filters * outH * outW
 
-        // Per chunk of samples: xT [C, n] = x chunk permuted; dcols [K, n] = Wᵀ · xT (weight viewed as [C, K]);
-        // y chunk = col2im(dcols) + bias.
+        // y = bias; per chunk of samples: xT [C, n] = x chunk permuted; dcols [K, n] = Wᵀ · xT (weight viewed
+        // as [C, K]); y chunk += col2im(dcols).
         // Scratch for one chunk, reused by every chunk (the backward allocates its own).
         var columns = scratchFloats(channels * chunkColumns)
         var patches = scratchFloats(k * chunkColumns)
-        var y = [Float](repeating: 0, count: batch * sampleOut)
+        var y = scratchFloats(batch * sampleOut)
+        y.withUnsafeMutableBufferPointer { fillChannels($0, channels: filters, positions: outH * outW, bias: bias) }
         x.data.withUnsafeBufferPointer { xp in
             weight.data.withUnsafeBufferPointer { wp in
                 columns.withUnsafeMutableBufferPointer { tp in
@@ -352,21 +375,9 @@ extension Tensor {
                 }
             }
         }
-        if let b = bias {
-            let plane = outH * outW
-            for s in 0..<batch { for f in 0..<filters {
-                let beta = b.data[f], base = (s * filters + f) * plane
-                for q in 0..<plane { y[base + q] += beta }
-            } }
-        }
         let out = Tensor(shape: [batch, filters, outH, outW], data: y)
-        guard Tensor.recording(x, weight) || (bias.map { Tensor.recording($0) } ?? false) else { return out }
-        return out.recorded(inputs: [x, weight] + (bias.map { [$0] } ?? [])) { grad in
-            if let b = bias, b.requiresGrad { accumulateChannelSums(grad, channels: filters, into: b) }
-            guard x.requiresGrad || weight.requiresGrad else { return }
+        return ConvolutionOp.record(out, input: x, weight: weight, bias: bias, filters: filters) { grad, gw, gx in
             var columns = scratchFloats(channels * chunkColumns), patches = scratchFloats(k * chunkColumns)
-            let gw = weight.requiresGrad ? weight.ensureGrad() : nil
-            let gx = x.requiresGrad ? x.ensureGrad() : nil
             // Per chunk: cols [K, n] = im2col(g chunk); dW [C, K] += xT · colsᵀ (xT recomputed);
             // dxT [C, n] = W · cols; dx chunk += dxT permuted back.
             grad.data.withUnsafeBufferPointer { gp in
@@ -388,9 +399,8 @@ extension Tensor {
                                     if let gx {
                                         sgemm(wp.baseAddress!, cp.baseAddress!, tp.baseAddress!, m: channels, n: gc.columns, k: k)
                                         gx.data.withUnsafeMutableBufferPointer { gxp in
-                                            fromChannelMajor(tp.baseAddress!, batch: chunk.count, channels: channels, positions: p,
-                                                             bias: nil, accumulate: true,
-                                                             into: gxp.baseAddress! + chunk.lowerBound * sampleIn)
+                                            addFromChannelMajor(tp.baseAddress!, batch: chunk.count, channels: channels,
+                                                                positions: p, into: gxp.baseAddress! + chunk.lowerBound * sampleIn)
                                         }
                                     }
                                 }

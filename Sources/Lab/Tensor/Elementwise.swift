@@ -56,6 +56,33 @@ extension Tensor {
         }
     }
 
+    /// A tensor of `x`'s shape written in parallel chunks: `kernel(x, y, range)` writes y[range] from x[range].
+    /// The kernel holds the element loop itself, so no closure is called per element and the loop vectorises
+    /// (`map(f)` calls f through a closure context once it runs on several threads).
+    static func mapChunks(_ x: Tensor, costPerItem: Int,
+                          _ kernel: (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Range<Int>) -> Void) -> Tensor {
+        Tensor(shape: x.shape) { y in
+            x.data.withUnsafeBufferPointer { xp in
+                guard let xb = xp.baseAddress, let yb = y.baseAddress else { return }  // empty tensor
+                Parallel.forChunks(y.count, costPerItem: costPerItem) { lo, hi in kernel(xb, yb, lo..<hi) }
+            }
+        }
+    }
+
+    /// `mapChunks` over two inputs of equal size: `kernel(a, b, y, range)` writes y[range].
+    static func zipChunks(_ a: Tensor, _ b: Tensor, costPerItem: Int,
+                          _ kernel: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Range<Int>) -> Void) -> Tensor {
+        precondition(a.count == b.count, "zipChunks: \(a.shape) and \(b.shape) differ in size")
+        return Tensor(shape: a.shape) { y in
+            a.data.withUnsafeBufferPointer { ap in
+                b.data.withUnsafeBufferPointer { bp in
+                    guard let ab = ap.baseAddress, let bb = bp.baseAddress, let yb = y.baseAddress else { return }
+                    Parallel.forChunks(y.count, costPerItem: costPerItem) { lo, hi in kernel(ab, bb, yb, lo..<hi) }
+                }
+            }
+        }
+    }
+
     /// A differentiable unary op: `forward` per element and `derivative(x, y)` = dy/dx per element.
     @inline(__always)
     func unary(_ forward: (Float) -> Float, derivative: @escaping (Float, Float) -> Float) -> Tensor {

@@ -1,19 +1,88 @@
 import CBLAS
 
-/// C = alpha·op(A)·op(B) + beta·C on raw row-major buffers, with op = transpose when the flag is set.
-/// A is [M, K] (or [K, M] if transA), B is [K, N] (or [N, K] if transB), C is [M, N].
+/// One OpenBLAS SGEMM on the calling thread: C = alpha·op(A)·op(B) + beta·C, row-major with leading dimensions.
+/// OpenBLAS itself always runs single-threaded (see `Parallel`), so this never starts or wakes other threads.
 @inline(__always)
+func blasSgemm(_ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, ldb: Int,
+               _ c: UnsafeMutablePointer<Float>, ldc: Int, m: Int, n: Int, k: Int,
+               transA: Bool, transB: Bool, alpha: Float, beta: Float) {
+    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+}
+
+/// Products with fewer multiply-adds than this run on one thread: splitting costs a dispatch (~10 µs), about
+/// what 2²⁰ multiply-adds take on one core.
+let gemmSplitWork = 1 << 20
+
+/// Output columns (or rows) per unit of the split, so every thread gets whole register tiles of the kernel.
+let gemmSplitBlock = 32
+
+/// C = alpha·op(A)·op(B) + beta·C on raw row-major buffers, with op = transpose when the flag is set.
+/// A is [M, K] (or [K, M] if transA), B is [K, N] (or [N, K] if transB), C is [M, N]; the leading dimensions
+/// default to the dense ones.
+///
+/// Large products are split over `Parallel.threads` into blocks of C columns (or rows, when M > N), each an
+/// independent single-threaded OpenBLAS call: Lab's threads are the only threads, so GEMMs and Lab's own
+/// loops never compete for the cores, and nothing toggles OpenBLAS's thread count at run time. Each element
+/// of C is computed by one call over the whole K, so results depend on the thread count only through the
+/// block boundaries, which the thread count fixes.
 public func sgemm(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
                   m: Int, n: Int, k: Int, transA: Bool = false, transB: Bool = false,
-                  alpha: Float = 1, beta: Float = 0) {
+                  alpha: Float = 1, beta: Float = 0, lda: Int? = nil, ldb: Int? = nil, ldc: Int? = nil) {
     if m == 0 || n == 0 { return }
+    let lda = lda ?? (transA ? m : k), ldb = ldb ?? (transB ? k : n), ldc = ldc ?? n
     if k == 0 {
-        if beta == 0 { c.update(repeating: 0, count: m * n) } else if beta != 1 { for i in 0..<(m * n) { c[i] *= beta } }
+        for r in 0..<m {
+            let row = c + r * ldc
+            if beta == 0 { row.update(repeating: 0, count: n) } else if beta != 1 { for j in 0..<n { row[j] *= beta } }
+        }
         return
     }
-    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                Int32(m), Int32(n), Int32(k), alpha, a, Int32(transA ? m : k), b, Int32(transB ? k : n),
-                beta, c, Int32(n))
+    let splitColumns = n >= m
+    let units = ((splitColumns ? n : m) + gemmSplitBlock - 1) / gemmSplitBlock
+    if Parallel.threads == 1 || m * n * k < gemmSplitWork || units < 2 {
+        blasSgemm(a, lda: lda, b, ldb: ldb, c, ldc: ldc, m: m, n: n, k: k, transA: transA, transB: transB,
+                  alpha: alpha, beta: beta)
+        return
+    }
+    let (ab, bb, cb) = (UncheckedSendable(a), UncheckedSendable(b), UncheckedSendable(c))
+    Parallel.forChunks(units, costPerItem: 1 << 16) { lo, hi in
+        if splitColumns {  // C[:, j0..<j1] = op(A) · op(B)[:, j0..<j1]
+            let (j0, j1) = (lo * gemmSplitBlock, Swift.min(n, hi * gemmSplitBlock))
+            blasSgemm(ab.value, lda: lda, bb.value + (transB ? j0 * ldb : j0), ldb: ldb, cb.value + j0, ldc: ldc,
+                      m: m, n: j1 - j0, k: k, transA: transA, transB: transB, alpha: alpha, beta: beta)
+        } else {           // C[i0..<i1, :] = op(A)[i0..<i1, :] · op(B)
+            let (i0, i1) = (lo * gemmSplitBlock, Swift.min(m, hi * gemmSplitBlock))
+            blasSgemm(ab.value + (transA ? i0 : i0 * lda), lda: lda, bb.value, ldb: ldb, cb.value + i0 * ldc, ldc: ldc,
+                      m: i1 - i0, n: n, k: k, transA: transA, transB: transB, alpha: alpha, beta: beta)
+        }
+    }
+}
+
+/// `count` independent products C_i = alpha·op(A_i)·op(B_i) + beta·C_i, the i-th operands at
+/// a + i·strideA, b + i·strideB, c + i·strideC (a stride of 0 shares the operand); B's leading dimension
+/// defaults to the dense one. Small products (attention heads, one sample of a shallow convolution) run whole
+/// on Lab's threads, one product per call, in parallel over i; large ones run one after the other, each split
+/// by `sgemm`. When C is shared (strideC = 0, a sum over i) the products run in order.
+func batchedSgemm(_ a: UnsafePointer<Float>, strideA: Int, _ b: UnsafePointer<Float>, strideB: Int,
+                  _ c: UnsafeMutablePointer<Float>, strideC: Int, count: Int, m: Int, n: Int, k: Int,
+                  transA: Bool = false, transB: Bool = false, alpha: Float = 1, beta: Float = 0, ldb: Int? = nil) {
+    let (lda, ldb) = (transA ? m : k, ldb ?? (transB ? k : n))
+    if strideC == 0 || m * n * k >= gemmSplitWork || k == 0 {
+        for i in 0..<count {
+            sgemm(a + i * strideA, b + i * strideB, c + i * strideC, m: m, n: n, k: k, transA: transA, transB: transB,
+                  alpha: alpha, beta: beta, ldb: ldb)
+        }
+        return
+    }
+    if m == 0 || n == 0 { return }
+    let (ab, bb, cb) = (UncheckedSendable(a), UncheckedSendable(b), UncheckedSendable(c))
+    Parallel.forChunks(count, costPerItem: Swift.max(1, m * n * k / 4)) { lo, hi in
+        for i in lo..<hi {
+            blasSgemm(ab.value + i * strideA, lda: lda, bb.value + i * strideB, ldb: ldb, cb.value + i * strideC,
+                      ldc: n, m: m, n: n, k: k, transA: transA, transB: transB, alpha: alpha, beta: beta)
+        }
+    }
 }
 
 extension Tensor {
@@ -21,7 +90,8 @@ extension Tensor {
     /// op(self) [.., M, K] x op(other) [.., K, N] → [.., M, N].
     ///
     /// - `other` 2-d: shared by every leading index of `self` (one GEMM over all rows when not transposing A).
-    /// - both 3-d or more with the same leading extents: one GEMM per batch entry (bmm).
+    /// - both 3-d or more with the same leading extents: one GEMM per batch entry (bmm), small ones in parallel
+    ///   over the batch (`batchedSgemm`).
     public func matmul(_ other: Tensor, transposeA: Bool = false, transposeB: Bool = false) -> Tensor {
         let a = self, b = other
         precondition(a.rank >= 2 && b.rank >= 2, "matmul: needs 2-d or more operands, got \(a.shape) and \(b.shape)")
@@ -45,10 +115,9 @@ extension Tensor {
                         sgemm(ap.baseAddress!, bp.baseAddress!, o.baseAddress!, m: batch * m, n: n, k: k,
                               transB: transposeB)
                     } else {
-                        for i in 0..<batch {
-                            sgemm(ap.baseAddress! + i * m * k, bp.baseAddress! + (sharedB ? 0 : i * k * n),
-                                  o.baseAddress! + i * m * n, m: m, n: n, k: k, transA: transposeA, transB: transposeB)
-                        }
+                        batchedSgemm(ap.baseAddress!, strideA: m * k, bp.baseAddress!, strideB: sharedB ? 0 : k * n,
+                                     o.baseAddress!, strideC: m * n, count: batch, m: m, n: n, k: k,
+                                     transA: transposeA, transB: transposeB)
                     }
                 }
             }
@@ -65,13 +134,13 @@ extension Tensor {
                                 // dA = g · op(B)ᵀ
                                 sgemm(gb, bb, dst, m: batch * m, n: k, k: n, transB: !transposeB, beta: 1)
                             } else {
-                                for i in 0..<batch {
-                                    let gi = gb + i * m * n, bi = bb + (sharedB ? 0 : i * k * n), di = dst + i * m * k
-                                    if transposeA {  // A stored [K, M]: dA = op(B) · gᵀ
-                                        sgemm(bi, gi, di, m: k, n: m, k: n, transA: transposeB, transB: true, beta: 1)
-                                    } else {         // dA = g · op(B)ᵀ
-                                        sgemm(gi, bi, di, m: m, n: k, k: n, transB: !transposeB, beta: 1)
-                                    }
+                                let strideB = sharedB ? 0 : k * n
+                                if transposeA {  // A stored [K, M]: dA = op(B) · gᵀ
+                                    batchedSgemm(bb, strideA: strideB, gb, strideB: m * n, dst, strideC: m * k, count: batch,
+                                                 m: k, n: m, k: n, transA: transposeB, transB: true, beta: 1)
+                                } else {         // dA = g · op(B)ᵀ
+                                    batchedSgemm(gb, strideA: m * n, bb, strideB: strideB, dst, strideC: m * k, count: batch,
+                                                 m: m, n: k, k: n, transB: !transposeB, beta: 1)
                                 }
                             }
                         }
@@ -89,13 +158,14 @@ extension Tensor {
                                     sgemm(ab, gb, dst, m: k, n: n, k: batch * m, transA: true, beta: 1)
                                 }
                             } else {
-                                for i in 0..<batch {
-                                    let gi = gb + i * m * n, ai = ab + i * m * k, di = dst + (sharedB ? 0 : i * k * n)
-                                    if transposeB {  // dB = gᵀ · op(A)
-                                        sgemm(gi, ai, di, m: n, n: k, k: m, transA: true, transB: transposeA, beta: 1)
-                                    } else {         // dB = op(A)ᵀ · g
-                                        sgemm(ai, gi, di, m: k, n: n, k: m, transA: !transposeA, beta: 1)
-                                    }
+                                // A shared B sums over the batch (strideC 0): batchedSgemm keeps that sum in order.
+                                let strideB = sharedB ? 0 : k * n
+                                if transposeB {  // dB = gᵀ · op(A)
+                                    batchedSgemm(gb, strideA: m * n, ab, strideB: m * k, dst, strideC: strideB, count: batch,
+                                                 m: n, n: k, k: m, transA: true, transB: transposeA, beta: 1)
+                                } else {         // dB = op(A)ᵀ · g
+                                    batchedSgemm(ab, strideA: m * k, gb, strideB: m * n, dst, strideC: strideB, count: batch,
+                                                 m: k, n: n, k: m, transA: !transposeA, beta: 1)
                                 }
                             }
                         }

@@ -2,24 +2,31 @@ import CBLAS
 import Dispatch
 import Foundation
 
-/// How many threads Lab's kernels and OpenBLAS may use. Set once per process (`--threads`), or to 1 inside
-/// job pools that run several single-threaded jobs side by side. Lab's own loops and OpenBLAS's GEMMs
-/// never run at the same time, so they do not fight over the cores.
+/// How many threads Lab's kernels use. Set once per process (`--threads`), or to 1 inside job pools that run
+/// several single-threaded jobs side by side.
+///
+/// Thread policy: Lab's threads are the only compute threads. OpenBLAS is set to one thread once, when this
+/// type is first used (every GEMM path reads `threads` first), and never changed afterwards; `sgemm` splits
+/// large products over Lab's threads itself, each block one single-threaded OpenBLAS call. OpenBLAS's own
+/// pool would keep its workers spinning (sched_yield) for a while after every call, competing with Lab's
+/// loops for the cores, and changing its thread count while other threads call it races inside OpenBLAS
+/// (0.3.21 hangs), so it is fixed at 1 for the life of the process.
 public enum Parallel {
     nonisolated(unsafe) private static var _threads: Int = {
         let n = ProcessInfo.processInfo.activeProcessorCount
         Parallel.tuneAllocator()
+        openblas_set_num_threads(1)
         return max(1, n)
     }()
 
     /// The current thread budget.
     public static var threads: Int { _threads }
 
-    /// Sets the thread budget of Lab's loops and of OpenBLAS.
+    /// Sets the thread budget of Lab's loops (and so of its GEMMs, which `sgemm` splits over these threads).
     public static func setThreads(_ n: Int) {
         precondition(n >= 1, "Parallel.setThreads: \(n) < 1")
+        _ = _threads  // the one-time OpenBLAS set-up happens first
         _threads = n
-        openblas_set_num_threads(Int32(n))
     }
 
     /// Runs `body(chunkStart, chunkEnd)` over 0..<n split into at most `threads` contiguous chunks when the

@@ -1,6 +1,47 @@
 // Pooling and nearest-neighbour upsampling over the last two axes of [B, C, H, W] tensors.
 // Every op works plane by plane (B·C planes of H×W), in parallel over planes.
 
+/// The windows of a 2-d pooling over the planes of a [B, C, H, W] tensor: kH×kW windows moved by
+/// (sH, sW), floor mode, no padding. Output [B, C, Ho, Wo] with Ho = ⌊(H − kH)/sH⌋ + 1, Wo = ⌊(W − kW)/sW⌋ + 1.
+/// Shared by max and average pooling (forward and backward): the shape checks and the window arithmetic.
+struct PoolWindows {
+    let batch, channels, height, width, kernelH, kernelW, strideH, strideW, outH, outW: Int
+
+    /// Checks `x` is [B, C, H, W] and the kernel fits; traps naming `op` otherwise. Stride defaults to the kernel.
+    init(_ x: Tensor, kernel: (Int, Int), stride: (Int, Int)?, op: String) {
+        precondition(x.rank == 4, "\(op): input \(x.shape) is not [B, C, H, W]")
+        (batch, channels, height, width) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        (kernelH, kernelW) = kernel
+        (strideH, strideW) = stride ?? kernel
+        precondition(kernelH >= 1 && kernelW >= 1 && strideH >= 1 && strideW >= 1,
+                     "\(op): kernel \(kernel) and stride \((strideH, strideW)) must be ≥ 1")
+        precondition(kernelH <= height && kernelW <= width,
+                     "\(op): kernel \(kernel) larger than the input plane \(height)×\(width) of \(x.shape)")
+        outH = (height - kernelH) / strideH + 1
+        outW = (width - kernelW) / strideW + 1
+    }
+
+    var planes: Int { batch * channels }
+    var outputShape: [Int] { [batch, channels, outH, outW] }
+
+    /// Calls `body(window, plane, output)` for every window, in parallel over planes (disjoint, so bodies may
+    /// write into their plane): `plane` is the flat offset of the input plane, `window` that of the window's
+    /// top-left element within it (its rows are `width` apart), `output` the window's flat output index.
+    @inline(__always)
+    func forEachWindow(_ body: (_ window: Int, _ plane: Int, _ output: Int) -> Void) {
+        let (planeSize, outPlane) = (height * width, outH * outW)
+        Parallel.forChunks(planes, costPerItem: outPlane * kernelH * kernelW) { lo, hi in
+            for q in lo..<hi {
+                for oy in 0..<outH {
+                    for ox in 0..<outW {
+                        body(oy * strideH * width + ox * strideW, q * planeSize, (q * outH + oy) * outW + ox)
+                    }
+                }
+            }
+        }
+    }
+}
+
 extension Tensor {
     /// The (planes, H, W) view of a [B, C, H, W] tensor; traps naming the op otherwise.
     private func planes(_ op: String) -> (count: Int, height: Int, width: Int) {
@@ -8,61 +49,50 @@ extension Tensor {
         return (shape[0] * shape[1], shape[2], shape[3])
     }
 
-    /// Output extent of a window of `kernel` moved by `stride` over `extent` (floor mode, no padding).
-    private static func pooledExtent(_ extent: Int, kernel: Int, stride: Int, op: String) -> Int {
-        precondition(kernel >= 1 && stride >= 1, "\(op): kernel \(kernel) and stride \(stride) must be ≥ 1")
-        precondition(kernel <= extent, "\(op): kernel \(kernel) larger than the input extent \(extent)")
-        return (extent - kernel) / stride + 1
-    }
-
     /// Max pooling (floor mode, no padding): y[b, c, oy, ox] = max_{i<kH, j<kW} x[b, c, oy·sH + i, ox·sW + j].
     /// The gradient goes to the first maximal element of each window (row-major scan order).
     ///
     ///     self: [B, C, H, W] → [B, C, ⌊(H − kH)/sH⌋ + 1, ⌊(W − kW)/sW⌋ + 1];  stride defaults to the kernel
     public func maxPool2d(kernel: (Int, Int), stride: (Int, Int)? = nil) -> Tensor {
-        let (planes, h, w) = planes("maxPool2d")
-        let (kh, kw) = kernel, (sh, sw) = stride ?? kernel
-        let ho = Tensor.pooledExtent(h, kernel: kh, stride: sh, op: "maxPool2d")
-        let wo = Tensor.pooledExtent(w, kernel: kw, stride: sw, op: "maxPool2d")
+        let p = PoolWindows(self, kernel: kernel, stride: stride, op: "maxPool2d")
+        let (kh, kw, w) = (p.kernelH, p.kernelW, p.width)
         // argmax[o] = the flat index within its input plane of the element chosen for output o.
-        var argmax = [Int32](repeating: 0, count: planes * ho * wo)
-        let out = Tensor(shape: [shape[0], shape[1], ho, wo]) { o in
+        var argmax = [Int32](repeating: 0, count: p.planes * p.outH * p.outW)
+        let out = Tensor(shape: p.outputShape) { o in
             data.withUnsafeBufferPointer { xb in
                 argmax.withUnsafeMutableBufferPointer { ab in
                     guard let x = xb.baseAddress, let y = o.baseAddress, let a = ab.baseAddress else { return }  // empty batch
-                    Parallel.forChunks(planes, costPerItem: ho * wo * kh * kw) { lo, hi in
-                        for q in lo..<hi {
-                            let plane = x + q * h * w
-                            for oy in 0..<ho {
-                                for ox in 0..<wo {
-                                    var bestIndex = oy * sh * w + ox * sw
-                                    var best = plane[bestIndex]
-                                    for i in 0..<kh {
-                                        let row = (oy * sh + i) * w + ox * sw
-                                        for j in 0..<kw where plane[row + j] > best {
-                                            best = plane[row + j]
-                                            bestIndex = row + j
-                                        }
-                                    }
-                                    let o = (q * ho + oy) * wo + ox
-                                    y[o] = best
-                                    a[o] = Int32(bestIndex)
-                                }
+                    p.forEachWindow { window, plane, output in
+                        let src = x + plane
+                        var bestIndex = window, best = src[window]
+                        for i in 0..<kh {
+                            for j in 0..<kw {
+                                // Branch-free select: the first strict maximum wins, as in a row-major scan.
+                                let index = window + i * w + j, v = src[index]
+                                let better = v > best
+                                best = better ? v : best
+                                bestIndex = better ? index : bestIndex
                             }
                         }
+                        y[output] = best
+                        a[output] = Int32(bestIndex)
                     }
                 }
             }
         }
         let x = self, routes = argmax
+        let (planeSize, outPlane) = (p.height * p.width, p.outH * p.outW)
         return out.recorded(self) { g in
-            // dx[argmax[o]] += g[o]
+            // dx[argmax[o]] += g[o], in parallel over planes (each plane's routes stay inside it).
             let gx = x.ensureGrad()
             gx.data.withUnsafeMutableBufferPointer { gxb in
                 g.data.withUnsafeBufferPointer { gb in
-                    for q in 0..<planes {
-                        let base = q * h * w
-                        for o in (q * ho * wo)..<((q + 1) * ho * wo) { gxb[base + Int(routes[o])] += gb[o] }
+                    guard let dx = gxb.baseAddress, let dy = gb.baseAddress else { return }  // empty batch
+                    Parallel.forChunks(p.planes, costPerItem: outPlane) { lo, hi in
+                        for q in lo..<hi {
+                            let plane = dx + q * planeSize
+                            for o in (q * outPlane)..<((q + 1) * outPlane) { plane[Int(routes[o])] += dy[o] }
+                        }
                     }
                 }
             }
@@ -78,28 +108,17 @@ extension Tensor {
     ///
     ///     self: [B, C, H, W] → [B, C, ⌊(H − kH)/sH⌋ + 1, ⌊(W − kW)/sW⌋ + 1];  stride defaults to the kernel
     public func avgPool2d(kernel: (Int, Int), stride: (Int, Int)? = nil) -> Tensor {
-        let (planes, h, w) = planes("avgPool2d")
-        let (kh, kw) = kernel, (sh, sw) = stride ?? kernel
-        let ho = Tensor.pooledExtent(h, kernel: kh, stride: sh, op: "avgPool2d")
-        let wo = Tensor.pooledExtent(w, kernel: kw, stride: sw, op: "avgPool2d")
+        let p = PoolWindows(self, kernel: kernel, stride: stride, op: "avgPool2d")
+        let (kh, kw, w) = (p.kernelH, p.kernelW, p.width)
         let scale = 1 / Float(kh * kw)
-        let out = Tensor(shape: [shape[0], shape[1], ho, wo]) { o in
+        let out = Tensor(shape: p.outputShape) { o in
             data.withUnsafeBufferPointer { xb in
                 guard let x = xb.baseAddress, let y = o.baseAddress else { return }  // empty batch
-                Parallel.forChunks(planes, costPerItem: ho * wo * kh * kw) { lo, hi in
-                    for q in lo..<hi {
-                        let plane = x + q * h * w
-                        for oy in 0..<ho {
-                            for ox in 0..<wo {
-                                var acc: Float = 0
-                                for i in 0..<kh {
-                                    let row = plane + (oy * sh + i) * w + ox * sw
-                                    for j in 0..<kw { acc += row[j] }
-                                }
-                                y[(q * ho + oy) * wo + ox] = acc * scale
-                            }
-                        }
-                    }
+                p.forEachWindow { window, plane, output in
+                    let src = x + plane + window
+                    var acc: Float = 0
+                    for i in 0..<kh { for j in 0..<kw { acc += src[i * w + j] } }
+                    y[output] = acc * scale
                 }
             }
         }
@@ -110,19 +129,9 @@ extension Tensor {
             gx.data.withUnsafeMutableBufferPointer { gxb in
                 g.data.withUnsafeBufferPointer { gb in
                     guard let dx = gxb.baseAddress, let dy = gb.baseAddress else { return }  // empty batch
-                    Parallel.forChunks(planes, costPerItem: ho * wo * kh * kw) { lo, hi in
-                        for q in lo..<hi {
-                            let plane = dx + q * h * w
-                            for oy in 0..<ho {
-                                for ox in 0..<wo {
-                                    let v = dy[(q * ho + oy) * wo + ox] * scale
-                                    for i in 0..<kh {
-                                        let row = plane + (oy * sh + i) * w + ox * sw
-                                        for j in 0..<kw { row[j] += v }
-                                    }
-                                }
-                            }
-                        }
+                    p.forEachWindow { window, plane, output in
+                        let dst = dx + plane + window, v = dy[output] * scale
+                        for i in 0..<kh { for j in 0..<kw { dst[i * w + j] += v } }
                     }
                 }
             }

@@ -238,6 +238,19 @@ extension Tensor {
             let gx = Tensor(shape: src.shape) { dx in
                 out.data.withUnsafeBufferPointer { y in
                     g.data.withUnsafeBufferPointer { gp in
+                        if inner == 1, let ys = y.baseAddress, let gs = gp.baseAddress, let ds = dx.baseAddress {
+                            // Contiguous rows (the last axis): vectorised, in parallel over rows.
+                            let (yb, gb, db) = (UncheckedSendable(ys), UncheckedSendable(gs), UncheckedSendable(ds))
+                            Parallel.forChunks(outer, costPerItem: n * 3) { lo, hi in
+                                for b in lo..<hi {
+                                    let (yr, gr, dr) = (yb.value + b * n, gb.value + b * n, db.value + b * n)
+                                    var dot: Float = 0
+                                    for k in 0..<n { dot += gr[k] * yr[k] }
+                                    for k in 0..<n { dr[k] = yr[k] * (gr[k] - dot) }
+                                }
+                            }
+                            return
+                        }
                         for b in 0..<outer {
                             for j in 0..<inner {
                                 var dot: Float = 0
