@@ -120,7 +120,7 @@ gallery: build ## draw one example of every LabPlot plot type into figures/galle
 # Needs data/smollm2/SmolLM2-135M-Instruct.Q4_1.gguf (`make data-smollm2`); lab-llm names that fix when it is missing.
 LLM_MODEL := data/smollm2/SmolLM2-135M-Instruct.Q4_1.gguf
 KJV_EXCERPT := Tests/LabTests/Fixtures/llm/kjv-genesis-1-4.txt
-.PHONY: llm-demo llm-bench
+.PHONY: llm-demo llm-bench llm-bench-peer
 llm-demo: build data-smollm2 ## SmolLM2-135M in Lab: greedy continuation, chat answer, top-5 next tokens, KJV perplexity
 	$(BIN)/lab-llm --model $(LLM_MODEL) "The capital of France is"
 	$(BIN)/lab-llm --model $(LLM_MODEL) --chat "What is the capital of France?" --max-tokens 48
@@ -129,3 +129,9 @@ llm-demo: build data-smollm2 ## SmolLM2-135M in Lab: greedy continuation, chat a
 
 llm-bench: build data-smollm2 ## LabLLM speed: prefill 512 and 32x64 tokens, greedy generation, load time, peak RSS
 	$(BIN)/lab-llm --model $(LLM_MODEL) --bench --json bench/llm-results.json
+
+# Optional, never part of `make test`: llama.cpp on the same GGUF and workloads (2 threads). llama-cpp-python builds
+# llama.cpp from source (10+ minutes on 2 cores): python3 -m venv /tmp/llamacpp && /tmp/llamacpp/bin/pip install llama-cpp-python==0.3.36
+LLAMACPP_PYTHON ?= /tmp/llamacpp/bin/python
+llm-bench-peer: data-smollm2 ## Optional: the llama.cpp peer (LLAMACPP_PYTHON with llama-cpp-python==0.3.36) -> bench/llm-llamacpp.json
+	$(LLAMACPP_PYTHON) bench/peers/llamacpp_bench.py $(LLM_MODEL) bench/llm-llamacpp.json

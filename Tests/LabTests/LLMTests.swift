@@ -189,6 +189,28 @@ struct ReferenceFixture: Decodable {
         #expect(out == expected)
     }
 
+    @Test func quantizedMatrixOfStackedPiecesPadsItsLastGroup() throws {
+        let (bytes, expected, _) = syntheticGGUF()
+        let path = try writeTemporary(bytes, "quantized")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let file = try GGUFFile(path: path)
+        // Two copies of the [2, 32] Q8_0 tensor stacked: 4 rows, one group of 16 with 12 padding rows.
+        let piece = try file.tensor("q8")
+        let q = try #require(QuantizedMatrix([piece, piece], file: file))
+        #expect(q.rows == 4 && q.columns == 32 && q.groups == 1)
+        let weights = expected["q8"]! + expected["q8"]!
+        let x = (0..<32).map { Float($0 % 5) - 2 }
+        let exact = (0..<4).map { r in (0..<32).reduce(Float(0)) { $0 + weights[r * 32 + $1] * x[$1] } }
+        for level in 0...QuantizedMatrix.simdLevel {
+            // y has one extra entry past the rows: the padding rows must not be stored.
+            var y = [Float](repeating: 1, count: 5)
+            q.multiply(x, into: &y, beta: 2, level: level)
+            #expect(zip(y.prefix(4), exact).allSatisfy { abs($0 - ($1 + 2)) <= 1e-4 * (1 + abs($1)) }, "level \(level)")
+            #expect(y[4] == 1)
+        }
+        #expect(QuantizedMatrix([try file.tensor("f32")], file: file) == nil)
+    }
+
     // MARK: tokenizer (no model needed)
 
     @Test func gpt2PreTokenizerSplits() {
@@ -332,15 +354,21 @@ struct ReferenceFixture: Decodable {
         for (quantized, weight, rows, columns) in checks {
             let q = try #require(quantized)
             let x = (0..<columns).map { _ in Float(rng.normal()) }
-            var fast = [Float](repeating: 1, count: rows), exact = [Float](repeating: 1, count: rows)
-            q.multiply(x, into: &fast, beta: 1)
+            var exact = [Float](repeating: 1, count: rows)
             LLMKernels.matmulTransposedB(x, lda: columns, weight, ldb: columns, &exact, ldc: rows, m: 1, n: rows, k: columns, beta: 1)
             let scale = exact.map(abs).max()!
-            #expect(zip(fast, exact).map { abs($0 - $1) }.max()! <= 1e-5 * scale * Float(columns).squareRoot())
-            // The portable path (row dequantisation + SIMD dot) gives the same within rounding.
+            // Every kernel level this CPU runs (portable Swift, AVX2, AVX-512) gives the same within rounding.
+            for level in 0...QuantizedMatrix.simdLevel {
+                var fast = [Float](repeating: 1, count: rows)
+                q.multiply(x, into: &fast, beta: 1, level: level)
+                #expect(zip(fast, exact).map { abs($0 - $1) }.max()! <= 1e-5 * scale * Float(columns).squareRoot(), "level \(level)")
+            }
+            // The repacked codes and scales give back the dequantiser's rows exactly.
             var row = [Float](repeating: 0, count: columns)
-            q.dequantizeRow(rows / 2, into: &row)
-            #expect(row == Array(UnsafeBufferPointer(start: weight + rows / 2 * columns, count: columns)))
+            for r in [0, rows / 2 + 5, rows - 1] {
+                q.dequantizeRow(r, into: &row)
+                #expect(row == Array(UnsafeBufferPointer(start: weight + r * columns, count: columns)))
+            }
         }
     }
 

@@ -1,5 +1,6 @@
 /// Branch-free exp and tanh that the compiler vectorises (glibc's `expf` is a scalar call, ~3.5x slower
-/// in the loops that matter: softmax, sigmoid, SiLU, GELU, tanh).
+/// in the loops that matter: softmax, sigmoid, SiLU, GELU, tanh). `@inlinable`, so that loops in other modules
+/// (e.g. LabLLM's SwiGLU and softmax) inline and vectorise them instead of calling them per element.
 
 /// exp(x) for Float, relative error < 2e-7 on [-87, 88]. Below -87.3, where exp(x) is subnormal, it returns 0
 /// (so exp(-inf) = 0: a masked softmax entry is exactly 0, and no subnormal, ~100x slower in every later
@@ -7,7 +8,7 @@
 ///
 /// Method: x = n·ln2 + r with |r| <= ln2/2, exp(r) by its degree-6 Taylor polynomial, 2^n by building the
 /// exponent bits. The rounding to n uses the 1.5·2^23 trick so the whole function is integer/float SIMD.
-@inline(__always)
+@inlinable @inline(__always)
 public func fastExp(_ x: Float) -> Float {
     let xc = Swift.min(Swift.max(x, -87.3), 88.7)
     let t = xc * 1.442_695_040_9                     // x / ln 2
@@ -28,7 +29,7 @@ public func fastExp(_ x: Float) -> Float {
 
 /// tanh(x) for Float, absolute error < 1e-6: the odd rational minimax approximation x·P(x²)/Q(x²) on
 /// [-7.905, 7.905] (as in Eigen's fast tanh), clamped outside, where tanh is ±1 in Float.
-@inline(__always)
+@inlinable @inline(__always)
 public func fastTanh(_ x: Float) -> Float {
     let xc = Swift.min(Swift.max(x, -7.905_311_107_635_498), 7.905_311_107_635_498)
     let x2 = xc * xc
@@ -48,7 +49,7 @@ public func fastTanh(_ x: Float) -> Float {
 }
 
 /// The logistic sigmoid 1 / (1 + e^-x), accurate in relative terms for large negative x too.
-@inline(__always)
+@inlinable @inline(__always)
 public func fastSigmoid(_ x: Float) -> Float { 1 / (1 + fastExp(-x)) }
 
 /// erf(x) for Float, absolute error < 5e-7 (1.5e-7 of the formula plus Float rounding): Abramowitz & Stegun
