@@ -155,10 +155,11 @@ enum Notes {
         (1) the spec's settings give a tail share of 0.01-0.02 at 192-288 steps; the bright expert's median generated \
         sum is 450-620 against 1,450-1,650 for the real events routed to it, and the expert that takes the misses \
         turns out empty images (median generated sum 0.7 against 6 real). The same happens in train mode \
-        (batch statistics, dropout on) for B1, so BatchNorm's running statistics are not the cause. \
-        (2) lr_G 2e-3 (4x) lowers WS at 192 steps from 94.7 to 81.6 and lifts the bright expert to 830 of 1,556, \
-        but the tail share stays 0.013. (3) lr_G 2e-3 with lr_D 4e-4 (a stronger discriminator) collapses every \
-        expert to near-empty images within 96 steps (median generated sums 36, 8 and 0.4; WS 144): the adversarial \
+        (batch statistics, dropout on) for B1 (WS 122-135 and tail share <= 0.007 in both modes), so BatchNorm's \
+        running statistics are not the cause. (2) lr_G 2e-3 (4x) lowers WS at 192 steps from 94.7 to 81.6 and lifts \
+        the bright expert to 830 of 1,556, but the tail share stays 0.013. (3) lr_G 2e-3 with lr_D 4e-4 (a stronger \
+        discriminator) collapses every expert: at 96 steps their median generated sums are 113, 0.08 and 95 against \
+        1,472, 7 and 415 real, at 144 steps 36, 0.4 and 8 (WS 147, tail share 0): the adversarial \
         signal pushes the generators towards dark, miss-like images, and once every pre-activation of the final \
         ReLU is negative no loss (adversarial or intensity) reaches the generator again. So the tail is lost to \
         too little training and to this dead-ReLU collapse; the intensity loss (λ_int = 1e-3, the authors' value) \
