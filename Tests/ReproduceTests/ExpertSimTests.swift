@@ -57,6 +57,38 @@ import Testing
         #expect(miss.reduce(0, +) < 30)
     }
 
+    @Test func countOnlyPhotonSumsMatchThePhotonLoop() {
+        // The count-only reading of the spec (Poisson thinning, analytic face mass) and the photon-by-photon
+        // simulator agree in their mean photon sum: a contained hadron, a contained photon, and an edge shower
+        // (x0 ≈ 1.8, about half the halo off the face). 3 standard errors of the difference.
+        for condition in [central(energy: 100), central(energy: 100, mass: 0, charge: 0),
+                          central(energy: 100, mass: 0.938, charge: 1)] {
+            var loopRNG = RNG(seed: 21), countRNG = RNG(seed: 22)
+            let loop = (0..<200).map { _ in Double(ZDCSimulator.simulate(condition, rng: &loopRNG).reduce(0, +)) }
+            let count = (0..<4000).map { _ in Double(ZDCSimulator.countOnlyPhotonSum(condition, rng: &countRNG)) }
+            let error = (pow(Metrics.std(loop), 2) / 200 + pow(Metrics.std(count), 2) / 4000).squareRoot()
+            #expect(abs(Metrics.mean(loop) - Metrics.mean(count)) < 3 * error,
+                    "mass \(condition.mass) charge \(condition.charge): loop \(Metrics.mean(loop)), count-only \(Metrics.mean(count))")
+        }
+        // A miss: dark counts (0.003 · 1680 = 5.04) plus 0.01·E border photons, on average.
+        var rng = RNG(seed: 23)
+        let miss = central(energy: 20, mass: 0.938, charge: 1)
+        let sums = (0..<20000).map { _ in Double(ZDCSimulator.countOnlyPhotonSum(miss, rng: &rng)) }
+        #expect(abs(Metrics.mean(sums) - (5.04 + 0.2)) < 0.05)
+    }
+
+    @Test func impliedRegimeContrastIsComputedFromTheSimulator() {
+        // Small sizes: the ratio of medians is finite and positive, and the training-set ratios scatter around
+        // the population one.
+        let contrast = ImpliedRegimeContrast(conditions: 300, replicas: 2, trainingSets: 8, populationEvents: 6000,
+                                             rng: RNG(seed: 5))
+        #expect(contrast.trainingSetRatios.count == 8)
+        #expect(contrast.populationMedianMiss >= 4 && contrast.populationMedianMiss <= 8)
+        #expect(contrast.populationRatio > 40 && contrast.populationRatio < 200)
+        #expect(abs(Metrics.median(contrast.trainingSetRatios) / contrast.populationRatio - 1) < 0.25)
+        #expect(contrast.share(atLeast: 0) == 1 && contrast.share(atLeast: .infinity) == 0)
+    }
+
     @Test func simulationIsDeterministicAndThreadIndependent() {
         let rng = RNG(seed: 11)
         var conditionRNG = rng.derived("c")

@@ -111,16 +111,32 @@ extension Claims {
         for claim in failing {
             switch claim.id {
             case "sim-heterogeneous":
-                lines.append("- **sim-heterogeneous** (\(claim.measuredText)): the regime shares pass, but the "
-                    + "median photon sum of misses is \(formatNumber(data.medianPhotonSum(.miss))), set by the dark counts "
-                    + "alone (Poisson(0.003) on 1,680 pixels = 5.0 per image) plus a few border photons, against "
-                    + "\(formatNumber(data.medianPhotonSum(.contained))) for contained showers. With the spec's simulator "
-                    + "parameters (3.3 detected photons per visible GeV, log-uniform E) the ratio stays below 100; this is "
-                    + "a property of the specified simulator, not of the models, and we do not retune the simulator to pass.")
+                let implied = data.impliedContrast
+                let missMedian = data.medianPhotonSum(.miss)
+                let darkCounts = ZDCSimulator.darkCountRate * Double(ZDCSimulator.pixels)
+                lines.append("- **sim-heterogeneous** (\(claim.measuredText)): the regime shares pass; the photon-sum "
+                    + "contrast is \(formatNumber(data.medianPhotonSum(.contained))) (contained median) / "
+                    + "\(formatNumber(missMedian)) (miss median). A miss has no shower: its sum is the dark counts "
+                    + "(Poisson(\(formatNumber(ZDCSimulator.darkCountRate))) on \(ZDCSimulator.pixels) pixels = "
+                    + "\(formatNumber(darkCounts)) on average) plus Poisson(0.01·E) border photons, so its median is only "
+                    + "6-7 photons, and the claim needs a contained median of at least "
+                    + "\(formatNumber(100 * missMedian)). We checked the simulator against spec §3.1: an independent "
+                    + "count-only reading of the same spec (Poisson thinning of every cluster by the mean capture and the "
+                    + "analytic face mass, no photon loop; its mean agrees with the photon loop within 3 standard errors "
+                    + "for contained, edge and photon showers, test countOnlyPhotonSumsMatchThePhotonLoop) gives, over "
+                    + "\(implied.populationEvents) fresh conditions, medians of \(formatNumber(implied.populationMedianMiss)) "
+                    + "(miss) and \(formatNumber(implied.populationMedianContained)) (contained): a ratio of "
+                    + "\(formatNumber(implied.populationRatio)). Over \(implied.trainingSetRatios.count) resampled "
+                    + "training sets of this run's size the ratio is \(formatNumber(Metrics.mean(implied.trainingSetRatios))) "
+                    + "± \(formatNumber(Metrics.std(implied.trainingSetRatios))) and reaches 100 in "
+                    + "\(formatNumber(100 * implied.share(atLeast: 100)))% of them. The threshold of 100 sits at "
+                    + "the edge of what the spec's own parameters give (3.3 detected photons per visible GeV, log-uniform "
+                    + "E, dark counts on every pixel); we keep the threshold and do not retune the simulator to pass.")
             case "tail-captured":
                 lines.append("- **tail-captured** (\(claim.measuredText)): generated photon sums rarely exceed the real "
                     + "P90 (\(formatNumber(test.tailThreshold))): after \(trainingSteps) steps the generators under-produce the brightest "
-                    + "showers (see fig-photonsum and the high-tercile column of table-regimes)." + collapseText)
+                    + "showers (see fig-photonsum, the high-tercile column of table-regimes and the generated medians "
+                    + "of table-router)." + collapseText + " " + Notes.tailInvestigation)
             default:
                 lines.append("- **\(claim.id)** (\(claim.measuredText), needs \(claim.conditionText)): see table-ws, "
                     + "table-regimes and table-router." + collapseText)
@@ -131,6 +147,27 @@ extension Claims {
 }
 
 enum Notes {
+    /// Reduced experiments behind the tail-captured finding (run by hand from this code with other settings; the
+    /// numbers are quoted, not recomputed by this run).
+    static let tailInvestigation = """
+        Investigation (reduced runs: 500 training and 300 test conditions x 2 replicas, ExpertSim seed 0, \
+        batch 64, 16 steps per epoch, scored after every 3 epochs on the 600 test events, real P90 2,421): \
+        (1) the spec's settings give a tail share of 0.01-0.02 at 192-288 steps; the bright expert's median generated \
+        sum is 450-620 against 1,450-1,650 for the real events routed to it, and the expert that takes the misses \
+        turns out empty images (median generated sum 0.7 against 6 real). The same happens in train mode \
+        (batch statistics, dropout on) for B1 (WS 122-135 and tail share <= 0.007 in both modes), so BatchNorm's \
+        running statistics are not the cause. (2) lr_G 2e-3 (4x) lowers WS at 192 steps from 94.7 to 81.6 and lifts \
+        the bright expert to 830 of 1,556, but the tail share stays 0.013. (3) lr_G 2e-3 with lr_D 4e-4 (a stronger \
+        discriminator) collapses every expert: at 96 steps their median generated sums are 113, 0.08 and 95 against \
+        1,472, 7 and 415 real, at 144 steps 36, 0.4 and 8 (WS 147, tail share 0): the adversarial \
+        signal pushes the generators towards dark, miss-like images, and once every pre-activation of the final \
+        ReLU is negative no loss (adversarial or intensity) reaches the generator again. So the tail is lost to \
+        too little training and to this dead-ReLU collapse; the intensity loss (λ_int = 1e-3, the authors' value) \
+        is too weak at this length to pull the bright showers up. A softplus output (no dead region) and a larger \
+        λ_int were queued but could not be run on the shared machine before the deadline; we kept the spec's \
+        ReLU, rates and λ_int for this run.
+        """
+
     static let deviations = """
         ## Deviations from the paper
 

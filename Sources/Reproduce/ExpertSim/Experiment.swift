@@ -20,6 +20,9 @@ struct Setup: Sendable {
     /// The large batch of the generator timing (spec: 256; smoke 64).
     let timingBatch: Int
     let simulationThreads = 2, trainingWorkers = 2
+    /// Count-only resamples behind the sim-heterogeneous evidence: training sets of this run's size, and the
+    /// events of the "population" medians.
+    let contrastTrainingSets: Int, contrastPopulationEvents: Int
 
     init(scale: Scale, seeds: [Int]) {
         switch scale {
@@ -30,6 +33,7 @@ struct Setup: Sendable {
             self.seeds = [seeds[0]]
             baselineSeeds = [seeds[0]]
             (timingConditions, batchOneImages, timingBatch) = (40, 8, 64)
+            (contrastTrainingSets, contrastPopulationEvents) = (10, 20_000)
         case .full:
             (trainConditions, testConditions) = (1500, 500)
             // The spec's cut rule, applied because one training step costs ~5 ms per image here (spec estimate
@@ -39,6 +43,7 @@ struct Setup: Sendable {
             self.seeds = seeds
             baselineSeeds = [seeds[0]]
             (timingConditions, batchOneImages, timingBatch) = (300, 32, 256)
+            (contrastTrainingSets, contrastPopulationEvents) = (200, 200_000)
         }
     }
 
@@ -63,6 +68,8 @@ struct SimulatedData: Sendable {
     let train: ZDCEvents, test: ZDCEvents
     /// A second simulation of the test conditions (independent stream): the best WS any model can expect.
     let floor: ZDCEvents
+    /// What the simulator's parameters imply for the contained / miss photon-sum contrast (count-only sums).
+    let impliedContrast: ImpliedRegimeContrast
     let seconds: Double
 
     init(setup: Setup, rng: RNG) {
@@ -74,6 +81,9 @@ struct SimulatedData: Sendable {
         train = ZDCEvents.simulate(trainConditions, replicas: 2, rng: rng.derived("train-events"), threads: setup.simulationThreads)
         test = ZDCEvents.simulate(testConditions, replicas: 2, rng: rng.derived("test-events"), threads: setup.simulationThreads)
         floor = ZDCEvents.simulate(testConditions, replicas: 2, rng: rng.derived("floor-events"), threads: setup.simulationThreads)
+        impliedContrast = ImpliedRegimeContrast(conditions: setup.trainConditions, replicas: 2,
+                                                trainingSets: setup.contrastTrainingSets,
+                                                populationEvents: setup.contrastPopulationEvents, rng: rng.derived("contrast"))
         seconds = watch.seconds
     }
 

@@ -130,8 +130,19 @@ public enum ZDCSimulator {
         return image
     }
 
-    private static func simulateShower(_ c: ParticleCondition, x0: Double, y0: Double, rng: inout RNG,
-                                       into image: UnsafeMutableBufferPointer<Float>) {
+    /// One shower cluster: its centre (pixels), the mean number of photons it produces, and the core and halo
+    /// widths of its photons.
+    struct Cluster {
+        let x: Double, y: Double
+        let meanProduced: Double
+        let coreSigma: Double, haloSigma: Double
+    }
+
+    /// Steps 1-2 of the shower: visible fraction f (Beta(6, 2) hadrons, Beta(20, 2) photons; hadron
+    /// punch-through f ·= U(0.1, 0.5) with probability 0.1) and the clusters (hadrons: Poisson(1.5)
+    /// sub-clusters at (x0, y0) + N(0, 3²), Dirichlet(2, ..., 2) shares with the core's doubled), each producing
+    /// Poisson(Y·E·f·share) photons on average.
+    static func showerClusters(_ c: ParticleCondition, x0: Double, y0: Double, rng: inout RNG) -> [Cluster] {
         let photon = c.isPhoton
         var visible = photon ? rng.beta(20, 2) : rng.beta(6, 2)
         if !photon && rng.bernoulli(0.1) { visible *= rng.uniform(0.1, 0.5) }
@@ -147,13 +158,21 @@ public enum ZDCSimulator {
             shares = dirichlet.map { $0 / total }
         }
         let coreSigma = photon ? 0.7 : 1.0, haloSigma = photon ? 2.5 : 4.0
+        return zip(centres, shares).map { centre, share in
+            Cluster(x: centre.x, y: centre.y, meanProduced: photonYield * c.energy * visible * share,
+                    coreSigma: coreSigma, haloSigma: haloSigma)
+        }
+    }
+
+    private static func simulateShower(_ c: ParticleCondition, x0: Double, y0: Double, rng: inout RNG,
+                                       into image: UnsafeMutableBufferPointer<Float>) {
         let (w, h) = (Double(width), Double(height))
-        for (centre, share) in zip(centres, shares) {
-            let produced = rng.poisson(photonYield * c.energy * visible * share)
+        for cluster in showerClusters(c, x0: x0, y0: y0, rng: &rng) {
+            let produced = rng.poisson(cluster.meanProduced)
             // The photon loop: one 2-D Gaussian draw (Marsaglia's polar method gives an independent normal
             // pair), a face test and a capture test per photon.
             for _ in 0..<produced {
-                let sigma = rng.uniform() < 0.7 ? coreSigma : haloSigma
+                let sigma = rng.uniform() < 0.7 ? cluster.coreSigma : cluster.haloSigma
                 var u = 0.0, v = 0.0, s = 0.0
                 repeat {
                     u = 2 * rng.uniform() - 1
@@ -161,13 +180,39 @@ public enum ZDCSimulator {
                     s = u * u + v * v
                 } while s >= 1 || s == 0
                 let scale = sigma * (-2 * log(s) / s).squareRoot()
-                let x = centre.x + scale * u, y = centre.y + scale * v
+                let x = cluster.x + scale * u, y = cluster.y + scale * v
                 guard x >= 0, x < w, y >= 0, y < h else { continue }
                 let (column, row) = (Int(x), Int(y))
                 let capture = (row + column) & 1 == 0 ? captureA : captureB
                 if rng.uniform() < capture { image[row * width + column] += 1 }
             }
         }
+    }
+
+    /// The photon sum of one event without the photon loop: an independent, count-only reading of the same
+    /// spec, used to say what the spec's parameters imply for the photon sums (REPORT.md, sim-heterogeneous).
+    /// A Poisson(λ) number of photons each detected with probability q gives Poisson(λ·q) detected photons; for
+    /// a cluster q = c̄·(0.7·P_face(σ_core) + 0.3·P_face(σ_halo)), with c̄ = (0.0036 + 0.0030)/2 (the
+    /// checkerboard's mean capture) and P_face(σ) = the 2-D Gaussian's mass on [0, 30) x [0, 56). Misses give
+    /// Poisson(0.01·E) border photons; every event adds Poisson(0.003·1680) dark counts.
+    public static func countOnlyPhotonSum(_ c: ParticleCondition, rng: inout RNG) -> Int {
+        let (x0, y0) = impactPoint(c)
+        var sum = rng.poisson(darkCountRate * Double(pixels))
+        if regime(c) == .miss { return sum + rng.poisson(0.01 * c.energy) }
+        let meanCapture = (captureA + captureB) / 2
+        for cluster in showerClusters(c, x0: x0, y0: y0, rng: &rng) {
+            let onFace = 0.7 * faceProbability(x: cluster.x, y: cluster.y, sigma: cluster.coreSigma)
+                + 0.3 * faceProbability(x: cluster.x, y: cluster.y, sigma: cluster.haloSigma)
+            sum += rng.poisson(cluster.meanProduced * meanCapture * onFace)
+        }
+        return sum
+    }
+
+    /// P(x ∈ [0, 30), y ∈ [0, 56)) for a 2-D Gaussian of width σ centred at (x, y): Φ((30 − x)/σ) − Φ(−x/σ)
+    /// times Φ((56 − y)/σ) − Φ(−y/σ).
+    static func faceProbability(x: Double, y: Double, sigma: Double) -> Double {
+        let phi = { (t: Double) in 0.5 * erfc(-t / 2.0.squareRoot()) }
+        return (phi((Double(width) - x) / sigma) - phi(-x / sigma)) * (phi((Double(height) - y) / sigma) - phi(-y / sigma))
     }
 
     /// Photons uniform on the 3-pixel strip along the face edge nearest the impact point.
