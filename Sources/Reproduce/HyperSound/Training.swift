@@ -27,6 +27,22 @@ struct TrainedVariant: @unchecked Sendable {
     let secondsPerStep: Double, cpuSecondsPerStep: Double
 }
 
+/// The pipeline's sanity check: a model trained on a few fixed clips, measured on the same clips.
+struct SanityFit: Sendable {
+    let clips: Int, steps: Int
+    /// Mean SI-SNR (dB) and mean MSE / mean MSE of the zero output over the clips.
+    let scaleInvariantSNR: Double, mseRatio: Double
+
+    init(clips references: [[Float]], steps: Int, estimates: [[Float]]) {
+        let metrics = MeanMetrics(references: references, estimates: estimates)
+        let zero = MeanMetrics(references: references, estimates: references.map { [Float](repeating: 0, count: $0.count) })
+        clips = references.count
+        self.steps = steps
+        scaleInvariantSNR = metrics.scaleInvariantSNR ?? -.infinity
+        mseRatio = metrics.meanSquaredError / zero.meanSquaredError
+    }
+}
+
 /// The training loop of spec §3: AdamW (β 0.9/0.999, wd 1e-4), OneCycle (cosine, div 25, final div 1e4, 30%
 /// warm-up), gradient-norm clip 1.0, batches of 8 random crops (one random training file each, with
 /// replacement), loss L1 + MR-STFT (or L1 only).

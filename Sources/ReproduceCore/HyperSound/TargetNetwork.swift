@@ -89,10 +89,11 @@ public struct TargetNetwork: Sendable {
         }
     }
 
-    /// Renders B signals from B parameter vectors, with per-sample weights as batched matmuls:
+    /// Renders B signals from B parameter vectors, with per-sample weights as fused batched affine layers
+    /// (`Tensor.batchedAffine`: one GEMM per sample and layer, bias and activation in the same op):
     ///
     ///     θ: [B, P], features: [N, in] → x̂: [B, N]
-    ///     h_0 = features (broadcast to [B, N, in]);  h_ℓ = act_ℓ(h_{ℓ-1} · W_ℓ + b_ℓ),  W_ℓ: [B, in, out], b_ℓ: [B, 1, out]
+    ///     h_0 = features (shared by the B samples);  h_ℓ = act_ℓ(h_{ℓ-1} · W_ℓ + b_ℓ),  W_ℓ: [B, in, out], b_ℓ: [B, 1, out]
     /// with act = ReLU (NeRF) or sin(ω0·) / sin(ω·) (SIREN) on the hidden layers and none on the last one.
     /// Gradients flow into θ (and not into the fixed features).
     public func render(_ theta: Tensor, features: Tensor) -> Tensor {
@@ -101,16 +102,16 @@ public struct TargetNetwork: Sendable {
         precondition(features.rank == 2 && features.shape[1] == inputSize,
                      "TargetNetwork.render: features must be [N, \(inputSize)], got \(features.shape)")
         let batch = theta.shape[0], samples = features.shape[0]
-        var hidden = features.reshaped([1, samples, inputSize]).broadcast(to: [batch, samples, inputSize])
+        var hidden = features
         for (index, layer) in layers.enumerated() {
             let (weight, bias) = parameters(of: layer, in: theta)
-            let affine = hidden.matmul(weight) + bias
-            let isLast = index == layers.count - 1
-            switch (kind, isLast) {
-            case (_, true): hidden = affine
-            case (.nerf, false): hidden = affine.relu()
-            case (.siren, false): hidden = affine.sine(omega: index == 0 ? firstOmega : omega)
+            let activation: AffineActivation
+            switch (kind, index == layers.count - 1) {
+            case (_, true): activation = .identity
+            case (.nerf, false): activation = .relu
+            case (.siren, false): activation = .sine(omega: index == 0 ? firstOmega : omega)
             }
+            hidden = hidden.batchedAffine(weight: weight, bias: bias, activation: activation)
         }
         return hidden.reshaped([batch, samples])
     }
