@@ -112,6 +112,7 @@ enum SparsifyReference {
             let result = gradientCheck([x], epsilon: 1e-2) { $0[0].sparsified(rule) * 2 }
             #expect(result.maxError < 1e-2, "\(rule): \(result)")
         }
+        x.grad = nil
         let y = x.sparsified(.topK(0.25))
         y.sum().backward()
         #expect(x.grad!.data == y.data.map { $0 == 0 ? 0 : 1 })

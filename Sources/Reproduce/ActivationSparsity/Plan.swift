@@ -59,7 +59,7 @@ struct Plan {
             ladder = [.l1, .l2]
             recipe = TrainingRecipe(steps: 30, batchSize: 8, length: 64, warmupSteps: 3)
             evalWindows = 8
-            ladderPGrid = [1, 0.99, 0.9, 0.7, 0.5, 0]
+            ladderPGrid = [1, 0.9, 0.5]
             diffusionSize = .l2
             samplingWindows = 4; samplingSteps = 4
             erankTokens = 128

@@ -633,36 +633,72 @@ struct ActivationSparsity: PaperCommand {
         }
 
         // MARK: Claims
+        var claims: [Claim] = []
         let crit = Dictionary(uniqueKeysWithValues: smolCurves.map { ($0.target, $0.critical.sparsity) })
-        try report.claim(Claim(id: "gguf-paris", statement: "GGUF runtime is correct: top-1 after \"The capital of France is\" is \" Paris\"",
+        claims.append(Claim(id: "gguf-paris", statement: "GGUF runtime is correct: top-1 after \"The capital of France is\" is \" Paris\"",
                                measured: parisToken == " Paris" ? 1 : 0, .equal(1), kind: .exact, seeds: [seed],
                                note: "measured 1 when the decoded top-1 token is \" Paris\" (got \"\(parisToken)\")"))
-        try report.claim(Claim(id: "dense-at-p1", statement: "top-p with p = 1 is the identity (max |Δlogit| vs dense, all targets)",
+        claims.append(Claim(id: "dense-at-p1", statement: "top-p with p = 1 is the identity (max |Δlogit| vs dense, all targets)",
                                measured: max(identityError, ladderIdentityError), .atMost(1e-5), kind: .exact, seeds: [seed],
                                note: "SmolLM2 on one \(plan.identityWindowTokens)-token window (\(identityError)), ladder on all windows (\(ladderIdentityError))"))
-        try report.claim(Claim(id: "sparsity-monotone", statement: "larger p never raises sparsity (max increase between consecutive grid p)",
+        claims.append(Claim(id: "sparsity-monotone", statement: "larger p never raises sparsity (max increase between consecutive grid p)",
                                measured: monotoneIncrease, .atMost(0.005), kind: .exact, seeds: [seed]))
-        try report.claim(Claim(id: "universal-sparsity", statement: "C1: every target has useful training-free sparsity (min SmolLM2 crit over 5 targets)",
+        claims.append(Claim(id: "universal-sparsity", statement: "C1: every target has useful training-free sparsity (min SmolLM2 crit over 5 targets)",
                                measured: crit.values.min()!, .atLeast(0.10), seeds: [seed],
                                note: SparsityTarget.allCases.map { "\($0.rawValue) \(String(format: "%.3f", crit[$0]!))" }.joined(separator: ", ")))
-        try report.claim(Claim(id: "input-tolerates-more", statement: "C3: input tolerates at least the sparsity of gate and up (crit_in − max(crit_gate, crit_up))",
+        claims.append(Claim(id: "input-tolerates-more", statement: "C3: input tolerates at least the sparsity of gate and up (crit_in − max(crit_gate, crit_up))",
                                measured: crit[.input]! - max(crit[.gate]!, crit[.up]!), .atLeast(-0.02), seeds: [seed]))
-        try report.claim(Claim(id: "input-most-practical", statement: "C3: input saves the most FFN FLOPs of the single-matrix targets ((2/3)crit_in − (1/3)crit_int)",
+        claims.append(Claim(id: "input-most-practical", statement: "C3: input saves the most FFN FLOPs of the single-matrix targets ((2/3)crit_in − (1/3)crit_int)",
                                measured: 2.0 / 3 * crit[.input]! - 1.0 / 3 * crit[.intermediate]!, .greaterThan(0), seeds: [seed]))
-        try report.claim(Claim(id: "size-scaling", statement: "C2: critical sparsity grows with size (Spearman ρ(params, mean crit) over the ladder; crit(L4) − crit(L1))",
+        claims.append(Claim(id: "size-scaling", statement: "C2: critical sparsity grows with size (Spearman ρ(params, mean crit) over the ladder; crit(L4) − crit(L1))",
                                measured: sizeRho, .atLeast(0.8),
                                and: [Condition("mean crit of the largest − smallest ladder model", measured: sizeDiff, .atLeast(0.02))],
                                seeds: [seed], note: "mean crit per size: \(meanCrit.map { String(format: "%.3f", $0) }.joined(separator: ", "))"))
-        try report.claim(Claim(id: "topp-vs-topk", statement: "top-p is at least as good as top-k at equal sparsity (mean over input, intermediate of r_topp(s*) − r_topk(s*))",
+        claims.append(Claim(id: "topp-vs-topk", statement: "top-p is at least as good as top-k at equal sparsity (mean over input, intermediate of r_topp(s*) − r_topk(s*))",
                                measured: ruleGap, .atLeast(-0.005), seeds: [seed]))
-        try report.claim(Claim(id: "single-layer-milder", statement: "one sparsified layer hurts less than all (min over layers of single-layer r − all-layer r, all_inputs p = 0.5)",
+        claims.append(Claim(id: "single-layer-milder", statement: "one sparsified layer hurts less than all (min over layers of single-layer r − all-layer r, all_inputs p = 0.5)",
                                measured: singleLayerMargin, .atLeast(0), seeds: [seed]))
-        try report.claim(Claim(id: "diffusion-non-inferior", statement: "C5: the masked-diffusion LM is as tolerant as the AR model of its size (mean over input, intermediate of crit_diff − crit_AR)",
+        claims.append(Claim(id: "diffusion-non-inferior", statement: "C5: the masked-diffusion LM is as tolerant as the AR model of its size (mean over input, intermediate of crit_diff − crit_AR)",
                                measured: diffusionGap, .atLeast(-0.05), seeds: [seed]))
-        try report.claim(Claim(id: "diffusion-masks-drift", statement: "C5: kept-neuron masks change across denoising steps (mean J(M_1, M_S) on generated positions)",
+        claims.append(Claim(id: "diffusion-masks-drift", statement: "C5: kept-neuron masks change across denoising steps (mean J(M_1, M_S) on generated positions)",
                                measured: driftEnd, .atMost(0.9),
                                and: [Condition("mean consecutive J − J(M_1, M_S)", measured: consecutiveMean - driftEnd, .greaterThan(0))],
                                seeds: [seed]))
+
+        for claim in claims { try report.claim(claim) }
+
+        // What a failing paper claim means here (spec §5: a failing claim stays failing and is explained).
+        let explanations: [String: String] = [
+            "universal-sparsity": """
+                At 135 M parameters SmolLM2's FFN input and gate/up projections are dense in magnitude: even top-p 0.99 \
+                zeroes only the smallest ~10 % of entries and r drops quickly; the paper reports the smallest critical \
+                sparsities for its smallest models (C2), and our r (next-token accuracy and NLL on raw text) is a \
+                stricter task than most lm-eval multiple-choice tasks.
+                """,
+            "input-tolerates-more": "The input tensor of this small model is less tolerant than gate/up on our tasks.",
+            "input-most-practical": """
+                SmolLM2's intermediate tensor h = SiLU(W_g x) ⊙ W_u x is far more compressible than its input x (DATA.md: \
+                25-38 % of |h| < 0.01 in the first layers), so skipping W_d columns at crit_int saves more than skipping W_g/W_u \
+                columns at crit_in. The paper's claim rests on larger models where crit_in is much higher.
+                """,
+            "size-scaling": """
+                The ladder spans only 28 k - 800 k parameters and 200 training steps (spec §7 risk 2); check the ladder table: \
+                the larger models must reach a lower test NLL for size to be the variable that matters.
+                """,
+            "topp-vs-topk": "At matched sparsity top-k did better than top-p on these windows (paired, same windows).",
+            "single-layer-milder": "Sparsifying one layer at p = 0.5 hurt more than sparsifying all layers for some layer.",
+            "diffusion-non-inferior": "The masked-diffusion LM tolerated less sparsity than the AR model of its size.",
+            "diffusion-masks-drift": """
+                Kept masks of the generated positions stayed nearly fixed across denoising steps (or the last-step drift \
+                exceeded the mean consecutive similarity), unlike LLaDA-8B in the paper.
+                """,
+        ]
+        let failing = claims.filter { !$0.holds }
+        report.text(failing.isEmpty ? "Every claim holds at this scale and seed." : """
+            **Failing claims (findings, not errors).** \(failing.map { c in
+                "`\(c.id)` (measured \(String(format: "%.4g", c.measured)), needs \(c.comparison.text)): \(explanations[c.id] ?? "an exact check failed: a bug to fix.")"
+            }.joined(separator: " "))
+            """)
 
         // MARK: Timing
         var timing = Table(header: ["section", "wall s", "CPU s"])
