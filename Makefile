@@ -57,6 +57,9 @@ PAPERS += hypersound
 # ---- stability-gap (arXiv 2411.04723): data via DATA_FOR_stability-gap (fashion-mnist mnist5k)
 PAPERS += stability-gap
 
+# ---- activation-sparsity (arXiv 2509.00454): data via DATA_FOR_activation-sparsity (kjv fortunes smollm2)
+PAPERS += activation-sparsity
+
 smoke: build $(addprefix smoke-,$(PAPERS)) ## every paper at smoke scale into .smoke/
 	@echo "smoke: $(words $(PAPERS)) paper(s) ran at smoke scale"
 

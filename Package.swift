@@ -25,6 +25,7 @@ let package = Package(
         .executable(name: "expertsim", targets: ["ExpertSim"]),
         .executable(name: "hypersound", targets: ["HyperSound"]),
         .executable(name: "stability-gap", targets: ["StabilityGap"]),
+        .executable(name: "activation-sparsity", targets: ["ActivationSparsity"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -75,10 +76,14 @@ let package = Package(
         // stability-gap (arXiv 2411.04723): the continual-learning loop, heads and metrics (Core), the script.
         .target(name: "StabilityGapCore", dependencies: ["Lab", "LabData"], path: "Sources/ReproduceCore/StabilityGap", swiftSettings: fast),
         .executableTarget(name: "StabilityGap", dependencies: ["Lab", "LabData", "LabRun", "StabilityGapCore"], path: "Sources/Reproduce/StabilityGap", swiftSettings: fast),
+        // activation-sparsity (arXiv 2509.00454): scoring, critical sparsity, probes, the ladder/diffusion LMs (Core), the script.
+        .target(name: "ActivationSparsityCore", dependencies: ["Lab", "LabData"], path: "Sources/ReproduceCore/ActivationSparsity", swiftSettings: fast),
+        .executableTarget(name: "ActivationSparsity", dependencies: ["Lab", "LabData", "LabLLM", "LabRun", "ActivationSparsityCore"], path: "Sources/Reproduce/ActivationSparsity", swiftSettings: fast),
 
 
         .testTarget(name: "ReproduceTests", dependencies: ["Lab", "LabSignal", "ExpertSimCore", "HyperSoundCore", "ExactOrthogonalInitCore",
-                                                        "StabilityGapCore"],
+                                                        "StabilityGapCore",
+                                                        "ActivationSparsityCore"],
                     path: "Tests/ReproduceTests"),
         .testTarget(name: "LabTests", dependencies: ["Lab", "LabSignal", "LabData", "LabPlot", "LabReport", "LabRun", "LabLLM"],
                     path: "Tests/LabTests", exclude: ["Fixtures"]),

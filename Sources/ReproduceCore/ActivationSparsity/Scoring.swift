@@ -1,0 +1,143 @@
+import Foundation
+import Lab
+
+/// Next-token (or masked-token) statistics of one evaluation window, kept per window so that any subset of
+/// windows can be re-scored later (paired comparisons across p, targets and rules).
+public struct WindowStats: Sendable, Equatable {
+    public var scored = 0
+    public var correct = 0
+    /// Σ −log p(target), nats.
+    public var negativeLogLikelihood = 0.0
+    /// Cloze items (a line's last word) and how many had every token top-1.
+    public var clozeItems = 0
+    public var clozeCorrect = 0
+
+    public init() {}
+
+    public static func + (a: WindowStats, b: WindowStats) -> WindowStats {
+        var s = a
+        s.scored += b.scored; s.correct += b.correct; s.negativeLogLikelihood += b.negativeLogLikelihood
+        s.clozeItems += b.clozeItems; s.clozeCorrect += b.clozeCorrect
+        return s
+    }
+
+    public var accuracy: Double { Double(correct) / Double(max(scored, 1)) }
+    /// Mean NLL per scored token (nats).
+    public var meanNLL: Double { negativeLogLikelihood / Double(max(scored, 1)) }
+    public var clozeAccuracy: Double { Double(clozeCorrect) / Double(max(clozeItems, 1)) }
+
+    /// Scores logits rows against targets. logits: [rows, vocab]; targets[r] < 0 means row r is not scored;
+    /// `cloze` lists row ranges whose rows must all be top-1 for a cloze item to count as correct.
+    public static func score(logits: UnsafePointer<Float>, vocabulary: Int, targets: [Int], cloze: [Range<Int>] = []) -> WindowStats {
+        var stats = WindowStats()
+        var top1 = [Bool](repeating: false, count: targets.count)
+        for (r, target) in targets.enumerated() where target >= 0 {
+            let row = logits + r * vocabulary
+            var best = 0
+            var largest = row[0]
+            for j in 1..<vocabulary where row[j] > largest { largest = row[j]; best = j }
+            var z = 0.0
+            for j in 0..<vocabulary { z += exp(Double(row[j] - largest)) }
+            stats.scored += 1
+            stats.negativeLogLikelihood += Double(largest) + log(z) - Double(row[target])
+            if best == target { stats.correct += 1; top1[r] = true }
+        }
+        for item in cloze {
+            stats.clozeItems += 1
+            if item.allSatisfy({ top1[$0] }) { stats.clozeCorrect += 1 }
+        }
+        return stats
+    }
+}
+
+/// The cloze items of a token sequence: for every line end, the tokens of the line's last word (everything
+/// between the line's last space and the newline, punctuation included). A word starts at a token that begins
+/// with a space (BPE "Ġword"), after a lone space token (characters), or after a newline. The line ends at a
+/// token that begins with a newline; a line whose newline is merged into the word's last token is skipped.
+/// Only items whose every position is ≥ `firstScored` are returned.   tokenTexts: [T] → index ranges
+public func clozeSpans(tokenTexts: [String], firstScored: Int) -> [Range<Int>] {
+    var spans: [Range<Int>] = []
+    var wordStart: Int? = nil
+    for (i, text) in tokenTexts.enumerated() {
+        if text.first == "\n" {
+            if let start = wordStart, start < i, start >= firstScored { spans.append(start..<i) }
+            wordStart = text.last == "\n" ? i + 1 : i
+        } else if text.contains("\n") {
+            wordStart = text.last == "\n" ? i + 1 : nil
+        } else if text.first == " " {
+            wordStart = text.allSatisfy({ $0 == " " }) ? i + 1 : i
+        }
+    }
+    return spans
+}
+
+/// Relative performance r of a sparsified model: the mean over tasks of acc_p/acc_dense and
+/// exp(−(NLL_p − NLL_dense)) (both 1 for the dense model).
+public func relativePerformance(sparse: [WindowStats], dense: [WindowStats]) -> Double {
+    precondition(sparse.count == dense.count && !sparse.isEmpty, "relativePerformance: \(sparse.count) tasks vs \(dense.count)")
+    var total = 0.0
+    for (s, d) in zip(sparse, dense) {
+        total += s.accuracy / max(d.accuracy, 1e-12)
+        total += exp(-(s.meanNLL - d.meanNLL))
+    }
+    return total / Double(2 * sparse.count)
+}
+
+/// The largest sparsity with r ≥ `level` on a curve of (s_j, r_j) points ordered by decreasing p (dense
+/// first, s_0 = 0, r_0 = 1): with j the first index where r_j < level, crit = s_{j−1} + (s_j − s_{j−1})·λ,
+/// λ = (r_{j−1} − level)/(r_{j−1} − r_j). Without such a j, crit = the last s (a lower bound).
+public struct CriticalPoint: Sendable, Equatable {
+    public let sparsity: Double
+    /// The segment: crit lies between points `index − 1` and `index` at fraction `fraction`; for a lower
+    /// bound, `index` is the point crit equals.
+    public let index: Int
+    public let fraction: Double
+    /// True when no point dropped below the level (crit is then a lower bound).
+    public let isLowerBound: Bool
+
+    /// Any per-point quantity (s_in, s_int of all_inputs) at the critical point, by the same interpolation.
+    public func interpolate(_ values: [Double]) -> Double {
+        if isLowerBound { return values[index] }
+        return values[index - 1] + (values[index] - values[index - 1]) * fraction
+    }
+}
+
+public func criticalSparsity(sparsity s: [Double], relative r: [Double], level: Double = 0.99) -> CriticalPoint {
+    precondition(s.count == r.count && !s.isEmpty, "criticalSparsity: \(s.count) sparsities, \(r.count) r values")
+    guard let j = r.firstIndex(where: { $0 < level }) else {
+        return CriticalPoint(sparsity: s[s.count - 1], index: s.count - 1, fraction: 1, isLowerBound: true)
+    }
+    if j == 0 { return CriticalPoint(sparsity: s[0], index: 0, fraction: 0, isLowerBound: true) }
+    let lambda = (r[j - 1] - level) / (r[j - 1] - r[j])
+    return CriticalPoint(sparsity: s[j - 1] + (s[j] - s[j - 1]) * lambda, index: j, fraction: lambda, isLowerBound: false)
+}
+
+/// y at x by linear interpolation on points sorted by x (held constant beyond the ends).
+public func interpolate(x: [Double], y: [Double], at x0: Double) -> Double {
+    precondition(x.count == y.count && !x.isEmpty, "interpolate: \(x.count) x, \(y.count) y")
+    let order = x.indices.sorted { x[$0] < x[$1] }
+    let xs = order.map { x[$0] }, ys = order.map { y[$0] }
+    if x0 <= xs[0] { return ys[0] }
+    if x0 >= xs[xs.count - 1] { return ys[ys.count - 1] }
+    let k = xs.firstIndex { $0 >= x0 }!
+    if xs[k] == xs[k - 1] { return ys[k] }
+    return ys[k - 1] + (ys[k] - ys[k - 1]) * (x0 - xs[k - 1]) / (xs[k] - xs[k - 1])
+}
+
+/// Jaccard index |A ∩ B| / |A ∪ B| of two bit masks of equal length (1 when both are empty).
+public func jaccard(_ a: [UInt64], _ b: [UInt64]) -> Double {
+    precondition(a.count == b.count, "jaccard: masks of \(a.count) and \(b.count) words")
+    var both = 0, either = 0
+    for i in a.indices {
+        both += (a[i] & b[i]).nonzeroBitCount
+        either += (a[i] | b[i]).nonzeroBitCount
+    }
+    return either == 0 ? 1 : Double(both) / Double(either)
+}
+
+/// The kept-entry mask of a row (bit i set when v_i ≠ 0), in ⌈n/64⌉ words.
+public func keptMask(_ row: UnsafePointer<Float>, width: Int) -> [UInt64] {
+    var words = [UInt64](repeating: 0, count: (width + 63) / 64)
+    for i in 0..<width where row[i] != 0 { words[i >> 6] |= 1 << UInt64(i & 63) }
+    return words
+}
