@@ -39,14 +39,28 @@ public func qr(_ a: Matrix) throws -> (q: Matrix, r: Matrix) {
 /// column i is the unit eigenvector of values[i].
 /// a: [n, n] -> (values: [n], vectors: [n, n])
 public func symmetricEigen(_ a: Matrix) throws -> (values: [Double], vectors: Matrix) {
+    let (values, buffer) = try symmetricEigenLAPACK(a, vectors: true, op: "symmetricEigen")
+    return (values, Matrix(rows: a.rows, cols: a.rows, columnMajor: buffer))
+}
+
+/// Eigenvalues only of a symmetric matrix (LAPACK dsyevd with jobz = "N"), ascending. Much cheaper than
+/// `symmetricEigen` when the vectors are not needed (spectra of Gram matrices, effective rank).
+/// Only the upper triangle of `a` is read.   a: [n, n] -> [n]
+public func symmetricEigenvalues(_ a: Matrix) throws -> [Double] {
+    try symmetricEigenLAPACK(a, vectors: false, op: "symmetricEigenvalues").values
+}
+
+/// dsyevd on a copy of `a`: the eigenvalues (ascending) and the column-major buffer, which holds the
+/// eigenvectors when `vectors` is true.
+private func symmetricEigenLAPACK(_ a: Matrix, vectors: Bool, op: String) throws -> (values: [Double], buffer: [Double]) {
     guard a.rows == a.cols else {
-        throw LabError.shapeMismatch(op: "symmetricEigen", shapes: [[a.rows, a.cols]], reason: "needs a square matrix")
+        throw LabError.shapeMismatch(op: op, shapes: [[a.rows, a.cols]], reason: "needs a square matrix")
     }
     let n = a.rows
-    guard n > 0 else { return ([], Matrix(rows: 0, cols: 0)) }
+    guard n > 0 else { return ([], []) }
     var buffer = a.columnMajor()
     var values = [Double](repeating: 0, count: n)
-    var jobz = Int8(UInt8(ascii: "V")), uplo = Int8(UInt8(ascii: "L"))   // column-major lower = row-major upper
+    var jobz = Int8(UInt8(ascii: vectors ? "V" : "N")), uplo = Int8(UInt8(ascii: "L"))   // column-major lower = row-major upper
     var nn = Int32(n), lda = Int32(n), info: Int32 = 0
     var query = 0.0, iquery: Int32 = 0, lwork: Int32 = -1, liwork: Int32 = -1
     dsyevd_(&jobz, &uplo, &nn, &buffer, &lda, &values, &query, &lwork, &iquery, &liwork, &info)
@@ -55,9 +69,9 @@ public func symmetricEigen(_ a: Matrix) throws -> (values: [Double], vectors: Ma
     var iwork = [Int32](repeating: 0, count: max(1, Int(liwork)))
     dsyevd_(&jobz, &uplo, &nn, &buffer, &lda, &values, &work, &lwork, &iwork, &liwork, &info)
     guard info == 0 else {
-        throw LabError.invalidArgument("symmetricEigen: LAPACK dsyevd did not converge (info \(info)) on a \(n) x \(n) matrix; check it for NaN/Inf")
+        throw LabError.invalidArgument("\(op): LAPACK dsyevd did not converge (info \(info)) on a \(n) x \(n) matrix; check it for NaN/Inf")
     }
-    return (values, Matrix(rows: n, cols: n, columnMajor: buffer))
+    return (values, buffer)
 }
 
 /// Singular values of A in descending order (LAPACK dgesdd without vectors). a: [m, n] -> [min(m, n)]
