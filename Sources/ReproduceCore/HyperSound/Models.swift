@@ -83,11 +83,11 @@ public final class HyperNetwork: Module {
     public let hidden: [Linear]
     public let output: Linear
 
-    public init(embeddingSize: Int, target: TargetNetwork, hiddenSize: Int = 256, outputScale: Double = 0.1, rng: inout RNG) {
+    public init(embeddingSize: Int, target: TargetNetwork, hiddenSize: Int = 256, rng: inout RNG) {
         hidden = [Linear(inputSize: embeddingSize, outputSize: hiddenSize, rng: &rng),
                   Linear(inputSize: hiddenSize, outputSize: hiddenSize, rng: &rng)]
         let deviations = target.initStandardDeviations()
-        let scale = outputScale / Double(hiddenSize).squareRoot()
+        let scale = 0.1 / Double(hiddenSize).squareRoot()   // 0.1·s_j / √256 (see above)
         var weight = [Float](repeating: 0, count: target.parameterCount * hiddenSize)
         for j in 0..<target.parameterCount {
             for i in 0..<hiddenSize { weight[j * hiddenSize + i] = Float(rng.normal(mean: 0, std: scale * Double(deviations[j]))) }
@@ -114,10 +114,10 @@ public final class HyperSound: Module {
     public let features: Tensor
     override public var bufferNames: Set<String> { ["features"] }
 
-    public init(target: TargetNetwork, samples: Int = 4_096, outputScale: Double = 0.1, rng: inout RNG) {
+    public init(target: TargetNetwork, samples: Int = 4_096, rng: inout RNG) {
         self.target = target
         encoder = WaveformEncoder(samples: samples, rng: &rng)
-        hypernetwork = HyperNetwork(embeddingSize: encoder.embeddingSize, target: target, outputScale: outputScale, rng: &rng)
+        hypernetwork = HyperNetwork(embeddingSize: encoder.embeddingSize, target: target, rng: &rng)
         features = target.inputFeatures(coordinates: TargetNetwork.coordinates(count: samples))
     }
 
