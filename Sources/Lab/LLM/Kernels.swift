@@ -13,6 +13,7 @@ enum LLMKernels {
                                   _ c: UnsafeMutablePointer<Float>, ldc: Int, m: Int, n: Int, k: Int,
                                   alpha: Float = 1, beta: Float = 0) {
         if m == 1 {  // one row (a decode step): a matrix-vector product, c = B a
+            Parallel.prepareBLAS()
             cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(n), Int32(k), alpha, b, Int32(ldb), a, 1, beta, c, 1)
             return
         }

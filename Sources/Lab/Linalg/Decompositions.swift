@@ -8,6 +8,7 @@ import CBLAS
 /// Q: [m, k] with orthonormal columns (QᵀQ = I_k), R: [k, n] upper triangular.
 /// a: [m, n] -> (q: [m, k], r: [k, n])
 public func qr(_ a: Matrix) throws -> (q: Matrix, r: Matrix) {
+    Parallel.prepareBLAS()
     let m = a.rows, n = a.cols, k = min(m, n)
     guard k > 0 else { return (Matrix(rows: m, cols: 0), Matrix(rows: 0, cols: n)) }
     var buffer = a.columnMajor()
@@ -53,6 +54,7 @@ public func symmetricEigenvalues(_ a: Matrix) throws -> [Double] {
 /// dsyevd on a copy of `a`: the eigenvalues (ascending) and the column-major buffer, which holds the
 /// eigenvectors when `vectors` is true.
 private func symmetricEigenLAPACK(_ a: Matrix, vectors: Bool, op: String) throws -> (values: [Double], buffer: [Double]) {
+    Parallel.prepareBLAS()
     guard a.rows == a.cols else {
         throw LabError.shapeMismatch(op: op, shapes: [[a.rows, a.cols]], reason: "needs a square matrix")
     }
@@ -76,6 +78,7 @@ private func symmetricEigenLAPACK(_ a: Matrix, vectors: Bool, op: String) throws
 
 /// Singular values of A in descending order (LAPACK dgesdd without vectors). a: [m, n] -> [min(m, n)]
 public func singularValues(_ a: Matrix) throws -> [Double] {
+    Parallel.prepareBLAS()
     let m = a.rows, n = a.cols, k = min(m, n)
     guard k > 0 else { return [] }
     var buffer = a.columnMajor()
@@ -99,6 +102,7 @@ public func singularValues(_ a: Matrix) throws -> [Double] {
 /// triangular (zeros above the diagonal). Only the lower triangle of `a` is read.
 /// a: [n, n] -> [n, n]
 public func cholesky(_ a: Matrix) throws -> Matrix {
+    Parallel.prepareBLAS()
     guard a.rows == a.cols else {
         throw LabError.shapeMismatch(op: "cholesky", shapes: [[a.rows, a.cols]], reason: "needs a square matrix")
     }

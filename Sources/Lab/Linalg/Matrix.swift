@@ -98,6 +98,7 @@ public struct Matrix: Sendable, Equatable, CustomStringConvertible {
 
     /// Matrix product A·B (cblas_dgemm). a: [m, k], b: [k, n] -> [m, n]
     public static func * (a: Matrix, b: Matrix) -> Matrix {
+        Parallel.prepareBLAS()
         precondition(a.cols == b.rows, "Matrix *: \(a.rows) x \(a.cols) times \(b.rows) x \(b.cols)")
         var c = Matrix(rows: a.rows, cols: b.cols)
         if a.rows == 0 || b.cols == 0 || a.cols == 0 { return c }
@@ -116,6 +117,7 @@ public struct Matrix: Sendable, Equatable, CustomStringConvertible {
 
     /// A·Aᵀ (rows x rows) when `rowSide`, else Aᵀ·A (cols x cols); the full symmetric result.
     public func gram(rowSide: Bool = true) -> Matrix {
+        Parallel.prepareBLAS()
         let n = rowSide ? rows : cols, k = rowSide ? cols : rows
         var g = Matrix(rows: n, cols: n)
         if n == 0 || k == 0 { return g }

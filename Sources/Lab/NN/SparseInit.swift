@@ -213,6 +213,7 @@ public enum SparseInit {
     /// outside it stay exactly 0. Gram by cblas_dsyrk, product by cblas_dsymm.
     public static func approximateIsometry(refining start: MaskedWeight, gain: Double = 1, steps: Int,
                                            learningRate: Double? = nil) throws -> MaskedWeight {
+        Parallel.prepareBLAS()
         guard steps >= 0 else { throw LabError.invalidArgument("SparseInit.approximateIsometry: steps \(steps) < 0") }
         var w = try Matrix(start.weight)
         let mask = start.mask.data.map(Double.init)

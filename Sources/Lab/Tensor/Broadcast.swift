@@ -1,13 +1,22 @@
 /// NumPy-style broadcasting: shapes are aligned on their last axes; an axis of extent 1 (or a missing leading
-/// axis) stretches to the other operand's extent.
+/// axis) stretches to the other operand's extent. Stops the program with `checkedBroadcastShape`'s message when
+/// the shapes do not broadcast.
 public func broadcastShape(_ a: [Int], _ b: [Int], op: String = "broadcast") -> [Int] {
+    do { return try checkedBroadcastShape(a, b, op: op) } catch { preconditionFailure("\(error)") }
+}
+
+/// The broadcast shape of `a` and `b`, or a `LabError.shapeMismatch` naming the op, both shapes and the first
+/// axis (of the broadcast result) whose extents differ.
+public func checkedBroadcastShape(_ a: [Int], _ b: [Int], op: String = "broadcast") throws -> [Int] {
     let r = max(a.count, b.count)
     var out = [Int](repeating: 1, count: r)
     for i in 0..<r {
         let x = i < r - a.count ? 1 : a[i - (r - a.count)]
         let y = i < r - b.count ? 1 : b[i - (r - b.count)]
-        precondition(x == y || x == 1 || y == 1,
-                     "\(op): shapes \(a) and \(b) cannot be broadcast together (axis \(i): \(x) vs \(y))")
+        guard x == y || x == 1 || y == 1 else {
+            throw LabError.shapeMismatch(op: op, shapes: [a, b],
+                                         reason: "they cannot be broadcast together (axis \(i): \(x) vs \(y))")
+        }
         out[i] = x == 1 ? y : x
     }
     return out

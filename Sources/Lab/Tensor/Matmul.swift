@@ -86,6 +86,26 @@ func batchedSgemm(_ a: UnsafePointer<Float>, strideA: Int, _ b: UnsafePointer<Fl
 }
 
 extension Tensor {
+    /// The (M, N, K) of `matmul` on operands of these shapes, or a `LabError.shapeMismatch` naming both shapes:
+    /// fewer than 2 axes, inner extents that differ, or batch extents that differ (B is 3-d or more).
+    public static func checkedMatmulExtents(_ a: [Int], _ b: [Int], transposeA: Bool = false,
+                                            transposeB: Bool = false) throws -> (m: Int, n: Int, k: Int) {
+        guard a.count >= 2 && b.count >= 2 else {
+            throw LabError.shapeMismatch(op: "matmul", shapes: [a, b], reason: "needs 2-d or more operands")
+        }
+        let (ar, ac) = (a[a.count - 2], a[a.count - 1]), (br, bc) = (b[b.count - 2], b[b.count - 1])
+        let (m, k) = transposeA ? (ac, ar) : (ar, ac)
+        let (k2, n) = transposeB ? (bc, br) : (br, bc)
+        guard k == k2 else {
+            throw LabError.shapeMismatch(op: "matmul", shapes: [a, b], reason: "inner extents differ: \(k) vs \(k2)"
+                                         + " (transposeA \(transposeA), transposeB \(transposeB))")
+        }
+        guard b.count == 2 || a.dropLast(2) == b.dropLast(2) else {
+            throw LabError.shapeMismatch(op: "matmul", shapes: [a, b], reason: "batch extents differ")
+        }
+        return (m, n, k)
+    }
+
     /// Matrix product over the last two axes, with optional transposes that cost no copy:
     /// op(self) [.., M, K] x op(other) [.., K, N] → [.., M, N].
     ///
@@ -94,15 +114,11 @@ extension Tensor {
     ///   over the batch (`batchedSgemm`).
     public func matmul(_ other: Tensor, transposeA: Bool = false, transposeB: Bool = false) -> Tensor {
         let a = self, b = other
-        precondition(a.rank >= 2 && b.rank >= 2, "matmul: needs 2-d or more operands, got \(a.shape) and \(b.shape)")
-        let (ar, ac) = (a.shape[a.rank - 2], a.shape[a.rank - 1])
-        let (br, bc) = (b.shape[b.rank - 2], b.shape[b.rank - 1])
-        let (m, k) = transposeA ? (ac, ar) : (ar, ac)
-        let (k2, n) = transposeB ? (bc, br) : (br, bc)
-        precondition(k == k2, "matmul: inner extents differ: \(a.shape)\(transposeA ? "ᵀ" : "") x \(b.shape)\(transposeB ? "ᵀ" : "") (\(k) vs \(k2))")
-        let batchA = Array(a.shape.dropLast(2)), batchB = Array(b.shape.dropLast(2))
+        let (m, n, k): (Int, Int, Int)
+        do { (m, n, k) = try Tensor.checkedMatmulExtents(a.shape, b.shape, transposeA: transposeA, transposeB: transposeB) }
+        catch { preconditionFailure("\(error)") }
+        let batchA = Array(a.shape.dropLast(2))
         let sharedB = b.rank == 2
-        precondition(sharedB || batchA == batchB, "matmul: batch extents differ: \(a.shape) x \(b.shape)")
         let batch = batchA.reduce(1, *)
         let outShape = batchA + [m, n]
 

@@ -22,6 +22,13 @@ public enum Parallel {
     /// The current thread budget.
     public static var threads: Int { _threads }
 
+    /// Makes sure the one-time OpenBLAS set-up (1 thread) has happened. Every direct BLAS/LAPACK call in Lab
+    /// calls this first: OpenBLAS 0.3.21 can hang when its thread count changes while another thread is inside
+    /// it, so the change must happen before any call can be in flight. The set-up runs under Swift's one-time
+    /// initialisation lock, so concurrent first callers wait for it to finish.
+    @inline(__always)
+    public static func prepareBLAS() { _ = _threads }
+
     /// Sets the thread budget of Lab's loops (and so of its GEMMs, which `sgemm` splits over these threads).
     public static func setThreads(_ n: Int) {
         precondition(n >= 1, "Parallel.setThreads: \(n) < 1")
