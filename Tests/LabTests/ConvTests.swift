@@ -61,6 +61,7 @@ private func distinct(_ shape: [Int], seed: UInt64) -> Tensor {
         (1, 3, 6, 6, 2, 1, 1, (2, 2), (0, 0)),
         (3, 2, 4, 9, 5, 2, 4, (1, 3), (0, 2)),
         (8, 4, 16, 16, 6, 3, 3, (1, 1), (1, 1)),
+        (8, 8, 16, 16, 16, 3, 3, (1, 1), (1, 1)), // ≥ 2²⁰ multiply-adds: the batch splits into per-thread runs
         (2, 2, 2, 1, 3, 5, 7, (1, 1), (2, 3)),   // padding so wide that some kernel columns never touch the input
     ]
 
@@ -76,6 +77,33 @@ private func distinct(_ shape: [Int], seed: UInt64) -> Tensor {
         }
         let x = rnd([1, 1, 3, 3], seed: 1), wt = rnd([1, 1, 3, 3], seed: 2)
         #expect(x.conv2d(wt, stride: 1, padding: 1).shape == [1, 1, 3, 3])
+    }
+
+    /// The backward of a batch large enough to split into per-thread sample runs (each run its own weight
+    /// gradient partial), against naive loops: dx = convTranspose(g) and dW[f, c, i, j] = Σ g·x.
+    @Test func conv2dGradientsMatchNaiveLoopsOnSplitBatches() {
+        for (b, s, p) in [(8, (1, 1), (1, 1)), (5, (2, 1), (0, 1))] {
+            let (c, h, w, f, k) = (8, 16, 16, 16, 3)
+            let x = rnd([b, c, h, w], seed: 101), wt = rnd([f, c, k, k], seed: 102)
+            x.requiresGrad = true; wt.requiresGrad = true
+            let y = x.conv2d(wt, stride: s, padding: p)
+            let g = rnd(y.shape, seed: 103)
+            (y * g).sum().backward()
+            let (ho, wo) = (y.shape[2], y.shape[3])
+            let dx = referenceConvTranspose2d(g, wt, nil, stride: s, padding: p,
+                                              outputPadding: (h - ((ho - 1) * s.0 - 2 * p.0 + k), w - ((wo - 1) * s.1 - 2 * p.1 + k)))
+            #expect(maxAbsDifference(x.grad!, dx) < 1e-3, "batch \(b)")
+            var worst = 0.0
+            for o in 0..<f { for ch in 0..<c { for i in 0..<k { for j in 0..<k {
+                var acc = 0.0
+                for bi in 0..<b { for oy in 0..<ho { for ox in 0..<wo {
+                    let iy = oy * s.0 - p.0 + i, ix = ox * s.1 - p.1 + j
+                    if iy >= 0 && iy < h && ix >= 0 && ix < w { acc += Double(g[bi, o, oy, ox]) * Double(x[bi, ch, iy, ix]) }
+                } } }
+                worst = Swift.max(worst, Swift.abs(acc - Double(wt.grad![o, ch, i, j])))
+            } } } }
+            #expect(worst < 1e-3, "batch \(b): dW off by \(worst)")
+        }
     }
 
     @Test func convTransposeMatchesNaiveLoopsAndIsTheAdjointOfConv() {

@@ -114,17 +114,23 @@ public class Adam: Optimizer {
         let step = learningRate * c1
         let shrink = decoupledWeightDecay ? 1 - learningRate * wd : 1   // AdamW: p ← p − η·λ·p
         let l2 = decoupledWeightDecay ? 0 : wd                           // Adam: g ← g + λ·p
-        p.data.withUnsafeMutableBufferPointer { w in
-            gradient.withUnsafeBufferPointer { g in
+        // Elementwise, so the update is the same for any split over threads.
+        p.data.withUnsafeMutableBufferPointer { wp in
+            gradient.withUnsafeBufferPointer { gp in
                 mi.withUnsafeMutableBufferPointer { mp in
                     vi.withUnsafeMutableBufferPointer { vp in
-                        for i in 0..<w.count {
-                            let gi = g[i] + l2 * w[i]
-                            let mn = b1 * mp[i] + (1 - b1) * gi
-                            let vn = b2 * vp[i] + (1 - b2) * gi * gi
-                            mp[i] = mn
-                            vp[i] = vn
-                            w[i] = shrink * w[i] - step * mn / ((vn * c2).squareRoot() + eps)
+                        guard let w0 = wp.baseAddress, let g0 = gp.baseAddress else { return }  // empty parameter
+                        let buffers = UncheckedSendable((w0, g0, mp.baseAddress!, vp.baseAddress!))
+                        Parallel.forChunks(wp.count, costPerItem: 8) { lo, hi in
+                            let (w, g, m, v) = buffers.value
+                            for i in lo..<hi {
+                                let gi = g[i] + l2 * w[i]
+                                let mn = b1 * m[i] + (1 - b1) * gi
+                                let vn = b2 * v[i] + (1 - b2) * gi * gi
+                                m[i] = mn
+                                v[i] = vn
+                                w[i] = shrink * w[i] - step * mn / ((vn * c2).squareRoot() + eps)
+                            }
                         }
                     }
                 }

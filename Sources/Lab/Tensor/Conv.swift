@@ -10,8 +10,11 @@
 //                              dW += dY · colsᵀ,   dx chunk += col2im(Wᵀ · dY);   db += Σ_{b,p} g
 // A chunk's column matrix is about 1 MiB, so the GEMM reads what im2col just wrote from cache, and the
 // scratch stays small (the whole-batch column matrix of the 32→64 benchmark layer is 75 MB). Several samples
-// per chunk keep the backward GEMMs wide for shallow layers (3→32: 10 samples, N = 9,000); the forward's
-// per-sample products of a shallow layer are small and run in parallel over the samples (`batchedSgemm`).
+// per chunk keep the backward GEMMs wide for shallow layers (3→32: 10 samples, N = 9,000).
+// Threads: a batch with at least one sample per thread is split into `Parallel.threads` runs of samples
+// that are processed side by side, each with single-threaded kernels and its own scratch (the weight
+// gradient: one partial per run, summed in run order), so the threads never wait on each other inside a
+// layer. A smaller batch is one run whose kernels (im2col, GEMM, col2im) each use every thread.
 // Everything runs on Lab's threads (OpenBLAS is single-threaded, see `Parallel`).
 
 /// The geometry of one 2-d convolution: input [batch, channels, height, width], a kernelH × kernelW
@@ -50,6 +53,17 @@ struct ConvGeometry {
     /// epoch took 11% less CPU time than with 2²⁰ (6.8 and 7.1 s vs 8.0 and 7.8 s, 2 threads, loaded machine).
     static let chunkFloats = 1 << 18
 
+    /// The batch as runs of contiguous samples for the threads: `Parallel.threads` runs when the batch splits
+    /// into runs of at least one sample whose sizes differ by at most a quarter (a 3-sample batch on 2 threads
+    /// stays whole) and the layer has at least 2²⁰ multiply-adds; else the whole batch as one run.
+    /// `filters` is F, the output channels.
+    func sampleRuns(filters: Int) -> [Range<Int>] {
+        let t = Parallel.threads
+        let balanced = batch % t == 0 || batch >= 4 * t
+        guard t > 1, batch >= t, balanced, filters * patch * columns >= gemmSplitWork else { return [0..<batch] }
+        return (0..<t).map { r in batch * r / t ..< batch * (r + 1) / t }
+    }
+
     /// The output columns ox whose input column ox·strideW − padW + j lies inside 0..<W.
     @inline(__always)
     func validColumns(kernelColumn j: Int) -> Range<Int> {
@@ -64,12 +78,40 @@ struct ConvGeometry {
 @inline(__always) private func floorDiv(_ a: Int, _ b: Int) -> Int { a >= 0 ? a / b : -((-a + b - 1) / b) }
 @inline(__always) private func ceilDiv(_ a: Int, _ b: Int) -> Int { -floorDiv(-a, b) }
 
+/// Calls `body(run, samples)` for each run of `ConvGeometry.sampleRuns`: several runs side by side on Lab's
+/// threads (one run per thread), a single run on the calling thread.
+func forEachSampleRun(_ runs: [Range<Int>], _ body: (_ run: Int, _ samples: Range<Int>) -> Void) {
+    if runs.count == 1 { body(0, runs[0]); return }
+    Parallel.forChunks(runs.count, costPerItem: 1 << 20) { lo, hi in
+        for r in lo..<hi { body(r, runs[r]) }
+    }
+}
+
+/// `Parallel.forChunks` when `parallel`, else `body(0, n)` on the calling thread (the kernels below run
+/// inside a per-thread sample run with `parallel` false).
+@inline(__always)
+func forChunks(parallel: Bool, _ n: Int, costPerItem: Int, _ body: (Int, Int) -> Void) {
+    if parallel { Parallel.forChunks(n, costPerItem: costPerItem, body) } else { body(0, n) }
+}
+
+/// `sgemm` (split over Lab's threads) when `parallel`, else one single-threaded OpenBLAS call.
+@inline(__always)
+func convGemm(parallel: Bool, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
+              m: Int, n: Int, k: Int, transA: Bool = false, transB: Bool = false, beta: Float = 0) {
+    if parallel {
+        sgemm(a, b, c, m: m, n: n, k: k, transA: transA, transB: transB, beta: beta)
+    } else {
+        blasSgemm(a, lda: transA ? m : k, b, ldb: transB ? k : n, c, ldc: n, m: m, n: n, k: k,
+                  transA: transA, transB: transB, alpha: 1, beta: beta)
+    }
+}
+
 /// cols[(c·kH + i)·kW + j, b·P + oy·Wo + ox] = x[b, c, oy·sH − pH + i, ox·sW − pW + j] (0 outside the input).
 /// x: [B, C, H, W] → cols: [K, N]. Writes every element of cols (no zero-filling needed beforehand).
-/// Runs in parallel over the B·C input planes.
-func im2col(_ x: UnsafePointer<Float>, _ g: ConvGeometry, into cols: UnsafeMutablePointer<Float>) {
+/// Runs in parallel over the B·C input planes when `parallel`.
+func im2col(_ x: UnsafePointer<Float>, _ g: ConvGeometry, into cols: UnsafeMutablePointer<Float>, parallel: Bool = true) {
     let (ho, wo, p, n) = (g.outH, g.outW, g.positions, g.columns)
-    Parallel.forChunks(g.batch * g.channels, costPerItem: g.kernelH * g.kernelW * p) { lo, hi in
+    forChunks(parallel: parallel, g.batch * g.channels, costPerItem: g.kernelH * g.kernelW * p) { lo, hi in
         for q in lo..<hi {
             let (b, c) = q.quotientAndRemainder(dividingBy: g.channels)
             let plane = x + q * g.height * g.width
@@ -100,10 +142,12 @@ func im2col(_ x: UnsafePointer<Float>, _ g: ConvGeometry, into cols: UnsafeMutab
 }
 
 /// The adjoint of im2col: x[b, c, oy·sH − pH + i, ox·sW − pW + j] += cols[(c·kH + i)·kW + j, b·P + oy·Wo + ox].
-/// cols: [K, N] → x: [B, C, H, W] (accumulated). Runs in parallel over the B·C planes, which are disjoint.
-func col2im(_ cols: UnsafePointer<Float>, _ g: ConvGeometry, addingInto x: UnsafeMutablePointer<Float>) {
+/// cols: [K, N] → x: [B, C, H, W] (accumulated). Runs in parallel over the B·C planes, which are disjoint,
+/// when `parallel`.
+func col2im(_ cols: UnsafePointer<Float>, _ g: ConvGeometry, addingInto x: UnsafeMutablePointer<Float>,
+            parallel: Bool = true) {
     let (ho, wo, p, n) = (g.outH, g.outW, g.positions, g.columns)
-    Parallel.forChunks(g.batch * g.channels, costPerItem: g.kernelH * g.kernelW * p) { lo, hi in
+    forChunks(parallel: parallel, g.batch * g.channels, costPerItem: g.kernelH * g.kernelW * p) { lo, hi in
         for q in lo..<hi {
             let (b, c) = q.quotientAndRemainder(dividingBy: g.channels)
             let plane = x + q * g.height * g.width
@@ -131,8 +175,8 @@ func col2im(_ cols: UnsafePointer<Float>, _ g: ConvGeometry, addingInto x: Unsaf
 
 /// [B, C, P] → [C, B·P]: dst[c, b·P + p] = src[b, c, p].
 func toChannelMajor(_ src: UnsafePointer<Float>, batch: Int, channels: Int, positions p: Int,
-                    into dst: UnsafeMutablePointer<Float>) {
-    Parallel.forChunks(channels, costPerItem: batch * p) { lo, hi in
+                    into dst: UnsafeMutablePointer<Float>, parallel: Bool = true) {
+    forChunks(parallel: parallel, channels, costPerItem: batch * p) { lo, hi in
         for c in lo..<hi {
             for b in 0..<batch {
                 (dst + (c * batch + b) * p).update(from: src + (b * channels + c) * p, count: p)
@@ -227,6 +271,14 @@ extension Optional where Wrapped == [Float] {
     }
 }
 
+/// Calls `body` with a pointer to the tensor's elements (nil without a tensor), so that several threads can
+/// write disjoint parts of it through one access.
+@inline(__always)
+func withMutableData<R>(_ t: Tensor?, _ body: (UnsafeMutablePointer<Float>?) -> R) -> R {
+    guard let t else { return body(nil) }
+    return t.data.withUnsafeMutableBufferPointer { body($0.baseAddress) }
+}
+
 /// A scratch buffer of n floats with unspecified contents (every user writes before it reads).
 func scratchFloats(_ n: Int) -> [Float] { [Float](unsafeUninitializedCapacity: n) { _, count in count = n } }
 
@@ -253,61 +305,95 @@ extension Tensor {
         precondition(g.outH >= 1 && g.outW >= 1,
                      "conv2d: kernel \(weight.shape[2])×\(weight.shape[3]) larger than padded input \(x.shape) (padding \(padding))")
         let (k, p) = (g.patch, g.positions)
-        let chunks = g.sampleChunks()
-        let chunkColumns = chunks.first.map { $0.count * p } ?? 0
         let sampleIn = g.channels * g.height * g.width, sampleOut = filters * p
+        let runs = g.sampleRuns(filters: filters)
+        let parallelKernels = runs.count == 1
+        // Each run's chunks of samples and the column count of its largest chunk (its scratch size).
+        let runChunks = runs.map { run in g.with(batch: run.count).sampleChunks().map { ($0.lowerBound + run.lowerBound)..<($0.upperBound + run.lowerBound) } }
+        let chunkColumns = runChunks.map { ($0.first?.count ?? 0) * p }.max() ?? 0
 
-        // y = bias; per chunk of samples: cols [K, n] = im2col(x chunk); per sample b of the chunk,
+        // y = bias; per run of samples (one per thread), per chunk: cols [K, n] = im2col(x chunk); per sample b,
         // y_b [F, P] += W [F, K] · cols[:, b·P ..< (b+1)·P] straight into the output (GEMM beta = 1: no permute,
-        // no zero-filled product). Scratch for one chunk, reused by every chunk; the backward allocates its own,
-        // so nothing this size stays alive on the tape between forward and backward.
-        var cols = scratchFloats(k * chunkColumns)
+        // no zero-filled product). Scratch for one chunk per run, reused by the run's chunks; the backward
+        // allocates its own, so nothing this size stays alive on the tape between forward and backward.
         let out = Tensor(shape: [g.batch, filters, g.outH, g.outW]) { o in
             fillChannels(o, channels: filters, positions: p, bias: bias)
+            let ob = UncheckedSendable(o.baseAddress!)
             x.data.withUnsafeBufferPointer { xp in
                 weight.data.withUnsafeBufferPointer { wp in
-                    cols.withUnsafeMutableBufferPointer { cp in
-                        for chunk in chunks {
-                            let gc = g.with(batch: chunk.count)
-                            im2col(xp.baseAddress! + chunk.lowerBound * sampleIn, gc, into: cp.baseAddress!)
-                            batchedSgemm(wp.baseAddress!, strideA: 0, cp.baseAddress!, strideB: p,
-                                         o.baseAddress! + chunk.lowerBound * sampleOut, strideC: sampleOut,
-                                         count: chunk.count, m: filters, n: p, k: k, beta: 1, ldb: gc.columns)
+                    let (xb, wb) = (xp.baseAddress!, wp.baseAddress!)
+                    forEachSampleRun(runs) { run, _ in
+                        var cols = scratchFloats(k * chunkColumns)
+                        cols.withUnsafeMutableBufferPointer { cp in
+                            for chunk in runChunks[run] {
+                                let gc = g.with(batch: chunk.count)
+                                im2col(xb + chunk.lowerBound * sampleIn, gc, into: cp.baseAddress!, parallel: parallelKernels)
+                                let y = ob.value + chunk.lowerBound * sampleOut
+                                if parallelKernels {
+                                    batchedSgemm(wb, strideA: 0, cp.baseAddress!, strideB: p, y, strideC: sampleOut,
+                                                 count: chunk.count, m: filters, n: p, k: k, beta: 1, ldb: gc.columns)
+                                } else {
+                                    for b in 0..<chunk.count {
+                                        blasSgemm(wb, lda: k, cp.baseAddress! + b * p, ldb: gc.columns, y + b * sampleOut,
+                                                  ldc: p, m: filters, n: p, k: k, transA: false, transB: false, alpha: 1, beta: 1)
+                                    }
+                                }
+                            }
                         }
                     }
                 }
             }
         }
         return ConvolutionOp.record(out, input: x, weight: weight, bias: bias, filters: filters) { grad, gw, gx in
-            var cols = scratchFloats(k * chunkColumns), product = scratchFloats(filters * chunkColumns)
-            // Per chunk: dY [F, n] = g chunk permuted; dW += dY · colsᵀ (cols recomputed, cache-hot);
-            // dcols [K, n] = Wᵀ · dY; dx chunk += col2im(dcols).
+            // Per run (one per thread), per chunk: dY [F, n] = g chunk permuted; dW_run += dY · colsᵀ (cols
+            // recomputed, cache-hot); dcols [K, n] = Wᵀ · dY; dx chunk += col2im(dcols). Run 0 accumulates into
+            // dW itself, every other run into a partial of its own, added to dW in run order afterwards.
+            var partials = [[Float]](repeating: [], count: runs.count)
             grad.data.withUnsafeBufferPointer { gp in
-                x.data.withUnsafeBufferPointer { xp in
-                    weight.data.withUnsafeBufferPointer { wp in
-                        cols.withUnsafeMutableBufferPointer { cp in
-                            product.withUnsafeMutableBufferPointer { dyp in
-                                for chunk in chunks {
-                                    let gc = g.with(batch: chunk.count)
-                                    toChannelMajor(gp.baseAddress! + chunk.lowerBound * sampleOut, batch: chunk.count,
-                                                   channels: filters, positions: p, into: dyp.baseAddress!)
-                                    if let gw {
-                                        im2col(xp.baseAddress! + chunk.lowerBound * sampleIn, gc, into: cp.baseAddress!)
-                                        gw.data.withUnsafeMutableBufferPointer { gwp in
-                                            sgemm(dyp.baseAddress!, cp.baseAddress!, gwp.baseAddress!, m: filters, n: k,
-                                                  k: gc.columns, transB: true, beta: 1)
-                                        }
-                                    }
-                                    if let gx {
-                                        sgemm(wp.baseAddress!, dyp.baseAddress!, cp.baseAddress!, m: k, n: gc.columns,
-                                              k: filters, transA: true)
-                                        gx.data.withUnsafeMutableBufferPointer { gxp in
-                                            col2im(cp.baseAddress!, gc, addingInto: gxp.baseAddress! + chunk.lowerBound * sampleIn)
-                                        }
-                                    }
-                                }
+            x.data.withUnsafeBufferPointer { xp in
+            weight.data.withUnsafeBufferPointer { wp in
+            withMutableData(gw) { gwp in
+            withMutableData(gx) { gxp in
+            partials.withUnsafeMutableBufferPointer { pp in
+                let (gb, xb, wb) = (gp.baseAddress!, xp.baseAddress!, wp.baseAddress!)
+                let shared = UncheckedSendable((weightGrad: gwp, inputGrad: gxp, partials: pp.baseAddress!))
+                forEachSampleRun(runs) { run, _ in
+                    let (weightGrad, inputGrad, partials) = shared.value
+                    var cols = scratchFloats(k * chunkColumns), product = scratchFloats(filters * chunkColumns)
+                    var partial = run == 0 || weightGrad == nil ? [] : [Float](repeating: 0, count: filters * k)
+                    cols.withUnsafeMutableBufferPointer { cp in
+                    product.withUnsafeMutableBufferPointer { dyp in
+                    partial.withUnsafeMutableBufferPointer { ownPartial in
+                        let (columns, dY) = (cp.baseAddress!, dyp.baseAddress!)
+                        for chunk in runChunks[run] {
+                            let gc = g.with(batch: chunk.count)
+                            toChannelMajor(gb + chunk.lowerBound * sampleOut, batch: chunk.count, channels: filters,
+                                           positions: p, into: dY, parallel: parallelKernels)
+                            if let weightGrad {
+                                im2col(xb + chunk.lowerBound * sampleIn, gc, into: columns, parallel: parallelKernels)
+                                convGemm(parallel: parallelKernels, dY, columns, run == 0 ? weightGrad : ownPartial.baseAddress!,
+                                         m: filters, n: k, k: gc.columns, transB: true, beta: 1)
+                            }
+                            if let inputGrad {
+                                convGemm(parallel: parallelKernels, wb, dY, columns, m: k, n: gc.columns, k: filters, transA: true)
+                                col2im(columns, gc, addingInto: inputGrad + chunk.lowerBound * sampleIn, parallel: parallelKernels)
                             }
                         }
+                    }
+                    }
+                    }
+                    partials[run] = partial
+                }
+            }
+            }
+            }
+            }
+            }
+            }
+            if let gw {
+                gw.data.withUnsafeMutableBufferPointer { d in
+                    for partial in partials.dropFirst() where !partial.isEmpty {
+                        for i in 0..<d.count { d[i] += partial[i] }
                     }
                 }
             }
