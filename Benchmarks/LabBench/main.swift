@@ -105,7 +105,8 @@ func transformerStep() -> Measurement {
     return Measurement(workload: "transformer", seconds: s, peakMB: peakRSSMB(), detail: "seconds per step")
 }
 
-/// SGEMM through Lab's matmul vs raw cblas_sgemm, n x n x n, best of 5. Lab's GEMMs run OpenBLAS on one
+/// SGEMM through Lab's matmul vs raw cblas_sgemm, n x n x n, best of 30 each (single products take 1–10 ms,
+/// so fewer repetitions let one scheduler hiccup decide the ratio). Lab's GEMMs run OpenBLAS on one
 /// thread and split the product over Lab's threads; the raw reference is OpenBLAS's own threading with the
 /// same thread count, switched on in this single-threaded process only after Lab's runs.
 func gemm(_ n: Int) -> Measurement {
@@ -113,9 +114,9 @@ func gemm(_ n: Int) -> Measurement {
     let a = Tensor.randn([n, n], rng: &rng), b = Tensor.randn([n, n], rng: &rng)
     var lab = Double.infinity, raw = Double.infinity
     var c = [Float](repeating: 0, count: n * n)
-    for _ in 0..<5 { lab = min(lab, time { _ = a.matmul(b) }) }
+    for _ in 0..<30 { lab = min(lab, time { _ = a.matmul(b) }) }
     openblas_set_num_threads(Int32(Parallel.threads))
-    for _ in 0..<5 {
+    for _ in 0..<30 {
         raw = min(raw, time {
             a.data.withUnsafeBufferPointer { ap in b.data.withUnsafeBufferPointer { bp in
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(n), Int32(n), 1,

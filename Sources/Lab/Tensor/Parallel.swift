@@ -34,6 +34,7 @@ public enum Parallel {
         precondition(n >= 1, "Parallel.setThreads: \(n) < 1")
         _ = _threads  // the one-time OpenBLAS set-up happens first
         _threads = n
+        if n > 1 { pool.ensureWorkers(n - 1) }
     }
 
     /// Runs `body(chunkStart, chunkEnd)` over 0..<n split into at most `threads` contiguous chunks when the
@@ -47,14 +48,18 @@ public enum Parallel {
             return
         }
         let chunks = min(t, n)
-        withoutActuallyEscaping(body) { b in
-            let work = UncheckedSendable(b)
-            DispatchQueue.concurrentPerform(iterations: chunks) { c in
-                let lo = n * c / chunks, hi = n * (c + 1) / chunks
-                if lo < hi { work.value(lo, hi) }
-            }
+        pool.run(chunks: chunks) { c in
+            let lo = n * c / chunks, hi = n * (c + 1) / chunks
+            if lo < hi { body(lo, hi) }
         }
     }
+
+    /// The compute threads behind `forChunks` (threads − 1 workers; the caller is the other thread).
+    static let pool: WorkerPool = {
+        let p = WorkerPool()
+        p.ensureWorkers(max(1, Parallel.threads - 1))
+        return p
+    }()
 
     /// Keeps freed tensor buffers in the heap instead of returning them to the kernel with munmap: every op
     /// allocates its result, and mmap + page faults on each large allocation would cost more than the op.
