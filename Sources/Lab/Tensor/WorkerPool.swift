@@ -24,9 +24,12 @@ final class WorkerPool: @unchecked Sendable {
     private var sleepers = 0                 // guarded by lock
     private var workers = 0                  // guarded by lock
 
-    /// How long an idle worker polls for the next job before it sleeps (iterations of a relaxed load, ~5 ns each),
-    /// then how many times it yields the core before it sleeps.
-    private static let spinIterations = 4_000, yieldIterations = 20
+    /// How long an idle worker keeps polling for the next job before it sleeps on the condition variable. On a
+    /// virtual machine a sleeping thread's core can take longer to wake than a whole 512³ GEMM half (~0.5 ms),
+    /// so the poll lasts a millisecond; it yields the core every 64 polls, so it only uses a core nothing else wants.
+    private static let spinNanoseconds: UInt64 = 1_000_000
+    /// How many polls the caller makes for the last chunks before it yields the core between polls.
+    private static let spinIterations = 4_000
 
     init() {
         pthread_mutex_init(lock, nil)
@@ -90,11 +93,13 @@ final class WorkerPool: @unchecked Sendable {
     private func workerLoop() {
         var seen = word.load(ordering: .acquiring) >> 32
         while true {
-            var spins = 0
+            var polls = 0
+            let start = DispatchTime.now().uptimeNanoseconds
             while word.load(ordering: .relaxed) >> 32 == seen {
-                spins += 1
-                if spins < Self.spinIterations { continue }
-                if spins < Self.spinIterations + Self.yieldIterations { sched_yield(); continue }
+                polls += 1
+                if polls % 64 != 0 { continue }
+                sched_yield()
+                if DispatchTime.now().uptimeNanoseconds - start < Self.spinNanoseconds { continue }
                 pthread_mutex_lock(lock)
                 sleepers += 1
                 while word.load(ordering: .acquiring) >> 32 == seen { pthread_cond_wait(wake, lock) }
