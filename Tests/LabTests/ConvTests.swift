@@ -150,6 +150,32 @@ private func distinct(_ shape: [Int], seed: UInt64) -> Tensor {
         }
     }
 
+    /// Max pooling routes each window's gradient to its first strict maximum in row-major order, also on the
+    /// 2×2 stride-2 fast path (eight windows at a time plus a tail) and with many ties.
+    @Test func maxPoolRoutesToTheFirstMaximum() {
+        let (b, c, h, w) = (2, 3, 9, 38)
+        var rng = RNG(seed: 7)
+        let x = Tensor(shape: [b, c, h, w], data: (0..<(b * c * h * w)).map { _ in Float(rng.int(below: 3)) })
+        for (k, s) in [((2, 2), (2, 2)), ((3, 2), (2, 1))] {
+            x.grad = nil
+            x.requiresGrad = true
+            let y = x.maxPool2d(kernel: k, stride: s)
+            y.sum().backward()
+            let (ho, wo) = ((h - k.0) / s.0 + 1, (w - k.1) / s.1 + 1)
+            var expected = [Float](repeating: 0, count: x.count)
+            for bi in 0..<b { for ch in 0..<c { for oy in 0..<ho { for ox in 0..<wo {
+                var (best, at) = (-Float.infinity, 0)
+                for i in 0..<k.0 { for j in 0..<k.1 {
+                    let flat = ((bi * c + ch) * h + oy * s.0 + i) * w + ox * s.1 + j
+                    if x.data[flat] > best { (best, at) = (x.data[flat], flat) }
+                } }
+                #expect(y[bi, ch, oy, ox] == best)
+                expected[at] += 1
+            } } } }
+            #expect(x.grad!.data == expected, "kernel \(k) stride \(s)")
+        }
+    }
+
     @Test func poolingAndUpsampleMatchNaiveLoops() {
         let x = rnd([2, 3, 7, 8], seed: 5)
         // max pool 2×2 stride 2 (floor: 7 → 3) and a non-square overlapping window 3×2 stride (2, 1).

@@ -42,6 +42,56 @@ struct PoolWindows {
     }
 }
 
+/// maxPool2d's 2×2 stride-2 forward, eight windows at a time: the window's four elements in row-major order
+/// (r0[2ox], r0[2ox + 1], r1[2ox], r1[2ox + 1]) are the even/odd lanes of two rows; the first strict maximum
+/// wins, as in the general loop. y and argmax: [planes, outH, outW].
+private func maxPool2x2(_ x: UnsafePointer<Float>, _ p: PoolWindows, into y: UnsafeMutablePointer<Float>,
+                        argmax a: UnsafeMutablePointer<Int32>) {
+    let (w, outH, outW, planeSize) = (p.width, p.outH, p.outW, p.height * p.width)
+    let lanes = SIMD8<Int32>(0, 2, 4, 6, 8, 10, 12, 14)
+    Parallel.forChunks(p.planes, costPerItem: outH * outW * 4) { lo, hi in
+        for q in lo..<hi {
+            let plane = x + q * planeSize
+            for oy in 0..<outH {
+                let top = 2 * oy * w  // flat index of the window row pair within the plane
+                let (r0, r1) = (plane + top, plane + top + w)
+                let (yRow, aRow) = (y + (q * outH + oy) * outW, a + (q * outH + oy) * outW)
+                var ox = 0
+                while ox + 8 <= outW {
+                    let upper = UnsafeRawPointer(r0 + 2 * ox).loadUnaligned(as: SIMD16<Float>.self)
+                    let lower = UnsafeRawPointer(r1 + 2 * ox).loadUnaligned(as: SIMD16<Float>.self)
+                    let first = SIMD8<Int32>(repeating: Int32(top + 2 * ox)) &+ lanes
+                    var best = upper.evenHalf, index = first
+                    @inline(__always) func consider(_ candidate: SIMD8<Float>, offset: Int32) {
+                        let better = candidate .> best
+                        best.replace(with: candidate, where: better)
+                        index.replace(with: first &+ offset, where: better)
+                    }
+                    consider(upper.oddHalf, offset: 1)
+                    consider(lower.evenHalf, offset: Int32(w))
+                    consider(lower.oddHalf, offset: Int32(w + 1))
+                    UnsafeMutableRawPointer(yRow + ox).storeBytes(of: best, as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(aRow + ox).storeBytes(of: index, as: SIMD8<Int32>.self)
+                    ox += 8
+                }
+                while ox < outW {
+                    let first = top + 2 * ox
+                    var bestIndex = first, best = plane[first]
+                    @inline(__always) func consider(_ index: Int) {
+                        if plane[index] > best { (best, bestIndex) = (plane[index], index) }
+                    }
+                    consider(first + 1)
+                    consider(first + w)
+                    consider(first + w + 1)
+                    yRow[ox] = best
+                    aRow[ox] = Int32(bestIndex)
+                    ox += 1
+                }
+            }
+        }
+    }
+}
+
 extension Tensor {
     /// The (planes, H, W) view of a [B, C, H, W] tensor; traps naming the op otherwise.
     private func planes(_ op: String) -> (count: Int, height: Int, width: Int) {
@@ -62,6 +112,10 @@ extension Tensor {
             data.withUnsafeBufferPointer { xb in
                 argmax.withUnsafeMutableBufferPointer { ab in
                     guard let x = xb.baseAddress, let y = o.baseAddress, let a = ab.baseAddress else { return }  // empty batch
+                    if (kh, kw, p.strideH, p.strideW) == (2, 2, 2, 2) {
+                        maxPool2x2(x, p, into: y, argmax: a)
+                        return
+                    }
                     p.forEachWindow { window, plane, output in
                         let src = x + plane
                         var bestIndex = window, best = src[window]
