@@ -77,6 +77,13 @@ private func distinct(_ shape: [Int], seed: UInt64) -> Tensor {
         }
         let x = rnd([1, 1, 3, 3], seed: 1), wt = rnd([1, 1, 3, 3], seed: 2)
         #expect(x.conv2d(wt, stride: 1, padding: 1).shape == [1, 1, 3, 3])
+        // An empty batch gives an empty output, and its backward still reaches the weight (zero gradient).
+        let empty = Tensor.zeros([0, 1, 3, 3])
+        wt.requiresGrad = true
+        let y = empty.conv2d(wt, bias: Tensor.zeros([1]), stride: 1, padding: 1)
+        #expect(y.shape == [0, 1, 3, 3])
+        y.sum().backward()
+        #expect(wt.grad?.data.allSatisfy { $0 == 0 } ?? true)
     }
 
     /// The backward of a batch large enough to split into per-thread sample runs (each run its own weight

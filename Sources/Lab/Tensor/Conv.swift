@@ -318,7 +318,8 @@ extension Tensor {
         // allocates its own, so nothing this size stays alive on the tape between forward and backward.
         let out = Tensor(shape: [g.batch, filters, g.outH, g.outW]) { o in
             fillChannels(o, channels: filters, positions: p, bias: bias)
-            let ob = UncheckedSendable(o.baseAddress!)
+            guard let outputBase = o.baseAddress else { return }  // empty batch
+            let ob = UncheckedSendable(outputBase)
             x.data.withUnsafeBufferPointer { xp in
                 weight.data.withUnsafeBufferPointer { wp in
                     let (xb, wb) = (xp.baseAddress!, wp.baseAddress!)
@@ -348,6 +349,7 @@ extension Tensor {
             // Per run (one per thread), per chunk: dY [F, n] = g chunk permuted; dW_run += dY · colsᵀ (cols
             // recomputed, cache-hot); dcols [K, n] = Wᵀ · dY; dx chunk += col2im(dcols). Run 0 accumulates into
             // dW itself, every other run into a partial of its own, added to dW in run order afterwards.
+            guard g.batch > 0 else { return }  // empty batch: nothing to accumulate
             var partials = [[Float]](repeating: [], count: runs.count)
             grad.data.withUnsafeBufferPointer { gp in
             x.data.withUnsafeBufferPointer { xp in
