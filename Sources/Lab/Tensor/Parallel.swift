@@ -1,11 +1,10 @@
 import CBLAS
-import Dispatch
 import Foundation
 
 /// How many threads Lab's kernels use. Set once per process (`--threads`), or to 1 inside job pools that run
 /// several single-threaded jobs side by side.
 ///
-/// Thread policy: Lab's threads are the only compute threads. OpenBLAS is set to one thread once, when this
+/// Thread policy: Lab's threads (`WorkerPool`, behind `forChunks`) are the only compute threads. OpenBLAS is set to one thread once, when this
 /// type is first used (every GEMM path reads `threads` first), and never changed afterwards; `sgemm` splits
 /// large products over Lab's threads itself, each block one single-threaded OpenBLAS call. OpenBLAS's own
 /// pool would keep its workers spinning (sched_yield) for a while after every call, competing with Lab's
