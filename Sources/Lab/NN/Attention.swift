@@ -39,30 +39,148 @@ extension Tensor {
 
 /// Scaled dot-product attention: softmax(q·kᵀ/√d + mask)·v over [B·H, T, d] batches.
 /// q: [B, H, Tq, d], k, v: [B, H, Tk, d]; `causal` masks keys after the query position (queries are the last
-/// Tq of the Tk positions); `keyPadding` ([B, Tk], 1 = padding) masks padded keys.
+/// Tq of the Tk positions); `keyPadding` ([B, Tk], 1 = padding) masks padded keys. A query whose keys are all
+/// masked gets zero weights (output 0).
+///
+/// One fused op, parallel over the B·H (batch, head) pairs: per pair the scores are one single-threaded GEMM,
+/// the masked softmax runs row by row over the unmasked keys only (no mask tensor, no −∞ fill), and the
+/// weights P are kept for the backward (dP = dO·vᵀ, dS = P ⊙ (dP − rowsum(P ⊙ dP)), dq = dS·k/√d,
+/// dk = dSᵀ·q/√d, dv = Pᵀ·dO). Pairs are independent, so the result does not depend on the thread count.
 public func scaledDotProductAttention(query q: Tensor, key k: Tensor, value v: Tensor, causal: Bool,
                                       keyPadding: Tensor? = nil) -> Tensor {
+    precondition(q.rank == 4 && k.rank == 4 && v.rank == 4, "scaledDotProductAttention: q \(q.shape), k \(k.shape), v \(v.shape) must be [B, H, T, d]")
     let (b, h, tq, d) = (q.shape[0], q.shape[1], q.shape[2], q.shape[3])
     let tk = k.shape[2]
-    let scores = q.reshaped([b * h, tq, d]).matmul(k.reshaped([b * h, tk, d]), transposeB: true) * (1 / Float(d).squareRoot())
-    var masked = scores
-    if causal || keyPadding != nil {
-        var mask = [Float](repeating: 0, count: b * h * tq * tk)
-        for bi in 0..<b {
-            for hi in 0..<h {
-                for i in 0..<tq {
-                    let row = ((bi * h + hi) * tq + i) * tk
-                    for j in 0..<tk {
-                        if causal && j > i + (tk - tq) { mask[row + j] = 1 }
-                        if let pad = keyPadding, pad.data[bi * tk + j] != 0 { mask[row + j] = 1 }
+    precondition(k.shape == [b, h, tk, d] && v.shape == k.shape,
+                 "scaledDotProductAttention: q \(q.shape), k \(k.shape), v \(v.shape) disagree")
+    precondition(!causal || tk >= tq, "scaledDotProductAttention: causal with \(tq) queries but only \(tk) keys")
+    if let pad = keyPadding {
+        precondition(pad.shape == [b, tk], "scaledDotProductAttention: keyPadding \(pad.shape), expected [\(b), \(tk)]")
+    }
+    let pairs = b * h, scale = 1 / Float(d).squareRoot()
+    let recording = Tensor.recording(q, k, v)
+    let padding: [Bool] = keyPadding.map { $0.data.map { $0 != 0 } } ?? []   // empty: no padding
+    Parallel.prepareBLAS()
+    // The keys a query row sees: 0..<visible(i), minus padded keys.
+    let visibleKeys = UncheckedSendable({ (i: Int) -> Int in causal ? Swift.min(tk, i + (tk - tq) + 1) : tk })
+    // P: [pairs, tq, tk], kept only when the backward needs it.
+    var weights = recording ? scratchFloats(pairs * tq * tk) : []
+    let out = Tensor(shape: [b, h, tq, d]) { o in
+        q.data.withUnsafeBufferPointer { qp in
+        k.data.withUnsafeBufferPointer { kp in
+        v.data.withUnsafeBufferPointer { vp in
+        weights.withUnsafeMutableBufferPointer { wp in
+            let shared = UncheckedSendable((q: qp.baseAddress!, k: kp.baseAddress!, v: vp.baseAddress!, o: o.baseAddress!,
+                                            w: wp.isEmpty ? nil : wp.baseAddress))
+            Parallel.forChunks(pairs, costPerItem: 4 * tq * tk * d) { lo, hi in
+                let (qb, kb, vb, ob, wb) = shared.value
+                var own = wb == nil ? scratchFloats(tq * tk) : []
+                own.withUnsafeMutableBufferPointer { ownp in
+                    for pair in lo..<hi {
+                        let s = wb.map { $0 + pair * tq * tk } ?? ownp.baseAddress!
+                        blasSgemm(qb + pair * tq * d, lda: d, kb + pair * tk * d, ldb: d, s, ldc: tk, m: tq, n: tk, k: d,
+                                  transA: false, transB: true, alpha: scale, beta: 0)
+                        let batch = pair / h
+                        padding.withUnsafeBufferPointer { pad in
+                            let keys = pad.isEmpty ? nil : pad.baseAddress! + batch * tk
+                            for i in 0..<tq {
+                                attentionSoftmaxRow(s + i * tk, visible: visibleKeys.value(i), width: tk, padding: keys)
+                            }
+                        }
+                        blasSgemm(s, lda: tk, vb + pair * tk * d, ldb: d, ob + pair * tq * d, ldc: d, m: tq, n: d, k: tk,
+                                  transA: false, transB: false, alpha: 1, beta: 0)
                     }
                 }
             }
         }
-        masked = scores.maskedFill(Tensor(shape: scores.shape, data: mask), -.infinity)
+        }
+        }
+        }
     }
-    let weights = masked.softmax(axis: -1)
-    return weights.matmul(v.reshaped([b * h, tk, d])).reshaped([b, h, tq, d])
+    guard recording else { return out }
+    return out.recorded(q, k, v) { g in
+        let needQ = q.requiresGrad, needK = k.requiresGrad, needV = v.requiresGrad
+        var dq = needQ ? scratchFloats(q.count) : [], dk = needK ? scratchFloats(k.count) : []
+        var dv = needV ? scratchFloats(v.count) : []
+        q.data.withUnsafeBufferPointer { qp in
+        k.data.withUnsafeBufferPointer { kp in
+        v.data.withUnsafeBufferPointer { vp in
+        weights.withUnsafeBufferPointer { wp in
+        g.data.withUnsafeBufferPointer { gp in
+        withMutableBuffer(&dq) { dqp in
+        withMutableBuffer(&dk) { dkp in
+        withMutableBuffer(&dv) { dvp in
+            let shared = UncheckedSendable((q: qp.baseAddress!, k: kp.baseAddress!, v: vp.baseAddress!, w: wp.baseAddress!,
+                                            g: gp.baseAddress!, dq: dqp, dk: dkp, dv: dvp))
+            Parallel.forChunks(pairs, costPerItem: 8 * tq * tk * d) { lo, hi in
+                let (qb, kb, vb, wb, gb, dqb, dkb, dvb) = shared.value
+                var dsBuffer = scratchFloats(tq * tk)
+                dsBuffer.withUnsafeMutableBufferPointer { dsp in
+                    let ds = dsp.baseAddress!
+                    for pair in lo..<hi {
+                        let p = wb + pair * tq * tk, dO = gb + pair * tq * d
+                        if let dvb {
+                            blasSgemm(p, lda: tk, dO, ldb: d, dvb + pair * tk * d, ldc: d, m: tk, n: d, k: tq,
+                                      transA: true, transB: false, alpha: 1, beta: 0)
+                        }
+                        guard dqb != nil || dkb != nil else { continue }
+                        // dP = dO·vᵀ, then dS = P ⊙ (dP − Σ_j P·dP) row by row (masked entries have P = 0).
+                        blasSgemm(dO, lda: d, vb + pair * tk * d, ldb: d, ds, ldc: tk, m: tq, n: tk, k: d,
+                                  transA: false, transB: true, alpha: 1, beta: 0)
+                        for i in 0..<tq {
+                            let pr = p + i * tk, dr = ds + i * tk
+                            let n = visibleKeys.value(i)
+                            let delta = RowKernels.dot(pr, dr, n)
+                            for j in 0..<n { dr[j] = pr[j] * (dr[j] - delta) }
+                            for j in n..<tk { dr[j] = 0 }
+                        }
+                        if let dqb {
+                            blasSgemm(ds, lda: tk, kb + pair * tk * d, ldb: d, dqb + pair * tq * d, ldc: d, m: tq, n: d, k: tk,
+                                      transA: false, transB: false, alpha: scale, beta: 0)
+                        }
+                        if let dkb {
+                            blasSgemm(ds, lda: tk, qb + pair * tq * d, ldb: d, dkb + pair * tk * d, ldc: d, m: tk, n: d, k: tq,
+                                      transA: true, transB: false, alpha: scale, beta: 0)
+                        }
+                    }
+                }
+            }
+        }
+        }
+        }
+        }
+        }
+        }
+        }
+        }
+        if needQ { q.accumulateGrad(dq) }
+        if needK { k.accumulateGrad(dk) }
+        if needV { v.accumulateGrad(dv) }
+    }
+}
+
+/// One row of the masked softmax in place: entries 0..<visible that are not padded become softmax weights,
+/// the rest 0. A row with no unmasked entry becomes all 0.
+@inline(__always)
+func attentionSoftmaxRow(_ x: UnsafeMutablePointer<Float>, visible: Int, width: Int, padding: UnsafePointer<Bool>?) {
+    if let padding {
+        for j in 0..<visible where padding[j] { x[j] = -.infinity }
+    }
+    let m = RowKernels.max(x, visible)
+    if m == -.infinity {
+        x.update(repeating: 0, count: width)
+        return
+    }
+    let total = RowKernels.expShifted(x, visible, shift: m)   // exp(−∞ − m) = 0 for padded keys
+    RowKernels.scale(x, visible, by: 1 / total)
+    if visible < width { (x + visible).update(repeating: 0, count: width - visible) }
+}
+
+/// Calls `body` with the buffer's base address, or nil for an empty array (a gradient that is not needed).
+@inline(__always)
+func withMutableBuffer<R>(_ a: inout [Float], _ body: (UnsafeMutablePointer<Float>?) -> R) -> R {
+    if a.isEmpty { return body(nil) }
+    return a.withUnsafeMutableBufferPointer { body($0.baseAddress) }
 }
 
 /// Multi-head self-attention (Vaswani et al. 2017, arXiv 1706.03762) with optional grouped-query heads
