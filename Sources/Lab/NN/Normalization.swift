@@ -175,7 +175,93 @@ public final class RMSNorm: Module, Layer {
     /// x: [.., features] → same shape.
     public func callAsFunction(_ x: Tensor) -> Tensor {
         precondition(x.shape.last == weight.count, "RMSNorm(\(weight.count)): input \(x.shape)")
-        return x / (x.square().mean(axis: -1, keepDims: true) + epsilon).sqrt() * weight
+        return x.rmsNormalized(weight: weight, epsilon: epsilon)
+    }
+}
+
+extension Tensor {
+    /// RMSNorm (Zhang & Sennrich 2019, arXiv 1910.07467) over the last axis as one fused op:
+    /// y = x · r · w with r = 1/√(mean(x²) + ε) per row. self: [.., n], weight: [n] → same shape as self.
+    /// Backward: dw = Σ_rows dy ⊙ x·r;  dx = r·(dy ⊙ w) − x · r³/n · Σ_k dy_k w_k x_k.
+    /// Rows run in parallel; dw is summed over rows in order, per column block, so it does not depend on the
+    /// thread count.
+    public func rmsNormalized(weight: Tensor, epsilon: Float) -> Tensor {
+        let n = shape.last ?? 0
+        precondition(weight.shape == [n], "rmsNormalized: weight \(weight.shape) for input \(shape)")
+        let rows = n == 0 ? 0 : count / n
+        let x = self
+        var inverseRMS = scratchFloats(rows)
+        let out = Tensor(shape: shape) { y in
+            guard rows > 0 else { return }
+            x.data.withUnsafeBufferPointer { xp in
+            weight.data.withUnsafeBufferPointer { wp in
+            inverseRMS.withUnsafeMutableBufferPointer { rp in
+                let shared = UncheckedSendable((x: xp.baseAddress!, w: wp.baseAddress!, r: rp.baseAddress!, y: y.baseAddress!))
+                Parallel.forChunks(rows, costPerItem: 3 * n) { lo, hi in
+                    let (xb, wb, rb, yb) = shared.value
+                    for row in lo..<hi {
+                        let xr = xb + row * n, yr = yb + row * n
+                        let r = 1 / (RowKernels.dot(xr, xr, n) / Float(n) + epsilon).squareRoot()
+                        rb[row] = r
+                        for j in 0..<n { yr[j] = xr[j] * r * wb[j] }
+                    }
+                }
+            }
+            }
+            }
+        }
+        guard Tensor.recording(x, weight) else { return out }
+        return out.recorded(x, weight) { g in
+            guard rows > 0 else { return }
+            let needX = x.requiresGrad, needW = weight.requiresGrad
+            var dx = needX ? scratchFloats(x.count) : [], dw = needW ? scratchFloats(n) : []
+            x.data.withUnsafeBufferPointer { xp in
+            weight.data.withUnsafeBufferPointer { wp in
+            inverseRMS.withUnsafeBufferPointer { rp in
+            g.data.withUnsafeBufferPointer { gp in
+            withMutableBuffer(&dx) { dxp in
+            withMutableBuffer(&dw) { dwp in
+                let shared = UncheckedSendable((x: xp.baseAddress!, w: wp.baseAddress!, r: rp.baseAddress!, g: gp.baseAddress!,
+                                                dx: dxp, dw: dwp))
+                if needX {
+                    Parallel.forChunks(rows, costPerItem: 5 * n) { lo, hi in
+                        let (xb, wb, rb, gb, dxb, _) = shared.value
+                        var gw = [Float](repeating: 0, count: n)
+                        gw.withUnsafeMutableBufferPointer { gwp in
+                            let gwb = gwp.baseAddress!
+                            for row in lo..<hi {
+                                let xr = xb + row * n, gr = gb + row * n, dr = dxb! + row * n
+                                for j in 0..<n { gwb[j] = gr[j] * wb[j] }
+                                let r = rb[row]
+                                let c = RowKernels.dot(gwb, xr, n) * r * r * r / Float(n)
+                                for j in 0..<n { dr[j] = r * gwb[j] - xr[j] * c }
+                            }
+                        }
+                    }
+                }
+                if needW {
+                    Parallel.forChunks(n, costPerItem: 2 * rows) { lo, hi in
+                        let (xb, _, rb, gb, _, dwb) = shared.value
+                        var acc = [Float](repeating: 0, count: hi - lo)
+                        acc.withUnsafeMutableBufferPointer { ap in
+                            let a = ap.baseAddress!
+                            for row in 0..<rows {
+                                let xr = xb + row * n + lo, gr = gb + row * n + lo, r = rb[row]
+                                for j in 0..<(hi - lo) { a[j] += gr[j] * xr[j] * r }
+                            }
+                        }
+                        for j in lo..<hi { dwb![j] = acc[j - lo] }
+                    }
+                }
+            }
+            }
+            }
+            }
+            }
+            }
+            if needX { x.accumulateGrad(dx) }
+            if needW { weight.accumulateGrad(dw) }
+        }
     }
 }
 
