@@ -41,11 +41,21 @@ extension Tensor {
     public func hardTanh() -> Tensor { unary({ Swift.min(Swift.max($0, -1), 1) }, derivative: { x, _ in x > -1 && x < 1 ? 1 : 0 }) }
 
     /// SiLU / swish: x·σ(x) (Elfwing et al. 2017, arXiv 1702.03118).
+    /// Chunk kernels (like relu), so both directions vectorise: it sits in every SwiGLU FFN.
     public func silu() -> Tensor {
-        unary({ $0 * fastSigmoid($0) }, derivative: { x, _ in
-            let s = fastSigmoid(x)
-            return s * (1 + x * (1 - s))
-        })
+        let x = self
+        let out = Tensor.mapChunks(x, costPerItem: 12) { src, dst, range in
+            for i in range { dst[i] = src[i] * fastSigmoid(src[i]) }
+        }
+        guard Tensor.recording(x) else { return out }
+        return out.recorded(x) { g in
+            x.accumulateGrad(Tensor.zipChunks(x, g, costPerItem: 14) { src, grad, dst, range in
+                for i in range {
+                    let s = fastSigmoid(src[i])
+                    dst[i] = grad[i] * (s * (1 + src[i] * (1 - s)))
+                }
+            })
+        }
     }
 
     /// softplus log(1 + eˣ), computed stably as max(x, 0) + log1p(e^−|x|).
