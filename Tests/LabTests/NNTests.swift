@@ -41,8 +41,13 @@ final class TinyMLP: Module, Layer {
         #expect(r.maxError < 2e-2, "LayerNorm: \(r)")
 
         let rms = RMSNorm(features: 6)
+        rms.weight.data = (0..<6).map { 0.5 + Float($0) * 0.25 }
         r = gradientCheck([xl, rms.weight]) { _ in rms(xl) }
         #expect(r.maxError < 2e-2, "RMSNorm: \(r)")
+        // The fused op against its formula y = x / √(mean(x²) + ε) · w, composed from primitive ops.
+        let composed = noGrad { xl / (xl.square().mean(axis: -1, keepDims: true) + rms.epsilon).sqrt() * rms.weight }
+        let fused = noGrad { rms(xl) }
+        #expect(zip(fused.data, composed.data).allSatisfy { abs($0 - $1) < 1e-5 }, "RMSNorm values")
 
         let emb = Embedding(vocabularySize: 7, dimension: 3, rng: &rng)
         r = gradientCheck([emb.weight]) { _ in emb([1, 4, 1, 6], shape: [2, 2]) }
@@ -61,6 +66,60 @@ final class TinyMLP: Module, Layer {
         let q = rnd([1, 1, 4, 6])
         let r = gradientCheck([q]) { $0[0].rope(base: 50, offset: 3) }
         #expect(r.maxError < 1e-2, "rope: \(r)")
+    }
+
+    /// The fused attention op against the textbook composition (scores, mask, softmax, weighted sum) built from
+    /// primitive ops: values and gradients, causal with fewer queries than keys, key padding, both, and a
+    /// query whose keys are all padded (the fused op gives it zero weights, i.e. output 0).
+    @Test func fusedAttentionMatchesComposition() {
+        func reference(_ q: Tensor, _ k: Tensor, _ v: Tensor, causal: Bool, padding: Tensor?) -> Tensor {
+            let (b, h, tq, d) = (q.shape[0], q.shape[1], q.shape[2], q.shape[3]), tk = k.shape[2]
+            let scores = q.reshaped([b * h, tq, d]).matmul(k.reshaped([b * h, tk, d]), transposeB: true) * (1 / Float(d).squareRoot())
+            var mask = [Float](repeating: 0, count: b * h * tq * tk)
+            for p in 0..<(b * h) {
+                for i in 0..<tq {
+                    for j in 0..<tk where (causal && j > i + tk - tq) || (padding.map { $0.data[(p / h) * tk + j] != 0 } ?? false) {
+                        mask[(p * tq + i) * tk + j] = 1
+                    }
+                }
+            }
+            let weights = scores.maskedFill(Tensor(shape: scores.shape, data: mask), -1e9).softmax(axis: -1)
+            return weights.matmul(v.reshaped([b * h, tk, d])).reshaped([b, h, tq, d])
+        }
+        let padding = Tensor(shape: [2, 5], data: [0, 0, 1, 0, 1, 0, 1, 0, 0, 1])
+        for (causal, tq, pad) in [(true, 5, false), (true, 3, false), (false, 4, true), (true, 5, true)] {
+            let q = rnd([2, 3, tq, 4], seed: 21), k = rnd([2, 3, 5, 4], seed: 22), v = rnd([2, 3, 5, 4], seed: 23)
+            let seed = rnd([2, 3, tq, 4], seed: 24)
+            var fusedGrads: [[Float]] = [], referenceGrads: [[Float]] = []
+            var fused = Tensor(0), composed = Tensor(0)
+            for useFused in [true, false] {
+                let inputs = [q.copy(), k.copy(), v.copy()]
+                inputs.forEach { $0.requiresGrad = true }
+                let y = useFused
+                    ? scaledDotProductAttention(query: inputs[0], key: inputs[1], value: inputs[2], causal: causal, keyPadding: pad ? padding : nil)
+                    : reference(inputs[0], inputs[1], inputs[2], causal: causal, padding: pad ? padding : nil)
+                (y * seed).sum().backward()
+                if useFused { fused = y; fusedGrads = inputs.map { $0.grad!.data } } else { composed = y; referenceGrads = inputs.map { $0.grad!.data } }
+            }
+            let valueError = zip(fused.data, composed.data).map { abs($0 - $1) }.max()!
+            #expect(valueError < 1e-5, "causal=\(causal) tq=\(tq) pad=\(pad): values differ by \(valueError)")
+            for (name, (a, r)) in zip(["q", "k", "v"], zip(fusedGrads, referenceGrads)) {
+                let e = zip(a, r).map { abs($0 - $1) }.max()!
+                #expect(e < 1e-5, "causal=\(causal) tq=\(tq) pad=\(pad): d\(name) differs by \(e)")
+            }
+            let r = gradientCheck([rnd([1, 2, tq, 4], seed: 25), rnd([1, 2, 5, 4], seed: 26), rnd([1, 2, 5, 4], seed: 27)]) {
+                scaledDotProductAttention(query: $0[0], key: $0[1], value: $0[2], causal: causal,
+                                          keyPadding: pad ? Tensor(shape: [1, 5], data: [0, 1, 0, 0, 1]) : nil)
+            }
+            #expect(r.maxError < 2e-2, "fused attention causal=\(causal) tq=\(tq) pad=\(pad): \(r)")
+        }
+        // Every key padded for batch 1, query 0 under the causal mask (key 0 is padded): zero output, no NaN.
+        let y = noGrad {
+            scaledDotProductAttention(query: rnd([2, 1, 3, 4]), key: rnd([2, 1, 3, 4], seed: 2), value: rnd([2, 1, 3, 4], seed: 3),
+                                      causal: true, keyPadding: Tensor(shape: [2, 3], data: [0, 0, 0, 1, 0, 0]))
+        }
+        #expect(y.data.allSatisfy { $0.isFinite })
+        #expect((12..<16).allSatisfy { y.data[$0] == 0 })
     }
 
     @Test func causalMaskBlocksTheFuture() {
