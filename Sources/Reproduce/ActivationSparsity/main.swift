@@ -94,13 +94,10 @@ struct ActivationSparsity: PaperCommand {
         let plan = Plan(scale: options.scale, layers: layers)
         if options.scale == .full {
             report.text("""
-                Cut applied (spec §2 cut rules, both): a full run at the spec's sizes (3+3 SmolLM2 windows, 4 rule \
-                values) measured 797 CPU s (SmolLM2 sweep 186, rules 61, single-layer 36, ladder 413, diffusion 97; 23 min \
-                wall on the shared machine), ≈ 9 min projected on an idle 2-core machine from the CPU/wall ratios of an idle \
-                run, so the SmolLM2 main sweep uses \(plan.smolWindowsPerCorpus)+\(plan.smolWindowsPerCorpus) windows of \
-                \(plan.smolWindowTokens) tokens and the rule comparison the same windows with \(plan.maxPValues.count) values per \
-                rule. The ladder and the diffusion LM keep the spec's sizes (no cut rule covers them): \(plan.recipe.steps) steps on \
-                batches of \(plan.recipe.batchSize) windows × \(plan.recipe.length) characters, evaluated on \(plan.evalWindows) \
+                The spec's full plan, no cut: the SmolLM2 main sweep uses \(plan.smolWindowsPerCorpus)+\(plan.smolWindowsPerCorpus) \
+                windows of \(plan.smolWindowTokens) tokens, the rule comparison the first \(plan.ruleWindowsPerCorpus)+\(plan.ruleWindowsPerCorpus) \
+                of them with \(plan.maxPValues.count) values per rule; the ladder and the diffusion LM train \(plan.recipe.steps) steps on \
+                batches of \(plan.recipe.batchSize) windows × \(plan.recipe.length) characters and are evaluated on \(plan.evalWindows) \
                 windows of \(plan.evalLength) characters; sampling fills the last \(plan.generatedLength) characters of each window.
                 """)
         }
@@ -714,15 +711,16 @@ struct ActivationSparsity: PaperCommand {
                 stricter task than most lm-eval multiple-choice tasks.
                 """,
             "input-tolerates-more": """
-                The input tensor of this small model is less tolerant than gate/up on our tasks. Not a window-count \
-                artefact: the spec's 3+3 windows (a separate full run before the cut) gave crit input 0.141, gate 0.161, \
-                up 0.141, i.e. −0.0201, still just below the threshold.
+                The input tensor of this small model is less tolerant than gate/up on our tasks: crit input \
+                \(String(format: "%.3f", crit[.input]!)), gate \(String(format: "%.3f", crit[.gate]!)), up \
+                \(String(format: "%.3f", crit[.up]!)). SmolLM2's numbers do not depend on the seed; with 2+2 windows \
+                (an earlier run) the margin was −0.029, so more windows move it towards the threshold but not past it.
                 """,
             "input-most-practical": """
                 SmolLM2's intermediate tensor h = SiLU(W_g x) ⊙ W_u x is far more compressible than its input x (DATA.md: \
-                25-38 % of |h| < 0.01 in the first layers), so skipping W_d columns at crit_int saves more than skipping W_g/W_u \
-                columns at crit_in. The paper's claim rests on larger models where crit_in is much higher. With the \
-                spec's 3+3 windows (a separate full run before the cut) crit_int was 0.334 and the margin −0.0175: still failing.
+                25-38 % of |h| < 0.01 in the first layers): crit_int \(String(format: "%.3f", crit[.intermediate]!)) vs crit_in \
+                \(String(format: "%.3f", crit[.input]!)), so skipping W_d columns at crit_int saves more than skipping W_g/W_u \
+                columns at crit_in. The paper's claim rests on larger models where crit_in is much higher.
                 """,
             "size-scaling": """
                 The ladder spans only 28 k - 800 k parameters and 200 training steps (spec §7 risk 2); check the ladder table: \
