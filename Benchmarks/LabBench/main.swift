@@ -105,6 +105,46 @@ func transformerStep() -> Measurement {
     return Measurement(workload: "transformer", seconds: s, peakMB: peakRSSMB(), detail: "seconds per step")
 }
 
+/// One training step of a small Llama-style character LM (the activation-sparsity paper's ladder model L4:
+/// d 128, 4 layers, 8 heads of 16, SwiGLU 344, RMSNorm, RoPE, causal, tied embedding, vocabulary 76) on a batch
+/// of 24 windows × 128 characters: forward, cross-entropy, backward, gradient clipping, AdamW.
+func charLMStep() -> Measurement {
+    var rng = RNG(seed: 0)
+    let (d, layers, heads, m, vocabulary, b, t) = (128, 4, 8, 344, 76, 24, 128)
+    let embedding = Embedding(vocabularySize: vocabulary, dimension: d, std: 0.02, rng: &rng)
+    let blocks = (0..<layers).map { _ in
+        (RMSNorm(features: d), MultiHeadAttention(dimension: d, heads: heads, causal: true, ropeBase: 10_000, rng: &rng),
+         RMSNorm(features: d), SwiGLU(dimension: d, hiddenSize: m, rng: &rng))
+    }
+    let finalNorm = RMSNorm(features: d)
+    let params = embedding.parameters + finalNorm.parameters
+        + blocks.flatMap { $0.0.parameters + $0.1.parameters + $0.2.parameters + $0.3.parameters }
+    let opt = AdamW(parameters: params, learningRate: 3e-3, beta1: 0.9, beta2: 0.95, weightDecay: 0.1)
+    func step() {
+        let ids = (0..<b * (t + 1)).map { _ in rng.int(below: vocabulary - 1) }
+        var inputs: [Int] = [], targets: [Int] = []
+        for w in 0..<b {
+            inputs += ids[w * (t + 1)..<w * (t + 1) + t]
+            targets += ids[w * (t + 1) + 1...w * (t + 1) + t]
+        }
+        var x = embedding(inputs, shape: [b, t])
+        for (norm1, attention, norm2, ffn) in blocks {
+            x = x + attention(norm1(x))
+            x = x + ffn(norm2(x))
+        }
+        let logits = finalNorm(x).reshaped([b * t, d]).matmul(embedding.weight, transposeB: true)
+        let loss = crossEntropy(logits, targets: targets)
+        opt.zeroGrad()
+        loss.backward()
+        clipGradientNorm(params, maxNorm: 1)
+        opt.step()
+    }
+    for _ in 0..<3 { step() }
+    let steps = 20
+    let s = time { for _ in 0..<steps { step() } } / Double(steps)
+    return Measurement(workload: "charlm", seconds: s, peakMB: peakRSSMB(), detail: "seconds per step")
+}
+
 /// SGEMM through Lab's matmul vs raw cblas_sgemm, n x n x n, the best single product of one second of products
 /// each (single products take 1–10 ms; on this virtual machine a second thread is now and then slowed for a
 /// few hundred milliseconds, so a shorter window lets one hiccup decide the ratio). Lab's GEMMs run OpenBLAS on one
@@ -144,9 +184,10 @@ func gemm(_ n: Int) -> Measurement {
 }
 
 var workloads: [String: () -> Measurement] = [
-    "mlp": mlpEpoch, "cnn": cnnEpoch, "transformer": transformerStep, "gemm512": { gemm(512) }, "gemm1024": { gemm(1024) },
+    "mlp": mlpEpoch, "cnn": cnnEpoch, "transformer": transformerStep, "charlm": charLMStep,
+    "gemm512": { gemm(512) }, "gemm1024": { gemm(1024) },
 ]
-let order = ["mlp", "cnn", "transformer", "gemm512", "gemm1024"]
+let order = ["mlp", "cnn", "transformer", "charlm", "gemm512", "gemm1024"]
 
 // MARK: - Driver
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """PyTorch peer of lab-bench: the same workloads, shapes and optimiser settings as Benchmarks/LabBench/main.swift.
 
-Usage: python3 bench/peers/torch_bench.py WORKLOAD   (mlp | cnn | transformer | gemm512 | gemm1024)
+Usage: python3 bench/peers/torch_bench.py WORKLOAD   (mlp | cnn | transformer | charlm | gemm512 | gemm1024)
 Prints one JSON line {"workload", "seconds", "peakMB", "detail"}. Optional peer: torch is not a dependency
 of LabBook (install it in a venv: python3 -m venv .venv && .venv/bin/pip install torch).
 """
@@ -86,6 +86,72 @@ def transformer():
     return (time.perf_counter() - t0) / 20, "seconds per step"
 
 
+class RMSNorm(torch.nn.Module):
+    def __init__(self, d):
+        super().__init__()
+        self.weight = torch.nn.Parameter(torch.ones(d))
+
+    def forward(self, x):
+        return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + 1e-5) * self.weight
+
+
+def rope(x):
+    """Rotary embedding, adjacent pairs (2i, 2i+1), base 10,000, over [.., T, hd]."""
+    t, hd = x.shape[-2], x.shape[-1]
+    angle = torch.arange(t).float()[:, None] * 10000 ** (-torch.arange(0, hd, 2).float() / hd)[None]
+    c, s = angle.cos(), angle.sin()
+    a, b = x[..., 0::2], x[..., 1::2]
+    return torch.stack((a * c - b * s, a * s + b * c), -1).flatten(-2)
+
+
+class LlamaBlock(torch.nn.Module):
+    def __init__(self, d, heads, m):
+        super().__init__()
+        self.heads = heads
+        self.norm1, self.norm2 = RMSNorm(d), RMSNorm(d)
+        self.q, self.k, self.v, self.o = (torch.nn.Linear(d, d, bias=False) for _ in range(4))
+        self.gate, self.up = torch.nn.Linear(d, m, bias=False), torch.nn.Linear(d, m, bias=False)
+        self.down = torch.nn.Linear(m, d, bias=False)
+
+    def forward(self, x):
+        b, t, d = x.shape
+        h = self.norm1(x)
+        q, k, v = (p(h).view(b, t, self.heads, d // self.heads).transpose(1, 2) for p in (self.q, self.k, self.v))
+        a = torch.nn.functional.scaled_dot_product_attention(rope(q), rope(k), v, is_causal=True)
+        x = x + self.o(a.transpose(1, 2).reshape(b, t, d))
+        h = self.norm2(x)
+        return x + self.down(torch.nn.functional.silu(self.gate(h)) * self.up(h))
+
+
+def charlm():
+    """The activation-sparsity ladder's L4 char LM: one step on 24 x 128 characters (as lab-bench)."""
+    d, layers, heads, m, vocab, b, t = 128, 4, 8, 344, 76, 24, 128
+    embedding = torch.nn.Embedding(vocab, d)
+    blocks = torch.nn.ModuleList(LlamaBlock(d, heads, m) for _ in range(layers))
+    final = RMSNorm(d)
+    params = list(embedding.parameters()) + list(blocks.parameters()) + list(final.parameters())
+    opt = torch.optim.AdamW(params, lr=3e-3, betas=(0.9, 0.95), weight_decay=0.1)
+
+    def step():
+        ids = torch.randint(0, vocab - 1, (b, t + 1))
+        x = embedding(ids[:, :-1])
+        for block in blocks:
+            x = block(x)
+        logits = final(x) @ embedding.weight.T
+        loss = torch.nn.functional.cross_entropy(logits.reshape(-1, vocab), ids[:, 1:].reshape(-1))
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+
+    for _ in range(3):
+        step()
+    t0 = time.perf_counter()
+    for _ in range(20):
+        step()
+    return (time.perf_counter() - t0) / 20, "seconds per step"
+
+
 def gemm(n):
     a, b = torch.randn(n, n), torch.randn(n, n)
     best = min(_timed(lambda: a @ b) for _ in range(5))
@@ -98,7 +164,7 @@ def _timed(f):
     return time.perf_counter() - t0
 
 
-WORKLOADS = {"mlp": mlp, "cnn": cnn, "transformer": transformer, "gemm512": lambda: gemm(512),
+WORKLOADS = {"mlp": mlp, "cnn": cnn, "transformer": transformer, "charlm": charlm, "gemm512": lambda: gemm(512),
              "gemm1024": lambda: gemm(1024)}
 
 if __name__ == "__main__":
