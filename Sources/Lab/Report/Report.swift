@@ -93,19 +93,28 @@ public final class Report {
     }
 
     /// Closes the innermost open section and records its wall time.
-    public func endSection() {
+    public func endSection() { closeSection(failed: false) }
+
+    /// `failed`: the section stopped on an error, so the log says "stopped after" rather than "done in".
+    func closeSection(failed: Bool) {
         guard let (name, watch) = openSections.popLast() else { return }
         let seconds = watch.seconds
         sectionTimes.append(RunRecord.SectionTime(name: name, seconds: seconds))
-        log("[\(name)] done in \(formatDuration(seconds))")
+        log("[\(name)] \(failed ? "stopped after" : "done in") \(formatDuration(seconds))")
     }
 
     /// Runs `body` as a section (see `beginSection`); the section is closed and timed even if body throws.
     @discardableResult
     public func section<T>(_ name: String, _ body: () throws -> T) rethrows -> T {
         beginSection(name)
-        defer { endSection() }
-        return try body()
+        do {
+            let value = try body()
+            endSection()
+            return value
+        } catch {
+            closeSection(failed: true)
+            throw error
+        }
     }
 
     // MARK: tables, figures, attachments, claims
