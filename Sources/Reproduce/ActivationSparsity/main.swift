@@ -466,7 +466,7 @@ struct ActivationSparsity: PaperCommand {
             axes.title = "Critical sparsity vs parameters (ladder L1-L4; hollow: SmolLM2-135M, KJV-only r)"
             axes.xlabel = "parameters (log scale)"
             axes.ylabel = "critical sparsity (r ≥ 0.99)"
-            axes.legend = .upperLeft
+            axes.legend = .auto   // the emptiest corner: where the lines sit moves with the seed
             try report.figure(figure, name: "fig-critical-vs-size", caption: "Critical sparsity per target vs model size")
             report.text("""
                 Spearman ρ(params, mean crit) over \(ladder.map(\.size.name).joined(separator: ", ")) = \(String(format: "%.3f", sizeRho)); \
@@ -549,7 +549,7 @@ struct ActivationSparsity: PaperCommand {
             b.title = "(b) mean sparsity per denoising step"
             b.xlabel = "denoising step"
             b.ylabel = "sparsity (fraction of zeros)"
-            b.legend = .lowerRight
+            b.legend = .auto
             let c = figure[1, 0]
             let steps = (1...trace.driftGenerated.count).map(Double.init)
             c.line(Array(steps.dropLast()), layerMean(trace.consecutiveGenerated), label: "consecutive J(M_t, M_t+1), generated", color: .blue, marker: .circle, markerSize: 3)
