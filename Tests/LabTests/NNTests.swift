@@ -120,6 +120,12 @@ final class TinyMLP: Module, Layer {
         }
         #expect(y.data.allSatisfy { $0.isFinite })
         #expect((12..<16).allSatisfy { y.data[$0] == 0 })
+        // Empty batch, no keys: shapes follow, no crash.
+        #expect(scaledDotProductAttention(query: Tensor.zeros([0, 2, 3, 4]), key: Tensor.zeros([0, 2, 3, 4]),
+                                          value: Tensor.zeros([0, 2, 3, 4]), causal: true).shape == [0, 2, 3, 4])
+        let noKeys = scaledDotProductAttention(query: rnd([1, 2, 3, 4]), key: Tensor.zeros([1, 2, 0, 4]),
+                                               value: Tensor.zeros([1, 2, 0, 4]), causal: false)
+        #expect(noKeys.shape == [1, 2, 3, 4] && noKeys.data.allSatisfy { $0 == 0 })
     }
 
     @Test func causalMaskBlocksTheFuture() {

@@ -59,6 +59,10 @@ public func scaledDotProductAttention(query q: Tensor, key k: Tensor, value v: T
     }
     let pairs = b * h, scale = 1 / Float(d).squareRoot()
     let recording = Tensor.recording(q, k, v)
+    if q.count == 0 || k.count == 0 {
+        // No queries, no keys or zero-width heads: the output is empty, or 0 (no key to attend to).
+        return Tensor.zeros([b, h, tq, d]).recorded(q, k, v) { _ in }
+    }
     let padding: [Bool] = keyPadding.map { $0.data.map { $0 != 0 } } ?? []   // empty: no padding
     Parallel.prepareBLAS()
     // The keys a query row sees: 0..<visible(i), minus padded keys.
