@@ -736,8 +736,10 @@ struct ActivationSparsity: PaperCommand {
                 columns at crit_in. The paper's claim rests on larger models where crit_in is much higher.
                 """,
             "size-scaling": """
-                The ladder spans only 28 k - 800 k parameters and 200 training steps (spec §7 risk 2); check the ladder table: \
-                the larger models must reach a lower test NLL for size to be the variable that matters.
+                The ladder spans only 28 k - 800 k parameters trained for \(plan.recipe.steps) steps (spec §7 risk 2). Mean crit \
+                per size \(meanCrit.map { String(format: "%.3f", $0) }.joined(separator: ", ")): when these lie within a few \
+                hundredths of each other their order moves with the seed, even though the larger models reach a lower \
+                test NLL (ladder table). Longer training (`--train-steps`, a deviation from the spec) separates the sizes.
                 """,
             "topp-vs-topk": "At matched sparsity top-k did better than top-p on these windows (paired, same windows).",
             "single-layer-milder": "Sparsifying one layer at p = 0.5 hurt more than sparsifying all layers for some layer.",
