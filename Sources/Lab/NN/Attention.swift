@@ -65,8 +65,8 @@ public func scaledDotProductAttention(query q: Tensor, key k: Tensor, value v: T
     }
     let padding: [Bool] = keyPadding.map { $0.data.map { $0 != 0 } } ?? []   // empty: no padding
     Parallel.prepareBLAS()
-    // The keys a query row sees: 0..<visible(i), minus padded keys.
-    let visibleKeys = UncheckedSendable({ (i: Int) -> Int in causal ? Swift.min(tk, i + (tk - tq) + 1) : tk })
+    /// The keys query row i sees: 0..<visibleKeys(i), minus padded keys.
+    func visibleKeys(_ i: Int) -> Int { causal ? Swift.min(tk, i + (tk - tq) + 1) : tk }
     // P: [pairs, tq, tk], kept only when the backward needs it.
     var weights = recording ? scratchFloats(pairs * tq * tk) : []
     let out = Tensor(shape: [b, h, tq, d]) { o in
@@ -88,7 +88,7 @@ public func scaledDotProductAttention(query q: Tensor, key k: Tensor, value v: T
                         padding.withUnsafeBufferPointer { pad in
                             let keys = pad.isEmpty ? nil : pad.baseAddress! + batch * tk
                             for i in 0..<tq {
-                                attentionSoftmaxRow(s + i * tk, visible: visibleKeys.value(i), width: tk, padding: keys)
+                                attentionSoftmaxRow(s + i * tk, visible: visibleKeys(i), width: tk, padding: keys)
                             }
                         }
                         blasSgemm(s, lda: tk, vb + pair * tk * d, ldb: d, ob + pair * tq * d, ldc: d, m: tq, n: d, k: tk,
@@ -103,17 +103,16 @@ public func scaledDotProductAttention(query q: Tensor, key k: Tensor, value v: T
     }
     guard recording else { return out }
     return out.recorded(q, k, v) { g in
-        let needQ = q.requiresGrad, needK = k.requiresGrad, needV = v.requiresGrad
-        var dq = needQ ? scratchFloats(q.count) : [], dk = needK ? scratchFloats(k.count) : []
-        var dv = needV ? scratchFloats(v.count) : []
+        // Every element of each needed gradient is written below (GEMMs with beta 0 per pair).
+        let (dq, dk, dv) = (scratchGradient(for: q), scratchGradient(for: k), scratchGradient(for: v))
         q.data.withUnsafeBufferPointer { qp in
         k.data.withUnsafeBufferPointer { kp in
         v.data.withUnsafeBufferPointer { vp in
         weights.withUnsafeBufferPointer { wp in
         g.data.withUnsafeBufferPointer { gp in
-        withMutableBuffer(&dq) { dqp in
-        withMutableBuffer(&dk) { dkp in
-        withMutableBuffer(&dv) { dvp in
+        withMutableData(dq) { dqp in
+        withMutableData(dk) { dkp in
+        withMutableData(dv) { dvp in
             let shared = UncheckedSendable((q: qp.baseAddress!, k: kp.baseAddress!, v: vp.baseAddress!, w: wp.baseAddress!,
                                             g: gp.baseAddress!, dq: dqp, dk: dkp, dv: dvp))
             Parallel.forChunks(pairs, costPerItem: 8 * tq * tk * d) { lo, hi in
@@ -133,7 +132,7 @@ public func scaledDotProductAttention(query q: Tensor, key k: Tensor, value v: T
                                   transA: false, transB: true, alpha: 1, beta: 0)
                         for i in 0..<tq {
                             let pr = p + i * tk, dr = ds + i * tk
-                            let n = visibleKeys.value(i)
+                            let n = visibleKeys(i)
                             let delta = RowKernels.dot(pr, dr, n)
                             for j in 0..<n { dr[j] = pr[j] * (dr[j] - delta) }
                             for j in n..<tk { dr[j] = 0 }
@@ -157,9 +156,9 @@ public func scaledDotProductAttention(query q: Tensor, key k: Tensor, value v: T
         }
         }
         }
-        if needQ { q.accumulateGrad(dq) }
-        if needK { k.accumulateGrad(dk) }
-        if needV { v.accumulateGrad(dv) }
+        if let dq { q.accumulateGrad(dq) }
+        if let dk { k.accumulateGrad(dk) }
+        if let dv { v.accumulateGrad(dv) }
     }
 }
 
@@ -178,13 +177,6 @@ func attentionSoftmaxRow(_ x: UnsafeMutablePointer<Float>, visible: Int, width: 
     let total = RowKernels.expShifted(x, visible, shift: m)   // exp(−∞ − m) = 0 for padded keys
     RowKernels.scale(x, visible, by: 1 / total)
     if visible < width { (x + visible).update(repeating: 0, count: width - visible) }
-}
-
-/// Calls `body` with the buffer's base address, or nil for an empty array (a gradient that is not needed).
-@inline(__always)
-func withMutableBuffer<R>(_ a: inout [Float], _ body: (UnsafeMutablePointer<Float>?) -> R) -> R {
-    if a.isEmpty { return body(nil) }
-    return a.withUnsafeMutableBufferPointer { body($0.baseAddress) }
 }
 
 /// Multi-head self-attention (Vaswani et al. 2017, arXiv 1706.03762) with optional grouped-query heads

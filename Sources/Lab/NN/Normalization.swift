@@ -213,17 +213,17 @@ extension Tensor {
         guard Tensor.recording(x, weight) else { return out }
         return out.recorded(x, weight) { g in
             guard rows > 0 else { return }
-            let needX = x.requiresGrad, needW = weight.requiresGrad
-            var dx = needX ? scratchFloats(x.count) : [], dw = needW ? scratchFloats(n) : []
+            // Every element of each needed gradient is written below.
+            let (dx, dw) = (scratchGradient(for: x), scratchGradient(for: weight))
             x.data.withUnsafeBufferPointer { xp in
             weight.data.withUnsafeBufferPointer { wp in
             inverseRMS.withUnsafeBufferPointer { rp in
             g.data.withUnsafeBufferPointer { gp in
-            withMutableBuffer(&dx) { dxp in
-            withMutableBuffer(&dw) { dwp in
+            withMutableData(dx) { dxp in
+            withMutableData(dw) { dwp in
                 let shared = UncheckedSendable((x: xp.baseAddress!, w: wp.baseAddress!, r: rp.baseAddress!, g: gp.baseAddress!,
                                                 dx: dxp, dw: dwp))
-                if needX {
+                if dx != nil {
                     Parallel.forChunks(rows, costPerItem: 5 * n) { lo, hi in
                         let (xb, wb, rb, gb, dxb, _) = shared.value
                         var gw = [Float](repeating: 0, count: n)
@@ -239,7 +239,7 @@ extension Tensor {
                         }
                     }
                 }
-                if needW {
+                if dw != nil {
                     Parallel.forChunks(n, costPerItem: 2 * rows) { lo, hi in
                         let (xb, _, rb, gb, _, dwb) = shared.value
                         var acc = [Float](repeating: 0, count: hi - lo)
@@ -259,8 +259,8 @@ extension Tensor {
             }
             }
             }
-            if needX { x.accumulateGrad(dx) }
-            if needW { weight.accumulateGrad(dw) }
+            if let dx { x.accumulateGrad(dx) }
+            if let dw { weight.accumulateGrad(dw) }
         }
     }
 }

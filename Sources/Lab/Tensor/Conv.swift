@@ -282,6 +282,12 @@ func withMutableData<R>(_ t: Tensor?, _ body: (UnsafeMutablePointer<Float>?) -> 
 /// A scratch buffer of n floats with unspecified contents (every user writes before it reads).
 func scratchFloats(_ n: Int) -> [Float] { [Float](unsafeUninitializedCapacity: n) { _, count in count = n } }
 
+/// A gradient buffer for `t` with unspecified contents when `t` requires gradients, else nil: for fused
+/// backwards that write every element of each gradient they need (pass it to `withMutableData`).
+func scratchGradient(for t: Tensor) -> Tensor? {
+    t.requiresGrad ? Tensor(shape: t.shape, data: scratchFloats(t.count)) : nil
+}
+
 extension Tensor {
     /// 2-d cross-correlation (PyTorch's `conv2d`, groups = 1) with zero padding:
     /// y[b, f, oy, ox] = bias[f] + Σ_{c,i,j} weight[f, c, i, j] · x[b, c, oy·sH − pH + i, ox·sW − pW + j].
