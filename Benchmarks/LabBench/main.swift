@@ -81,6 +81,14 @@ func cnnEpoch() -> Measurement {
     return timedEpoch("cnn", { net($0) }, opt, x: x, y: y, batch: 64)
 }
 
+/// Seconds per training step: 3 warm-up steps, then the mean of 20 (as the PyTorch peer's `per_step`).
+func perStep(_ workload: String, _ step: () -> Void) -> Measurement {
+    for _ in 0..<3 { step() }
+    let steps = 20
+    let s = time { for _ in 0..<steps { step() } } / Double(steps)
+    return Measurement(workload: workload, seconds: s, peakMB: peakRSSMB(), detail: "seconds per step")
+}
+
 /// One step of a pre-norm transformer block (d 128, 4 heads, T 64, batch 32): forward, backward, AdamW.
 func transformerStep() -> Measurement {
     var rng = RNG(seed: 0)
@@ -99,10 +107,7 @@ func transformerStep() -> Measurement {
         loss.backward()
         opt.step()
     }
-    for _ in 0..<3 { step() }
-    let steps = 20
-    let s = time { for _ in 0..<steps { step() } } / Double(steps)
-    return Measurement(workload: "transformer", seconds: s, peakMB: peakRSSMB(), detail: "seconds per step")
+    return perStep("transformer", step)
 }
 
 /// One training step of a small Llama-style character LM (the activation-sparsity paper's ladder model L4:
@@ -139,10 +144,7 @@ func charLMStep() -> Measurement {
         clipGradientNorm(params, maxNorm: 1)
         opt.step()
     }
-    for _ in 0..<3 { step() }
-    let steps = 20
-    let s = time { for _ in 0..<steps { step() } } / Double(steps)
-    return Measurement(workload: "charlm", seconds: s, peakMB: peakRSSMB(), detail: "seconds per step")
+    return perStep("charlm", step)
 }
 
 /// SGEMM through Lab's matmul vs raw cblas_sgemm, n x n x n, the best single product of one second of products

@@ -67,6 +67,16 @@ class Block(torch.nn.Module):
         return h + self.down(torch.nn.functional.gelu(self.up(self.ln2(h))))
 
 
+def per_step(step):
+    """Seconds per training step: 3 warm-up steps, then the mean of 20 (as lab-bench's perStep)."""
+    for _ in range(3):
+        step()
+    t0 = time.perf_counter()
+    for _ in range(20):
+        step()
+    return (time.perf_counter() - t0) / 20, "seconds per step"
+
+
 def transformer():
     block = Block()
     opt = torch.optim.AdamW(block.parameters(), lr=1e-3)
@@ -78,12 +88,7 @@ def transformer():
         loss.backward()
         opt.step()
 
-    for _ in range(3):
-        step()
-    t0 = time.perf_counter()
-    for _ in range(20):
-        step()
-    return (time.perf_counter() - t0) / 20, "seconds per step"
+    return per_step(step)
 
 
 class RMSNorm(torch.nn.Module):
@@ -144,12 +149,7 @@ def charlm():
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
 
-    for _ in range(3):
-        step()
-    t0 = time.perf_counter()
-    for _ in range(20):
-        step()
-    return (time.perf_counter() - t0) / 20, "seconds per step"
+    return per_step(step)
 
 
 def gemm(n):
