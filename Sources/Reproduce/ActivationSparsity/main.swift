@@ -101,7 +101,7 @@ struct ActivationSparsity: PaperCommand {
         if let steps = trainSteps {
             report.text("""
                 **Deviation from the spec (exploration run):** `--train-steps \(steps)` trains the ladder and the diffusion \
-                LM for \(steps) steps (warm-up \(plan.recipe.warmupSteps)) instead of the spec's \(options.scale == .full ? 200 : 30). \
+                LM for \(steps) steps (warm-up \(plan.recipe.warmupSteps)) instead of the spec's \(Plan(scale: options.scale, layers: layers).recipe.steps). \
                 The claims below are this run's; the committed figures use the spec's length.
                 """)
         }
@@ -362,6 +362,8 @@ struct ActivationSparsity: PaperCommand {
             let curves: [Curve]
             let erank: [Double]
         }
+        /// The final training loss: the mean of the last 10 steps' losses.
+        func meanOfLastTen(_ losses: [Float]) -> Double { Double(losses.suffix(10).reduce(0, +)) / Double(min(10, losses.count)) }
         var ladderIdentityError = 0.0
         /// Trains one AR ladder model and sweeps it.
         func ladderModel(_ size: LadderSize) throws -> LadderResult {
@@ -372,7 +374,7 @@ struct ActivationSparsity: PaperCommand {
                                loss: { m, ids, _ in autoregressiveLoss(m, windows: ids, length: plan.recipe.length) },
                                onStep: { step, loss in progress.update(step + 1, loss: Double(loss)) })
             progress.finish()
-            let finalLoss = Double(losses.suffix(10).reduce(0, +)) / Double(min(10, losses.count))
+            let finalLoss = meanOfLastTen(losses)
             try checkFinite(finalLoss, what: "\(size.name) training loss", step: plan.recipe.steps)
             let (denseStats, denseLogits) = evaluateAutoregressive(model, windows: evalWindows, firstScored: plan.evalFirstScored, vocabulary: vocabulary)
             let dense = denseStats.reduce(WindowStats(), +)
@@ -490,7 +492,7 @@ struct ActivationSparsity: PaperCommand {
                                onStep: { step, loss in progress.update(step + 1, loss: Double(loss)) })
             progress.finish()
             try checkFinite(Double(losses.last ?? .nan), what: "diffusion training loss", step: plan.recipe.steps)
-            let finalLoss = Double(losses.suffix(10).reduce(0, +)) / Double(min(10, losses.count))
+            let finalLoss = meanOfLastTen(losses)
             let windows = evalWindows.map { Array($0.prefix(plan.evalLength)) }
             var maskRNG = RNG(seed: 2509).derived("diffusion-masks")
             let masks = plan.diffusionMaskRatios.map { fixedMasks(windows: windows.count, length: plan.evalLength, ratio: $0, rng: &maskRNG) }
