@@ -6,9 +6,7 @@ import Testing
 /// references that bench/peers/fixtures.py wrote into Fixtures/torch/ (llm.c-style: dumped once, committed).
 ///
 /// Each case holds its float32-exact inputs, a random upstream gradient g and PyTorch's y and d<input> for
-/// the loss sum(y · g). Lab runs in float32, so the tolerances below are float32 rounding, grown with the
-/// length of the sums and with how much the op cancels: |lab − reference| ≤ absolute + relative · |reference|
-/// element by element.
+/// the loss sum(y · g). Lab runs in float32, so the tolerances (`Tolerance`) are float32 rounding with a margin.
 private let torchFixtureFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     .appendingPathComponent("Fixtures/torch")
 
@@ -65,60 +63,71 @@ extension TorchFixture.Case {
     func integers(_ name: String) throws -> [Int] { try reference(name).data.map { Int($0) } }
 }
 
-/// How far Lab's values lie from a reference: the largest absolute and relative (to |reference|) differences.
-struct ReferenceAgreement {
-    var maxAbsolute = 0.0, maxRelative = 0.0
+/// Lab's values agree with a float64 reference when |lab − reference| ≤ absolute + relative · |reference| for
+/// every element. Lab's largest differences use at most 1/6 of these bounds (float32 rounding, ~1e-7 relative);
+/// a wrong convention (ε elsewhere, another momentum, no weight decay) is off by 1e-5 to 1e-1 relative.
+struct Tolerance {
+    let absolute: Double, relative: Double
+
+    /// One op (convolution, normalisation, attention): sums of at most 60 float32 products.
+    static let singleOp = Tolerance(absolute: 2e-6, relative: 1e-5)
+    /// A loss value and its gradient, and BatchNorm's running statistics: a few float32 roundings.
+    static let fewRoundings = Tolerance(absolute: 2e-7, relative: 1e-6)
+    /// Ten optimiser steps: rounding carried through ten forwards, backwards and updates.
+    static let tenSteps = Tolerance(absolute: 3e-6, relative: 1e-5)
+
+    func admits(_ value: Float, _ reference: Double) -> Bool {
+        Swift.abs(Double(value) - reference) <= absolute + relative * Swift.abs(reference)
+    }
 }
 
-/// Expects `lab` to have the reference's shape and every element within absolute + relative · |reference|.
+/// Expects `lab` to have the reference's shape and every element within `tolerance` of it; says whether it has.
 @discardableResult
-private func expectClose(_ lab: Tensor?, _ reference: TorchFixture.Values, absolute: Double, relative: Double,
-                         _ what: String) -> ReferenceAgreement {
+private func expectClose(_ lab: Tensor?, _ reference: TorchFixture.Values, _ tolerance: Tolerance,
+                         _ what: String) -> Bool {
     guard let lab else {
         Issue.record("\(what): Lab computed nothing (no gradient?)")
-        return ReferenceAgreement()
+        return false
     }
     guard lab.shape == reference.shape else {
         Issue.record("\(what): Lab's shape \(lab.shape), PyTorch's \(reference.shape)")
-        return ReferenceAgreement()
+        return false
     }
-    var agreement = ReferenceAgreement()
-    var outside: [Int] = []
-    for (i, (value, expected)) in zip(lab.data, reference.data).enumerated() {
-        let difference = Swift.abs(Double(value) - expected)
-        agreement.maxAbsolute = Swift.max(agreement.maxAbsolute, difference)
-        if expected != 0 { agreement.maxRelative = Swift.max(agreement.maxRelative, difference / Swift.abs(expected)) }
-        if !(difference <= absolute + relative * Swift.abs(expected)) { outside.append(i) }
-    }
-    #expect(outside.isEmpty, """
-        \(what): \(outside.count) of \(lab.count) values differ from PyTorch by more than \(absolute) + \(relative)·|ref| \
-        (max abs \(agreement.maxAbsolute), max rel \(agreement.maxRelative); first at flat index \(outside.first ?? -1): \
-        Lab \(outside.first.map { lab.data[$0] } ?? 0), PyTorch \(outside.first.map { reference.data[$0] } ?? 0))
+    let outside = lab.data.indices.filter { !tolerance.admits(lab.data[$0], reference.data[$0]) }
+    guard let first = outside.first else { return true }
+    let largest = zip(lab.data, reference.data).map { (value: Float, expected: Double) in
+        Swift.abs(Double(value) - expected)
+    }.max() ?? 0
+    Issue.record("""
+        \(what): \(outside.count) of \(lab.count) values differ from PyTorch by more than \(tolerance.absolute) + \
+        \(tolerance.relative)·|reference| (largest difference \(largest); first at flat index \(first): \
+        Lab \(lab.data[first]), PyTorch \(reference.data[first]))
         """)
-    return agreement
+    return false
 }
 
 /// Compares `lab` with the case's reference `name` (see `expectClose`).
-private func expectClose(_ lab: Tensor?, _ name: String, in fixture: TorchFixture.Case, absolute: Double,
-                         relative: Double) throws {
-    expectClose(lab, try fixture.reference(name), absolute: absolute, relative: relative, "\(fixture.name) \(name)")
+@discardableResult
+private func expectClose(_ lab: Tensor?, _ name: String, in fixture: TorchFixture.Case,
+                         _ tolerance: Tolerance) throws -> Bool {
+    expectClose(lab, try fixture.reference(name), tolerance, "\(fixture.name) \(name)")
 }
 
 /// Runs y = body(), backpropagates sum(y · g) with the case's upstream gradient g and compares y and the
 /// gradient d<name> of every named input with PyTorch's.
-private func expectForwardAndGradients(_ fixture: TorchFixture.Case, inputs: [String: Tensor], absolute: Double,
-                                       relative: Double, _ body: () -> Tensor) throws {
+private func expectForwardAndGradients(_ fixture: TorchFixture.Case, inputs: [String: Tensor], _ tolerance: Tolerance,
+                                       _ body: () -> Tensor) throws {
     let y = body()
     (y * (try fixture.tensor("g"))).sum().backward()
-    try expectClose(y, "y", in: fixture, absolute: absolute, relative: relative)
+    try expectClose(y, "y", in: fixture, tolerance)
     for (name, input) in inputs.sorted(by: { $0.key < $1.key }) {
-        try expectClose(input.grad, "d\(name)", in: fixture, absolute: absolute, relative: relative)
+        try expectClose(input.grad, "d\(name)", in: fixture, tolerance)
     }
 }
 
 @Suite struct TorchReferenceTests {
-    /// conv2d (stride, padding, non-square kernels, with and without bias) and convTranspose2d (output padding):
-    /// sums of at most C·kH·kW = 27 products forward and B·Ho·Wo = 60 backward, float32 rounding ~1e-6.
+    /// conv2d (stride, padding, non-square kernels, with and without bias) and convTranspose2d (output padding).
+    /// Largest difference seen: 5e-7 (9% of the bound).
     @Test func convolutionsMatchPyTorch() throws {
         for fixture in try TorchFixture.load("conv.json", ops: ["conv2d", "convTranspose2d"]) {
             let x = try fixture.tensor("x", requiresGrad: true), weight = try fixture.tensor("weight", requiresGrad: true)
@@ -129,7 +138,7 @@ private func expectForwardAndGradients(_ fixture: TorchFixture.Case, inputs: [St
             inputs["bias"] = bias
             let outputPadding = fixture.op == "convTranspose2d"
                 ? (try fixture.integer("outputPaddingH"), try fixture.integer("outputPaddingW")) : (0, 0)
-            try expectForwardAndGradients(fixture, inputs: inputs, absolute: 1e-5, relative: 1e-5) {
+            try expectForwardAndGradients(fixture, inputs: inputs, .singleOp) {
                 fixture.op == "conv2d"
                     ? x.conv2d(weight, bias: bias, stride: stride, padding: padding)
                     : x.convTranspose2d(weight, bias: bias, stride: stride, padding: padding, outputPadding: outputPadding)
@@ -139,8 +148,8 @@ private func expectForwardAndGradients(_ fixture: TorchFixture.Case, inputs: [St
 
     /// BatchNorm in train mode (batch statistics, biased variance; running statistics updated with the unbiased
     /// one) and eval mode (running statistics), LayerNorm and RMSNorm with ε inside the square root; a first row
-    /// scaled by 1e-3 makes ε matter. The x-gradient of a train-mode BatchNorm cancels three terms of size
-    /// ~|g|·γ·invstd, so its absolute tolerance is that of values ~10.
+    /// scaled by 1e-3 makes ε matter (its x-gradients are ~1e3). Largest differences seen: BatchNorm 9e-7,
+    /// running statistics 6e-8, LayerNorm and RMSNorm 2.4e-5 on gradients of ~1e3 (at most 5% of the bounds).
     @Test func normalizationsMatchPyTorch() throws {
         for fixture in try TorchFixture.load("normalization.json", ops: ["batchNorm", "layerNorm", "rmsNorm"]) {
             let x = try fixture.tensor("x", requiresGrad: true)
@@ -156,9 +165,9 @@ private func expectForwardAndGradients(_ fixture: TorchFixture.Case, inputs: [St
                 norm.runningVar = try fixture.tensor("runningVar")
                 if try fixture.integer("training") == 0 { norm.eval() }
                 try expectForwardAndGradients(fixture, inputs: ["x": x, "weight": weight, "bias": norm.bias],
-                                              absolute: 1e-5, relative: 1e-5) { norm(x) }
-                try expectClose(norm.runningMean, "runningMeanAfter", in: fixture, absolute: 1e-6, relative: 1e-6)
-                try expectClose(norm.runningVar, "runningVarAfter", in: fixture, absolute: 1e-6, relative: 1e-6)
+                                              .singleOp) { norm(x) }
+                try expectClose(norm.runningMean, "runningMeanAfter", in: fixture, .fewRoundings)
+                try expectClose(norm.runningVar, "runningVarAfter", in: fixture, .fewRoundings)
             case "layerNorm":
                 let bias = fixture.optionalTensor("bias", requiresGrad: true)
                 let norm = LayerNorm(features: weight.count, epsilon: epsilon, bias: bias != nil)
@@ -166,33 +175,31 @@ private func expectForwardAndGradients(_ fixture: TorchFixture.Case, inputs: [St
                 norm.bias = bias
                 var inputs = ["x": x, "weight": weight]
                 inputs["bias"] = bias
-                try expectForwardAndGradients(fixture, inputs: inputs, absolute: 1e-5, relative: 1e-5) { norm(x) }
+                try expectForwardAndGradients(fixture, inputs: inputs, .singleOp) { norm(x) }
             default:
                 let norm = RMSNorm(features: weight.count, epsilon: epsilon)
                 norm.weight = weight
-                try expectForwardAndGradients(fixture, inputs: ["x": x, "weight": weight], absolute: 1e-5,
-                                              relative: 1e-5) { norm(x) }
+                try expectForwardAndGradients(fixture, inputs: ["x": x, "weight": weight], .singleOp) { norm(x) }
             }
         }
     }
 
     /// Scaled-dot-product attention with Lab's masks: causal (queries are the last Tq of the Tk positions),
-    /// key padding, both, and fewer queries than keys. Sums over d = 4 and Tk ≤ 6 terms.
+    /// key padding, both, and fewer queries than keys. Largest difference seen: 2e-7 (3% of the bound).
     @Test func attentionMatchesPyTorch() throws {
         for fixture in try TorchFixture.load("attention.json", ops: ["attention"]) {
             let query = try fixture.tensor("query", requiresGrad: true), key = try fixture.tensor("key", requiresGrad: true)
             let value = try fixture.tensor("value", requiresGrad: true)
             let causal = try fixture.integer("causal") != 0
             let padding = fixture.optionalTensor("keyPadding")
-            try expectForwardAndGradients(fixture, inputs: ["query": query, "key": key, "value": value],
-                                          absolute: 1e-5, relative: 1e-5) {
+            try expectForwardAndGradients(fixture, inputs: ["query": query, "key": key, "value": value], .singleOp) {
                 scaledDotProductAttention(query: query, key: key, value: value, causal: causal, keyPadding: padding)
             }
         }
     }
 
     /// Cross-entropy, plain, with label smoothing ε (PyTorch's q = (1 − ε)·onehot + ε/C), and with ignored
-    /// targets; the loss and its gradient.
+    /// targets; the loss and its gradient. Largest difference seen: 1.3e-7 (8% of the bound).
     @Test func crossEntropyMatchesPyTorch() throws {
         for fixture in try TorchFixture.load("cross-entropy.json", ops: ["crossEntropy"]) {
             let logits = try fixture.tensor("logits", requiresGrad: true)
@@ -200,8 +207,8 @@ private func expectForwardAndGradients(_ fixture: TorchFixture.Case, inputs: [St
                                     labelSmoothing: Float(try fixture.number("labelSmoothing")),
                                     ignoreIndex: try fixture.integer("ignoreIndex"))
             loss.backward()
-            try expectClose(loss, "loss", in: fixture, absolute: 1e-6, relative: 1e-6)
-            try expectClose(logits.grad, "dlogits", in: fixture, absolute: 1e-6, relative: 1e-6)
+            try expectClose(loss, "loss", in: fixture, .fewRoundings)
+            try expectClose(logits.grad, "dlogits", in: fixture, .fewRoundings)
         }
     }
 
@@ -210,8 +217,7 @@ private func expectForwardAndGradients(_ fixture: TorchFixture.Case, inputs: [St
     /// BatchNorm(4) → ReLU → MaxPool 2 → global average → Linear(4 → 2) on 16 images 8×8: the loss before each
     /// step, every parameter after each step and the final running statistics, as PyTorch computes them.
     /// (The layers before BatchNorm have no bias: its exact gradient is 0, and Adam would turn rounding noise
-    /// into full-size steps.) Float32 rounding grows over the steps; Adam divides it by √v, so the parameters
-    /// get the looser tolerance.
+    /// into full-size steps.) Largest differences seen: parameters 7e-7, losses 3e-7 (16% of the bound).
     @Test func tenOptimizerStepsMatchPyTorch() throws {
         for fixture in try TorchFixture.load("training.json", ops: ["adamw-mlp", "adam-cnn"]) {
             let parameterNames = fixture.op == "adamw-mlp"
@@ -248,13 +254,14 @@ private func expectForwardAndGradients(_ fixture: TorchFixture.Case, inputs: [St
                 losses.append(loss.item)
                 loss.backward()
                 optimizer.step()
-                for (name, parameter) in zip(parameterNames, parameters) {
-                    try expectClose(parameter, "step\(step).\(name)", in: fixture, absolute: 1e-5, relative: 1e-4)
+                let agree = try zip(parameterNames, parameters).map { name, parameter in
+                    try expectClose(parameter, "step\(step).\(name)", in: fixture, .tenSteps)
                 }
+                if agree.contains(false) { break }   // the first step that differs is the one to read
             }
-            try expectClose(Tensor(losses), "losses", in: fixture, absolute: 1e-5, relative: 1e-5)
-            try expectClose(norm.runningMean, "norm.runningMean", in: fixture, absolute: 1e-5, relative: 1e-5)
-            try expectClose(norm.runningVar, "norm.runningVar", in: fixture, absolute: 1e-5, relative: 1e-5)
+            try expectClose(Tensor(losses), "losses", in: fixture, .tenSteps)
+            try expectClose(norm.runningMean, "norm.runningMean", in: fixture, .tenSteps)
+            try expectClose(norm.runningVar, "norm.runningVar", in: fixture, .tenSteps)
         }
     }
 }
