@@ -16,7 +16,7 @@ respect to every input and parameter, for
 Every input is drawn in float32 (seeded) and written exactly, so Lab (float32) sees the same numbers; the
 reference is then computed in float64, so the only difference the tests see is Lab's own float32 rounding.
 The training cases check that no ReLU input and no max-pool window is within a margin of a tie, so that float32
-rounding cannot switch a branch. Needs torch and numpy; not part of `make test`:
+rounding cannot switch a branch. Needs torch (CPU is enough); not part of `make test`:
 
     python3 -m venv bench/.venv && bench/.venv/bin/pip install torch numpy
     bench/.venv/bin/python bench/peers/fixtures.py Tests/LabTests/Fixtures/torch
@@ -49,8 +49,8 @@ def entry(t):
 
 
 def exact(t):
-    """{shape, data} of a float32-exact input, each value as the shortest decimal that reads back (through a
-    double, as JSON readers do) as the same float32."""
+    """{shape, data} of a float32-exact input, each value with 9 significant digits, checked to read back
+    (through a double, as JSON readers do) as the same float32."""
     t = t.detach().to(torch.float64).contiguous()
     values = t.flatten().tolist()
     assert torch.equal(t, t.to(torch.float32).to(torch.float64)), "an input is not float32-exact"
