@@ -40,11 +40,14 @@ let package = Package(
 
         // Lab: tensors, autodiff, layers, optimizers, losses, linear algebra, metrics, random numbers.
         .target(name: "Lab", dependencies: ["CBLAS"], path: "Sources/Lab",
-                exclude: ["Plot", "Report", "Run", "Signal", "Data", "LLM"], swiftSettings: fast),
+                exclude: ["Plot", "Report", "Run", "Signal", "Data", "LLM", "Continual"], swiftSettings: fast),
         // LabSignal: audio I/O (libsndfile), resampling, FFT, STFT, mel, the differentiable MR-STFT loss, audio metrics.
         .target(name: "LabSignal", dependencies: ["Lab", "CSndfile"], path: "Sources/Lab/Signal", swiftSettings: fast),
         // LabData: dataset readers (IDX, pixel CSV, text, JSONL), image datasets, task splits, loaders, corpora, prompts.
         .target(name: "LabData", dependencies: ["Lab", "CZlib"], path: "Sources/Lab/Data", swiftSettings: fast),
+        // LabContinual: class-incremental learning (task loop with per-task streams, growing multi-head classifier,
+        // replay buffer, accuracy matrix and forgetting, the Fashion/MNIST task draws).
+        .target(name: "LabContinual", dependencies: ["Lab", "LabData"], path: "Sources/Lab/Continual", swiftSettings: fast),
         // LabReport: the notebook of a run (sections, tables, figures, claims; REPORT.md, claims.json, run.json).
         .target(name: "LabReport", dependencies: ["Lab", "CBLAS"], path: "Sources/Lab/Report"),
         // LabRun: the shared command line of every paper executable, progress, NaN guards, exit codes, job pool.
@@ -85,7 +88,7 @@ let package = Package(
                                                         "StabilityGapCore",
                                                         "ActivationSparsityCore"],
                     path: "Tests/ReproduceTests"),
-        .testTarget(name: "LabTests", dependencies: ["Lab", "LabSignal", "LabData", "LabPlot", "LabReport", "LabRun", "LabLLM"],
+        .testTarget(name: "LabTests", dependencies: ["Lab", "LabSignal", "LabData", "LabContinual", "LabPlot", "LabReport", "LabRun", "LabLLM"],
                     path: "Tests/LabTests", exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
