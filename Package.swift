@@ -76,15 +76,15 @@ let package = Package(
         // exact-orthogonal-init (arXiv 2406.01755): the paper's helpers (tested) and its literate script.
         .target(name: "ExactOrthogonalInitCore", dependencies: ["Lab"], path: "Sources/ReproduceCore/ExactOrthogonalInit", swiftSettings: fast),
         .executableTarget(name: "ExactOrthogonalInit", dependencies: ["Lab", "ExactOrthogonalInitCore", "LabData", "LabRun"], path: "Sources/Reproduce/ExactOrthogonalInit", swiftSettings: fast),
-        // stability-gap (arXiv 2411.04723): the continual-learning loop, heads and metrics (Core), the script.
-        .target(name: "StabilityGapCore", dependencies: ["Lab", "LabData"], path: "Sources/ReproduceCore/StabilityGap", swiftSettings: fast),
-        .executableTarget(name: "StabilityGap", dependencies: ["Lab", "LabData", "LabRun", "StabilityGapCore"], path: "Sources/Reproduce/StabilityGap", swiftSettings: fast),
+        // stability-gap (arXiv 2411.04723): the replay finetuning method, the three evaluation heads and the gap metrics (Core), the script.
+        .target(name: "StabilityGapCore", dependencies: ["Lab", "LabData", "LabContinual"], path: "Sources/ReproduceCore/StabilityGap", swiftSettings: fast),
+        .executableTarget(name: "StabilityGap", dependencies: ["Lab", "LabData", "LabContinual", "LabRun", "StabilityGapCore"], path: "Sources/Reproduce/StabilityGap", swiftSettings: fast),
         // activation-sparsity (arXiv 2509.00454): scoring, critical sparsity, probes, the ladder/diffusion LMs (Core), the script.
         .target(name: "ActivationSparsityCore", dependencies: ["Lab", "LabData"], path: "Sources/ReproduceCore/ActivationSparsity", swiftSettings: fast),
         .executableTarget(name: "ActivationSparsity", dependencies: ["Lab", "LabData", "LabLLM", "LabRun", "ActivationSparsityCore"], path: "Sources/Reproduce/ActivationSparsity", swiftSettings: fast),
 
 
-        .testTarget(name: "ReproduceTests", dependencies: ["Lab", "LabSignal", "ExpertSimCore", "HyperSoundCore", "ExactOrthogonalInitCore",
+        .testTarget(name: "ReproduceTests", dependencies: ["Lab", "LabSignal", "LabData", "LabContinual", "ExpertSimCore", "HyperSoundCore", "ExactOrthogonalInitCore",
                                                         "StabilityGapCore",
                                                         "ActivationSparsityCore"],
                     path: "Tests/ReproduceTests"),

@@ -3,8 +3,9 @@ import Foundation
 /// The base of every layer and model. A module's stored `Tensor` properties are its parameters (except
 /// those named in `bufferNames`, e.g. BatchNorm's running statistics), and its stored `Module` properties
 /// (also inside arrays, nested arrays such as `[[Linear]]`, and optionals) are its children. Both are found
-/// by reflection, so a layer is just a class with stored properties. Modules or tensors inside a dictionary
-/// or a set (no fixed order, hence no stable paths) stop the program with a message naming the property:
+/// by reflection, so a layer is just a class with stored properties. Modules inside a dictionary or a set
+/// (no fixed order, hence no stable paths) stop the program with a message naming the property; tensors
+/// there are not state (e.g. fixed masks kept by layer index):
 ///
 ///     final class MLP: Module, Layer {
 ///         let fc1 = Linear(inputSize: 784, outputSize: 512, rng: &rng)
@@ -40,9 +41,9 @@ open class Module {
                     // Nested arrays ([[Linear]], [[Tensor]]): element i of `name` is `name.i`, recursively.
                     for (i, c) in mirror.children.enumerated() { visit("\(name).\(i)", c.value) }
                 case .dictionary, .set:
-                    precondition(!Self.holdsState(value), """
-                        \(type(of: self)).\(name): modules or tensors in a dictionary or set have no fixed order, \
-                        so Module cannot give them stable paths; hold them in an array or in stored properties
+                    precondition(!Self.holdsModule(value), """
+                        \(type(of: self)).\(name): modules in a dictionary or set have no fixed order, so Module \
+                        cannot give them stable paths; hold them in an array or in stored properties
                         """)
                 default: break
                 }
@@ -62,12 +63,12 @@ open class Module {
         return (tensors, modules)
     }
 
-    /// Whether `value` is, or holds at any depth of collections, optionals and tuples, a module or a tensor.
-    private static func holdsState(_ value: Any) -> Bool {
-        if value is Module || value is Tensor { return true }
+    /// Whether `value` is, or holds at any depth of collections, optionals and tuples, a module.
+    private static func holdsModule(_ value: Any) -> Bool {
+        if value is Module { return true }
         let mirror = Mirror(reflecting: value)
         switch mirror.displayStyle {
-        case .collection, .dictionary, .set, .optional, .tuple: return mirror.children.contains { holdsState($0.value) }
+        case .collection, .dictionary, .set, .optional, .tuple: return mirror.children.contains { holdsModule($0.value) }
         default: return false
         }
     }

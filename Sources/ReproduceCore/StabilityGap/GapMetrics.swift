@@ -1,3 +1,5 @@
+import LabContinual
+
 /// The stability gap of one old task u during one later task t (accuracies in percent).
 public struct TaskPairGap: Sendable, Equatable {
     public var task: Int
@@ -87,13 +89,12 @@ extension HeadTrace {
     /// The paper's per-head summary of this run.
     public func summary() -> HeadSummary {
         let pairs = taskPairGaps()
-        let last = end(task: taskCount - 1)
-        let incremental = (0..<taskCount).map { mean(end(task: $0).accuracy) }
+        let endAccuracies = AccuracyMatrix(rows: (0..<taskCount).map { end(task: $0).accuracy })
         let early = points.filter { $0.task >= 1 && $0.step <= Self.earlyRecencySteps }.map(\.recency)
         let ends = (1..<max(taskCount, 1)).map { end(task: $0).recency }
         return HeadSummary(
-            finalAccuracy: mean(last.accuracy),
-            averageIncrementalAccuracy: mean(incremental),
+            finalAccuracy: endAccuracies.finalAccuracy,
+            averageIncrementalAccuracy: endAccuracies.averageIncrementalAccuracy,
             minAccuracy: mean(minAccuracyPerTask()),
             worstCaseAccuracy: mean(worstCaseAccuracyPerTask()),
             gap: mean(pairs.map(\.gap)),
