@@ -284,13 +284,17 @@ private struct RecordingFinetuner: ContinualMethod {
         #expect(!net.grid[1][0].weight.requiresGrad)
     }
 
-    @Test func modulesInADictionaryAreRefusedLoudly() async {
-        await #expect(processExitsWith: .failure) {
-            var rng = RNG(seed: 0)
-            let net = DictionaryNet()
-            net.layers["a"] = Linear(inputSize: 1, outputSize: 1, rng: &rng)
-            _ = net.parameters
-        }
+    /// Modules in a dictionary stop the program (precondition in `Module.members`). The stop itself is not
+    /// run here: Swift Testing's exit tests can hang on Linux (see NNTests' shapeMismatchStopsWithAMessage), so
+    /// the test checks the predicate behind the refusal: it finds the module in the dictionary, and a
+    /// dictionary of tensors (exact-orthogonal-init's fixed masks) is not refused.
+    @Test func modulesInADictionaryAreRefusedLoudly() {
+        var rng = RNG(seed: 0)
+        let net = DictionaryNet()
+        net.layers["a"] = Linear(inputSize: 1, outputSize: 1, rng: &rng)
+        #expect(Module.holdsModule(net.layers))
+        #expect(Module.holdsModule([[Linear(inputSize: 1, outputSize: 1, rng: &rng)]]))
+        #expect(!Module.holdsModule(["mask": Tensor.zeros([2])]))
     }
 
     @Test func frozenBatchNormInTrainModeUpdatesRunningStatisticsUnderNoGrad() {
