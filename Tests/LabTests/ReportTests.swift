@@ -75,6 +75,76 @@ private struct FakeFigure: PNGWritable {
         #expect(claim(0.95, 0.1).conditionText == ">= 0.9; <= 0.2 (orthogonal init accuracy)")
     }
 
+    @Test func unmetPreconditionMakesTheClaimInconclusive() {
+        func claim(gap: Double, trainRatio: Double) -> Claim {
+            Claim(id: "generalisation-gap", statement: "test quality is close to training quality",
+                  measured: gap, .atMost(1.25),
+                  given: [Condition("MSE(model)/MSE(zero), training clips", measured: trainRatio, .atMost(0.7))],
+                  seeds: [0], whenFails: "test/train L1 = \(gap)")
+        }
+        // A model as bad on training clips as on test clips has no gap, but says nothing about generalisation.
+        let vacuous = claim(gap: 1.0, trainRatio: 1.02)
+        #expect(vacuous.verdict == .inconclusive && !vacuous.holds)
+        #expect(vacuous.explanation == "test/train L1 = 1.0")
+        #expect(vacuous.measured == 1.0)
+        #expect(claim(gap: 1.0, trainRatio: 0.5).verdict == .holds)
+        #expect(claim(gap: 1.0, trainRatio: 0.5).explanation == nil)
+        #expect(claim(gap: 2.0, trainRatio: 0.5).verdict == .fails)
+        #expect(claim(gap: 2.0, trainRatio: .nan).verdict == .inconclusive)
+        #expect(vacuous.measuredText == "1; given 1.02")
+        #expect(vacuous.conditionText == "<= 1.25; given <= 0.7 (MSE(model)/MSE(zero), training clips)")
+        #expect(vacuous.verdictMarkdown == "*inconclusive*")
+        #expect(verdictSummary([vacuous, claim(gap: 1.0, trainRatio: 0.5), claim(gap: 2.0, trainRatio: 0.5)])
+                == "1 of 3 claims hold, 1 fails, 1 inconclusive")
+    }
+
+    @Test func failureExplanationIsComputedOnlyWhenTheClaimDoesNotHold() {
+        final class Counter: @unchecked Sendable { var calls = 0 }
+        let counter = Counter()
+        func explain() -> String { counter.calls += 1; return "too small" }
+        let holding = Claim(id: "a", statement: "s", measured: 1, .atLeast(0), seeds: [0], whenFails: explain())
+        #expect(holding.explanation == nil && counter.calls == 0)
+        let failing = Claim(id: "a", statement: "s", measured: -1, .atLeast(0), seeds: [0], whenFails: explain())
+        #expect(failing.explanation == "too small" && counter.calls == 1)
+    }
+
+    @Test func verdictRoundTripsAndAHandEditedVerdictIsRejected() throws {
+        let file = ClaimsFile(paper: "arXiv:1", title: nil, scale: .smoke, seed: 0, seeds: nil, command: nil, claims: [
+            Claim(id: "gap", statement: "s", measured: 1, .atMost(1.25),
+                  given: [Condition("train ratio", measured: 1.02, .atMost(0.7))], seeds: [0], whenFails: "why"),
+            Claim(id: "ok", statement: "s", measured: 1, .atMost(1.25), seeds: [0]),
+        ])
+        let data = try LabJSON.encoder.encode(file)
+        #expect(try LabJSON.decoder.decode(ClaimsFile.self, from: data) == file)
+        let claims = try #require((try JSONSerialization.jsonObject(with: data) as? [String: Any])?["claims"] as? [[String: Any]])
+        #expect(claims[0]["verdict"] as? String == "inconclusive" && claims[0]["holds"] as? Bool == false)
+        #expect(claims[0]["explanation"] as? String == "why" && (claims[0]["given"] as? [Any])?.count == 1)
+        #expect(claims[1]["verdict"] as? String == "holds" && claims[1]["holds"] as? Bool == true)
+
+        let edited = String(decoding: data, as: UTF8.self)
+            .replacingOccurrences(of: "\"verdict\" : \"inconclusive\"", with: "\"verdict\" : \"fails\"")
+        #expect(edited != String(decoding: data, as: UTF8.self))
+        #expect {
+            try LabJSON.decoder.decode(ClaimsFile.self, from: Data(edited.utf8))
+        } throws: { error in "\(error)".contains("verdict is 'fails'") }
+    }
+
+    @Test func inconclusiveClaimIsShownInReportAndClaimTable() throws {
+        let folder = ReportScratch.folder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let report = Report(paper: "arXiv:1", title: "T", outputDirectory: folder, quiet: true)
+        var printed = ""
+        report.printClaimTable = { printed += $0 }
+        try report.claim(Claim(id: "gap", statement: "s", measured: 1, .atMost(1.25),
+                               given: [Condition("train ratio", measured: 1.02, .atMost(0.7))], seeds: [0]))
+        try report.finish()
+        let markdown = try #require(ReportScratch.text(folder + "/REPORT.md"))
+        #expect(markdown.contains("| gap | s | 1; given 1.02 | <= 1.25; given <= 0.7 (train ratio) | *inconclusive* | paper | 0 |"))
+        #expect(markdown.contains("0 of 1 claims hold, 1 inconclusive."))
+        #expect(markdown.contains("- `gap`: *inconclusive*: precondition not met (train ratio = 1.02, needs <= 0.7)"))
+        #expect(printed.contains("INCONCLUSIVE  gap"))
+    }
+
     @Test func claimsJSONRoundTripsThroughJSONDecoder() throws {
         let file = ClaimsFile(
             paper: "arXiv:2406.01755", title: "Exact orthogonal init", scale: .full, seed: 0, seeds: [0, 1],
@@ -205,10 +275,10 @@ private struct FakeFigure: PNGWritable {
         let markdown = try #require(ReportScratch.text(folder + "/REPORT.md"))
         #expect(markdown.hasPrefix("# Exact orthogonal init\n"))
         #expect(markdown.contains("## Jacobian spectra"))
-        #expect(markdown.contains("| claim | statement | measured | condition | holds | kind | seeds |"))
-        #expect(markdown.contains("| orthogonality | EOI weights are orthogonal | 3.1e-07 | <= 1e-05 | yes | exact | 3 |"))
-        #expect(markdown.contains("| depth | EOI trains deep | 0.5 | >= 0.9 | **no** | paper | 3, 4 |"))
-        #expect(markdown.contains("1 of 2 claims hold."))
+        #expect(markdown.contains("| claim | statement | measured | condition | verdict | kind | seeds |"))
+        #expect(markdown.contains("| orthogonality | EOI weights are orthogonal | 3.1e-07 | <= 1e-05 | holds | exact | 3 |"))
+        #expect(markdown.contains("| depth | EOI trains deep | 0.5 | >= 0.9 | **fails** | paper | 3, 4 |"))
+        #expect(markdown.contains("1 of 2 claims hold, 1 fails."))
         #expect(markdown.contains("![Singular values](fig-jacobian-sv.png)"))
         #expect(markdown.contains("| EOI | 1000 | 0.9312 |"))
         #expect(markdown.contains("[a generated sample](sample.wav)"))
@@ -239,7 +309,7 @@ private struct FakeFigure: PNGWritable {
 
         #expect(printed.contains("HOLDS  orthogonality"))
         #expect(printed.contains("FAILS  depth"))
-        #expect(printed.contains("1 of 2 claims hold."))
+        #expect(printed.contains("1 of 2 claims hold, 1 fails."))
     }
 
     @Test func failedFinishOrFigureKeepsThePreviousRun() throws {
@@ -295,21 +365,44 @@ private struct FakeFigure: PNGWritable {
         try smoke.write(to: figures + "/beta/claims.json")
         try full.write(to: figures + "/alpha/claims.json")
         try AtomicFile.createFolder(figures + "/gallery")
+        try AtomicFile.write("not a paper", to: figures + "/gallery/line.png")
         let readme = root + "/README.md"
         try AtomicFile.write("# LabBook\n\n<!-- results:begin -->\nstale\n<!-- results:end -->\n\nAfter.\n", to: readme)
 
-        let count = try ResultsTable.update(readmePath: readme, figuresDirectory: figures)
-        #expect(count == 3)
+        let results = try ResultsTable.update(readmePath: readme, figuresDirectory: figures)
+        #expect(results.map(\.folder) == ["alpha", "beta"] && results.flatMap(\.claims.claims).count == 3)
         let text = try #require(ReportScratch.text(readme))
         #expect(!text.contains("stale"))
-        #expect(text.hasPrefix("# LabBook\n\n<!-- results:begin -->\n| paper | claim | measured | threshold | holds | scale | command |"))
+        #expect(text.hasPrefix("# LabBook\n\n<!-- results:begin -->\n| paper | claim | measured | threshold | verdict | scale | command |"))
         #expect(text.hasSuffix("<!-- results:end -->\n\nAfter.\n"))
         let rows = text.split(separator: "\n").filter { $0.hasPrefix("| [") }
         #expect(rows.count == 3)
-        #expect(rows[0].contains("a1: first") && rows[0].contains("| 3.1e-07 | <= 1e-05 | yes | full | `make alpha` |"))
+        #expect(rows[0].contains("a1: first") && rows[0].contains("| 3.1e-07 | <= 1e-05 | holds | full | `make alpha` |"))
         #expect(rows[1].contains("second \\| piped"))
-        #expect(rows[2].contains("| **no** | smoke | `beta --scale smoke` |"))
-        #expect(text.contains("2 of 3 claims hold."))
+        #expect(rows[2].contains("| **fails** | smoke | `beta --scale smoke` |"))
+        #expect(text.contains("2 of 3 claims hold, 1 fails."))
+
+        // Holds, fails and inconclusive are counted separately.
+        let gamma = ClaimsFile(paper: "arXiv:3", title: "Gamma", scale: .full, seed: 0, seeds: nil, command: nil, claims: [
+            Claim(id: "g1", statement: "vacuous", measured: 1, .atMost(1.25),
+                  given: [Condition("beats zero", measured: 1.02, .atMost(0.7))], seeds: [0])])
+        try gamma.write(to: figures + "/gamma/claims.json")
+        try ResultsTable.update(readmePath: readme, figuresDirectory: figures)
+        let withGamma = try #require(ReportScratch.text(readme))
+        #expect(withGamma.contains("| g1: vacuous | 1; given 1.02 | <= 1.25; given <= 0.7 (beats zero) | *inconclusive* | full |"))
+        #expect(withGamma.contains("2 of 4 claims hold, 1 fails, 1 inconclusive."))
+
+        // A paper folder with results but no claims.json is an error naming the paper; the README is untouched.
+        try FileManager.default.removeItem(atPath: figures + "/gamma/claims.json")
+        try AtomicFile.write("# Gamma\n", to: figures + "/gamma/REPORT.md")
+        #expect {
+            try ResultsTable.update(readmePath: readme, figuresDirectory: figures)
+        } throws: { error in
+            guard case LabError.missingFile(let path, let fix) = error else { return false }
+            return path.hasSuffix("gamma/claims.json") && fix.contains("'gamma'")
+        }
+        #expect(ReportScratch.text(readme) == withGamma)
+        try FileManager.default.removeItem(atPath: figures + "/gamma")
 
         try AtomicFile.write("# no markers\n", to: readme)
         #expect(throws: LabError.self) { try ResultsTable.update(readmePath: readme, figuresDirectory: figures) }

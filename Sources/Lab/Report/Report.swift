@@ -236,16 +236,26 @@ public final class Report {
         if claims.isEmpty {
             out += "This run made no claims.\n\n"
         } else {
-            out += "| claim | statement | measured | condition | holds | kind | seeds |\n"
+            out += "| claim | statement | measured | condition | verdict | kind | seeds |\n"
             out += "|---|---|---:|---|---|---|---|\n"
             for claim in claims {
                 let cells = [claim.id, claim.statement, claim.measuredText, claim.conditionText,
-                             claim.holds ? "yes" : "**no**", claim.kind.rawValue,
+                             claim.verdictMarkdown, claim.kind.rawValue,
                              claim.seeds.map(String.init).joined(separator: ", ")]
                 out += "| " + cells.map(escapeMarkdownCell).joined(separator: " | ") + " |\n"
             }
-            out += "\n\(claims.filter(\.holds).count) of \(claims.count) claims hold.\n\n"
-            let notes = claims.compactMap { claim in claim.note.map { "- `\(claim.id)`: \($0)\n" } }
+            out += "\n\(verdictSummary(claims)).\n\n"
+            let notes = claims.compactMap { claim -> String? in
+                var parts: [String] = []
+                if let note = claim.note { parts.append(note) }
+                if claim.verdict == .inconclusive {
+                    let unmet = claim.preconditions.filter { !$0.holds }
+                        .map { "\($0.label) = \(formatNumber($0.measured)), needs \($0.comparison.text)" }
+                    parts.append("*inconclusive*: precondition not met (" + unmet.joined(separator: "; ") + ")")
+                }
+                if let explanation = claim.explanation { parts.append(explanation) }
+                return parts.isEmpty ? nil : "- `\(claim.id)`: " + parts.joined(separator: " ") + "\n"
+            }
             if !notes.isEmpty { out += notes.joined() + "\n" }
         }
 
@@ -267,7 +277,7 @@ public final class Report {
     public func claimTableText() -> String {
         guard !claims.isEmpty else { return "\(title): no claims\n" }
         let rows = claims.map { claim in
-            [claim.holds ? "HOLDS" : "FAILS", claim.id, claim.measuredText, claim.conditionText, claim.kind.rawValue]
+            [claim.verdict.rawValue.uppercased(), claim.id, claim.measuredText, claim.conditionText, claim.kind.rawValue]
         }
         let header = ["", "claim", "measured", "condition", "kind"]
         let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
@@ -277,7 +287,7 @@ public final class Report {
         }
         var out = "\(title) (\(paper), scale \(scale.rawValue))\n"
         out += ([line(header)] + rows.map(line)).joined(separator: "\n") + "\n"
-        out += "\(claims.filter(\.holds).count) of \(claims.count) claims hold. Report: \(outputPath("REPORT.md"))\n"
+        out += "\(verdictSummary(claims)). Report: \(outputPath("REPORT.md"))\n"
         return out
     }
 
