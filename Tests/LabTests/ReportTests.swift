@@ -269,6 +269,10 @@ private struct FakeFigure: PNGWritable {
         #expect(throws: LabError.self) {
             try report.claim(Claim(id: "depth", statement: "again", measured: 1, .atLeast(0), seeds: [3]))
         }
+        try report.record("data_sha256", ["data/x.idx": "stale"])
+        try report.record("data_sha256", ["data/x.idx": "abc"])
+        #expect(throws: LabError.self) { try report.record("seed", 4) }
+        #expect(throws: LabError.self) { try report.record("", 4) }
         try report.finish()
         #expect(throws: LabError.self) { try report.finish() }
 
@@ -302,6 +306,9 @@ private struct FakeFigure: PNGWritable {
         }
         let sections = try #require(run["sections"] as? [[String: Any]])
         #expect(sections.first?["name"] as? String == "Jacobian spectra")
+        #expect(sections.first?["cpuSeconds"] is Double && run["cpuSeconds"] is Double)
+        #expect(run["data_sha256"] as? [String: String] == ["data/x.idx": "abc"])
+        #expect(markdown.contains("| section | wall time | CPU time |"))
         #expect((run["peakMemoryBytes"] as? Int ?? 0) > 1_000_000)
         #expect((run["openblas"] as? String ?? "").contains("OpenBLAS"))
         let git = try #require(run["git"] as? [String: Any])

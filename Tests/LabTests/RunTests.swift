@@ -20,6 +20,32 @@ private struct ToyPaper: PaperCommand {
     }
 }
 
+/// A paper whose seed count depends on the scale, and that still declares its own `run()` (the pattern the
+/// papers used before `defaultSeedCount(scale:)` and `Report.record`).
+private struct ScaledPaper: PaperCommand {
+    static let paper = Paper(arXiv: "0000.00002", title: "A scaled paper", command: "scaled-paper", reproduces: "Nothing.")
+    static func defaultSeedCount(scale: Scale) -> Int { scale == .full ? 5 : 1 }
+    @OptionGroup var options: RunOptions
+    final class Calls: @unchecked Sendable { var ownRun = 0 }
+    static let calls = Calls()
+
+    func reproduce(in report: Report) throws {
+        report.printClaimTable = { _ in }
+        try report.record("flops", ["training": 1.5e9])
+        try report.claim(Claim(id: "seeds", statement: "s", measured: Double(report.seeds.count), .atLeast(1), seeds: report.seeds))
+    }
+}
+
+private struct OwnRunPaper: PaperCommand {
+    static let paper = Paper(arXiv: "0000.00003", title: "Own run", command: "own-run", reproduces: "Nothing.")
+    @OptionGroup var options: RunOptions
+    final class Calls: @unchecked Sendable { var ownRun = 0 }
+    static let calls = Calls()
+
+    func run() throws { Self.calls.ownRun += 1 }
+    func reproduce(in report: Report) throws {}
+}
+
 /// Collects what a `Progress` writes.
 private final class Captured {
     var lines: [String] = []
@@ -68,6 +94,40 @@ private final class Captured {
         #expect(claims.seeds == [3, 4] && claims.claims.first?.seeds == [3, 4])
         #expect(claims.claims.first?.holds == true)
         #expect(ReportScratch.text(folder + "/REPORT.md")?.contains("## toy") == true)
+    }
+
+    @Test func seedCountFollowsTheScaleAndAPapersOwnRunIsReached() throws {
+        let folder = ReportScratch.folder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        var smoke = try ScaledPaper.parse(["--scale", "smoke", "--out", folder + "/smoke", "--quiet"])
+        try runThroughWitness(&smoke)
+        #expect(try ClaimsFile.read(path: folder + "/smoke/claims.json").seeds == [0])
+        var full = try ScaledPaper.parse(["--scale", "full", "--seed", "2", "--out", folder + "/full", "--quiet"])
+        try runThroughWitness(&full)
+        #expect(try ClaimsFile.read(path: folder + "/full/claims.json").seeds == [2, 3, 4, 5, 6])
+
+        // The paper's own fact is in run.json, next to the record's keys.
+        let runData = try #require(FileManager.default.contents(atPath: folder + "/full/run.json"))
+        let run = try #require(try JSONSerialization.jsonObject(with: runData) as? [String: Any])
+        #expect((run["flops"] as? [String: Double])?["training"] == 1.5e9)
+        #expect(run["seed"] as? Int == 2)
+
+        // runMain's path calls a paper's own run() (the conformance's witness), not the protocol extension's.
+        var own = try OwnRunPaper.parse(["--quiet"])
+        try runThroughWitness(&own)
+        #expect(OwnRunPaper.calls.ownRun == 1)
+    }
+
+    @Test func cpuTimeCountsWorkNotWaiting() {
+        let processStart = CPUTime.processSeconds(), threadStart = CPUTime.threadSeconds()
+        var x = 0.0
+        for i in 0..<20_000_000 { x += sin(Double(i)) }
+        #expect(x.isFinite)
+        let busyProcess = CPUTime.processSeconds() - processStart, busyThread = CPUTime.threadSeconds() - threadStart
+        #expect(busyThread > 0.01 && busyProcess >= busyThread * 0.9)
+        let idleStart = CPUTime.threadSeconds()
+        usleep(200_000)
+        #expect(CPUTime.threadSeconds() - idleStart < 0.05)
     }
 
     @Test func outcomeSaysWhetherTheRunBroke() {

@@ -8,10 +8,10 @@ public protocol PNGWritable {
     func savePNG(to path: String, metadata: [String: String]) throws
 }
 
-/// The notebook of one run: prose, timed sections, tables, figures, attachments and claims, in the order
-/// the paper executable adds them. `finish()` writes `REPORT.md`, `claims.json` and `run.json` into the
-/// output folder (each atomically) and prints the claim table. Tables and figures are written when they are
-/// added, so a run that breaks later keeps what it had made.
+/// The notebook of one run: prose, timed sections, tables, figures, attachments, claims and further run
+/// facts (`record`), in the order the paper executable adds them. `finish()` writes `REPORT.md`,
+/// `claims.json` and `run.json` into the output folder (each atomically) and prints the claim table. Tables
+/// and figures are written when they are added, so a run that breaks later keeps what it had made.
 ///
 ///     let report = Report(paper: "arXiv:2406.01755", title: "Exact orthogonal initialization",
 ///                         outputDirectory: "figures/exact-orthogonal-init")
@@ -47,10 +47,13 @@ public final class Report {
 
     private var entries: [Entry] = []
     private var sectionTimes: [RunRecord.SectionTime] = []
-    private var openSections: [(name: String, stopwatch: Stopwatch)] = []
+    private var openSections: [(name: String, stopwatch: Stopwatch, cpuStart: Double)] = []
+    /// Facts the paper adds to run.json (`record`), by key.
+    private var recorded: [String: any Encodable & Sendable] = [:]
     private var writtenFiles: Set<String> = []
     private let started = Date()
     private let stopwatch = Stopwatch()
+    private let cpuStart = CPUTime.processSeconds()
     /// Read when the run starts, before it writes anything into a (possibly tracked) output folder.
     private let git = Provenance.gitState()
     private var finished = false
@@ -84,23 +87,25 @@ public final class Report {
         entries.append(.text(markdown))
     }
 
-    /// Opens a section: a heading in REPORT.md (one level deeper per open section) and a wall-time entry in
-    /// run.json, closed by `endSection()`.
+    /// Opens a section: a heading in REPORT.md (one level deeper per open section) and a wall-time and
+    /// CPU-time entry in run.json, closed by `endSection()`.
     public func beginSection(_ name: String) {
         entries.append(.heading(level: 2 + openSections.count, text: name))
-        openSections.append((name, Stopwatch()))
+        openSections.append((name, Stopwatch(), CPUTime.processSeconds()))
         log("[\(name)]")
     }
 
-    /// Closes the innermost open section and records its wall time.
+    /// Closes the innermost open section and records its wall time and the process's CPU time meanwhile.
     public func endSection() { closeSection(failed: false) }
 
     /// `failed`: the section stopped on an error, so the log says "stopped after" rather than "done in".
     func closeSection(failed: Bool) {
-        guard let (name, watch) = openSections.popLast() else { return }
+        guard let (name, watch, cpuStart) = openSections.popLast() else { return }
         let seconds = watch.seconds
-        sectionTimes.append(RunRecord.SectionTime(name: name, seconds: seconds))
-        log("[\(name)] \(failed ? "stopped after" : "done in") \(formatDuration(seconds))")
+        let cpuSeconds = CPUTime.processSeconds() - cpuStart
+        sectionTimes.append(RunRecord.SectionTime(name: name, seconds: seconds, cpuSeconds: cpuSeconds))
+        log("[\(name)] \(failed ? "stopped after" : "done in") \(formatDuration(seconds)) "
+            + "(CPU \(formatDuration(cpuSeconds)))")
     }
 
     /// Runs `body` as a section (see `beginSection`); the section is closed and timed even if body throws.
@@ -173,6 +178,20 @@ public final class Report {
         claims.append(claim)
     }
 
+    /// Adds a fact to run.json under `key` at the top level, next to the command, commit and timings: e.g.
+    /// `try report.record("data_sha256", ["data/mnist.idx": "3f2a..."])` or `try report.record("flops", counts)`.
+    /// Recording a key again replaces the value; a key run.json already has (`seed`, `sections`, ...) is
+    /// rejected.
+    public func record(_ key: String, _ value: some Encodable & Sendable) throws {
+        // run.json's own keys are RunRecord's property names (its Codable conformance is synthesized).
+        let ownKeys = Set(Mirror(reflecting: runRecord()).children.compactMap(\.label))
+        guard !key.isEmpty, !ownKeys.contains(key) else {
+            throw LabError.invalidArgument(
+                "run.json key '\(key)' is \(key.isEmpty ? "empty" : "one run.json already has"); record the value under another name")
+        }
+        recorded[key] = value
+    }
+
     // MARK: finish
 
     /// Closes open sections, writes `claims.json`, `run.json` and `REPORT.md` (each atomically) and prints
@@ -182,7 +201,8 @@ public final class Report {
         while !openSections.isEmpty { endSection() }
         let record = runRecord()
         try claimsFile.write(to: outputPath("claims.json"))
-        try AtomicFile.write(try LabJSON.encoder.encode(record) + Data("\n".utf8), to: outputPath("run.json"))
+        let runJSON = try LabJSON.encoder.encode(RecordWithFacts(record: record, facts: recorded))
+        try AtomicFile.write(runJSON + Data("\n".utf8), to: outputPath("run.json"))
         try AtomicFile.write(markdown(record), to: outputPath("REPORT.md"))
         finished = true
         printClaimTable(claimTableText())
@@ -199,7 +219,8 @@ public final class Report {
                   scale: scale, seed: seed, seeds: seeds, outputDirectory: outputDirectory, git: git,
                   swift: Provenance.swiftVersion, openblas: Provenance.openblasConfig, threads: Parallel.threads,
                   cores: ProcessInfo.processInfo.activeProcessorCount, sections: sectionTimes,
-                  wallSeconds: stopwatch.seconds, peakMemoryBytes: Provenance.peakMemoryBytes,
+                  wallSeconds: stopwatch.seconds, cpuSeconds: CPUTime.processSeconds() - cpuStart,
+                  peakMemoryBytes: Provenance.peakMemoryBytes,
                   hostname: Provenance.hostname,
                   operatingSystem: ProcessInfo.processInfo.operatingSystemVersionString,
                   started: Provenance.iso8601(started), finished: Provenance.iso8601(Date()))
@@ -261,13 +282,15 @@ public final class Report {
 
         out += "## Run\n\n"
         if !record.sections.isEmpty {
-            out += "| section | wall time |\n|---|---:|\n"
+            out += "| section | wall time | CPU time |\n|---|---:|---:|\n"
             for section in record.sections {
-                out += "| \(escapeMarkdownCell(section.name)) | \(formatDuration(section.seconds)) |\n"
+                out += "| \(escapeMarkdownCell(section.name)) | \(formatDuration(section.seconds)) | "
+                    + "\(section.cpuSeconds.map(formatDuration) ?? "–") |\n"
             }
             out += "\n"
         }
-        out += "Total wall time \(formatDuration(record.wallSeconds)); peak memory "
+        out += "Total wall time \(formatDuration(record.wallSeconds)), CPU time "
+            + "\(record.cpuSeconds.map(formatDuration) ?? "–"); peak memory "
             + "\(formatBytes(record.peakMemoryBytes)); Swift \(record.swift); \(record.openblas); "
             + "\(record.cores) core(s), \(record.operatingSystem).\n"
         return out
@@ -319,6 +342,25 @@ public final class Report {
     private func log(_ line: String) {
         guard !quiet else { return }
         FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
+}
+
+/// run.json: the run record's keys, then the paper's own facts (`Report.record`) at the same level.
+private struct RecordWithFacts: Encodable {
+    let record: RunRecord
+    let facts: [String: any Encodable & Sendable]
+
+    struct Key: CodingKey {
+        let stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    func encode(to encoder: Encoder) throws {
+        try record.encode(to: encoder)
+        var container = encoder.container(keyedBy: Key.self)
+        for (key, value) in facts { try container.encode(value, forKey: Key(stringValue: key)) }
     }
 }
 

@@ -38,8 +38,7 @@ struct HyperSoundPaper: PaperCommand {
     @OptionGroup var options: RunOptions
 
     func reproduce(in report: Report) throws {
-        let full = options.scale == .full
-        let sampleRate = 8_000
+        let plan = Plan(scale: options.scale)
         let seed = options.seed
         report.text("""
             HyperSound maps a recording to the weights of an implicit neural representation (INR) in one forward \
@@ -51,7 +50,7 @@ struct HyperSoundPaper: PaperCommand {
         // Real speech: the 568 Asterisk prompts of one speaker, split by file; five synthetic flite voices are the
         // unseen speakers. Each evaluation clip is the loudest 4,096-window of the trimmed recording, peak-normalised.
         let data = try report.section("Data") { () throws -> SpeechData in
-            let data = try SpeechData.load(sampleRate: sampleRate, full: full)
+            let data = try SpeechData.load(plan)
             report.text("""
                 Allison (Debian `asterisk-core-sounds-en-wav`): \(data.recordingCount) recordings read with libsndfile; \
                 \(data.silentCount) silent prompts (peak below 1% of full scale, the `silence/` folder) are left \
@@ -67,7 +66,7 @@ struct HyperSoundPaper: PaperCommand {
         // MARK: Signal checks
         // The exact claims: libsndfile round trip, the resampler, the metrics.
         try report.section("Signal checks") {
-            try SignalChecks.run(report: report, sampleRate: sampleRate, seed: seed)
+            try SignalChecks.run(report: report, sampleRate: plan.sampleRate, seed: seed)
         }
 
         // MARK: Training (fig-training)
@@ -75,18 +74,17 @@ struct HyperSoundPaper: PaperCommand {
         // train side by side, each on one core with single-threaded BLAS.
         // Full scale: every variant gets the spec's 1,500 steps (measured, CPU per step of one thread: ~70 ms NeRF,
         // ~80 ms SIREN, with the target rendered by Lab's fused `batchedAffine` and its vectorised sin/cos).
-        let steps = full ? 1_500 : 40
         let variants = [
-            Variant(name: "NeRF", kind: .nerf, spectralLoss: true, peakLearningRate: 5e-4, steps: steps),
-            Variant(name: "SIREN", kind: .siren, spectralLoss: true, peakLearningRate: 1e-4, steps: steps),
-            Variant(name: "NeRF-L1only", kind: .nerf, spectralLoss: false, peakLearningRate: 5e-4, steps: steps),
+            Variant(name: "NeRF", kind: .nerf, spectralLoss: true, peakLearningRate: 5e-4, steps: plan.trainingSteps),
+            Variant(name: "SIREN", kind: .siren, spectralLoss: true, peakLearningRate: 1e-4, steps: plan.trainingSteps),
+            Variant(name: "NeRF-L1only", kind: .nerf, spectralLoss: false, peakLearningRate: 5e-4, steps: plan.trainingSteps),
         ]
         // A sanity check of the whole pipeline rides along: the NeRF model trained on four fixed training clips. If
         // the generated weights, the rendering, the loss and its gradients are right, it must fit them closely; then a
         // weak one-shot model on unseen clips is a matter of learning, not of a broken pipeline.
         let sanityClips = Array(data.trainPool.prefix(4))
         let sanityVariant = Variant(name: "NeRF-4clips", kind: .nerf, spectralLoss: true, peakLearningRate: 5e-4,
-                                    steps: full ? 300 : 20)
+                                    steps: plan.sanitySteps)
         let (trained, sanity) = try report.section("Training") { () throws -> ([TrainedVariant], SanityFit) in
             let quiet = options.quiet
             let jobs = variants.map { variant in
@@ -122,7 +120,7 @@ struct HyperSoundPaper: PaperCommand {
         // MARK: Per-clip INRs (fig-finetune, table-per-clip)
         // Dedicated INRs fitted to each of 8 test clips from a random init, and fine-tuned from HyperSound's θ.
         let fits = try report.section("Per-clip INRs") {
-            try PerClipStudy.run(data: data, nerf: nerf, steps: full ? 500 : 40, clipCount: full ? 8 : 2,
+            try PerClipStudy.run(data: data, nerf: nerf, steps: plan.perClipSteps, clipCount: plan.perClipClips,
                                  seed: seed, report: report)
         }
 
@@ -133,7 +131,7 @@ struct HyperSoundPaper: PaperCommand {
 
         // MARK: Examples (fig-spectrograms, fig-waveforms, audio/)
         try report.section("Examples") {
-            try Examples.run(data: data, nerf: nerf, siren: siren, fits: fits, sampleRate: sampleRate, report: report)
+            try Examples.run(data: data, nerf: nerf, siren: siren, fits: fits, sampleRate: plan.sampleRate, report: report)
         }
 
         // MARK: Claims
