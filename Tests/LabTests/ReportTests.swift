@@ -333,17 +333,83 @@ private struct FakeFigure: PNGWritable {
         try first.finish()
         let firstReport = try #require(ReportScratch.text(folder + "/REPORT.md"))
 
-        // A second run whose figure breaks halfway, and whose claims.json cannot be replaced.
+        // A second run whose figure breaks halfway, and whose claims.json cannot be written.
         let second = makeReport()
         #expect(throws: LabError.self) {
             try second.figure(FakeFigure(bytes: "second figure", failHalfway: true), name: "fig-a", caption: "a")
         }
         #expect(ReportScratch.text(folder + "/fig-a.png") == "first figure")
-        try FileManager.default.removeItem(atPath: folder + "/claims.json")
-        try FileManager.default.createDirectory(atPath: folder + "/claims.json/blocker", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: second.workingDirectory + "/claims.json/blocker",
+                                                withIntermediateDirectories: true)
         #expect(throws: LabError.self) { try second.finish() }
         #expect(ReportScratch.text(folder + "/REPORT.md") == firstReport)
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder).allSatisfy { !$0.hasPrefix(".") })
+    }
+
+    @Test func outputFolderIsPublishedWholeAndReplacesTheOldOneOnlyAtTheEnd() throws {
+        let scratch = ReportScratch.folder()
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let folder = scratch + "/paper"
+        func run(_ figures: [String], seed: Int) throws -> Report {
+            let report = Report(paper: "arXiv:1", title: "T", outputDirectory: folder, seed: seed, quiet: true)
+            report.printClaimTable = { _ in }
+            for name in figures { try report.figure(FakeFigure(bytes: "seed \(seed)"), name: name, caption: name) }
+            return report
+        }
+        try run(["fig-a", "fig-b"], seed: 0).finish()
+        #expect(Set(try FileManager.default.contentsOfDirectory(atPath: folder))
+                == ["fig-a.png", "fig-b.png", "claims.json", "run.json", "REPORT.md"])
+
+        // While the second run works, the folder is the first run's; the second writes beside it.
+        let second = try run(["fig-a"], seed: 1)
+        #expect(ReportScratch.text(folder + "/fig-a.png") == "seed 0")
+        #expect(ReportScratch.text(second.outputPath("fig-a.png")) == "seed 1")
+        #expect(URL(fileURLWithPath: second.workingDirectory).deletingLastPathComponent().path
+                == URL(fileURLWithPath: folder).deletingLastPathComponent().path)
+        try second.finish()
+        // Published whole: no fig-b of the first run beside the second's fig-a, nothing left beside the folder.
+        #expect(Set(try FileManager.default.contentsOfDirectory(atPath: folder))
+                == ["fig-a.png", "claims.json", "run.json", "REPORT.md"])
+        #expect(ReportScratch.text(folder + "/fig-a.png") == "seed 1")
+        #expect(second.outputPath("claims.json") == URL(fileURLWithPath: folder).appendingPathComponent("claims.json").path)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch) == ["paper"])
+    }
+
+    @Test func leftoversOfKilledRunsAreCleanedAtTheNextStart() throws {
+        let scratch = ReportScratch.folder()
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        // pid 2^22 + 1 is above Linux's pid_max limit, so no process has it; our own pid is alive.
+        let dead = [".paper.tmp-4194305-abc", ".paper.old-4194305-def"], alive = ".paper.tmp-\(getpid())-xyz"
+        for name in dead + [alive, ".other.tmp-4194305-abc"] {
+            try AtomicFile.write("partial", to: scratch + "/" + name + "/fig-a.png")
+        }
+        let report = Report(paper: "arXiv:1", title: "T", outputDirectory: scratch + "/paper", quiet: true)
+        report.printClaimTable = { _ in }
+        try report.prepareOutputFolder()
+        let entries = Set(try FileManager.default.contentsOfDirectory(atPath: scratch))
+        #expect(entries.isDisjoint(with: dead))
+        #expect(entries.contains(alive) && entries.contains(".other.tmp-4194305-abc"))
+        try report.finish()
+    }
+
+    @Test func dangerousOrUnwritableOutputFoldersAreRefusedBeforeAnyWrite() throws {
+        let scratch = ReportScratch.folder()
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        try AtomicFile.write("a file", to: scratch + "/file")
+        try AtomicFile.write("notes", to: scratch + "/foreign/notes.txt")
+        let cases = ["/": "root folder", ".": "current or home folder", "..": "current or home folder",
+                     NSHomeDirectory(): "current or home folder", scratch + "/file": "is a file",
+                     scratch + "/file/out": "exists and is not a folder", scratch + "/foreign": "not a previous run's output"]
+        for (destination, reason) in cases {
+            let report = Report(paper: "arXiv:1", title: "T", outputDirectory: destination, quiet: true)
+            #expect(throws: LabError.self, "\(destination) was accepted") { try report.prepareOutputFolder() }
+            do { try report.prepareOutputFolder() } catch {
+                #expect("\(error)".contains(reason), "\(destination): \(error)")
+            }
+        }
+        #expect(ReportScratch.text(scratch + "/file") == "a file")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch + "/foreign") == ["notes.txt"])
+        #expect(Set(try FileManager.default.contentsOfDirectory(atPath: scratch)) == ["file", "foreign"])
     }
 
     @Test func badTablesAndNamesAreRejected() throws {

@@ -12,7 +12,11 @@ private struct ToyPaper: PaperCommand {
     static let defaultSeedCount = 2
     @OptionGroup var options: RunOptions
 
+    final class Calls: @unchecked Sendable { var reproduce = 0 }
+    static let calls = Calls()
+
     func reproduce(in report: Report) throws {
+        Self.calls.reproduce += 1
         report.printClaimTable = { _ in }
         report.section("toy") { report.text("A toy section.") }
         try report.claim(Claim(id: "toy", statement: "the seed is 3", measured: Double(options.seed), .equal(3),
@@ -65,10 +69,16 @@ private final class Captured {
         #expect(defaults.outputDirectory(folder: "toy") == "figures/toy")
         let averaged = try RunOptions.parse(["--seeds", "5", "--quiet"])
         #expect(averaged.seedList(defaultCount: 2) == [0, 1, 2, 3, 4] && averaged.quiet)
+        // A smoke run never writes into figures/ unless told to.
+        #expect(try RunOptions.parse(["--scale", "smoke"]).outputDirectory(folder: "toy") == ".smoke/toy")
+        #expect(try RunOptions.parse(["--scale=smoke", "--out", "figures/toy"]).outputDirectory(folder: "toy") == "figures/toy")
+        #expect(try RunOptions.parse(["--seed", "2147483647"]).seed == 2147483647)
     }
 
     @Test func badFlagsAreErrors() {
-        for arguments in [["--bogus"], ["--scale", "medium"], ["--seed", "x"], ["--threads", "0"], ["--seeds", "0"]] {
+        for arguments in [["--bogus"], ["--scale", "medium"], ["--seed", "x"], ["--threads", "0"], ["--seeds", "0"],
+                          ["--seed=-1"], ["--seed", "-1"], ["--seed", "2147483648"], ["--seed", "99999999999999999999999"],
+                          ["--seeds", "1001"], ["--threads", "-2"], ["--threads", "100000"], ["--out", ""], ["--seed"]] {
             #expect(throws: (any Error).self, "\(arguments) parsed") { try RunOptions.parse(arguments) }
             do {
                 _ = try RunOptions.parse(arguments)
@@ -76,6 +86,34 @@ private final class Captured {
                 #expect(RunOptions.exitCode(for: error) == .validationFailure)
             }
         }
+    }
+
+    @Test func repeatedFlagsAreErrors() throws {
+        for arguments in [["--seed", "1", "--seed", "2"], ["--seed=1", "--seed", "1"], ["--quiet", "--quiet"],
+                          ["--out", "a", "--scale", "smoke", "--out=b"]] {
+            #expect(throws: ValidationError.self, "\(arguments) was accepted") { try ToyPaper.parseOnce(arguments) }
+        }
+        do {
+            _ = try ToyPaper.parseOnce(["--seed", "1", "--seed", "2"])
+        } catch {
+            #expect(ToyPaper.message(for: error) == "--seed is given more than once; give it once")
+            #expect(ToyPaper.exitCode(for: error) == .validationFailure)
+        }
+        // A value that looks like a flag is a value, not a repeat.
+        #expect(try ToyPaper.parseOnce(["--out", "--seed", "--seed", "4"]).options.out == "--seed")
+        #expect(try ToyPaper.parseOnce(["--seeds", "2", "--seed", "4"]).options.seedList(defaultCount: 1) == [4, 5])
+    }
+
+    @Test func badOutputFolderIsRefusedBeforeTheStory() throws {
+        let folder = ReportScratch.folder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try AtomicFile.write("a file", to: folder + "/file")
+        let before = ToyPaper.calls.reproduce
+        for out in ["/", folder + "/file", folder + "/file/below"] {
+            var command = try ToyPaper.parseOnce(["--scale", "smoke", "--seed", "3", "--out", out, "--quiet"])
+            #expect(throws: LabError.self, "--out \(out) was accepted") { try runThroughWitness(&command) }
+        }
+        #expect(ToyPaper.calls.reproduce == before)
     }
 
     @Test func paperCommandStatesWhatItReproducesAndRuns() throws {

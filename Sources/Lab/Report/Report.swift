@@ -9,9 +9,11 @@ public protocol PNGWritable {
 }
 
 /// The notebook of one run: prose, timed sections, tables, figures, attachments, claims and further run
-/// facts (`record`), in the order the paper executable adds them. `finish()` writes `REPORT.md`,
-/// `claims.json` and `run.json` into the output folder (each atomically) and prints the claim table. Tables
-/// and figures are written when they are added, so a run that breaks later keeps what it had made.
+/// facts (`record`), in the order the paper executable adds them. Everything goes into a fresh working
+/// folder beside the output folder (`workingDirectory`, `.<name>.tmp-<pid>-<random>`); `finish()` writes
+/// `REPORT.md`, `claims.json` and `run.json` there and then renames the working folder into place, replacing
+/// the previous output folder only then (`OutputFolder`). A run that breaks leaves the previous output as it
+/// was and its partial output in the working folder, which the next run into the same folder removes.
 ///
 ///     let report = Report(paper: "arXiv:2406.01755", title: "Exact orthogonal initialization",
 ///                         outputDirectory: "figures/exact-orthogonal-init")
@@ -25,6 +27,7 @@ public protocol PNGWritable {
 public final class Report {
     public let paper: String
     public let title: String
+    /// Where the finished run is published.
     public let outputDirectory: String
     public let scale: Scale
     public let seed: Int
@@ -57,6 +60,8 @@ public final class Report {
     /// Read when the run starts, before it writes anything into a (possibly tracked) output folder.
     private let git = Provenance.gitState()
     private var finished = false
+    private let folder: OutputFolder
+    private var prepared = false
 
     /// - Parameters:
     ///   - paper: "arXiv:<id>".
@@ -68,6 +73,7 @@ public final class Report {
         self.paper = paper
         self.title = title
         self.outputDirectory = outputDirectory
+        self.folder = OutputFolder(destination: outputDirectory)
         self.scale = scale
         self.seed = seed
         self.seeds = seeds ?? [seed]
@@ -75,9 +81,22 @@ public final class Report {
         self.quiet = quiet
     }
 
-    /// The path of `fileName` inside the output folder, for files the paper writes itself (e.g. audio).
+    /// Where the run writes until `finish()` publishes it as `outputDirectory`.
+    public var workingDirectory: String { folder.working }
+
+    /// The path of `fileName` in the run's output, for files the paper writes itself (e.g. audio): inside
+    /// the working folder while the run lasts, inside `outputDirectory` once `finish()` has published it.
     public func outputPath(_ fileName: String) -> String {
-        URL(fileURLWithPath: outputDirectory).appendingPathComponent(fileName).path
+        URL(fileURLWithPath: finished ? outputDirectory : workingDirectory).appendingPathComponent(fileName).path
+    }
+
+    /// Checks the output folder and creates the working folder beside it (see `OutputFolder.prepare`): a
+    /// dangerous (`/`, the current directory), unwritable or foreign `--out` is refused here, before any
+    /// compute. Called by `PaperCommand.run()` first, and by the first write otherwise; later calls do nothing.
+    public func prepareOutputFolder() throws {
+        guard !prepared else { return }
+        try folder.prepare()
+        prepared = true
     }
 
     // MARK: prose and sections
@@ -128,6 +147,7 @@ public final class Report {
     public func table(_ table: Table, name: String, caption: String) throws {
         try checkFileName(name)
         try table.validate(name: name)
+        try prepareOutputFolder()
         let stem = "table-\(name)"
         try claimFileNames(["\(stem).md", "\(stem).csv"])
         let markdown = table.markdown
@@ -142,7 +162,7 @@ public final class Report {
         try checkFileName(name)
         let file = "\(name).png"
         try claimFileNames([file])
-        try AtomicFile.createFolder(outputDirectory)
+        try prepareOutputFolder()
         let destination = outputPath(file)
         let temporary = outputPath(".\(name).tmp-\(getpid()).png")
         do {
@@ -164,9 +184,9 @@ public final class Report {
         guard FileManager.default.fileExists(atPath: fullPath) else {
             throw LabError.missingFile(path: fullPath, fix: "write the file before attaching it to the report")
         }
-        let folder = URL(fileURLWithPath: outputDirectory).standardizedFileURL.path + "/"
+        let working = URL(fileURLWithPath: workingDirectory).standardizedFileURL.path + "/"
         let standardized = URL(fileURLWithPath: fullPath).standardizedFileURL.path
-        let link = standardized.hasPrefix(folder) ? String(standardized.dropFirst(folder.count)) : standardized
+        let link = standardized.hasPrefix(working) ? String(standardized.dropFirst(working.count)) : standardized
         entries.append(.attachment(file: link, caption: caption))
     }
 
@@ -194,16 +214,18 @@ public final class Report {
 
     // MARK: finish
 
-    /// Closes open sections, writes `claims.json`, `run.json` and `REPORT.md` (each atomically) and prints
-    /// the claim table. Call once, at the end of the run.
+    /// Closes open sections, writes `claims.json`, `run.json` and `REPORT.md` into the working folder,
+    /// publishes it as `outputDirectory` and prints the claim table. Call once, at the end of the run.
     public func finish() throws {
         guard !finished else { throw LabError.invalidArgument("Report.finish() was called twice") }
         while !openSections.isEmpty { endSection() }
+        try prepareOutputFolder()
         let record = runRecord()
         try claimsFile.write(to: outputPath("claims.json"))
         let runJSON = try LabJSON.encoder.encode(RecordWithFacts(record: record, facts: recorded))
         try AtomicFile.write(runJSON + Data("\n".utf8), to: outputPath("run.json"))
         try AtomicFile.write(markdown(record), to: outputPath("REPORT.md"))
+        try folder.publish()
         finished = true
         printClaimTable(claimTableText())
     }

@@ -31,8 +31,10 @@ public struct Paper: Sendable {
             discussion: """
                 \(reproduces)
 
-                Writes figures/\(command)/ (or --out): fig-*.png, table-*.md and .csv, claims.json, REPORT.md \
-                and run.json. Exits 0 when the run completed, whatever its claims say; non-zero when it broke.
+                Writes figures/\(command)/ at full scale, .smoke/\(command)/ at smoke scale (or --out): fig-*.png, \
+                table-*.md and .csv, claims.json, REPORT.md and run.json, into a working folder beside it that \
+                replaces the folder only when the run completes. Exits 0 when the run completed, whatever its \
+                claims say; 64 for a bad argument; 1 when the run broke.
 
                 Examples:
                   make \(command)                                  (full scale into figures/\(command))
@@ -60,9 +62,10 @@ public struct Paper: Sendable {
 ///     }
 ///     ExactOrthogonalInit.runMain()
 ///
-/// `run()` applies `--threads`, opens the report in the output folder (with `report.seeds` = `--seed` and
-/// the following ones, `--seeds` or `defaultSeedCount(scale:)` of them), calls `reproduce(in:)` and
-/// finishes the report (REPORT.md, claims.json, run.json, the claim table on stdout). A paper customises the
+/// `run()` applies `--threads`, opens the report (with `report.seeds` = `--seed` and the following ones,
+/// `--seeds` or `defaultSeedCount(scale:)` of them), checks the output folder and creates the working folder
+/// beside it (a bad `--out` is refused before any compute), calls `reproduce(in:)` and finishes the report
+/// (REPORT.md, claims.json, run.json; the working folder replaces the output folder; the claim table on stdout). A paper customises the
 /// run through the protocol's requirements (`defaultSeedCount(scale:)`, `reproduce(in:)`) and the report
 /// (`report.record` for run.json), not by declaring its own `run()`.
 ///
@@ -95,6 +98,7 @@ extension PaperCommand {
         options.configureThreads()
         let seeds = options.seedList(defaultCount: Self.defaultSeedCount(scale: options.scale))
         let report = options.makeReport(for: Self.paper, seeds: seeds)
+        try report.prepareOutputFolder()
         try reproduce(in: report)
         try report.finish()
     }
@@ -104,11 +108,20 @@ extension PaperCommand {
     public static func runMain(_ arguments: [String]? = nil) -> Never {
         var command: Self
         do {
-            command = try parse(arguments)
+            command = try parseOnce(arguments)
         } catch {
             exit(withError: error)
         }
         LabRun.runMain(named: Self.paper.command) { try runThroughWitness(&command) }
+    }
+}
+
+extension PaperCommand {
+    /// `parse(arguments)` (nil: the process's arguments), after refusing a shared flag given twice
+    /// (`RunOptions.rejectRepeatedFlags`).
+    public static func parseOnce(_ arguments: [String]? = nil) throws -> Self {
+        try RunOptions.rejectRepeatedFlags(arguments ?? Array(CommandLine.arguments.dropFirst()))
+        return try parse(arguments)
     }
 }
 
