@@ -4,7 +4,7 @@ import LabRun
 import StabilityGapCore
 
 /// Every claim of the spec, computed from the runs; thresholds are the spec's.
-func makeClaims(plan: ExperimentPlan, runs: RunSet, main: SeedGroup, sequence: SeedGroup,
+func makeClaims(plan: Plan, runs: RunSet, main: SeedGroup, sequence: SeedGroup,
                 memoryRuns: [ContinualRunResult], report: Report) throws {
     let all = runs.results
     let allSeeds = Array(Set(all.map(\.seed))).sorted()

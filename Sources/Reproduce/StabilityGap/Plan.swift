@@ -6,7 +6,7 @@ import LabRun
 import StabilityGapCore
 
 /// The three settings of the spec at one scale, and the seeds each runs with.
-struct ExperimentPlan {
+struct Plan {
     var scale: Scale
     /// Seeds of the main setting (all of the run's seeds), of `fm-10x2` (the first two) and of `memory` (the first).
     var mainSeeds: [Int]
@@ -89,20 +89,20 @@ struct PlanData {
     var sequence: ContinualData
 
     /// Loads Fashion-MNIST and MNIST-5k (missing files name their `make data-…` target) and draws the subsets.
-    init(plan: ExperimentPlan) throws {
+    init(plan: Plan) throws {
         let (fashionTrain, fashionTest) = try FashionMNIST.load()
         let mnist = try MNIST5k.load()
-        let dataRNG = RNG(seed: ExperimentPlan.dataSeed)
+        let dataRNG = RNG(seed: Plan.dataSeed)
         main = try ContinualData.fashion(train: fashionTrain, test: fashionTest,
                                          trainPerClass: plan.fashionTrainPerClass,
                                          testPerClass: plan.fashionTestPerClass,
-                                         normalization: ExperimentPlan.normalization, dataRNG: dataRNG)
+                                         normalization: Plan.normalization, dataRNG: dataRNG)
         sequence = try ContinualData.fashionAndDigits(
             fashionTrain: fashionTrain, fashionTest: fashionTest, mnist: mnist,
             fashionTrainPerClass: plan.sequenceFashionTrainPerClass,
             fashionTestPerClass: plan.sequenceFashionTestPerClass,
             mnistTrainPerClass: plan.mnistTrainPerClass, mnistTestPerClass: plan.mnistTestPerClass,
-            normalization: ExperimentPlan.normalization, dataRNG: dataRNG)
+            normalization: Plan.normalization, dataRNG: dataRNG)
     }
 }
 
@@ -111,7 +111,7 @@ struct RunSet {
     var results: [ContinualRunResult]
 
     /// Runs every job of the plan on LabRun's job pool (2 workers, single-threaded BLAS each), longest first.
-    init(plan: ExperimentPlan, data: PlanData, quiet: Bool) throws {
+    init(plan: Plan, data: PlanData, quiet: Bool) throws {
         var jobs: [(setting: ContinualSetting, data: ContinualData, seed: Int)] = []
         for seed in plan.sequenceSeeds { jobs.append((plan.sequence, data.sequence, seed)) }
         for memory in plan.memorySizes.sorted(by: >) { jobs.append((plan.memorySetting(memory), data.main, plan.memorySeed)) }
@@ -136,7 +136,7 @@ struct RunSet {
     }
 
     /// The memory-figure run of size M: the main setting's first seed for its own M, else the memory runs.
-    func memoryRun(_ memory: Int, plan: ExperimentPlan) -> ContinualRunResult {
+    func memoryRun(_ memory: Int, plan: Plan) -> ContinualRunResult {
         if memory == plan.main.memory { return runs(plan.main.name).first { $0.seed == plan.memorySeed }! }
         return runs("memory", memory: memory)[0]
     }

@@ -34,14 +34,3 @@ func writeRecords(_ runs: [ContinualRunResult], report: Report) throws {
         try report.attach(name, caption: "\(name): \(caption)")
     }
 }
-
-/// Adds `key: value` to the JSON object in `path` (atomically), e.g. counters the run record has no field for.
-func addToRunRecord(_ path: String, key: String, value: [String: Double]) throws {
-    guard let data = FileManager.default.contents(atPath: path),
-          var object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-        throw LabError.corruptFile(path: path, reason: "not a JSON object; rerun the paper to rewrite it")
-    }
-    object[key] = value
-    let encoded = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
-    try AtomicFile.write(encoded + Data("\n".utf8), to: path)
-}

@@ -39,22 +39,12 @@ struct StabilityGap: PaperCommand {
     static let defaultSeedCount = 3
     @OptionGroup var options: RunOptions
 
-    /// As the protocol's run(), then the FLOP counts go into run.json (the report has no field for them).
-    /// A separate name: PaperCommand.runMain calls its own non-mutating run(), which a method named run()
-    /// here would not replace.
-    func runCountingFLOPs() throws {
-        options.configureThreads()
-        let report = options.makeReport(for: Self.paper, seeds: options.seedList(defaultCount: Self.defaultSeedCount))
-        let flops = try reproduceCounting(in: report)
-        try report.finish()
-        try addToRunRecord(report.outputPath("run.json"), key: "flops", value: flops)
-    }
-
-    func reproduce(in report: Report) throws { _ = try reproduceCounting(in: report) }
+    /// The story; the FLOP counts of training and evaluation go into run.json (`flops`).
+    func reproduce(in report: Report) throws { try report.record("flops", try reproduceCounting(in: report)) }
 
     /// The story; returns the FLOP counts of training and evaluation.
     func reproduceCounting(in report: Report) throws -> [String: Double] {
-        let plan = try ExperimentPlan(scale: options.scale, seeds: report.seeds)
+        let plan = try Plan(scale: options.scale, seeds: report.seeds)
         report.text("""
             One network is trained by finetuning with replay (FACIL random exemplar selection, memory M) on a \
             class-incremental sequence. At densely spaced steps after every task switch, the *same* eval-mode \
@@ -81,7 +71,7 @@ struct StabilityGap: PaperCommand {
                 M = \(plan.main.memory). `fm-10x2`: \(plan.sequence.tasks.taskCount) tasks alternating Fashion-MNIST pairs and \
                 MNIST-5k digit pairs (global ids 10 + d), \(plan.sequenceFashionTrainPerClass) / \(plan.sequenceFashionTestPerClass) \
                 Fashion and \(plan.mnistTrainPerClass) / \(plan.mnistTestPerClass) MNIST images per class. Subsets drawn \
-                with data seed \(ExperimentPlan.dataSeed), independent of the run seed. x = (p/255 − 0.5)/0.5.
+                with data seed \(Plan.dataSeed), independent of the run seed. x = (p/255 − 0.5)/0.5.
                 """)
             return data
         }
@@ -283,11 +273,4 @@ struct StabilityGap: PaperCommand {
     }
 }
 
-// Parse (a bad flag exits 64 with the usage), then run (exit 0 when completed, 1 with a message when broken).
-let command: StabilityGap
-do {
-    command = try StabilityGap.parse(nil)
-} catch {
-    StabilityGap.exit(withError: error)
-}
-LabRun.runMain(named: StabilityGap.paper.command) { try command.runCountingFLOPs() }
+StabilityGap.runMain()

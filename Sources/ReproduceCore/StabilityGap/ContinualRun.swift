@@ -47,7 +47,7 @@ public struct ContinualLearner {
     }
 
     public func run(progress: ((_ task: Int, _ step: Int) -> Void)? = nil) throws -> ContinualRunResult {
-        let started = Date(), startedCPU = threadCPUSeconds()
+        let started = Date(), startedCPU = CPUTime.threadSeconds()
         let loop = TaskLoop(name: "\(setting.name) seed \(seed)", tasks: setting.tasks, streams: streams,
                             epochsPerTask: setting.epochsPerTask, batchSize: setting.batchSize,
                             minimumBatchSize: setting.minimumBatchSize)
@@ -58,7 +58,7 @@ public struct ContinualLearner {
                                   bufferQuotaViolations: method.violations, maxPrototypeNormError: method.normError,
                                   trainingSampleSteps: method.sampleSteps, evaluationForwards: method.forwards,
                                   seconds: Date().timeIntervalSince(started),
-                                  cpuSeconds: threadCPUSeconds() - startedCPU)
+                                  cpuSeconds: CPUTime.threadSeconds() - startedCPU)
     }
 }
 
@@ -174,13 +174,6 @@ struct ReplayFinetuning: ContinualMethod {
         buffer.update(currentClasses: task.classes, trainIndicesByClass: data.trainIndicesByClass, rng: &bufferRNG)
         violations += buffer.quotaViolations(seenClasses: task.seenClasses, labels: data.train.labels)
     }
-}
-
-/// CPU seconds consumed by the calling thread so far.
-func threadCPUSeconds() -> Double {
-    var time = timespec()
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
-    return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
 }
 
 /// Scores the three heads of task t's model at one evaluation point from one eval-mode forward of every
