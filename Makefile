@@ -173,7 +173,7 @@ slurm-submit-all: build $(foreach paper,$(PAPERS),$(addprefix data-,$(DATA_FOR_$
 	$(SLURM_SUBMIT) $(PAPERS)
 
 slurm-resubmit: ## resubmit failed array tasks alone: make slurm-resubmit SLURM_RUN=.slurm/<run> TASKS=3,5
-	SLURM_OPTIONS="$(SLURM_OPTIONS)" bash scripts/slurm/submit.sh --resubmit $(SLURM_RUN) $(TASKS)
+	bash scripts/slurm/submit.sh --resubmit $(SLURM_RUN) $(TASKS)
 
 test-slurm: build data-fashion-mnist data-mnist5k ## a real single-node Slurm: 2 papers x 2 seeds at smoke scale
 	bash scripts/slurm/test-single-node.sh

@@ -7,11 +7,11 @@
 #   scripts/slurm/submit.sh --resubmit RUN_DIR TASKS  (`make slurm-resubmit SLURM_RUN=RUN_DIR TASKS=3,5`: only
 #                                                      those array indices again, then a new aggregate job)
 #
-# Settings come from the environment (the Makefile passes them): BIN, SEEDS, SCALE, FIGURES, README_FILE,
+# Settings of a submission come from the environment (the Makefile passes them): BIN, SEEDS, SCALE, FIGURES, README_FILE,
 # RUN_RECORDS (where each paper's recorded run.json is read for memory and time), SLURM_STATE (run folders and
 # logs), SLURM_CPUS (--cpus-per-task), SLURM_OPTIONS (more sbatch options: --partition=..., --account=...).
 # Each submission gets a run folder under SLURM_STATE with tasks.tsv (index, paper, seed, output folder),
-# settings.sh, the job ids and one log per task.
+# settings.sh (these settings, which a resubmission reuses), the job ids and one log per task.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -38,27 +38,29 @@ submit_aggregate() {
     local run="$1" array="$2" aggregate
     aggregate=$(sbatch --parsable --job-name=labbook-aggregate --chdir="$root" \
         --dependency="afterany:$array" --kill-on-invalid-dep=no --cpus-per-task=1 --mem=1024M --time=30 \
-        --output="$run/logs/aggregate-%j.out" $SLURM_OPTIONS "$here/aggregate.sh" "$run")
+        --output="$run/logs/aggregate-%j.out" $SBATCH_OPTIONS "$here/aggregate.sh" "$run")
     echo "$aggregate" >> "$run/aggregate.jobid"
     echo "slurm: aggregate job $aggregate (afterany:$array) -> $run/logs/aggregate-$aggregate.out"
 }
 
+# The array job over `indices` of RUN_DIR/tasks.tsv, with the resources recorded in RUN_DIR/settings.sh.
 submit_array() {
-    local run="$1" indices="$2" memory="$3" minutes="$4" array
+    local run="$1" indices="$2" array
+    # shellcheck source=/dev/null
+    source "$run/settings.sh"
     array=$(sbatch --parsable --job-name=labbook --chdir="$root" --array="$indices" \
-        --cpus-per-task="$SLURM_CPUS" --mem="${memory}M" --time="$minutes" \
-        --output="$run/logs/task-%A_%a.out" $SLURM_OPTIONS "$here/task.sh" "$run")
+        --cpus-per-task="$CPUS_PER_TASK" --mem="${MEMORY_MIB}M" --time="$TIME_MINUTES" \
+        --output="$run/logs/task-%A_%a.out" $SBATCH_OPTIONS "$here/task.sh" "$run")
     echo "$array" >> "$run/array.jobid"
-    echo "slurm: array job $array, tasks $indices ($SLURM_CPUS CPUs, ${memory} MiB, ${minutes} min each) -> $run/logs/"
+    echo "slurm: array job $array, tasks $indices ($CPUS_PER_TASK CPUs, $MEMORY_MIB MiB, $TIME_MINUTES min each) -> $run/logs/"
     submit_aggregate "$run" "$array"
 }
 
 if [[ "${1:-}" == --resubmit ]]; then
     run="${2:?usage: submit.sh --resubmit RUN_DIR TASKS (e.g. 3 or 1,4)}"
     tasks="${3:?usage: submit.sh --resubmit RUN_DIR TASKS (e.g. 3 or 1,4)}"
-    # shellcheck source=/dev/null
-    source "$run/settings.sh"
-    submit_array "$run" "$tasks" "$MEMORY_MIB" "$TIME_MINUTES"
+    [[ -f "$run/settings.sh" ]] || { echo "slurm: $run/settings.sh not found: SLURM_RUN must be a run folder" >&2; exit 1; }
+    submit_array "$run" "$tasks"
     exit 0
 fi
 
@@ -86,9 +88,10 @@ done
 {
     printf 'BIN=%q\nSCALE=%q\nFIGURES=%q\nREADME_FILE=%q\nSEEDS=%q\nPAPERS=%q\n' \
         "$BIN" "$SCALE" "$FIGURES" "$README_FILE" "$SEEDS" "$*"
-    printf 'MEMORY_MIB=%q\nTIME_MINUTES=%q\n' "$memory" "$minutes"
+    printf 'MEMORY_MIB=%q\nTIME_MINUTES=%q\nCPUS_PER_TASK=%q\nSBATCH_OPTIONS=%q\n' \
+        "$memory" "$minutes" "$SLURM_CPUS" "$SLURM_OPTIONS"
 } > "$run/settings.sh"
 echo "slurm: $index runs ($* x seeds $SEEDS, scale $SCALE) in $run/tasks.tsv"
-submit_array "$run" "0-$((index - 1))" "$memory" "$minutes"
+submit_array "$run" "0-$((index - 1))"
 echo "$run" > "$SLURM_STATE/latest"
 echo "slurm: watch with 'squeue' and 'sacct'; resubmit a failed task with: make slurm-resubmit SLURM_RUN=$run TASKS=<index>"
