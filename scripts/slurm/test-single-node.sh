@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # `make test-slurm`: a real single-node Slurm on this machine. Generates a munge key and a slurm.conf in a temporary
-# folder, starts munged, slurmctld and slurmd (as root, in the foreground of this script, nothing written outside
-# that folder), submits two papers x two seeds at smoke scale through `make reproduce-all LAUNCHER=slurm` (the
+# folder, starts munged, MariaDB + slurmdbd (accounting, for sacct), slurmctld and slurmd (as root, in the foreground
+# of this script, nothing written outside that folder), submits two papers x two seeds at smoke scale through `make reproduce-all LAUNCHER=slurm` (the
 # same path as a real cluster, with outputs under the temporary folder, never figures/), waits for the array and
 # the aggregate job, checks the outputs, checks that a missing seed is reported and that its task can be
 # resubmitted alone, prints `sacct`, and stops every daemon it started (trap on exit).
 #
-#   scripts/slurm/test-single-node.sh            run the test (installs slurm-wlm and munge first when root)
+#   scripts/slurm/test-single-node.sh            run the test (installs the Debian packages first when root)
 #   scripts/slurm/test-single-node.sh --prepare  exit 0 when the test can run (installing the packages as root)
 #   KEEP=1 scripts/slurm/test-single-node.sh     keep the temporary folder (logs, outputs)
 set -euo pipefail
@@ -14,18 +14,24 @@ set -euo pipefail
 PAPERS_UNDER_TEST="stability-gap exact-orthogonal-init"
 SEEDS_UNDER_TEST="0 1"
 
-have_slurm() { command -v munged && command -v slurmctld && command -v slurmd && command -v sbatch && command -v sacct; } > /dev/null
+PACKAGES="slurm-wlm slurmdbd munge mariadb-server"
+have_slurm() {
+    for command in munged slurmctld slurmd slurmdbd sbatch sacct sacctmgr mariadbd mariadb-install-db mariadb-admin; do
+        command -v "$command" > /dev/null || return 1
+    done
+}
 
 prepare() {
     have_slurm && return 0
     [[ "$(id -u)" == 0 ]] && command -v apt-get > /dev/null || return 1
-    echo "test-slurm: installing slurm-wlm and munge (Debian)"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq slurm-wlm munge > /dev/null
+    echo "test-slurm: installing $PACKAGES (Debian)"
+    # shellcheck disable=SC2086
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $PACKAGES > /dev/null
     have_slurm
 }
 
 if [[ "${1:-}" == --prepare ]]; then prepare; exit; fi
-prepare || { echo "test-slurm: needs slurm-wlm and munge (apt-get install -y slurm-wlm munge, as root)" >&2; exit 1; }
+prepare || { echo "test-slurm: needs $PACKAGES (apt-get install -y $PACKAGES, as root)" >&2; exit 1; }
 [[ "$(id -u)" == 0 ]] || { echo "test-slurm: runs slurmd as root (it starts jobs); run as root" >&2; exit 1; }
 
 work=$(mktemp -d /tmp/labbook-slurm-XXXXXX)
@@ -33,13 +39,15 @@ daemons=()
 stop_daemons() {
     local status=$?
     [[ -n "${SLURM_CONF:-}" ]] && scancel --quiet --user=root 2> /dev/null || true
-    for pid in "${daemons[@]}"; do kill -TERM "$pid" 2> /dev/null || true; done
-    for pid in "${daemons[@]}"; do
-        for _ in $(seq 50); do kill -0 "$pid" 2> /dev/null || break; sleep 0.2; done
+    local index pid
+    for (( index = ${#daemons[@]} - 1; index >= 0; index-- )); do  # in the reverse order of their start
+        pid=${daemons[index]}
+        kill -TERM "$pid" 2> /dev/null || true
+        for _ in $(seq 100); do kill -0 "$pid" 2> /dev/null || break; sleep 0.2; done
         kill -KILL "$pid" 2> /dev/null || true
     done
     wait 2> /dev/null || true
-    echo "test-slurm: stopped munged, slurmctld, slurmd (pids ${daemons[*]:-none})"
+    echo "test-slurm: stopped slurmd, slurmctld, slurmdbd, mariadbd, munged (pids ${daemons[*]:-none})"
     if [[ -n "${KEEP:-}" ]]; then echo "test-slurm: kept $work"; else rm -rf "$work"; fi
     exit "$status"
 }
@@ -59,12 +67,40 @@ daemons+=($!)
 for _ in $(seq 50); do [[ -S "$work/munge/munge.socket" ]] && break; sleep 0.2; done
 [[ -S "$work/munge/munge.socket" ]] || fail "munged did not start: $(cat "$work/log/munged.log")"
 
-# ---- slurm.conf: this machine as the one node (what slurmd -C detects), ports chosen at random
+port=$((20000 + RANDOM % 20000))  # slurmctld, slurmd, slurmdbd, MariaDB: port .. port + 3
+
+# ---- accounting: MariaDB with its data in $work (TCP on 127.0.0.1 only), slurmdbd on it
+mariadb-install-db --no-defaults --user=root --datadir="$work/mysql" --skip-test-db > "$work/log/mariadb-install.log" 2>&1 \
+    || fail "mariadb-install-db: $(tail -n 5 "$work/log/mariadb-install.log")"
+mariadbd --no-defaults --user=root --datadir="$work/mysql" --socket="$work/mysql/mysqld.sock" \
+    --pid-file="$work/mysql/mysqld.pid" --bind-address=127.0.0.1 --port=$((port + 3)) --skip-grant-tables \
+    --log-error="$work/log/mariadb.log" 2>> "$work/log/mariadb.stderr" &
+daemons+=($!)
+for _ in $(seq 60); do mariadb-admin --no-defaults --socket="$work/mysql/mysqld.sock" ping > /dev/null 2>&1 && break; sleep 1; done
+mariadb-admin --no-defaults --socket="$work/mysql/mysqld.sock" ping > /dev/null 2>&1 || fail "mariadbd did not start: $(tail -n 5 "$work/log/mariadb.log")"
+cat > "$work/slurmdbd.conf" <<CONF
+AuthType=auth/munge
+AuthInfo=socket=$work/munge/munge.socket
+DbdHost=localhost
+DbdAddr=127.0.0.1
+DbdPort=$((port + 2))
+SlurmUser=root
+PidFile=$work/slurmdbd.pid
+LogFile=$work/log/slurmdbd.log
+StorageType=accounting_storage/mysql
+StorageHost=127.0.0.1
+StoragePort=$((port + 3))
+StorageUser=root
+StorageLoc=slurm_acct_db
+CONF
+chmod 600 "$work/slurmdbd.conf"
+export SLURM_CONF="$work/slurm.conf"  # slurmdbd reads slurmdbd.conf from the folder of SLURM_CONF
+
+# ---- slurm.conf: this machine as the one node (what slurmd -C detects)
 host=$(hostname -s)
 node=$(slurmd -C | head -n 1)
 memory=$(sed -n 's/.*RealMemory=\([0-9]*\).*/\1/p' <<< "$node")
 node=$(sed -e 's/ UpTime=.*//' -e "s/RealMemory=[0-9]*/RealMemory=$((memory * 3 / 4))/" <<< "$node")
-port=$((20000 + RANDOM % 20000))
 cat > "$work/slurm.conf" <<CONF
 ClusterName=labbook-test
 SlurmctldHost=$host(127.0.0.1)
@@ -88,17 +124,23 @@ MpiDefault=none
 SchedulerType=sched/backfill
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core_Memory
-AccountingStorageType=accounting_storage/none
-JobAcctGatherType=jobacct_gather/none
-JobCompType=jobcomp/filetxt
-JobCompLoc=$work/log/jobcomp.txt
+AccountingStorageType=accounting_storage/slurmdbd
+AccountingStorageHost=127.0.0.1
+AccountingStoragePort=$((port + 2))
+AccountingStoragePass=$work/munge/munge.socket
+JobAcctGatherType=jobacct_gather/linux
+JobAcctGatherFrequency=5
 ReturnToService=2
 MinJobAge=600
 $node NodeAddr=127.0.0.1 State=UNKNOWN
 PartitionName=test Nodes=$host Default=YES MaxTime=INFINITE State=UP
 CONF
 : > "$work/plugstack.conf"
-export SLURM_CONF="$work/slurm.conf"
+
+slurmdbd -D 2>> "$work/log/slurmdbd.stderr" &
+daemons+=($!)
+for _ in $(seq 60); do sacctmgr -n show cluster > /dev/null 2>&1 && break; sleep 1; done
+sacctmgr -i add cluster labbook-test > /dev/null || fail "slurmdbd does not answer: $(tail -n 5 "$work/log/slurmdbd.log")"
 
 slurmctld -D -i -f "$SLURM_CONF" 2>> "$work/log/slurmctld.stderr" &
 daemons+=($!)
@@ -154,8 +196,14 @@ wait_for_jobs
 [[ -s "$broken_folder/claims.json" ]] || fail "the resubmitted task $broken wrote no claims.json"
 echo "test-slurm: resubmitted aggregate job log:"; tail -n 4 "$(ls -t "$run"/logs/aggregate-*.out | head -n 1)"
 
-echo "test-slurm: sacct (job completion records):"
-sacct --completion --format=JobID,JobName,Partition,NodeList,AllocCPUS,State,ExitCode,Start,End,Elapsed
-states=$(sacct --completion --noheader --format=State | sort | uniq -c)
-grep -qvE "COMPLETED" <<< "$states" && fail "a job did not complete: $states"
+# slurmctld hands finished jobs to slurmdbd asynchronously: wait until sacct has every job (2 arrays, 2 aggregates)
+for _ in $(seq 30); do
+    [[ $(sacct -X -n -o JobID --starttime=now-1day | wc -l) -ge 7 ]] && break; sleep 1
+done
+echo "test-slurm: sacct:"
+sacct --starttime=now-1day --format=JobID%12,JobName%18,Partition,NodeList,AllocCPUS,ReqMem,MaxRSS,State,ExitCode,Elapsed
+states=$(sacct -X -n -o State --starttime=now-1day | sort | uniq -c)
+echo "$states"
+[[ $(sacct -X -n -o JobID --starttime=now-1day | wc -l) -ge 7 ]] || fail "sacct does not show the 7 jobs: $states"
+if grep -qv COMPLETED <<< "$states"; then fail "a job did not complete: $states"; fi
 echo "test-slurm: passed ($PAPERS_UNDER_TEST x seeds $SEEDS_UNDER_TEST at smoke scale, one task resubmitted)"
