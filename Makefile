@@ -181,4 +181,4 @@ test-slurm: build data-fashion-mnist data-mnist5k ## a real single-node Slurm: 2
 test: test-slurm-if-possible
 test-slurm-if-possible: unit smoke gallery-smoke
 	@if bash scripts/slurm/test-single-node.sh --prepare; then $(MAKE) --no-print-directory test-slurm; \
-	else echo "test: Slurm test skipped (needs root to install slurm-wlm and munge, or both installed)"; fi
+	else echo "test: Slurm test skipped (needs slurm-wlm slurmdbd munge mariadb-server installed, or root to install them)"; fi
