@@ -142,8 +142,8 @@ llm-bench-peer: data-smollm2 ## Optional: the llama.cpp peer (LLAMACPP_PYTHON wi
 # ---------------------------------------------------------------- seeds and Slurm (README "Many seeds, many machines")
 # make <paper> SEEDS="0 1 2" | make reproduce-all SEEDS="0 1 2": seed 0 runs into $(FIGURES)/<paper>/ as always,
 # seed n into $(FIGURES)/<paper>/seeds/<n>/; then lab-seeds writes <paper>/claims-seeds.json and table-seeds.md and
-# regenerates the README seeds section. A failing seed does not stop the others; the aggregate reports it missing
-# (and the make fails). LAUNCHER=slurm submits the same runs as one `sbatch --array` job and one dependent
+# regenerates the README seeds section. A failing seed does not stop the paper's other seeds; the aggregate reports
+# it missing and the make fails (`make -k reproduce-all ...` goes on with the other papers). LAUNCHER=slurm submits the same runs as one `sbatch --array` job and one dependent
 # aggregate job (scripts/slurm/submit.sh); SLURM_OPTIONS adds sbatch options (--partition=..., --account=...).
 SEEDS         ?= 0
 SCALE         ?= full
