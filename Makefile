@@ -69,8 +69,9 @@ smoke-%: build $$(addprefix data-,$$(DATA_FOR_$$*))
 	$(BIN)/$* --scale smoke --out $(SMOKE_OUT)/$* --quiet
 
 .PHONY: $(PAPERS)
+# run-paper: SEEDS, SCALE, FIGURES and LAUNCHER (block "seeds and Slurm" at the end); by default one full-scale run.
 $(PAPERS): %: build $$(addprefix data-,$$(DATA_FOR_$$*))
-	$(BIN)/$@ --scale full --out figures/$@
+	$(call run-paper,$@)
 
 # ---------------------------------------------------------------- benchmark
 PYTHON ?= python3
@@ -79,7 +80,7 @@ bench: build llm-bench ## Lab vs PyTorch (PYTHON=venv/bin/python if torch lives 
 	$(BIN)/lab-bench --python $(PYTHON) --out bench/results.json
 
 .PHONY: reproduce-all results
-reproduce-all: $(PAPERS) results ## every paper at full scale, then the README results table
+reproduce-all: $(if $(filter slurm,$(LAUNCHER)),slurm-submit-all,$(PAPERS) results) ## every paper at full scale (SEEDS="0 1 2", LAUNCHER=slurm: see the end), then the README tables
 
 clean: ## remove build products and smoke outputs (fetched data stays)
 	rm -rf .build $(SMOKE_OUT)
@@ -138,3 +139,46 @@ llm-bench: build data-smollm2 ## LabLLM speed: prefill 512 and 32x64 tokens, gre
 LLAMACPP_PYTHON ?= /tmp/llamacpp/bin/python
 llm-bench-peer: data-smollm2 ## Optional: the llama.cpp peer (LLAMACPP_PYTHON with llama-cpp-python==0.3.36) -> bench/llm-llamacpp.json
 	$(LLAMACPP_PYTHON) bench/peers/llamacpp_bench.py $(LLM_MODEL) bench/llm-llamacpp.json
+# ---------------------------------------------------------------- seeds and Slurm (README "Many seeds, many machines")
+# make <paper> SEEDS="0 1 2" | make reproduce-all SEEDS="0 1 2": seed 0 runs into $(FIGURES)/<paper>/ as always,
+# seed n into $(FIGURES)/<paper>/seeds/<n>/; then lab-seeds writes <paper>/claims-seeds.json and table-seeds.md and
+# regenerates the README seeds section. A failing seed does not stop the paper's other seeds; the aggregate reports
+# it missing and the make fails (`make -k reproduce-all ...` goes on with the other papers). LAUNCHER=slurm submits the same runs as one `sbatch --array` job and one dependent
+# aggregate job (scripts/slurm/submit.sh); SLURM_OPTIONS adds sbatch options (--partition=..., --account=...).
+SEEDS         ?= 0
+SCALE         ?= full
+FIGURES       ?= figures
+README_FILE   ?= README.md
+LAUNCHER      ?= local
+RUN_RECORDS   ?= figures
+SLURM_STATE   ?= .slurm
+SLURM_CPUS    ?= 2
+SLURM_OPTIONS ?=
+seed-folder = $(if $(filter 0,$(2)),$(FIGURES)/$(1),$(FIGURES)/$(1)/seeds/$(2))
+SLURM_SUBMIT = BIN=$(BIN) SEEDS="$(SEEDS)" SCALE=$(SCALE) FIGURES=$(FIGURES) README_FILE=$(README_FILE) \
+  RUN_RECORDS=$(RUN_RECORDS) SLURM_STATE=$(SLURM_STATE) SLURM_CPUS=$(SLURM_CPUS) SLURM_OPTIONS="$(SLURM_OPTIONS)" \
+  bash scripts/slurm/submit.sh
+
+# The recipe of `make <paper>`: one run per seed (each seed's failure ignored when there are several), then the
+# aggregate; or, with LAUNCHER=slurm, the submission.
+define run-paper-local
+$(foreach seed,$(SEEDS),
+$(if $(word 2,$(SEEDS)),-)$(BIN)/$(1) --scale $(SCALE) --seed $(seed) --out $(call seed-folder,$(1),$(seed)))
+$(if $(word 2,$(SEEDS)),$(BIN)/lab-seeds --paper $(1) --seeds $(SEEDS) --figures $(FIGURES) --readme $(README_FILE) --fail-on-missing)
+endef
+run-paper = $(if $(filter slurm,$(LAUNCHER)),$(SLURM_SUBMIT) $(1),$(call run-paper-local,$(1)))
+
+.PHONY: slurm-submit-all slurm-resubmit test-slurm test-slurm-if-possible
+slurm-submit-all: build $(foreach paper,$(PAPERS),$(addprefix data-,$(DATA_FOR_$(paper))))
+	$(SLURM_SUBMIT) $(PAPERS)
+
+slurm-resubmit: ## resubmit failed array tasks alone: make slurm-resubmit SLURM_RUN=.slurm/<run> TASKS=3,5
+	bash scripts/slurm/submit.sh --resubmit $(SLURM_RUN) $(TASKS)
+
+test-slurm: build data-fashion-mnist data-mnist5k ## a real single-node Slurm: 2 papers x 2 seeds at smoke scale
+	bash scripts/slurm/test-single-node.sh
+
+test: test-slurm-if-possible
+test-slurm-if-possible: unit smoke gallery-smoke
+	@if bash scripts/slurm/test-single-node.sh --prepare; then $(MAKE) --no-print-directory test-slurm; \
+	else echo "test: Slurm test skipped (needs slurm-wlm slurmdbd munge mariadb-server installed, or root to install them)"; fi

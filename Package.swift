@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "LabData", targets: ["LabData"]),
         .executable(name: "lab-bench", targets: ["LabBench"]),
         .executable(name: "lab-results", targets: ["Results"]),
+        .executable(name: "lab-seeds", targets: ["Seeds"]),
         .library(name: "LabPlot", targets: ["LabPlot"]),
         .executable(name: "lab-gallery", targets: ["Gallery"]),
         .executable(name: "lab-llm", targets: ["LLMDemo"]),
@@ -55,6 +56,8 @@ let package = Package(
 
         // lab-results: regenerates the README results table from every figures/*/claims.json.
         .executableTarget(name: "Results", dependencies: ["LabReport", argumentParser], path: "Sources/Tools/Results"),
+        // lab-seeds: aggregates claims over seeds (claims-seeds.json, table-seeds.md, the README seeds section).
+        .executableTarget(name: "Seeds", dependencies: ["LabReport", argumentParser], path: "Sources/Tools/Seeds"),
         // lab-bench: Lab vs the PyTorch peer on the same workloads.
         .executableTarget(name: "LabBench", dependencies: ["Lab", "CBLAS"], path: "Benchmarks/LabBench", swiftSettings: fast),
 
