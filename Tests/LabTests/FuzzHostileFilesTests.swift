@@ -151,6 +151,9 @@ import Testing
         samples[200] = -1
         let finite = try writeFile(wavFileBytes(rate: 16_000, channels: 1, float32: samples), folder, "finite.wav")
         #expect(try AudioFile.read(finite).samples == samples)
+        // Finite but huge float samples (found by the fuzz suite): the stereo downmix must not overflow to inf.
+        let huge = try writeFile(wavFileBytes(rate: 16_000, channels: 2, float32: [3e38, 3e38, -3e38, -3e38]), folder, "huge.wav")
+        #expect(try AudioFile.read(huge).samples == [3e38, -3e38])
     }
 
     // MARK: - Safetensors

@@ -9,9 +9,12 @@ import Testing
 /// mutant must either load and pass the validation below or be refused with a `LabError` naming the file; a trap
 /// or a huge allocation ends the test process. The same seed gives the same mutants on every run.
 @Suite struct FuzzReadersTests {
-    /// Mutants per reader; the whole suite takes a few seconds in release mode.
-    static let mutantsPerReader = 800
-    static let seed: UInt64 = 19
+    /// Mutants per reader (the whole suite takes a few seconds in release mode) and the seed; a longer campaign:
+    /// `LAB_FUZZ_COUNT=50000 LAB_FUZZ_SEED=7 swift test -c release --filter FuzzReaders`.
+    static let mutantsPerReader = environment("LAB_FUZZ_COUNT").flatMap(Int.init) ?? 800
+    static let seed = environment("LAB_FUZZ_SEED").flatMap(UInt64.init) ?? 19
+
+    private static func environment(_ name: String) -> String? { ProcessInfo.processInfo.environment[name] }
 
     /// Every reader must meet both outcomes, or the mutations are too weak (all refused) or miss (all loaded).
     private func report(_ reader: String, _ outcome: FuzzOutcome) {
@@ -32,6 +35,11 @@ import Testing
             let array = try IDX.read(path)
             #expect((1...4).contains(array.shape.count) && array.shape.allSatisfy { $0 > 0 })
             #expect(array.values.count == array.shape.reduce(1, *))
+            if array.shape.count == 3 {   // what idxDataset builds from an image file
+                let images = try ImageDataset(pixels: array.values, labels: [Int](repeating: 0, count: array.shape[0]),
+                                              channels: 1, height: array.shape[1], width: array.shape[2], classCount: 1)
+                #expect(images.batch([images.count - 1]).shape == [1, 1, array.shape[1], array.shape[2]])
+            }
         }
         report("IDX", outcome)
     }
@@ -52,7 +60,7 @@ import Testing
         report("pixel CSV", outcome)
     }
 
-    @Test func wav() throws {
+    @Test func audio() throws {
         var rng = RNG(seed: Self.seed).derived("wav seeds")
         let tone = (0..<240).map { sin(Float($0) * 0.2) * 0.5 }
         let seeds: [([UInt8], [LengthField], String)] = [
@@ -62,12 +70,21 @@ import Testing
             (wavFileBytes(rate: 16_000, channels: 1, float32: tone), wavLengthFields, "float32.wav"),
             (wavFileBytes(rate: 22_050, channels: 2, float32: tone.reversed()), wavLengthFields, "float32-stereo.wav"),
         ]
-        let outcome = try fuzz("wav", seeds: seeds, count: Self.mutantsPerReader, seed: Self.seed) { path in
+        // Files written by libsndfile itself: FLAC (compressed frames, a total-samples field) and a float WAV
+        // with its extra chunks.
+        let folder = fuzzFolder("wav-seeds")
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let written = try [("written.flac", AudioFile.Encoding.pcm16), ("written-float.wav", .float32)].map { name, encoding in
+            let path = (folder as NSString).appendingPathComponent(name)
+            try AudioFile.write(Audio(samples: tone, sampleRate: 16_000), to: path, encoding: encoding)
+            return ([UInt8](try Data(contentsOf: URL(fileURLWithPath: path))), [LengthField](), name)
+        }
+        let outcome = try fuzz("wav", seeds: seeds + written, count: Self.mutantsPerReader, seed: Self.seed) { path in
             let audio = try AudioFile.read(path)
             #expect(AudioFile.plausibleSampleRates.contains(audio.sampleRate))
             #expect(!audio.samples.isEmpty && audio.samples.allSatisfy(\.isFinite))
         }
-        report("WAV", outcome)
+        report("WAV/FLAC", outcome)
     }
 
     @Test func safetensors() throws {

@@ -99,9 +99,11 @@ public enum AudioFile {
         var mono = [Float](repeating: 0, count: frames)
         let scale = 1 / Float(channels)
         for f in 0..<frames {
+            // Scaled before summing, so that finite float samples near Float.greatestFiniteMagnitude cannot add up
+            // to infinity.
             var s: Float = 0
-            for c in 0..<channels { s += interleaved[f * channels + c] }
-            mono[f] = s * scale
+            for c in 0..<channels { s += interleaved[f * channels + c] * scale }
+            mono[f] = s
         }
         return Audio(samples: mono, sampleRate: rate)
     }
