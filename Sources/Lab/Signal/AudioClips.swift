@@ -33,9 +33,12 @@ public struct AudioClips: Sendable {
     public var labels: [String] { Array(Set(clips.map(\.label))).sorted() }
 
     /// Loads every `.wav` file (any case) under `folder`, recursively, in sorted path order; downmixes to mono and
-    /// resamples to `sampleRate`. Throws `LabError.missingFile` for a missing folder or a folder without WAV files,
-    /// and the reader's typed error (naming the file) for an unreadable one.
-    public init(folder: String, sampleRate: Int, label: LabelRule = .parentFolder) throws {
+    /// resamples to `sampleRate`. `sourceSampleRates` are the rates the files may have (see `AudioFile.read`): a file
+    /// at any other rate is refused rather than silently resampled. Throws `LabError.missingFile` for a missing
+    /// folder or a folder without WAV files, and the reader's typed error (naming the file) for an unreadable one.
+    public init(folder: String, sampleRate: Int, sourceSampleRates: ClosedRange<Int> = AudioFile.plausibleSampleRates,
+                label: LabelRule = .parentFolder) throws {
+        guard sampleRate > 0 else { throw LabError.invalidArgument("AudioClips: sample rate \(sampleRate) Hz for \(folder) must be positive") }
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
             throw LabError.missingFile(path: folder, fix: "no such folder; fetch the audio with `make data`")
@@ -55,7 +58,7 @@ public struct AudioClips: Sendable {
         loaded.reserveCapacity(paths.count)
         var resamplers: [Int: Resampler] = [:]
         for path in paths {
-            let audio = try AudioFile.read(path)
+            let audio = try AudioFile.read(path, sampleRates: sourceSampleRates)
             var samples = audio.samples
             if audio.sampleRate != sampleRate {
                 let resampler = resamplers[audio.sampleRate] ?? Resampler(from: audio.sampleRate, to: sampleRate)

@@ -33,11 +33,21 @@ public enum AudioFile {
         case float32
     }
 
-    /// Reads any file libsndfile knows (WAV, FLAC, AIFF, OGG ...) at any sample rate and channel count and returns
-    /// its mono downmix (the mean of the channels) as Float32 in [-1, 1].
-    /// Throws `LabError.missingFile` when there is no file, `LabError.corruptFile` (naming the file and libsndfile's
-    /// reason) when it is not audio, is truncated or holds no frames.
-    public static func read(_ path: String) throws -> Audio {
+    /// The sample rates a file may declare: 1 kHz to 384 kHz (the highest rate of studio converters). A header
+    /// outside it is corrupt or not speech/music audio; refusing it also bounds what a resampler allocates
+    /// (a 2^31 − 1 Hz header would otherwise ask `Resampler` for a 610 GB filter table).
+    public static let plausibleSampleRates = 1_000...384_000
+
+    /// Reads any file libsndfile knows (WAV, FLAC, AIFF, OGG ...) at any channel count and returns its mono downmix
+    /// (the mean of the channels) as Float32 in [-1, 1].
+    ///
+    /// - Parameter sampleRates: the rates the caller accepts, e.g. `8_000...16_000` for a corpus known to hold
+    ///   8 and 16 kHz speech; always narrowed to `plausibleSampleRates`.
+    /// Throws `LabError.missingFile` when there is no file, `LabError.corruptFile` (naming the file and what is
+    /// wrong) when it is not audio, declares a sample rate outside `sampleRates` or an impossible channel or frame
+    /// count, is truncated, holds no frames, or holds a NaN or infinite sample (the first one's frame and channel
+    /// are named). Samples are read in blocks, so a header that overstates the frame count allocates nothing.
+    public static func read(_ path: String, sampleRates: ClosedRange<Int> = plausibleSampleRates) throws -> Audio {
         guard FileManager.default.fileExists(atPath: path) else {
             throw LabError.missingFile(path: path, fix: "check the path; fetched data comes from `make data`")
         }
@@ -46,30 +56,61 @@ public enum AudioFile {
             throw LabError.corruptFile(path: path, reason: "not a readable audio file (libsndfile: \(String(cString: sf_strerror(nil))))")
         }
         defer { sf_close(file) }
-        let channels = Int(info.channels), frames = Int(info.frames)
-        guard channels >= 1, info.samplerate > 0 else {
-            throw LabError.corruptFile(path: path, reason: "header declares \(channels) channels at \(info.samplerate) Hz")
+        let channels = Int(info.channels), frames = Int(info.frames), rate = Int(info.samplerate)
+        guard channels >= 1 else { throw LabError.corruptFile(path: path, reason: "header declares \(channels) channels") }
+        guard plausibleSampleRates.contains(rate) else {
+            throw LabError.corruptFile(path: path, reason: "header declares a sample rate of \(rate) Hz, outside the "
+                                       + "plausible \(describe(plausibleSampleRates)) of audio (corrupt header?)")
+        }
+        let accepted = sampleRates.clamped(to: plausibleSampleRates)
+        guard accepted.contains(rate) else {
+            throw LabError.corruptFile(path: path, reason: "sample rate \(rate) Hz is outside the \(describe(accepted)) expected here")
         }
         guard frames > 0 else {
             throw LabError.corruptFile(path: path, reason: "the file holds no audio frames (empty or truncated)")
         }
+        let (sampleCount, overflow) = frames.multipliedReportingOverflow(by: channels)
+        guard !overflow else {
+            throw LabError.corruptFile(path: path, reason: "header declares \(frames) frames of \(channels) channels: impossible")
+        }
         if info.format & Int32(SF_FORMAT_TYPEMASK) == Int32(SF_FORMAT_WAV) {
             try checkWAVDataChunk(path: path)
         }
-        var interleaved = [Float](repeating: 0, count: frames * channels)
-        let read = interleaved.withUnsafeMutableBufferPointer { sf_readf_float(file, $0.baseAddress, sf_count_t(frames)) }
-        guard Int(read) == frames else {
-            throw LabError.corruptFile(path: path, reason: "truncated: header declares \(frames) frames, only \(read) could be read")
+        let fileSize = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int ?? 0
+        var interleaved: [Float] = []
+        interleaved.reserveCapacity(min(sampleCount, fileSize))
+        let blockFrames = max(1, (1 << 16) / channels)
+        var block = [Float](repeating: 0, count: blockFrames * channels)
+        while interleaved.count < sampleCount {
+            let wanted = min(blockFrames, (sampleCount - interleaved.count) / channels)
+            let got = Int(block.withUnsafeMutableBufferPointer { sf_readf_float(file, $0.baseAddress, sf_count_t(wanted)) })
+            if got <= 0 { break }
+            interleaved.append(contentsOf: block[0..<(got * channels)])
         }
-        guard channels > 1 else { return Audio(samples: interleaved, sampleRate: Int(info.samplerate)) }
+        guard interleaved.count == sampleCount else {
+            throw LabError.corruptFile(
+                path: path, reason: "truncated: header declares \(frames) frames, only \(interleaved.count / channels) could be read")
+        }
+        if let bad = interleaved.firstIndex(where: { !$0.isFinite }) {
+            throw LabError.corruptFile(path: path, reason: "sample \(interleaved[bad]) at frame \(bad / channels)"
+                                       + (channels > 1 ? ", channel \(bad % channels)" : "") + " is not finite")
+        }
+        guard channels > 1 else { return Audio(samples: interleaved, sampleRate: rate) }
         var mono = [Float](repeating: 0, count: frames)
         let scale = 1 / Float(channels)
         for f in 0..<frames {
+            // Scaled before summing, so that finite float samples near Float.greatestFiniteMagnitude cannot add up
+            // to infinity.
             var s: Float = 0
-            for c in 0..<channels { s += interleaved[f * channels + c] }
-            mono[f] = s * scale
+            for c in 0..<channels { s += interleaved[f * channels + c] * scale }
+            mono[f] = s
         }
-        return Audio(samples: mono, sampleRate: Int(info.samplerate))
+        return Audio(samples: mono, sampleRate: rate)
+    }
+
+    /// "8000...16000 Hz" or "16000 Hz".
+    private static func describe(_ rates: ClosedRange<Int>) -> String {
+        rates.lowerBound == rates.upperBound ? "\(rates.lowerBound) Hz" : "\(rates.lowerBound)...\(rates.upperBound) Hz"
     }
 
     /// libsndfile opens a WAV whose data chunk was cut short and quietly reports only the frames present. A cut file
