@@ -47,6 +47,10 @@ struct SpeechData: Sendable {
             fliteNames: fliteUsed.map { name(of: $0.path) })
     }
 
+    /// The rates the recordings may have: Allison's prompts are 8 kHz, the flite voices 8 or 16 kHz. A file at any
+    /// other rate is refused by name rather than silently resampled into the training data.
+    static let sourceSampleRates = 8_000...16_000
+
     /// Every WAV under `folder` at `sampleRate`; a missing or empty folder names the make target that fetches it.
     private static func clips(in folder: String, target: String, sampleRate: Int, label: AudioClips.LabelRule) throws -> AudioClips {
         var isFolder: ObjCBool = false
@@ -54,7 +58,7 @@ struct SpeechData: Sendable {
             throw LabError.missingFile(path: folder, fix: "run `make \(target)` in the repository root")
         }
         do {
-            return try AudioClips(folder: folder, sampleRate: sampleRate, label: label)
+            return try AudioClips(folder: folder, sampleRate: sampleRate, sourceSampleRates: sourceSampleRates, label: label)
         } catch LabError.missingFile(let path, _) {
             throw LabError.missingFile(path: path, fix: "no WAV files there; run `make \(target)` in the repository root")
         }
