@@ -88,12 +88,7 @@ struct SmolLM2Bench {
 
     /// The residual stream entering every layer for the given windows (packed), from one dense forward.
     func residualStreams(windows ids: [Int]) throws -> [[Float]] {
-        let sequences = ids.map { windows[$0] }
-        var streams: [[Float]] = [model.embed(sequences)]
-        var hooks = LlamaHooks()
-        hooks.on(.residual) { view in streams.append(view.copy()) }
-        _ = try model.forward(sequences, logits: .none, hooks: hooks)
-        return streams
+        try model.hiddenStates(ids.map { windows[$0] }, rows: .allTokens, layers: Array(0..<layers)).residual
     }
 }
 
