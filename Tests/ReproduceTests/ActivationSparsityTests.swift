@@ -204,7 +204,7 @@ import LabLLM
     }
 
     @Test(.enabled(if: FileManager.default.fileExists(atPath: LlamaModel.defaultPath)))
-    func smolLM2SingleLayerRunFromTheCachedStreamEqualsTheFullForward() throws {
+    func smolLM2SingleLayerRunsAndRuleComparison() throws {
         let model = try LlamaModel(path: LlamaModel.defaultPath)
         let text = (0..<60).map { "And God said, Let there be light \($0): and there was light." }
         let windows = try CorpusWindows(corpora: [("KJV", text)], perCorpus: 2, tokens: 48, context: 8, seed: 3,
@@ -224,6 +224,27 @@ import LabLLM
                 #expect(resumed.stats[w].scored == stats.scored && resumed.stats[w].scored == 48 - 8)
                 #expect(abs(resumed.stats[w].negativeLogLikelihood - stats.negativeLogLikelihood) < 1e-3 * stats.negativeLogLikelihood)
             }
+        }
+        // Rules at matched sparsity: top-k with k = 1 − s_topp keeps ⌊m·k⌋ of m entries per row, so its sparsity
+        // lies in [s_topp, s_topp + 1/m); each rule's r is its curve read at top-p's critical sparsity.
+        let dense = try bench.run(nil, .intermediate, windows: ids)
+        let sweep = [(parameter: 0.9, run: try bench.run(.topP(0.9), .intermediate, windows: ids))]
+        let main = windows.curve(model: "SmolLM2-135M", target: .intermediate, rule: "top-p", runs: sweep, dense: dense, windows: ids)
+        let first = windows.leading(1)
+        let rules = try bench.compareRules(target: .intermediate, main: main, sweep: sweep, dense: dense, windows: first,
+                                           topKAlignedP: [0.9], maxPValues: [0.1])
+        #expect(rules.curves.map(\.rule) == ["top-p", "top-k", "max-p"] && rules.curves[2].parameters == [nil, 0.1])
+        #expect(rules.curves[0].relative == windows.curve(model: "SmolLM2-135M", target: .intermediate, rule: "top-p", runs: sweep,
+                                                          dense: dense, windows: first).relative)
+        let m = Double(model.config.ffnWidth)
+        #expect(rules.curves[1].sparsity[1] >= main.sparsity[1] - 1e-9 && rules.curves[1].sparsity[1] < main.sparsity[1] + 1 / m)
+        #expect(rules.criticalSparsity == main.critical.sparsity)
+        for (k, curve) in rules.curves.enumerated() {
+            #expect(rules.relativeAtCritical[k] == interpolate(x: curve.sparsity, y: curve.relative, at: main.critical.sparsity))
+        }
+        #expect(rules.topPMinusTopK == rules.relativeAtCritical[0] - rules.relativeAtCritical[1])
+        #expect(throws: LabError.self) {
+            _ = try bench.compareRules(target: .intermediate, main: main, sweep: sweep, dense: dense, windows: first, topKAlignedP: [0.5], maxPValues: [])
         }
     }
 }
