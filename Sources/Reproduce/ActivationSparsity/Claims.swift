@@ -91,7 +91,7 @@ func addClaims(to report: Report, _ m: Measurements, plan: Plan, seed: Int) thro
             The ladder spans only 28 k - 800 k parameters trained for \(plan.recipe.steps) steps (docs/papers/activation-sparsity.md \
             §7, risk 2). Mean crit per size \(meanCrit): when these lie within a few hundredths of each other their \
             order moves with the seed, even though the larger models reach a lower test NLL (ladder table). Longer \
-            training (`--train-steps`, a deviation from the spec) separates the sizes.
+            training (`--train-steps`, a deviation from the design) separates the sizes.
             """,
         "topp-vs-topk": "At matched sparsity top-k did better than top-p on these windows (paired, same windows).",
         "single-layer-milder": "Sparsifying one layer at p = 0.5 hurt more than sparsifying all layers for some layer.",

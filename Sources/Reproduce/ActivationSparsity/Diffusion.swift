@@ -96,6 +96,6 @@ func unigramCaveat(_ diffusion: DiffusionResult, partner: LadderResult, test: Te
         position-selective (RoPE) patterns first, while the AR model reads the previous character from its own \
         residual stream. Its tolerance to sparsity and its mask drift therefore say little about C5: the diffusion \
         claims are reported as computed but are vacuous at this training length. A longer training run \
-        (`--train-steps`, a deviation from the spec's plan) shows whether it learns beyond unigram statistics.
+        (`--train-steps`, a deviation from the design's plan) shows whether it learns beyond unigram statistics.
         """
 }

@@ -38,8 +38,8 @@ struct ActivationSparsity: PaperCommand {
             """)
     @OptionGroup var options: RunOptions
     @Option(help: ArgumentHelp("""
-        Training steps of the ladder and the diffusion LM (default: the spec's 200 at full scale, 30 at smoke; \
-        warm-up 10 %). Any other value is a deviation from the spec, stated in REPORT.md.
+        Training steps of the ladder and the diffusion LM (default: the design's 200 at full scale, 30 at smoke; \
+        warm-up 10 %). Any other value is a deviation from the design, stated in REPORT.md.
         """, valueName: "n"))
     var trainSteps: Int?
 
@@ -100,14 +100,14 @@ struct ActivationSparsity: PaperCommand {
         let plan = Plan(scale: options.scale, layers: layers, trainSteps: trainSteps)
         if let steps = trainSteps {
             report.text("""
-                **Deviation from the spec (exploration run):** `--train-steps \(steps)` trains the ladder and the diffusion \
-                LM for \(steps) steps (warm-up \(plan.recipe.warmupSteps)) instead of the spec's \(Plan(scale: options.scale, layers: layers).recipe.steps). \
-                The claims below are this run's; the committed figures use the spec's length.
+                **Deviation from the design (exploration run):** `--train-steps \(steps)` trains the ladder and the diffusion \
+                LM for \(steps) steps (warm-up \(plan.recipe.warmupSteps)) instead of the design's \(Plan(scale: options.scale, layers: layers).recipe.steps). \
+                The claims below are this run's; the committed figures use the design's length.
                 """)
         }
         if options.scale == .full {
             report.text("""
-                The spec's full plan, no cut: the SmolLM2 main sweep uses \(plan.smolWindowsPerCorpus)+\(plan.smolWindowsPerCorpus) \
+                The design's full plan, no cut: the SmolLM2 main sweep uses \(plan.smolWindowsPerCorpus)+\(plan.smolWindowsPerCorpus) \
                 windows of \(plan.smolWindowTokens) tokens, the rule comparison the first \(plan.ruleWindowsPerCorpus)+\(plan.ruleWindowsPerCorpus) \
                 of them with \(plan.maxPValues.count) values per rule; the ladder and the diffusion LM train \(plan.recipe.steps) steps on \
                 batches of \(plan.recipe.batchSize) windows × \(plan.recipe.length) characters and are evaluated on \(plan.evalWindows) \
