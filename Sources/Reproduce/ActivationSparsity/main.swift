@@ -256,6 +256,7 @@ struct ActivationSparsity: PaperCommand {
         let diffusionGap = diffusion.curves.map { curve in
             curve.critical.sparsity - arPartner.curves[SparsityTarget.allCases.firstIndex(of: curve.target)!].critical.sparsity
         }.reduce(0, +) / 2
+        let unigram = unigramBaseline(kjvTest, vocabulary: kjvTrain.vocabulary.count)
         try report.section("Diffusion figures") {
             try report.figure(diffusionFigure(diffusion, partner: arPartner, plan: plan), name: "fig-diffusion",
                               caption: "Masked-diffusion LM: tolerance (a), sparsity per step (b), mask drift (c, d)")
@@ -266,7 +267,7 @@ struct ActivationSparsity: PaperCommand {
                 \(String(format: "%.1f", 100 * diffusion.trace.generatedAccuracy)) % of the time. Mean J(M_1, M_S) on generated positions = \
                 \(String(format: "%.3f", diffusion.driftEnd)); mean consecutive J = \(String(format: "%.3f", diffusion.consecutiveMean)).
                 """)
-            if let caveat = unigramCaveat(diffusion, partner: arPartner, test: kjvTest, vocabulary: kjvTrain.vocabulary.count, plan: plan) {
+            if let caveat = unigramCaveat(diffusion, partner: arPartner, unigram: unigram, plan: plan) {
                 report.text(caveat)
             }
         }
