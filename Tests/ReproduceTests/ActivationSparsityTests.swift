@@ -51,8 +51,8 @@ import LabLLM
     }
 
     @Test func interpolationAndJaccard() {
-        #expect(interpolate(x: [0.4, 0, 0.2], y: [0.96, 1, 0.99], at: 0.3) == 0.975)
-        #expect(interpolate(x: [0, 0.2], y: [1, 0.9], at: 0.5) == 0.9)
+        #expect(PiecewiseLinearCurve(xs: [0.4, 0, 0.2], ys: [0.96, 1, 0.99]).value(clampedAt: 0.3) == 0.975)
+        #expect(PiecewiseLinearCurve(xs: [0, 0.2], ys: [1, 0.9]).value(clampedAt: 0.5) == 0.9)
         var row: [Float] = [0, 1, 0, 2]
         let a = keptMask(&row, width: 4)
         var other: [Float] = [3, 1, 0, 0]
@@ -240,7 +240,7 @@ import LabLLM
         #expect(rules.curves[1].sparsity[1] >= main.sparsity[1] - 1e-9 && rules.curves[1].sparsity[1] < main.sparsity[1] + 1 / m)
         #expect(rules.criticalSparsity == main.critical.sparsity)
         for (k, curve) in rules.curves.enumerated() {
-            #expect(rules.relativeAtCritical[k] == interpolate(x: curve.sparsity, y: curve.relative, at: main.critical.sparsity))
+            #expect(rules.relativeAtCritical[k] == PiecewiseLinearCurve(xs: curve.sparsity, ys: curve.relative).value(clampedAt: main.critical.sparsity))
         }
         #expect(rules.topPMinusTopK == rules.relativeAtCritical[0] - rules.relativeAtCritical[1])
         #expect(throws: LabError.self) {

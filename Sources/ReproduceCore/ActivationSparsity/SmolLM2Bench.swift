@@ -113,7 +113,7 @@ public struct SmolLM2Bench {
                       windows.curve(model: name, target: target, rule: "max-p", runs: maxPRuns, dense: dense, windows: ids)]
         let sStar = main.critical.sparsity
         return RuleComparison(target: target, criticalSparsity: sStar, curves: curves,
-                              relativeAtCritical: curves.map { interpolate(x: $0.sparsity, y: $0.relative, at: sStar) })
+                              relativeAtCritical: curves.map { PiecewiseLinearCurve(xs: $0.sparsity, ys: $0.relative).value(clampedAt: sStar) })
     }
 
     /// Only layer `layer` sparsified by `rule` on `target`, over the windows `ids`; each forward starts at that
