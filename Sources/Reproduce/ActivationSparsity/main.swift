@@ -45,14 +45,6 @@ struct ActivationSparsity: PaperCommand {
 
     func reproduce(in report: Report) throws {
         let seed = report.seeds[0]
-        var timings: [(section: String, wall: Double, cpu: Double)] = []
-        /// A report section that also records its CPU seconds (the machine is shared: wall time is noisy).
-        func timed<T>(_ name: String, _ body: () throws -> T) throws -> T {
-            let wall0 = Date(), cpu0 = cpuSeconds()
-            let value = try report.section(name, body)
-            timings.append((name, Date().timeIntervalSince(wall0), cpuSeconds() - cpu0))
-            return value
-        }
         func log(_ text: String) { if !options.quiet { FileHandle.standardError.write(Data("activation-sparsity: \(text)\n".utf8)) } }
 
         report.text("""
@@ -73,7 +65,7 @@ struct ActivationSparsity: PaperCommand {
         // MARK: Data and the SmolLM2 runtime
         // KJV (train = first 95 % of characters, test = the rest) and fortunes as held-out text; SmolLM2 loaded and
         // checked on the one prompt whose answer everyone knows.
-        let (kjvTrain, kjvTest, fortunes, model, parisToken) = try timed("Data and SmolLM2") {
+        let (kjvTrain, kjvTest, fortunes, model, parisToken) = try report.section("Data and SmolLM2") {
             let verses = try TextFiles.kjvVerses()
             let corpus = try TextCorpus(text: verses.joined(separator: "\n") + "\n")
             let (train, test) = corpus.split(trainFraction: 0.95)
@@ -123,7 +115,7 @@ struct ActivationSparsity: PaperCommand {
             perCorpus: plan.smolWindowsPerCorpus, tokens: plan.smolWindowTokens, context: plan.smolContext, seed: 2509,
             encode: { model.tokenizer.encode($0, parseSpecial: false) }, decode: { model.tokenizer.decode([$0]) })
         let bench = SmolLM2Bench(model: model, windows: windows)
-        let (dense, sweep, smolCurves, identityError) = try timed("SmolLM2 sweep (Fig. 2)") {
+        let (dense, sweep, smolCurves, identityError) = try report.section("SmolLM2 sweep (Fig. 2)") {
             let dense = try bench.run(nil, .input, windows: windows.all)
             let identityError = try bench.identityError(tokens: plan.identityWindowTokens)
             let progress = options.progress("SmolLM2 sweep", total: SparsityTarget.allCases.count * plan.smolPGrid.count)
@@ -146,7 +138,7 @@ struct ActivationSparsity: PaperCommand {
         // top-k with k chosen so that its sparsity matches top-p's, and max-p, on the first windows of each corpus;
         // each rule's r is read at top-p's critical sparsity of that target.
         let ruleWindows = windows.leading(plan.ruleWindowsPerCorpus)
-        let rules = try timed("Rules: top-p vs top-k vs max-p") {
+        let rules = try report.section("Rules: top-p vs top-k vs max-p") {
             let rules = try [SparsityTarget.input, .intermediate].map { target in
                 try bench.compareRules(target: target, main: smolCurveOf[target]!, sweep: sweep[target]!, dense: dense, windows: ruleWindows,
                                        topKAlignedP: plan.topKAlignedP, maxPValues: plan.maxPValues)
@@ -161,7 +153,7 @@ struct ActivationSparsity: PaperCommand {
         // (a) how sparse each layer gets at p = 0.9; (b) all_inputs at p = 0.5 in one layer only: is one layer's
         // sparsification milder than all layers'? The dense residual stream entering each layer is cached once.
         let singleWindows = windows.leading(1)
-        let singleLayerMargin = try timed("Per-layer and single-layer sensitivity") {
+        let (allLayerR, singleLayerMargin) = try report.section("Per-layer and single-layer sensitivity") {
             let residuals = try bench.residualStreams(windows: singleWindows, layers: plan.singleLayers)
             let allLayerRun = sweep[.allInputs]!.first { $0.parameter == plan.singleLayerP }!.run
             let allLayerR = windows.relativePerformance(allLayerRun, dense: dense, windows: singleWindows)
@@ -184,12 +176,12 @@ struct ActivationSparsity: PaperCommand {
             try report.figure(layersFigure(profile: profile, profileP: plan.layerProfileP, singleLayers: plan.singleLayers, singleR: singleR,
                                            allLayerR: allLayerR, singleP: plan.singleLayerP),
                               name: "fig-layers", caption: "Per-layer sparsity (a) and single-layer sensitivity (b), SmolLM2-135M")
-            return (singleR.min() ?? .nan) - allLayerR
+            return (allLayerR, (singleR.min() ?? .nan) - allLayerR)
         }
 
         // MARK: Effective rank of the dense activations
         // erank/n of x, g, u, h per layer on the first windows (no centering, as the paper's code).
-        let smolErank = try timed("Effective rank (SmolLM2)") {
+        let smolErank = try report.section("Effective rank (SmolLM2)") {
             let sequences = singleWindows.map { Array(windows.windows[$0].prefix(plan.erankTokens / singleWindows.count)) }
             var erank = Array(repeating: [Double](repeating: 0, count: layers), count: 4)
             var hooks = LlamaHooks()
@@ -213,7 +205,7 @@ struct ActivationSparsity: PaperCommand {
         let evalStarts = kjvTest.windowStarts(count: plan.evalWindows, length: plan.evalLength + 1, rng: &evalRNG)
         let setup = CharLMSetup(plan: plan, seed: seed, train: kjvTrain.tokens, vocabulary: kjvTrain.vocabulary,
                                 evalWindows: evalStarts.map { Array(kjvTest.tokens[$0..<$0 + plan.evalLength + 1]) }, options: options)
-        let ladder = try timed("Size ladder: training and sweeps (Fig. 3)") {
+        let ladder = try report.section("Size ladder: training and sweeps (Fig. 3)") {
             var results: [LadderResult] = []
             var table = Table(header: ["model", "params", "final train loss (nats)", "test acc", "test NLL (nats/char)"])
             for size in plan.ladder {
@@ -251,7 +243,7 @@ struct ActivationSparsity: PaperCommand {
         // The same architecture with bidirectional attention and a [MASK] token, trained with the LLaDA loss on the
         // same tokens as the AR model of that size. (a) Is it as tolerant? (c, d) Do kept-neuron masks drift
         // across denoising steps?
-        let diffusion = try timed("Masked-diffusion LM") { try diffusionModel(setup) }
+        let diffusion = try report.section("Masked-diffusion LM") { try diffusionModel(setup) }
         let arPartner = ladder.first { $0.size == plan.diffusionPartner }!
         let diffusionGap = diffusion.curves.map { curve in
             curve.critical.sparsity - arPartner.curves[SparsityTarget.allCases.firstIndex(of: curve.target)!].critical.sparsity
@@ -307,13 +299,10 @@ struct ActivationSparsity: PaperCommand {
             parisToken: parisToken, smolLM2IdentityError: identityError, ladderIdentityError: ladder.map(\.identityError).max() ?? 0,
             monotoneIncrease: (smolMonotone + ladder.map(\.monotoneIncrease) + [diffusion.monotoneIncrease]).max()!,
             critical: smolCurveOf.mapValues(\.critical.sparsity), meanCritical: meanCrit, sizeRho: sizeRho,
-            ruleGap: rules.map(\.topPMinusTopK).reduce(0, +) / Double(rules.count), singleLayerMargin: singleLayerMargin,
-            diffusionGap: diffusionGap, driftEnd: diffusion.driftEnd, consecutiveMean: diffusion.consecutiveMean), plan: plan, seed: seed)
-
-        // MARK: Timing
-        var timing = Table(header: ["section", "wall s", "CPU s"])
-        for t in timings { timing.append([.text(t.section), .number(rounded(t.wall, 1)), .number(rounded(t.cpu, 1))]) }
-        try report.table(timing, name: "timing", caption: "Wall and CPU seconds per section (\(Parallel.threads) threads; the machine may be shared)")
+            ruleGap: rules.map(\.topPMinusTopK).reduce(0, +) / Double(rules.count), allLayerR: allLayerR, singleLayerMargin: singleLayerMargin,
+            diffusionGap: diffusionGap, diffusionAboveUnigram: accuracyAboveUnigram(diffusion.dense, unigram: unigram.accuracy),
+            partnerAboveUnigram: accuracyAboveUnigram([arPartner.dense], unigram: unigram.accuracy),
+            driftEnd: diffusion.driftEnd, consecutiveMean: diffusion.consecutiveMean), plan: plan, seed: seed)
     }
 }
 

@@ -47,9 +47,7 @@ public struct SmolLM2Bench {
         let stats = out.logits.withUnsafeBufferPointer {
             WindowStats.score(logits: $0.baseAddress!, vocabulary: out.vocabularySize, targets: windows.targets(window: w), cloze: windows.cloze[w])
         }
-        guard stats.negativeLogLikelihood.isFinite else {
-            throw LabError.nonFinite(what: "SmolLM2 NLL of window \(w) (= \(stats.negativeLogLikelihood))", step: 0)
-        }
+        try checkFinite(stats.negativeLogLikelihood, what: "SmolLM2 NLL of window \(w)", step: 0)
         return (stats, probe?.counts ?? SparsityCounts(layers: layers))
     }
 
