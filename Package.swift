@@ -83,13 +83,13 @@ let package = Package(
         .target(name: "StabilityGapCore", dependencies: ["Lab", "LabData", "LabContinual"], path: "Sources/ReproduceCore/StabilityGap", swiftSettings: fast),
         .executableTarget(name: "StabilityGap", dependencies: ["Lab", "LabData", "LabContinual", "LabRun", "StabilityGapCore"], path: "Sources/Reproduce/StabilityGap", swiftSettings: fast),
         // activation-sparsity (arXiv 2509.00454): scoring, critical sparsity, probes, the ladder/diffusion LMs (Core), the script.
-        .target(name: "ActivationSparsityCore", dependencies: ["Lab", "LabData"], path: "Sources/ReproduceCore/ActivationSparsity", swiftSettings: fast),
+        .target(name: "ActivationSparsityCore", dependencies: ["Lab", "LabData", "LabLLM"], path: "Sources/ReproduceCore/ActivationSparsity", swiftSettings: fast),
         .executableTarget(name: "ActivationSparsity", dependencies: ["Lab", "LabData", "LabLLM", "LabRun", "ActivationSparsityCore"], path: "Sources/Reproduce/ActivationSparsity", swiftSettings: fast),
 
 
         .testTarget(name: "ReproduceTests", dependencies: ["Lab", "LabSignal", "LabData", "LabContinual", "ExpertSimCore", "HyperSoundCore", "ExactOrthogonalInitCore",
                                                         "StabilityGapCore",
-                                                        "ActivationSparsityCore"],
+                                                        "ActivationSparsityCore", "LabLLM"],
                     path: "Tests/ReproduceTests"),
         .testTarget(name: "LabTests", dependencies: ["Lab", "LabSignal", "LabData", "LabContinual", "LabPlot", "LabReport", "LabRun", "LabLLM"],
                     path: "Tests/LabTests", exclude: ["Fixtures"]),

@@ -340,7 +340,66 @@ struct ReferenceFixture: Decodable {
         _ = try llm.forward([tokens], hooks: capture)
         let resumed = try llm.forward([tokens], fromLayer: 7, residual: entering)
         #expect(zip(resumed.logits, dense.logits).map { abs($0 - $1) }.max()! < 1e-4)
-        #expect(llm.embed([tokens]).count == tokens.count * llm.config.width)
+    }
+
+    @Test(.enabled(if: smolLMPresent)) func hiddenStatesEqualTheHookedStreamsAndGiveTheLogits() throws {
+        let llm = try #require(smolLM)
+        let d = llm.config.width, layers = llm.config.layers
+        let a = llm.tokenizer.encode("In the beginning God created the heaven and the earth.")
+        let b = llm.tokenizer.encode("1 + 1 =")
+        // The existing hooks: the stream after each block and the final-norm state of every row.
+        var hooks = LlamaHooks()
+        nonisolated(unsafe) var after: [[Float]] = Array(repeating: [], count: layers)
+        nonisolated(unsafe) var final: [Float] = []
+        hooks.on(.residual) { v in after[v.layer] = v.copy() }
+        hooks.on(.finalHidden) { v in final = v.copy() }
+        let dense = try llm.forward([a, b], logits: .allTokens, hooks: hooks)
+        let states = try llm.hiddenStates([a, b], rows: .allTokens)
+        #expect(states.layers == Array(0...layers) && states.rows == Array(0..<(a.count + b.count)))
+        #expect(states.sequenceOffsets == [0, a.count, a.count + b.count])
+        // x_0 is the embedding rows; x_{ℓ+1} is what the residual hook sees after block ℓ; final is the head's input.
+        let embedded = (a + b).flatMap { Array(UnsafeBufferPointer(start: llm.embedding + $0 * d, count: d)) }
+        #expect(states.residual[0] == embedded)
+        for l in 0..<layers { #expect(states.residual[l + 1] == after[l], "layer \(l)") }
+        #expect(states.final == final)
+        // final · Eᵀ (in Float64) equals the forward's logits.
+        let vocabulary = llm.config.vocabularySize
+        var worst: Float = 0
+        for r in states.rows {
+            let h = states.final(row: r)
+            for t in stride(from: 0, to: vocabulary, by: 97) {
+                var dot = 0.0
+                for j in 0..<d { dot += Double(h[h.startIndex + j]) * Double(llm.embedding[t * d + j]) }
+                worst = max(worst, abs(Float(dot) - dense.logits[r * vocabulary + t]))
+            }
+        }
+        #expect(worst < 1e-3)
+        // Chosen rows and layers are slices of the full read; the last token of each sequence likewise.
+        let chosen = try llm.hiddenStates([a, b], rows: .packed([a.count + 2, 0]), layers: [layers, 7])
+        #expect(chosen.residual(layer: 7, row: 0) == states.residual(layer: 7, row: a.count + 2))
+        #expect(chosen.residual(layer: layers, row: 1) == states.residual(layer: layers, row: 0))
+        #expect(chosen.final(row: 0) == states.final(row: a.count + 2))
+        let last = try llm.hiddenStates([a, b], layers: [3])
+        #expect(last.rows == [a.count - 1, a.count + b.count - 1])
+        #expect(last.residual(layer: 3, row: 1) == states.residual(layer: 3, row: a.count + b.count - 1))
+        // After a cached prefix, the new tokens' states match the full forward's (within the cache path's rounding).
+        var caches = [llm.makeCache()]
+        _ = try llm.forward([Array(a.prefix(5))], caches: &caches)
+        let continued = try llm.hiddenStates([Array(a.dropFirst(5))], caches: &caches, rows: .allTokens, layers: [0, 12, layers])
+        #expect(caches[0].length == a.count)
+        for (k, l) in [0, 12, layers].enumerated() {
+            let full = Array(states.residual[l][5 * d ..< a.count * d])
+            let difference = zip(continued.residual[k], full).map { abs($0 - $1) }.max()!
+            #expect(difference <= 1e-3 * max(1, full.map(abs).max()!), "layer \(l)")
+        }
+        #expect(throws: LabError.self) { _ = try llm.hiddenStates([a], layers: [layers + 1]) }
+        #expect(throws: LabError.self) { _ = try llm.hiddenStates([a], rows: .packed([a.count])) }
+    }
+
+    @Test(.enabled(if: smolLMPresent)) func parameterCountIsTheFilesTensorSizes() throws {
+        let llm = try #require(smolLM)
+        let file = try GGUFFile(path: smolLMPath)
+        #expect(llm.config.parameterCount == file.tensors.reduce(0) { $0 + $1.elementCount })
     }
 
     @Test(.enabled(if: smolLMPresent)) func quantizedDecodeMatchesFloat32Weights() throws {

@@ -3,6 +3,7 @@ import Foundation
 import Testing
 @testable import Lab
 import LabData
+import LabLLM
 
 @Suite struct ActivationSparsityTests {
     @Test func criticalSparsityInterpolatesTheFirstDropBelowTheLevel() {
@@ -125,5 +126,125 @@ import LabData
         #expect(trace.driftGenerated[0] == [1, 1])   // J(M_1, M_1) = 1 in every layer
         #expect(trace.sparsityPerStep.count == 2 && trace.sparsityPerStep.allSatisfy { $0 > 0 && $0 < 1 })
         #expect((0...1).contains(trace.generatedAccuracy))
+    }
+
+    /// Two corpora with two windows each; window w's statistics and zero counts are made up so that the corpora
+    /// differ (the second corpus is harder and sparser).
+    static func twoCorpusRuns() -> (windows: CorpusWindows, dense: WindowRun, sparse: WindowRun) {
+        let windows = CorpusWindows(corpora: ["A", "B"], windows: [[1, 2], [3, 4], [5, 6], [7, 8]], corpusOfWindow: [0, 0, 1, 1],
+                                    context: 1, cloze: [[], [], [], []])
+        var dense = WindowRun(windows: 4, layers: 1), sparse = WindowRun(windows: 4, layers: 1)
+        for w in 0..<4 {
+            dense.stats[w].scored = 10 + w; dense.stats[w].correct = 8 - w; dense.stats[w].negativeLogLikelihood = Double(10 + 3 * w)
+            sparse.stats[w] = dense.stats[w]
+            sparse.stats[w].correct -= w % 2 + 1; sparse.stats[w].negativeLogLikelihood += Double(w + 1)
+            sparse.counts[w].zeros[0][0] = 2 + 3 * w      // FFNHookPoint.input
+            sparse.counts[w].entries[0][0] = 20 + 10 * w
+        }
+        return (windows, dense, sparse)
+    }
+
+    @Test func perCorpusStatisticsAverageToThePooledOnes() {
+        let (windows, dense, sparse) = Self.twoCorpusRuns()
+        let a = windows.windows(ofCorpus: 0), b = windows.windows(ofCorpus: 1)
+        #expect(a == [0, 1] && b == [2, 3] && windows.leading(1) == [0, 2] && windows.leading(5) == windows.all)
+        // One task per corpus present: a corpus's windows give that corpus's numbers, not an empty second task.
+        #expect(windows.tasks(sparse, windows: a).count == 1 && windows.tasks(sparse, windows: windows.all).count == 2)
+        #expect(windows.tasks(sparse, windows: b) == [sparse.stats[2] + sparse.stats[3]])
+        // r is the mean over tasks with each corpus weighing 1/2, so the per-corpus r average to the pooled r.
+        let rA = windows.relativePerformance(sparse, dense: dense, windows: a)
+        let rB = windows.relativePerformance(sparse, dense: dense, windows: b)
+        let pooled = windows.relativePerformance(sparse, dense: dense, windows: windows.all)
+        #expect(abs((rA + rB) / 2 - pooled) < 1e-12)
+        // Hand-computed for corpus A: acc 12/21 vs 15/21, NLL (23 + 3)/21 vs 23/21.
+        #expect(abs(rA - (12.0 / 15 + exp(-3.0 / 21)) / 2) < 1e-12)
+        #expect(rA < 1 && rB < 1 && windows.relativePerformance(dense, dense: dense, windows: a) == 1)
+        // Sparsity is Σ zeros / Σ entries: the entry-weighted average of the per-corpus sparsities is the pooled one.
+        let sA = windows.counts(sparse, windows: a), sB = windows.counts(sparse, windows: b)
+        let pooledCounts = windows.counts(sparse, windows: windows.all)
+        #expect(sA.sparsity(points: [.input]) == 7.0 / 50 && sB.sparsity(points: [.input]) == 19.0 / 90)
+        #expect(abs((50 * sA.sparsity(points: [.input]) + 90 * sB.sparsity(points: [.input])) / 140 - pooledCounts.sparsity(points: [.input])) < 1e-12)
+        // The curves of the figure: per-corpus curves start at the dense point and bracket the pooled one.
+        let curve = { (ids: [Int]) in
+            windows.curve(model: "m", target: .input, rule: "top-p", runs: [(0.9, sparse)], dense: dense, windows: ids)
+        }
+        let (curveA, curveB, curvePooled) = (curve(a), curve(b), curve(windows.all))
+        #expect(curveA.relative == [1, rA] && curveB.relative == [1, rB] && curvePooled.relative == [1, pooled])
+        #expect(curvePooled.sparsity[1] == 26.0 / 140 && curveA.parameters == [nil, 0.9])
+    }
+
+    @Test func corpusWindowsAreSeededLineStartsScoredAfterTheContext() throws {
+        // A character "tokenizer": token = Unicode scalar value.
+        let encode = { (text: String) in text.unicodeScalars.map { Int($0.value) } }
+        let decode = { (token: Int) in String(Unicode.Scalar(UInt32(token))!) }
+        let long = (0..<80).map { "line \($0) has words" }
+        let short = (0..<80).map { $0 % 2 == 0 ? "x" : "a longer line \($0)" }
+        let make = { (seed: UInt64) in
+            try CorpusWindows(corpora: [("long", long), ("short", short)], perCorpus: 2, tokens: 12, context: 4, seed: seed,
+                              encode: encode, decode: decode)
+        }
+        let windows = try make(7)
+        #expect(windows.windows.count == 4 && windows.windows.allSatisfy { $0.count == 12 })
+        #expect(windows.corpusOfWindow == [0, 0, 1, 1])
+        #expect(try make(7).windows == windows.windows)
+        // Each window is the start of some line's text.
+        for (w, tokens) in windows.windows.enumerated() {
+            let text = String(String.UnicodeScalarView(tokens.map { Unicode.Scalar(UInt32($0))! }))
+            let lines = windows.corpusOfWindow[w] == 0 ? long : short
+            #expect(lines.indices.contains { lines[$0...].joined(separator: "\n").hasPrefix(text) }, "window \(w)")
+        }
+        // Targets: rows ≥ context − 1 predict the next token; the last row has none.
+        let targets = windows.targets(window: 1)
+        #expect(targets.prefix(3).allSatisfy { $0 == -1 } && targets[3] == windows.windows[1][4] && targets[11] == -1)
+        #expect(windows.scoredRows(window: 1) == (0..<12).map { $0 >= 3 })
+        // Too little text is a typed error naming the corpus.
+        #expect(throws: LabError.self) {
+            _ = try CorpusWindows(corpora: [("tiny", ["a"])], perCorpus: 1, tokens: 4, context: 1, seed: 1, encode: encode, decode: decode)
+        }
+    }
+
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: LlamaModel.defaultPath)))
+    func smolLM2SingleLayerRunsAndRuleComparison() throws {
+        let model = try LlamaModel(path: LlamaModel.defaultPath)
+        let text = (0..<60).map { "And God said, Let there be light \($0): and there was light." }
+        let windows = try CorpusWindows(corpora: [("KJV", text)], perCorpus: 2, tokens: 48, context: 8, seed: 3,
+                                        encode: { model.tokenizer.encode($0, parseSpecial: false) }, decode: { model.tokenizer.decode([$0]) })
+        let bench = SmolLM2Bench(model: model, windows: windows)
+        #expect(try bench.identityError(tokens: 24) <= 1e-5)
+        // all_inputs at p = 0.5 in layer 9 only: starting at layer 9 from the cached dense stream gives what the
+        // full forward with the same one-layer probe gives.
+        let ids = windows.all
+        let residuals = try bench.residualStreams(windows: ids, layers: [0, 9])
+        for layer in [0, 9] {
+            let resumed = try bench.singleLayerRun(.topP(0.5), .allInputs, layer: layer, windows: ids, residuals: residuals)
+            let probe = SparsityProbe(rule: .topP(0.5), target: .allInputs, layerCount: bench.layers, layers: [layer])
+            for w in ids {
+                let (stats, counts) = try bench.evaluate(window: w, probe: probe)
+                #expect(resumed.counts[w] == counts, "layer \(layer) window \(w)")
+                #expect(resumed.stats[w].scored == stats.scored && resumed.stats[w].scored == 48 - 8)
+                #expect(abs(resumed.stats[w].negativeLogLikelihood - stats.negativeLogLikelihood) < 1e-3 * stats.negativeLogLikelihood)
+            }
+        }
+        // Rules at matched sparsity: top-k with k = 1 − s_topp keeps ⌊m·k⌋ of m entries per row, so its sparsity
+        // lies in [s_topp, s_topp + 1/m); each rule's r is its curve read at top-p's critical sparsity.
+        let dense = try bench.run(nil, .intermediate, windows: ids)
+        let sweep = [(parameter: 0.9, run: try bench.run(.topP(0.9), .intermediate, windows: ids))]
+        let main = windows.curve(model: "SmolLM2-135M", target: .intermediate, rule: "top-p", runs: sweep, dense: dense, windows: ids)
+        let first = windows.leading(1)
+        let rules = try bench.compareRules(target: .intermediate, main: main, sweep: sweep, dense: dense, windows: first,
+                                           topKAlignedP: [0.9], maxPValues: [0.1])
+        #expect(rules.curves.map(\.rule) == ["top-p", "top-k", "max-p"] && rules.curves[2].parameters == [nil, 0.1])
+        #expect(rules.curves[0].relative == windows.curve(model: "SmolLM2-135M", target: .intermediate, rule: "top-p", runs: sweep,
+                                                          dense: dense, windows: first).relative)
+        let m = Double(model.config.ffnWidth)
+        #expect(rules.curves[1].sparsity[1] >= main.sparsity[1] - 1e-9 && rules.curves[1].sparsity[1] < main.sparsity[1] + 1 / m)
+        #expect(rules.criticalSparsity == main.critical.sparsity)
+        for (k, curve) in rules.curves.enumerated() {
+            #expect(rules.relativeAtCritical[k] == PiecewiseLinearCurve(xs: curve.sparsity, ys: curve.relative).value(clampedAt: main.critical.sparsity))
+        }
+        #expect(rules.topPMinusTopK == rules.relativeAtCritical[0] - rules.relativeAtCritical[1])
+        #expect(throws: LabError.self) {
+            _ = try bench.compareRules(target: .intermediate, main: main, sweep: sweep, dense: dense, windows: first, topKAlignedP: [0.5], maxPValues: [])
+        }
     }
 }

@@ -27,6 +27,47 @@ public struct LlamaOutput: Sendable {
     }
 }
 
+/// Which packed rows a hidden-state read returns.
+public enum LlamaRows: Sendable, Equatable {
+    /// The last token of each sequence: state row s belongs to sequence s.
+    case lastToken
+    /// Every token, in packed order.
+    case allTokens
+    /// These packed token indices, in this order.
+    case packed([Int])
+}
+
+/// Hidden states of a forward at chosen packed rows (no logits computed).
+///
+/// Residual layer ℓ ∈ 0...layers is the stream x_ℓ entering block ℓ: x_0 = the token embeddings, x_ℓ = the output
+/// of block ℓ − 1, x_layers = the output of the last block. The final-norm state is RMSNorm(x_layers) ⊙ g, the
+/// head's input: logits = final · Eᵀ with the tied embedding E: [vocab, d].
+public struct LlamaHiddenStates: Sendable {
+    /// Packed token index of each state row.
+    public let rows: [Int]
+    /// Sequence s owns packed rows sequenceOffsets[s] ..< sequenceOffsets[s + 1].
+    public let sequenceOffsets: [Int]
+    /// The residual layers returned, in the order asked for.
+    public let layers: [Int]
+    /// residual[k]: [rows, d] row-major, the stream x_ℓ at ℓ = layers[k].
+    public let residual: [[Float]]
+    /// [rows, d] row-major, the final-norm hidden state.
+    public let final: [Float]
+    /// d
+    public let width: Int
+
+    /// x_ℓ at state row r (ℓ must be one of `layers`).   -> [d]
+    public func residual(layer: Int, row r: Int) -> ArraySlice<Float> {
+        guard let k = layers.firstIndex(of: layer) else {
+            preconditionFailure("LlamaHiddenStates: layer \(layer) was not requested (have \(layers))")
+        }
+        return residual[k][r * width ..< (r + 1) * width]
+    }
+
+    /// The final-norm hidden state at state row r.   -> [d]
+    public func final(row r: Int) -> ArraySlice<Float> { final[r * width ..< (r + 1) * width] }
+}
+
 /// Key/value cache of one sequence: per layer, [length, kvHeads·headDim] keys and values. A value type:
 /// copying it (e.g. after a shared prompt) gives an independent continuation point.
 public struct KVCache: Sendable {
@@ -61,7 +102,7 @@ extension LlamaModel {
             throw LabError.invalidArgument("LlamaModel.forward: fromLayer \(fromLayer) needs the residual stream entering that layer")
         }
         return run(sequences, startPositions: Array(repeating: 0, count: sequences.count), caches: nil,
-                   logits: logits, hooks: hooks, fromLayer: fromLayer, residual: residual)
+                   head: .logits(logits), hooks: hooks, fromLayer: fromLayer, residual: residual).output
     }
 
     /// Forward that extends one KV cache per sequence (prefill of new tokens, or one decode step each).
@@ -69,16 +110,36 @@ extension LlamaModel {
     public func forward(_ sequences: [[Int]], caches: inout [KVCache], logits: LogitSelection = .lastToken,
                         hooks: LlamaHooks = LlamaHooks()) throws -> LlamaOutput {
         try validate(sequences)
-        guard caches.count == sequences.count else {
-            throw LabError.invalidArgument("LlamaModel.forward: \(caches.count) caches for \(sequences.count) sequences")
-        }
-        for (s, c) in caches.enumerated() where c.keys.count != config.layers || c.length + sequences[s].count > config.contextLength {
-            throw LabError.invalidArgument("LlamaModel.forward: cache \(s) (length \(c.length)) cannot take \(sequences[s].count) more tokens (context \(config.contextLength), \(config.layers) layers)")
-        }
+        try validate(caches, for: sequences)
         let starts = caches.map(\.length)
         return caches.withUnsafeMutableBufferPointer { buffer in
-            run(sequences, startPositions: starts, caches: buffer, logits: logits, hooks: hooks, fromLayer: 0, residual: nil)
+            run(sequences, startPositions: starts, caches: buffer, head: .logits(logits), hooks: hooks, fromLayer: 0, residual: nil).output
         }
+    }
+
+    /// The residual stream x_ℓ at the given `layers` (each in 0...layers; default all) and the final-norm hidden
+    /// state, at the chosen packed `rows`, from one forward without a cache; the head's vocab-wide product is
+    /// skipped (see `LlamaHiddenStates`).
+    public func hiddenStates(_ sequences: [[Int]], rows: LlamaRows = .lastToken, layers: [Int]? = nil) throws -> LlamaHiddenStates {
+        try validate(sequences)
+        let request = try stateRequest(sequences, rows: rows, layers: layers)
+        let pass = run(sequences, startPositions: Array(repeating: 0, count: sequences.count), caches: nil,
+                       head: request, hooks: LlamaHooks(), fromLayer: 0, residual: nil)
+        return pass.states(width: config.width)
+    }
+
+    /// `hiddenStates` of new tokens that extend one KV cache per sequence (e.g. prompts after a shared, cached
+    /// prefix); rows are packed over the new tokens only.
+    public func hiddenStates(_ sequences: [[Int]], caches: inout [KVCache], rows: LlamaRows = .lastToken,
+                             layers: [Int]? = nil) throws -> LlamaHiddenStates {
+        try validate(sequences)
+        try validate(caches, for: sequences)
+        let request = try stateRequest(sequences, rows: rows, layers: layers)
+        let starts = caches.map(\.length)
+        let pass = caches.withUnsafeMutableBufferPointer { buffer in
+            run(sequences, startPositions: starts, caches: buffer, head: request, hooks: LlamaHooks(), fromLayer: 0, residual: nil)
+        }
+        return pass.states(width: config.width)
     }
 
     /// Greedy decoding: prefill `prompt`, then append the argmax token until `maxTokens` or a stop token
@@ -139,13 +200,35 @@ extension LlamaModel {
         return best - x.startIndex
     }
 
-    /// The packed embedding rows of `sequences` (the residual stream entering block 0).   -> [tokens, d]
-    public func embed(_ sequences: [[Int]]) -> [Float] {
-        let d = config.width
-        var out: [Float] = []
-        out.reserveCapacity(sequences.reduce(0) { $0 + $1.count } * d)
-        for s in sequences { for t in s { out.append(contentsOf: UnsafeBufferPointer(start: embedding + t * d, count: d)) } }
-        return out
+    private func validate(_ caches: [KVCache], for sequences: [[Int]]) throws {
+        guard caches.count == sequences.count else {
+            throw LabError.invalidArgument("LlamaModel.forward: \(caches.count) caches for \(sequences.count) sequences")
+        }
+        for (s, c) in caches.enumerated() where c.keys.count != config.layers || c.length + sequences[s].count > config.contextLength {
+            throw LabError.invalidArgument("LlamaModel.forward: cache \(s) (length \(c.length)) cannot take \(sequences[s].count) more tokens (context \(config.contextLength), \(config.layers) layers)")
+        }
+    }
+
+    /// The head of a hidden-state read: the requested layers (all by default) and packed rows, checked.
+    private func stateRequest(_ sequences: [[Int]], rows: LlamaRows, layers: [Int]?) throws -> Head {
+        let layers = layers ?? Array(0...config.layers)
+        if let bad = layers.first(where: { !(0...config.layers).contains($0) }) {
+            throw LabError.invalidArgument("LlamaModel.hiddenStates: layer \(bad) is outside 0...\(config.layers)")
+        }
+        let total = sequences.reduce(0) { $0 + $1.count }
+        let packed: [Int]
+        switch rows {
+        case .lastToken:
+            var end = 0
+            packed = sequences.map { end += $0.count; return end - 1 }
+        case .allTokens: packed = Array(0..<total)
+        case .packed(let chosen):
+            if let bad = chosen.first(where: { !(0..<total).contains($0) }) {
+                throw LabError.invalidArgument("LlamaModel.hiddenStates: row \(bad) is outside the \(total) packed tokens")
+            }
+            packed = chosen
+        }
+        return .states(layers: layers, rows: packed)
     }
 
     private func validate(_ sequences: [[Int]]) throws {
@@ -162,9 +245,30 @@ extension LlamaModel {
         }
     }
 
+    /// What a forward ends with: logits of some rows, or hidden states (residual layers and the final-norm
+    /// state) at chosen packed rows.
+    private enum Head {
+        case logits(LogitSelection)
+        case states(layers: [Int], rows: [Int])
+    }
+
+    /// A forward's results: `output` always (logits empty for a state read), the states when asked for.
+    private struct Pass {
+        var output: LlamaOutput
+        var stateLayers: [Int] = []
+        var stateRows: [Int] = []
+        var residual: [[Float]] = []
+        var final: [Float] = []
+
+        func states(width: Int) -> LlamaHiddenStates {
+            LlamaHiddenStates(rows: stateRows, sequenceOffsets: output.sequenceOffsets, layers: stateLayers,
+                              residual: residual, final: final, width: width)
+        }
+    }
+
     /// The forward proper on packed rows. All scratch is allocated once per call.
     private func run(_ sequences: [[Int]], startPositions: [Int], caches: UnsafeMutableBufferPointer<KVCache>?,
-                     logits selection: LogitSelection, hooks: LlamaHooks, fromLayer: Int, residual: [Float]?) -> LlamaOutput {
+                     head: Head, hooks: LlamaHooks, fromLayer: Int, residual: [Float]?) -> Pass {
         let c = config
         let d = c.width, m = c.ffnWidth, hd = c.headDim, qkvW = c.qkvWidth, kvW = c.kvWidth
         var offsets = [0]
@@ -193,8 +297,25 @@ extension LlamaModel {
             for seq in sequences { for t in seq { (x + r * d).update(from: embedding + t * d, count: d); r += 1 } }
         }
 
+        // A state read copies x_ℓ at its rows into every slot k with layers[k] = ℓ.
+        var captured: [[Float]] = []
+        var slotsOfLayer = [[Int]](repeating: [], count: c.layers + 1)
+        var stateRows: [Int] = []
+        if case .states(let layers, let rows) = head {
+            stateRows = rows
+            captured = layers.map { _ in [] }
+            for (k, l) in layers.enumerated() { slotsOfLayer[l].append(k) }
+        }
+        func capture(_ l: Int) {
+            for k in slotsOfLayer[l] {
+                captured[k].reserveCapacity(stateRows.count * d)
+                for r in stateRows { captured[k].append(contentsOf: UnsafeBufferPointer(start: x + r * d, count: d)) }
+            }
+        }
+
         let gateOrUpHooked = hooks.has(.gate) || hooks.has(.up)
         for l in fromLayer..<c.layers {
+            capture(l)
             let w = layerWeights[l]
             // Attention sub-block: x += W_o · Attn(RoPE(W_q n), RoPE(W_k n), W_v n), n = RMSNorm(x)
             LLMKernels.rmsNorm(x, w.attentionNorm, normed, rows: total, n: d, eps: c.normEpsilon)
@@ -256,30 +377,38 @@ extension LlamaModel {
             linear(hidden, rows: total, w.down, w.downQuantized, x, outputs: d, inputs: m, accumulate: true)
             hooks.call(.residual, layer: l, base: x, tokens: total, width: d, rowStride: d, sequenceOffsets: offsets)
         }
+        capture(c.layers)
         if let caches { for s in 0..<sequences.count { caches[s].length += sequences[s].count } }
 
-        // Head: final RMSNorm of the selected rows, then logits = n · Eᵀ.
+        // Head: final RMSNorm of the selected rows, then logits = n · Eᵀ (not for a state read).
         let rows: [Int]
-        switch selection {
-        case .allTokens: rows = Array(0..<total)
-        case .lastToken, .none: rows = (0..<sequences.count).map { offsets[$0 + 1] - 1 }
+        switch head {
+        case .logits(.allTokens): rows = Array(0..<total)
+        case .logits: rows = (0..<sequences.count).map { offsets[$0 + 1] - 1 }
+        case .states: rows = stateRows
         }
-        let final = UnsafeMutablePointer<Float>.allocate(capacity: rows.count * d)
-        defer { final.deallocate() }
-        for (i, r) in rows.enumerated() {
-            LLMKernels.rmsNormRow(x + r * d, outputNorm, final + i * d, n: d, eps: c.normEpsilon)
-        }
-        hooks.call(.finalHidden, layer: c.layers, base: final, tokens: rows.count, width: d, rowStride: d,
-                   sequenceOffsets: selection == .allTokens ? offsets : Array(0...sequences.count))
+        var final = [Float](repeating: 0, count: rows.count * d)
         var logits: [Float] = []
-        if selection != .none {
-            logits = [Float](unsafeUninitializedCapacity: rows.count * c.vocabularySize) { buffer, initialized in
-                linear(final, rows: rows.count, embedding, embeddingQuantized, buffer.baseAddress!, outputs: c.vocabularySize, inputs: d)
-                initialized = rows.count * c.vocabularySize
+        final.withUnsafeMutableBufferPointer { buffer in
+            let f = buffer.baseAddress!
+            for (i, r) in rows.enumerated() {
+                LLMKernels.rmsNormRow(x + r * d, outputNorm, f + i * d, n: d, eps: c.normEpsilon)
+            }
+            guard case .logits(let selection) = head else { return }
+            hooks.call(.finalHidden, layer: c.layers, base: f, tokens: rows.count, width: d, rowStride: d,
+                       sequenceOffsets: selection == .allTokens ? offsets : Array(0...sequences.count))
+            if selection != .none {
+                logits = [Float](unsafeUninitializedCapacity: rows.count * c.vocabularySize) { out, initialized in
+                    linear(f, rows: rows.count, embedding, embeddingQuantized, out.baseAddress!, outputs: c.vocabularySize, inputs: d)
+                    initialized = rows.count * c.vocabularySize
+                }
             }
         }
-        return LlamaOutput(logits: logits, logitRows: selection == .none ? [] : rows, sequenceOffsets: offsets,
-                           vocabularySize: c.vocabularySize)
+        let logitRows: [Int]
+        if case .logits(let selection) = head, selection != .none { logitRows = rows } else { logitRows = [] }
+        let output = LlamaOutput(logits: logits, logitRows: logitRows, sequenceOffsets: offsets, vocabularySize: c.vocabularySize)
+        guard case .states(let layers, _) = head else { return Pass(output: output) }
+        return Pass(output: output, stateLayers: layers, stateRows: rows, residual: captured, final: final)
     }
 
     /// y = x Wᵀ (+ y when `accumulate`).   x: [rows, inputs], W: [outputs, inputs] -> y: [rows, outputs]

@@ -19,6 +19,12 @@ public struct LlamaConfig: Sendable, Equatable {
     /// Width of the fused q | k | v projection output: (heads + 2·kvHeads) · headDim.
     public var qkvWidth: Int { (heads + 2 * kvHeads) * headDim }
     public var kvWidth: Int { kvHeads * headDim }
+
+    /// Parameter count: the tied embedding (vocab·d), per layer two RMSNorm gains (2d), W_q | W_k | W_v
+    /// (qkvWidth·d), W_o (d·d) and W_gate, W_up, W_down (3·m·d), and the final norm gain (d).
+    public var parameterCount: Int {
+        vocabularySize * width + layers * (2 * width + qkvWidth * width + width * width + 3 * ffnWidth * width) + width
+    }
 }
 
 /// SmolLM2-style Llama decoder with Float32 weights (dequantised once at load) and its tokenizer.

@@ -2,7 +2,7 @@ import ActivationSparsityCore
 import Lab
 import LabReport
 
-/// Every size of the run at one scale (spec §2).
+/// Every size of the run at one scale (docs/papers/activation-sparsity.md §2).
 struct Plan {
     let scale: Scale
     // SmolLM2
@@ -36,12 +36,12 @@ struct Plan {
     let erankTokens: Int
 
     /// `trainSteps` overrides the training length of the ladder and the diffusion LM (warm-up 10 % of it), for
-    /// exploring the spec's 200 steps (a deviation, stated in REPORT.md).
+    /// exploring the design's 200 steps (a deviation, stated in REPORT.md).
     init(scale: Scale, layers: Int, trainSteps: Int? = nil) {
         self.scale = scale
         switch scale {
         case .full:
-            // The spec's full plan (no cut rule needed): measured 4:13 wall with the 2+2 / 3-value cut on an idle
+            // The design's full plan (no cut rule needed): measured 4:13 wall with the 2+2 / 3-value cut on an idle
             // 2-core machine after Lab's fused attention and RMSNorm, so the full plan fits the 8-minute budget.
             smolWindowsPerCorpus = 3; smolWindowTokens = 256
             smolPGrid = [0.99, 0.98, 0.95, 0.9, 0.8, 0.5]

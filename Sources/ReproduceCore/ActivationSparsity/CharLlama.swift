@@ -1,7 +1,7 @@
 import Foundation
 import Lab
 
-/// One rung of the size ladder (spec §3): width d, layers, heads (head dim 16), SwiGLU width m.
+/// One rung of the size ladder (docs/papers/activation-sparsity.md §3): width d, layers, heads (head dim 16), SwiGLU width m.
 public struct LadderSize: Sendable, Equatable {
     public let name: String
     public let width: Int
@@ -35,7 +35,7 @@ final class LlamaBlock: Module {
     }
 }
 
-/// The ladder's character LM (spec §3): token embedding (tied with the output head), pre-norm blocks with RMSNorm
+/// The ladder's character LM (docs/papers/activation-sparsity.md §3): token embedding (tied with the output head), pre-norm blocks with RMSNorm
 /// (ε 1e-5), RoPE attention (base 10,000, adjacent pairs; causal, or bidirectional for the masked-diffusion LM),
 /// SwiGLU FFN, no biases; init N(0, 0.02) with the attention and FFN output projections scaled by 1/√(2·layers).
 public final class CharLlama: Module {
@@ -80,7 +80,7 @@ public final class CharLlama: Module {
     }
 }
 
-/// The ladder's optimisation recipe (spec §3): AdamW lr 3e-3, β (0.9, 0.95), weight decay 0.1, linear warm-up
+/// The ladder's optimisation recipe (docs/papers/activation-sparsity.md §3): AdamW lr 3e-3, β (0.9, 0.95), weight decay 0.1, linear warm-up
 /// then cosine to 10 %, gradient clipping at 1.0; batches of `batchSize` windows of `length` characters.
 public struct TrainingRecipe: Sendable {
     public var steps: Int

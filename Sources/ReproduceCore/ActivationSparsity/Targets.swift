@@ -67,10 +67,25 @@ public struct SparsityCounts: Sendable, Equatable {
         return n == 0 ? 0 : Double(z) / Double(n)
     }
 
-    /// Sparsity of one point in one layer.
-    public func sparsity(layer: Int, point: FFNHookPoint) -> Double {
-        let k = FFNHookPoint.allCases.firstIndex(of: point)!
-        return entries[layer][k] == 0 ? 0 : Double(zeros[layer][k]) / Double(entries[layer][k])
+    /// Sparsity of the width-m tensor a target rewrites (gate, up or intermediate; all_inputs: intermediate),
+    /// s_int of the FLOP saving; 0 for input.
+    public func wideSparsity(_ target: SparsityTarget) -> Double {
+        switch target {
+        case .input: return 0
+        case .gate: return sparsity(points: [.gate])
+        case .up: return sparsity(points: [.up])
+        case .intermediate, .allInputs: return sparsity(points: [.intermediate])
+        }
+    }
+
+    /// Sparsity of one layer over the given points: Σ zeros / Σ entries (0 when nothing was counted).
+    public func sparsity(layer: Int, points: [FFNHookPoint]) -> Double {
+        var z = 0, n = 0
+        for p in points {
+            let k = FFNHookPoint.allCases.firstIndex(of: p)!
+            z += zeros[layer][k]; n += entries[layer][k]
+        }
+        return n == 0 ? 0 : Double(z) / Double(n)
     }
 }
 
