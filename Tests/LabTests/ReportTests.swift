@@ -311,6 +311,7 @@ private struct FakeFigure: PNGWritable {
         #expect(markdown.contains("| section | wall time | CPU time |"))
         #expect((run["peakMemoryBytes"] as? Int ?? 0) > 1_000_000)
         #expect((run["openblas"] as? String ?? "").contains("OpenBLAS"))
+        #expect(run["kernels"] as? String == Parallel.kernels.rawValue && run["cpu"] is String)
         let git = try #require(run["git"] as? [String: Any])
         #expect(git["commit"] is String && git["dirty"] is Bool)
 

@@ -239,7 +239,8 @@ public final class Report {
     private func runRecord() -> RunRecord {
         RunRecord(paper: paper, title: title, command: command, commandLine: Provenance.shellLine(command),
                   scale: scale, seed: seed, seeds: seeds, outputDirectory: outputDirectory, git: git,
-                  swift: Provenance.swiftVersion, openblas: Provenance.openblasConfig, threads: Parallel.threads,
+                  swift: Provenance.swiftVersion, openblas: Provenance.openblasConfig,
+                  kernels: Parallel.kernels.rawValue, cpu: Provenance.cpuModel, threads: Parallel.threads,
                   cores: ProcessInfo.processInfo.activeProcessorCount, sections: sectionTimes,
                   wallSeconds: stopwatch.seconds, cpuSeconds: CPUTime.processSeconds() - cpuStart,
                   peakMemoryBytes: Provenance.peakMemoryBytes,
@@ -314,7 +315,8 @@ public final class Report {
         out += "Total wall time \(formatDuration(record.wallSeconds)), CPU time "
             + "\(record.cpuSeconds.map(formatDuration) ?? "–"); peak memory "
             + "\(formatBytes(record.peakMemoryBytes)); Swift \(record.swift); \(record.openblas); "
-            + "\(record.cores) core(s), \(record.operatingSystem).\n"
+            + "\(record.kernels ?? "portable") kernels; \(record.cpu ?? "unknown CPU"), \(record.cores) core(s), "
+            + "\(record.operatingSystem).\n"
         return out
     }
 

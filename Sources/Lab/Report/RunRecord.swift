@@ -46,6 +46,11 @@ public struct RunRecord: Codable, Sendable {
     public var swift: String
     /// `openblas_get_config()`: version, kernel and threading build of the OpenBLAS in use.
     public var openblas: String
+    /// Lab's kernel choice (`LAB_KERNELS`): "portable" (the same numbers on every x86-64 CPU with AVX2) or
+    /// "native" (nil in files written before it was recorded).
+    public var kernels: String?
+    /// The CPU's model name (`/proc/cpuinfo`), or "unknown" (nil in files written before it was recorded).
+    public var cpu: String?
     /// The thread budget of Lab's loops and OpenBLAS at the end of the run.
     public var threads: Int
     public var cores: Int
@@ -104,6 +109,14 @@ enum Provenance {
         #else
         return "6.0"
         #endif
+    }
+
+    /// The first "model name" of /proc/cpuinfo.
+    static var cpuModel: String {
+        guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("model name") }),
+              let colon = line.firstIndex(of: ":") else { return "unknown" }
+        return line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
     }
 
     static var openblasConfig: String {
