@@ -1,0 +1,99 @@
+import EarlyExitCalibrationCore
+import Lab
+import LabReport
+
+/// Spearman ρ of ΔAUC against ΔECE, ΔAUROC and ΔEEFP* over every (non-base variant, seed) point.
+func efficiencyCorrelations(_ runs: [SeedRun]) -> (ece: Double, auroc: Double, eefp: Double, points: Int) {
+    let variants = Variant.allCases.filter { $0 != .base }
+    func deltas(_ value: (ExitEvaluation) -> Double) -> [Double] { variants.flatMap { v in runs.map { $0.delta(v, value) } } }
+    let auc = deltas(\.auc)
+    return (Metrics.spearman(deltas(\.meanECE), auc), Metrics.spearman(deltas(\.meanAUROC), auc),
+            Metrics.spearman(deltas(\.meanEEFP), auc), auc.count)
+}
+
+/// The claims of docs/papers/early-exit-calibration.md §5, with its thresholds. Paper claims are measured
+/// on the test split and averaged over the run's seeds.
+func addClaims(to report: Report, toy: [(ToyCase, ExitEvaluation)], exitCosts: [Double], runs: [SeedRun]) throws {
+    let seeds = runs.map(\.seed)
+    func mean(_ variant: Variant, _ value: (ExitEvaluation) -> Double) -> Double { Metrics.mean(runs.map { value($0.evaluations[variant]!) }) }
+    func meanDelta(_ variant: Variant, _ value: (ExitEvaluation) -> Double) -> Double { Metrics.mean(runs.map { $0.delta(variant, value) }) }
+
+    // Exact: the toy, the cost model, predictions under monotone maps.
+    let toyErrors = toy.flatMap { toyCase, evaluation in
+        let expected = toyCase.expected
+        return [abs(evaluation.auc - expected.auc), abs(evaluation.ece[0] - expected.ece), abs(evaluation.auroc[0] - expected.auroc),
+                abs(evaluation.eefp[0] - expected.eefp)]
+    }
+    try report.claim(Claim(
+        id: "toy-values", statement: "toy curves and metrics equal the analytic values",
+        measured: toyErrors.max()!, .atMost(1e-6), kind: .exact, seeds: [],
+        note: "max abs error over the \(toyErrors.count) toy numbers (AUC, ECE, AUROC, EEFP* of cases a-d)"))
+    let toyAUC = Dictionary(uniqueKeysWithValues: toy.map { ($0.0, $0.1.auc) })
+    try report.claim(Claim(
+        id: "toy-calibrated-wastes-compute",
+        statement: "equally calibrated ICs (ECE 0) differ in efficiency; a calibrated IC loses to a miscalibrated ranking IC",
+        measured: toyAUC[.calibratedRanking]! - toyAUC[.constant]!, .atLeast(0.04),
+        and: [Condition("AUC(d) − AUC(a)", measured: toyAUC[.perfectRanking]! - toyAUC[.constant]!, .atLeast(0.04))],
+        kind: .exact, seeds: [], note: "AUC(b) − AUC(a) and AUC(d) − AUC(a); analytic 0.05 and 0.07"))
+    let expectedCosts = [0.23846, 0.61596, 0.80531]
+    try report.claim(Claim(
+        id: "flops-per-exit", statement: "analytic exit costs",
+        measured: exitCosts[0], .within(expectedCosts[0], tolerance: 1e-5),
+        and: (1..<3).map { Condition("c_\($0 + 1)", measured: exitCosts[$0], .within(expectedCosts[$0], tolerance: 1e-5)) },
+        kind: .exact, seeds: [], note: "c_k = MACs to exit k / MACs of the full pass, counted from the model's own layers"))
+    let keeping: [Variant] = [.tsGlobal, .tsPerIC, .temp0_25, .temp0_5, .temp2, .temp4, .tsAUC, .platt, .hist5, .hist15, .isotonic]
+    try report.claim(Claim(
+        id: "ts-keeps-predictions", statement: "TS and binning variants keep every exit's predictions",
+        measured: Double(runs.reduce(0) { total, run in total + keeping.reduce(0) { $0 + run.changedPredictions[$1]! } }), .equal(0),
+        kind: .exact, seeds: seeds, note: "test predictions differing from the baseline's, summed over exits, seeds and \(keeping.map(\.rawValue).joined(separator: ", "))"))
+
+    // Paper claims.
+    let learned = Metrics.mean(runs.map { $0.base.accuracy.last! })
+    let learnedNote = "final-exit test accuracy \(formatNumber(learned)) (mean over seeds)"
+    let baseECE = mean(.base, \.meanECE)
+    try report.claim(Claim(
+        id: "baseline-overconfident", statement: "the trained baseline is miscalibrated",
+        measured: baseECE, .atLeast(0.02), seeds: seeds, note: "mean non-final ECE of base; \(learnedNote)"))
+    try report.claim(Claim(
+        id: "ts-lowers-ece", statement: "temperature scaling calibrates",
+        measured: mean(.tsPerIC, \.meanECE) / baseECE, .atMost(0.5), seeds: seeds,
+        note: "ECE(ts-per-ic) / ECE(base), non-final means averaged over seeds"))
+    try report.claim(Claim(
+        id: "calibration-not-efficiency", statement: "calibrating does not buy efficiency",
+        measured: meanDelta(.tsPerIC, \.auc), .atMost(0.005), seeds: seeds, note: "AUC(ts-per-ic) − AUC(base)"))
+    try report.claim(Claim(
+        id: "calibration-changes-ranking", statement: "a common calibrator reorders samples inside an IC",
+        measured: mean(.vector, \.meanKendall), .lessThan(0.98), seeds: seeds,
+        note: "Kendall τ_b between vector scaling's and the baseline's test confidences, mean over exits 1–3 and seeds"))
+    try report.claim(Claim(
+        id: "binning-hurts", statement: "binning lowers ECE but destroys ranking and efficiency",
+        measured: meanDelta(.hist5, \.meanECE), .lessThan(0),
+        and: [Condition("AUROC(hist5) − AUROC(base)", measured: meanDelta(.hist5, \.meanAUROC), .atMost(-0.01)),
+              Condition("AUC(hist5) − AUC(base)", measured: meanDelta(.hist5, \.auc), .lessThan(0))],
+        seeds: seeds, note: "ECE(hist5) − ECE(base); ΔAUROC; ΔAUC (non-final means)"))
+    let correlations = efficiencyCorrelations(runs)
+    try report.claim(Claim(
+        id: "auroc-tracks-efficiency", statement: "failure prediction correlates with efficiency",
+        measured: correlations.auroc, .atLeast(0.6), seeds: seeds,
+        note: "Spearman ρ(ΔAUROC, ΔAUC) over \(correlations.points) (variant, seed) points"))
+    try report.claim(Claim(
+        id: "eefp-tracks-efficiency", statement: "EEFP* (our operationalisation) correlates with efficiency",
+        measured: correlations.eefp, .atLeast(0.6), seeds: seeds,
+        note: "Spearman ρ(ΔEEFP*, ΔAUC) over \(correlations.points) points"))
+    try report.claim(Claim(
+        id: "ece-does-not-track", statement: "ECE is a much weaker proxy than AUROC",
+        measured: correlations.auroc - abs(correlations.ece), .atLeast(0.2), seeds: seeds,
+        note: "ρ(ΔAUROC, ΔAUC) − |ρ(ΔECE, ΔAUC)| = \(formatNumber(correlations.auroc)) − |\(formatNumber(correlations.ece))|"))
+    try report.claim(Claim(
+        id: "miscalibrated-beats-calibrated", statement: "\"Ours\" has worse ECE but is more efficient than Calibrated",
+        measured: mean(.ours, \.meanECE) - mean(.tsPerIC, \.meanECE), .greaterThan(0),
+        and: [Condition("AUC(ours) − AUC(ts-per-ic)", measured: mean(.ours, \.auc) - mean(.tsPerIC, \.auc), .atLeast(0.002))],
+        seeds: seeds, note: "ECE(ours) − ECE(ts-per-ic) (non-final means); AUC(ours) − AUC(ts-per-ic)"))
+    let budgetsWon = (0..<ExitEvaluation.budgets.count).filter { b in
+        mean(.ours, { $0.budgetAccuracies[b] }) >= mean(.tsPerIC, { $0.budgetAccuracies[b] })
+    }.count
+    try report.claim(Claim(
+        id: "ours-budget-accuracy", statement: "\"Ours\" is at least as accurate at fixed FLOPs",
+        measured: Double(budgetsWon), .atLeast(2), seeds: seeds,
+        note: "budgets in {25, 50, 75 %} where mean Acc@b(ours) ≥ mean Acc@b(ts-per-ic)"))
+}
