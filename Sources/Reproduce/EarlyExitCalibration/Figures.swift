@@ -1,4 +1,5 @@
 import EarlyExitCalibrationCore
+import Foundation
 import Lab
 import LabPlot
 import LabReport
@@ -34,7 +35,8 @@ func toyFigure(_ cases: [(ToyCase, ExitEvaluation)]) -> Figure {
     let dashes: [Dash] = [.solid, .dashed, .dotted, .dashDot]
     for (i, (toy, evaluation)) in cases.enumerated() {
         ax.line(evaluation.curve.costs, evaluation.curve.accuracies,
-                label: "\(toy.title): ECE \(formatNumber(evaluation.ece[0])), AUROC \(formatNumber(evaluation.auroc[0])), EEFP* \(formatNumber(evaluation.eefp[0])), AUC \(formatNumber(evaluation.auc))",
+                label: String(format: "%@: ECE %.4f, AUROC %.4f, EEFP* %.4f, AUC %.4f", toy.title, evaluation.ece[0], evaluation.auroc[0],
+                             evaluation.eefp[0], evaluation.auc),
                 color: Color.cycle[i], width: 2, dash: dashes[i], marker: .circle, markerSize: 4)
     }
     ax.title = "Toy: two exits (cost 0.5 and 1); equal ECE ≠ equal efficiency"
@@ -143,7 +145,7 @@ func correlationFigure(_ runs: [SeedRun], correlations: (ece: Double, auroc: Dou
         ax.title = "\(name): Spearman ρ = \(formatNumber(rho))"
         ax.xlabel = name + ", variant − base"
         ax.ylabel = "ΔAUC (variant − base)"
-        ax.legend = column == 0 ? .lowerLeft : .hidden
+        ax.legend = column == 0 ? .auto : .hidden
     }
     return figure
 }
