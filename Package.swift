@@ -1,6 +1,6 @@
 // swift-tools-version:6.0
 // LabBook: ten ML papers reproduced end to end on one shared numeric library, Lab.
-// Layout and rules: README.md and ../shared/DESIGN.md. Lab is split into one module per room so that a
+// Layout and rules: README.md and docs/DESIGN.md. Lab is split into one module per room so that a
 // paper imports what it uses (`import Lab`, `import LabPlot`, ...) and rooms build independently.
 import PackageDescription
 
@@ -32,7 +32,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
     targets: [
-        // System libraries from Debian (see ../shared/SWIFT-SYSTEM-LIBS.md); `make deps` installs them.
+        // System libraries from Debian (see docs/DESIGN.md §6); `make deps` installs them.
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CSndfile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),

@@ -1,5 +1,7 @@
 #include "llm_kernels.h"
 #include <immintrin.h>
+#include <stdlib.h>
+#include <string.h>
 
 enum { Q4_RECORD = 320, Q8_RECORD = 544 };
 
@@ -11,10 +13,14 @@ static inline void prefetch_record(const uint8_t *record, int bytes) {
     for (int k = 0; k < bytes; k += 64) _mm_prefetch((const char *)record + PREFETCH_AHEAD + k, _MM_HINT_T0);
 }
 
+/* The AVX-512 path is taken only with LAB_KERNELS=native: by default (portable kernels, see Lab's
+   Parallel.KernelChoice) every CPU with AVX2 runs the AVX2 path, so results do not depend on the CPU family. */
 int llm_simd_level(void) {
     __builtin_cpu_init();
     int avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
-    if (avx2 && __builtin_cpu_supports("avx512f")) return 2;
+    const char *choice = getenv("LAB_KERNELS");
+    int native = choice != NULL && strcmp(choice, "native") == 0;
+    if (avx2 && native && __builtin_cpu_supports("avx512f")) return 2;
     return avx2 ? 1 : 0;
 }
 

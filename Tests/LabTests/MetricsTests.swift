@@ -27,7 +27,7 @@ import Testing
         #expect(abs(Metrics.kendallTau([1, 2, 3, 4], [1, 3, 2, 4]) - 4.0 / 6) < 1e-12)
         #expect(abs(Metrics.pearson([1, 2, 3], [2, 4, 6]) - 1) < 1e-12)
         #expect(Metrics.jaccard([true, true, false], [true, false, false]) == 0.5)
-        #expect(Metrics.interpolate(xs: [0, 1, 2], ys: [0, 10, 0], at: 1.5) == 5)
+        #expect(PiecewiseLinearCurve(xs: [0, 1, 2], ys: [0, 10, 0]).value(at: 1.5) == 5)
     }
 
     @Test func distributionDistances() {

@@ -251,9 +251,10 @@ final class TinyMLP: Module, Layer {
         try? FileManager.default.removeItem(atPath: path)
     }
 
-    /// Ten Adam steps of a small MLP on a fixed seeded problem reach pinned losses (llm.c-style regression test),
-    /// and the same seed gives bit-identical parameters.
-    @Test func tenStepsReachPinnedLossesDeterministically() {
+    /// Ten Adam steps of a small MLP on a fixed seeded problem lower the loss, and the same seed gives
+    /// bit-identical losses and parameters. (The loss values themselves are checked against PyTorch's in
+    /// TorchReferenceTests.tenOptimizerStepsMatchPyTorch.)
+    @Test func tenStepsAreDeterministic() {
         func run() -> ([Float], [Float]) {
             var rng = RNG(seed: 2024)
             let model = TinyMLP(rng: &rng)
@@ -268,9 +269,6 @@ final class TinyMLP: Module, Layer {
         #expect(p1 == p2)
         #expect(l1 == l2)
         #expect(l1[9] < l1[0] * 0.8, "losses \(l1)")
-        let pinned: [Float] = [1.2752984, 1.1898015, 1.1116987, 1.0403185, 0.974024, 0.9128803, 0.8556222, 0.8027579, 0.7535905, 0.7077033]
-        #expect(l1.count == pinned.count)
-        for (a, b) in zip(l1, pinned) { #expect(abs(a - b) < 1e-4, "losses \(l1)") }
     }
 
     /// The ops stop (precondition) with these validators' messages. Swift Testing's exit tests would check the
@@ -316,8 +314,8 @@ final class TinyMLP: Module, Layer {
         #expect(net.namedParameters().map(\.0) == ["layers.0.weight", "layers.0.bias"])
     }
 
-    /// A small CNN takes ten Adam steps on a fixed problem: the losses are pinned (llm.c-style regression test),
-    /// fall, and two runs are bit-identical.
+    /// A small CNN takes ten Adam steps on a fixed problem: the loss falls, and two runs are bit-identical.
+    /// (The loss values themselves are checked against PyTorch's in TorchReferenceTests.tenOptimizerStepsMatchPyTorch.)
     @Test func cnnTenStepsDeterministic() {
         func run() -> [Float] {
             var rng = RNG(seed: 3)
@@ -334,9 +332,6 @@ final class TinyMLP: Module, Layer {
         let a = run(), b = run()
         #expect(a == b)
         #expect(a[9] < a[0])
-        let pinned: [Float] = [0.8046663, 0.68645084, 0.6591109, 0.6781517, 0.6856178, 0.67330617, 0.65457284, 0.641152,
-                               0.6375245, 0.6393747]
-        for (x, p) in zip(a[0..<10], pinned) { #expect(abs(x - p) < 1e-4, "losses \(Array(a[0..<10]))") }
     }
 }
 

@@ -50,8 +50,8 @@ import LabData
     }
 
     @Test func interpolationAndJaccard() {
-        #expect(interpolate(x: [0.4, 0, 0.2], y: [0.96, 1, 0.99], at: 0.3) == 0.975)
-        #expect(interpolate(x: [0, 0.2], y: [1, 0.9], at: 0.5) == 0.9)
+        #expect(PiecewiseLinearCurve(xs: [0.4, 0, 0.2], ys: [0.96, 1, 0.99]).value(clampedAt: 0.3) == 0.975)
+        #expect(PiecewiseLinearCurve(xs: [0, 0.2], ys: [1, 0.9]).value(clampedAt: 0.5) == 0.9)
         var row: [Float] = [0, 1, 0, 2]
         let a = keptMask(&row, width: 4)
         var other: [Float] = [3, 1, 0, 0]

@@ -13,7 +13,7 @@
      y[r] = sum_b d[r,b] * (sum_j q[r,b,j] x[32b+j]) + m[r,b] * xsum[b],   xsum[b] = sum_j x[32b+j].
 
    level 2: AVX-512F (+F16C), level 1: AVX2+FMA+F16C, compiled with function attributes; llm_simd_level() says
-   which the CPU runs (0: neither, call nothing here) and `level` must not exceed it. Groups
+   which to run (0: neither, call nothing here; 2 only with LAB_KERNELS=native, see llm_kernels.c) and `level` must not exceed it. Groups
    [group_begin, group_end) are computed; rows at or past `rows` are not stored. */
 int llm_simd_level(void);
 void llm_q4_groups(int level, const uint8_t *data, const float *x, const float *xsum, int blocks,

@@ -101,10 +101,49 @@ public func singularValues(_ a: Matrix) throws -> [Double] {
 /// Cholesky factor of a symmetric positive-definite matrix (LAPACK dpotrf): A = L·Lᵀ with L lower
 /// triangular (zeros above the diagonal). Only the lower triangle of `a` is read.
 /// a: [n, n] -> [n, n]
-public func cholesky(_ a: Matrix) throws -> Matrix {
+public func cholesky(_ a: Matrix) throws -> Matrix { try choleskyFactor(a, op: "cholesky") }
+
+/// Solves A·X = B for a symmetric positive-definite A (a Hessian, a regularised covariance) by one
+/// Cholesky factorisation A = L·Lᵀ and two triangular solves (cblas_dtrsm), in Float64.
+/// Throws when A is not square, not symmetric (|a_ij − a_ji| > 1e-10·max|a|), or not positive definite.
+/// a: [n, n], b: [n, m] -> [n, m]
+public func solvePositiveDefinite(_ a: Matrix, _ b: Matrix) throws -> Matrix {
+    let op = "solvePositiveDefinite"
+    guard a.rows == a.cols, b.rows == a.rows else {
+        throw LabError.shapeMismatch(op: op, shapes: [[a.rows, a.cols], [b.rows, b.cols]], reason: "needs A [n, n] and B [n, m]")
+    }
+    let n = a.rows, tolerance = 1e-10 * a.maxAbs
+    for i in 0..<n {
+        for j in 0..<i where abs(a[i, j] - a[j, i]) > tolerance {
+            throw LabError.invalidArgument("\(op): the \(n) x \(n) matrix is not symmetric: a[\(i), \(j)] = \(a[i, j]) but a[\(j), \(i)] = \(a[j, i])")
+        }
+    }
+    let l = try choleskyFactor(a, op: op)
+    var x = b
+    guard n > 0, b.cols > 0 else { return x }
+    l.data.withUnsafeBufferPointer { factor in
+        x.data.withUnsafeMutableBufferPointer { solution in
+            // L·Z = B, then Lᵀ·X = Z, both in place.
+            for transpose in [CblasNoTrans, CblasTrans] {
+                cblas_dtrsm(CblasRowMajor, CblasLeft, CblasLower, transpose, CblasNonUnit, Int32(n), Int32(b.cols), 1,
+                            factor.baseAddress, Int32(n), solution.baseAddress, Int32(b.cols))
+            }
+        }
+    }
+    return x
+}
+
+/// Solves A·x = b for one right-hand side; see `solvePositiveDefinite(_:_:)` for B with several columns.
+/// a: [n, n], b: [n] -> [n]
+public func solvePositiveDefinite(_ a: Matrix, _ b: [Double]) throws -> [Double] {
+    try solvePositiveDefinite(a, Matrix(rows: b.count, cols: 1, data: b)).data
+}
+
+/// dpotrf on a copy of `a` (lower triangle read), with errors named after the calling operation.
+private func choleskyFactor(_ a: Matrix, op: String) throws -> Matrix {
     Parallel.prepareBLAS()
     guard a.rows == a.cols else {
-        throw LabError.shapeMismatch(op: "cholesky", shapes: [[a.rows, a.cols]], reason: "needs a square matrix")
+        throw LabError.shapeMismatch(op: op, shapes: [[a.rows, a.cols]], reason: "needs a square matrix")
     }
     let n = a.rows
     guard n > 0 else { return a }
@@ -113,8 +152,8 @@ public func cholesky(_ a: Matrix) throws -> Matrix {
     dpotrf_(&uplo, &nn, &buffer, &lda, &info)
     guard info == 0 else {
         throw LabError.invalidArgument(info > 0
-            ? "cholesky: the matrix is not positive definite (leading minor \(info) of \(n)); add a diagonal jitter"
-            : "cholesky: LAPACK dpotrf rejected argument \(-info)")
+            ? "\(op): the \(n) x \(n) matrix is not positive definite (leading minor \(info) is not); add a diagonal jitter or a penalty"
+            : "\(op): LAPACK dpotrf rejected argument \(-info)")
     }
     var l = Matrix(rows: n, cols: n, columnMajor: buffer)
     for i in 0..<n { for j in (i + 1)..<n { l[i, j] = 0 } }

@@ -24,12 +24,10 @@ public enum Metrics {
         return m
     }
 
-    /// Binary F1 = 2·precision·recall / (precision + recall), positives = true.
+    /// Binary F1 = 2·precision·recall / (precision + recall), positives = true; 0 when there is no true
+    /// positive. Other rates (TPR, FPR, precision) and thresholded scores: `BinaryCounts`; the curve: `ROCCurve`.
     public static func f1(predictions: [Bool], labels: [Bool]) -> Double {
-        let tp = Double(zip(predictions, labels).filter { $0 && $1 }.count)
-        let fp = Double(zip(predictions, labels).filter { $0 && !$1 }.count)
-        let fn = Double(zip(predictions, labels).filter { !$0 && $1 }.count)
-        return tp == 0 ? 0 : 2 * tp / (2 * tp + fp + fn)
+        BinaryCounts(predictions: predictions, labels: labels).f1
     }
 
     /// Area under the ROC curve = P(score of a random positive > score of a random negative), ties counted
@@ -50,23 +48,34 @@ public enum Metrics {
 
     // MARK: - Statistics
 
-    /// Mean of the values (NaN when empty).
-    public static func mean(_ x: [Double]) -> Double { x.isEmpty ? .nan : x.reduce(0, +) / Double(x.count) }
-
-    /// Standard deviation (sample, n − 1, by default; population with `unbiased: false`). 0 for one value.
-    public static func std(_ x: [Double], unbiased: Bool = true) -> Double {
-        guard x.count > 1 else { return x.isEmpty ? .nan : 0 }
-        let m = mean(x)
-        return (x.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(unbiased ? x.count - 1 : x.count)).squareRoot()
+    /// What `mean` and `std` do with NaN and ±∞.
+    public enum NonFiniteValues: Sendable {
+        /// IEEE arithmetic: any NaN gives NaN, an infinity gives ±∞ or NaN.
+        case propagate
+        /// Drop NaN and ±∞ first: the statistic of the finite values (e.g. over seeds, some of which diverged).
+        case skip
     }
 
-    /// Quantile q ∈ [0, 1] with linear interpolation between order statistics (NumPy's default).
+    /// Arithmetic mean Σx / n, summed left to right; NaN when empty (after dropping, for `.skip`).
+    public static func mean(_ x: [Double], nonFinite: NonFiniteValues = .propagate) -> Double {
+        let values = nonFinite == .skip ? x.filter(\.isFinite) : x
+        return values.isEmpty ? .nan : values.reduce(0, +) / Double(values.count)
+    }
+
+    /// Standard deviation √(Σ(x − x̄)² / (n − 1)) (sample; population n with `unbiased: false`); 0 for one
+    /// value, NaN for none. Non-finite values as in `mean`.
+    public static func std(_ x: [Double], unbiased: Bool = true, nonFinite: NonFiniteValues = .propagate) -> Double {
+        let values = nonFinite == .skip ? x.filter(\.isFinite) : x
+        guard values.count > 1 else { return values.isEmpty ? .nan : 0 }
+        let m = mean(values)
+        return (values.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(unbiased ? values.count - 1 : values.count)).squareRoot()
+    }
+
+    /// Quantile q ∈ [0, 1] with linear interpolation between order statistics (NumPy's default; see
+    /// `SortedSample.quantile`); NaN when x is empty or holds a NaN. Sorts on every call: for several
+    /// quantiles of one sample use `SortedSample`.
     public static func quantile(_ x: [Double], _ q: Double) -> Double {
-        guard !x.isEmpty else { return .nan }
-        let s = x.sorted()
-        let pos = q * Double(s.count - 1)
-        let lo = Int(pos.rounded(.down)), hi = min(lo + 1, s.count - 1)
-        return s[lo] + (s[hi] - s[lo]) * (pos - Double(lo))
+        x.contains(where: \.isNaN) ? .nan : SortedSample(x).quantile(q)
     }
 
     /// Median.
@@ -99,21 +108,74 @@ public enum Metrics {
     /// Spearman's rank correlation ρ (Pearson correlation of mid-ranks).
     public static func spearman(_ x: [Double], _ y: [Double]) -> Double { pearson(ranks(x), ranks(y)) }
 
-    /// Kendall's τ_b (ties in either variable corrected).
+    /// Kendall's τ_b = (C − D) / √((n₀ − n₁)(n₀ − n₂)), ties in either variable corrected: C, D concordant
+    /// and discordant pairs, n₀ = n(n − 1)/2, n₁ and n₂ the pairs tied in x and in y. O(n log n) by Knight's
+    /// algorithm (JASA 1966): sort by (x, y), count the swaps a merge sort by y makes (= D), and the tie
+    /// groups along the way; C − D = n₀ − n₁ − n₂ + n₃ − 2D with n₃ the pairs tied in both. NaN when either
+    /// variable is constant; NaN values are refused.
     public static func kendallTau(_ x: [Double], _ y: [Double]) -> Double {
         precondition(x.count == y.count, "kendallTau: \(x.count) vs \(y.count) values")
-        var concordant = 0.0, discordant = 0.0, tiesX = 0.0, tiesY = 0.0
-        for i in 0..<x.count {
-            for j in (i + 1)..<max(i + 1, x.count) {
-                let dx = x[i] - x[j], dy = y[i] - y[j]
-                if dx == 0 && dy == 0 { continue }
-                if dx == 0 { tiesX += 1; continue }
-                if dy == 0 { tiesY += 1; continue }
-                if (dx > 0) == (dy > 0) { concordant += 1 } else { discordant += 1 }
+        precondition(!x.contains(where: \.isNaN) && !y.contains(where: \.isNaN), "kendallTau: NaN values have no rank")
+        let n = x.count
+        let order = x.indices.sorted { x[$0] < x[$1] || (x[$0] == x[$1] && y[$0] < y[$1]) }
+        var ys = order.map { y[$0] }
+        let xs = order.map { x[$0] }
+        // Tied pairs in x (n₁) and in both (n₃), from runs of the (x, y)-sorted sequence.
+        var tiedX = 0, tiedBoth = 0, runX = 1, runBoth = 1
+        for i in 1..<max(n, 1) {
+            if xs[i] == xs[i - 1] {
+                runX += 1
+                runBoth = ys[i] == ys[i - 1] ? runBoth + 1 : 1
+            } else {
+                runX = 1; runBoth = 1
+            }
+            tiedX += runX - 1; tiedBoth += runBoth - 1
+        }
+        let discordant = mergeSortCountingSwaps(&ys)
+        var tiedY = 0, runY = 1
+        for i in 1..<max(n, 1) {
+            runY = ys[i] == ys[i - 1] ? runY + 1 : 1
+            tiedY += runY - 1
+        }
+        let pairs = n * (n - 1) / 2
+        let concordantMinusDiscordant = pairs - tiedX - tiedY + tiedBoth - 2 * discordant
+        let denominator = (Double(pairs - tiedX) * Double(pairs - tiedY)).squareRoot()
+        return denominator == 0 ? .nan : Double(concordantMinusDiscordant) / denominator
+    }
+
+    /// Sorts `values` ascending by a stable bottom-up merge sort and returns the number of swaps of
+    /// adjacent elements an insertion sort would make (pairs i < j with values[i] > values[j]).
+    private static func mergeSortCountingSwaps(_ values: inout [Double]) -> Int {
+        let n = values.count
+        var buffer = values, swaps = 0, width = 1
+        values.withUnsafeMutableBufferPointer { source in
+            buffer.withUnsafeMutableBufferPointer { target in
+                var from = source, to = target, inSource = true
+                while width < n {
+                    var start = 0
+                    while start < n {
+                        let middle = min(start + width, n), end = min(start + 2 * width, n)
+                        var left = start, right = middle, out = start
+                        while left < middle && right < end {
+                            if from[right] < from[left] {
+                                to[out] = from[right]; right += 1
+                                swaps += middle - left
+                            } else {
+                                to[out] = from[left]; left += 1
+                            }
+                            out += 1
+                        }
+                        while left < middle { to[out] = from[left]; left += 1; out += 1 }
+                        while right < end { to[out] = from[right]; right += 1; out += 1 }
+                        start = end
+                    }
+                    swap(&from, &to); inSource.toggle()
+                    width *= 2
+                }
+                if !inSource { for i in 0..<n { source[i] = target[i] } }
             }
         }
-        let denom = ((concordant + discordant + tiesX) * (concordant + discordant + tiesY)).squareRoot()
-        return denom == 0 ? .nan : (concordant - discordant) / denom
+        return swaps
     }
 
     // MARK: - Distributions
@@ -154,16 +216,5 @@ public enum Metrics {
         var inter = 0, union = 0
         for (x, y) in zip(a, b) { if x && y { inter += 1 }; if x || y { union += 1 } }
         return union == 0 ? 1 : Double(inter) / Double(union)
-    }
-
-    /// Linear interpolation of y at x0 on a polyline through (xs, ys) (xs increasing); clamps outside.
-    public static func interpolate(xs: [Double], ys: [Double], at x0: Double) -> Double {
-        precondition(xs.count == ys.count && !xs.isEmpty, "interpolate: \(xs.count) xs for \(ys.count) ys")
-        if x0 <= xs[0] { return ys[0] }
-        for i in 1..<xs.count where x0 <= xs[i] {
-            let t = (x0 - xs[i - 1]) / (xs[i] - xs[i - 1])
-            return ys[i - 1] + t * (ys[i] - ys[i - 1])
-        }
-        return ys[ys.count - 1]
     }
 }

@@ -81,25 +81,50 @@ public enum Parallel {
     /// The OpenBLAS kernel family in use (e.g. "SkylakeX", "Haswell", "Prescott").
     public static var openBLASCore: String { String(cString: openblas_get_corename()) }
 
-    /// Debian's OpenBLAS 0.3.21 does not recognise recent Xeons (e.g. Sapphire Rapids) and falls back to its
-    /// generic Prescott kernels, several times slower. OpenBLAS reads OPENBLAS_CORETYPE only when it loads,
-    /// so when the fallback is detected on a CPU with AVX-512 (or AVX2) the program re-executes itself once
-    /// with OPENBLAS_CORETYPE set to the matching kernel family. An OPENBLAS_CORETYPE set by the user is
-    /// always respected.
+    /// Which kernels Lab and OpenBLAS run, from the environment variable `LAB_KERNELS`:
+    /// - `portable` (the default): the same kernels on every x86-64 CPU with AVX2 and FMA, so a seed and a thread
+    ///   count give bit-identical numbers on any such machine: OpenBLAS's Haswell (AVX2) kernels, whatever
+    ///   OpenBLAS would pick for the CPU (SkylakeX and Cooperlake, its AVX-512 families, sum in another order),
+    ///   and the AVX2 path of LabLLM's quantised kernels (CLLMKernels reads the same variable).
+    /// - `native` (`LAB_KERNELS=native`): the fastest kernels of this CPU; results may differ in the last bits
+    ///   between CPU families, and so may a claim that sits on its threshold.
+    public enum KernelChoice: String, Sendable {
+        case portable, native
+    }
+
+    /// The kernel choice of this process (`LAB_KERNELS`, default `portable`).
+    public static var kernels: KernelChoice {
+        getenv("LAB_KERNELS").map { String(cString: $0) } == KernelChoice.native.rawValue ? .native : .portable
+    }
+
+    /// OpenBLAS reads OPENBLAS_CORETYPE only when it loads, so when the kernel family in use is not the one
+    /// `kernels` asks for, the program re-executes itself once with OPENBLAS_CORETYPE set:
+    /// - `portable`: Haswell on every CPU with AVX2 and FMA (a CPU without them keeps what OpenBLAS picks, and
+    ///   its results are not comparable bit for bit);
+    /// - `native`: only when Debian's OpenBLAS 0.3.21 does not recognise the CPU (e.g. Sapphire Rapids) and
+    ///   falls back to its generic Prescott kernels, several times slower: SkylakeX with AVX-512, else Haswell.
+    /// An OPENBLAS_CORETYPE set by the user is always respected.
     static func selectOpenBLASKernels() {
         #if os(Linux)
         guard getenv("OPENBLAS_CORETYPE") == nil,
-              ["Prescott", "Core2", "Nehalem", "Penryn", "Dunnington", "Atom"].contains(openBLASCore),
               let cpu = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
               let flagsLine = cpu.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return }
         let flags = Set(flagsLine.split(separator: " ").map(String.init))
+        let hasAVX2 = flags.isSuperset(of: ["avx2", "fma"])
+        let hasAVX512 = flags.isSuperset(of: ["avx512f", "avx512dq", "avx512bw", "avx512vl"])
         let core: String
-        if flags.isSuperset(of: ["avx512f", "avx512dq", "avx512bw", "avx512vl"]) { core = "SkylakeX" }
-        else if flags.isSuperset(of: ["avx2", "fma"]) { core = "Haswell" }
-        else { return }
+        switch kernels {
+        case .portable:
+            guard hasAVX2 else { return }
+            core = "Haswell"
+        case .native:
+            guard ["Prescott", "Core2", "Nehalem", "Penryn", "Dunnington", "Atom"].contains(openBLASCore) else { return }
+            if hasAVX512 { core = "SkylakeX" } else if hasAVX2 { core = "Haswell" } else { return }
+        }
+        guard openBLASCore != core else { return }
         setenv("OPENBLAS_CORETYPE", core, 1)
         execv("/proc/self/exe", CommandLine.unsafeArgv)
-        // execv returns only on failure: carry on with the slow kernels.
+        // execv returns only on failure: carry on with the kernels OpenBLAS picked.
         #endif
     }
 }

@@ -237,7 +237,7 @@ struct ActivationSparsity: PaperCommand {
                 let maxP = smolCurve(maxPRuns, target: target, dense: dense, windows: ruleWindows, rule: "max-p")
                 for c in [topP, topK, maxP] { recordSweep(c, extra: "rule windows") }
                 let sStar = smolCurveOf[target]!.critical.sparsity
-                let r = [topP, topK, maxP].map { interpolate(x: $0.sparsity, y: $0.relative, at: sStar) }
+                let r = [topP, topK, maxP].map { PiecewiseLinearCurve(xs: $0.sparsity, ys: $0.relative).value(clampedAt: sStar) }
                 gaps.append(r[0] - r[1])
                 table.append([.text(target.rawValue), .number(rounded(sStar)), .number(rounded(r[0])), .number(rounded(r[1])),
                               .number(rounded(r[2])), .number(rounded(r[0] - r[1]))])

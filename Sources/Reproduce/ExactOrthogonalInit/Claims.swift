@@ -70,8 +70,8 @@ func addClaims(to report: Report, sizes: Sizes, seeds: [Int], generator: Generat
         .atMost(1e-4), kind: .exact, seeds: jacobianSeeds, note: "max |s − 1|"))
 
     func meanSingularValue(_ method: InitMethod, _ density: Double, _ activation: Activation) -> Double {
-        mean(networks.filter { $0.method == method && ($0.method == .dense || $0.density == density) }
-            .map { $0.meanSingularValue[activation]! })
+        Metrics.mean(networks.filter { $0.method == method && ($0.method == .dense || $0.density == density) }
+            .map { $0.meanSingularValue[activation]! }, nonFinite: .skip)
     }
     let collapseDensities = sizes.jacobianDensities.filter { $0 <= 1.0 / 8 }
     try report.claim(Claim(
@@ -104,7 +104,7 @@ func addClaims(to report: Report, sizes: Sizes, seeds: [Int], generator: Generat
 
     try report.claim(Claim(
         id: "mlp-eoi-vs-ai", statement: "EOI at least as good as AI on average",
-        measured: mean(sizes.mlpDensities.map { meanPercent(mlp.runs, .exactOrthogonal, $0) - meanPercent(mlp.runs, .approximateIsometry, $0) }),
+        measured: Metrics.mean(sizes.mlpDensities.map { meanPercent(mlp.runs, .exactOrthogonal, $0) - meanPercent(mlp.runs, .approximateIsometry, $0) }, nonFinite: .skip),
         .atLeast(-0.5), kind: .paper, seeds: mlpSeeds, note: "mean over d of acc_EOI − acc_AI (pp)"))
 
     let nearQuarter = nearestDensity(0.25, in: sizes.mlpDensities)

@@ -80,7 +80,7 @@ func jacobianFigure(_ networks: [JacobianNetwork], densities: [Double]) -> Figur
                 (statistic == "mean" ? n.meanSingularValue : n.stdSingularValue)[activation]!
             }
             let dense = networks.filter { $0.method == .dense }.map(value)
-            ax.horizontalLine(at: mean(dense), label: "Dense", color: .black)
+            ax.horizontalLine(at: Metrics.mean(dense, nonFinite: .skip), label: "Dense", color: .black)
             for method in InitMethod.sparse {
                 let seeds = Array(Set(networks.map(\.seed))).sorted()
                 let runs = seeds.map { seed in
@@ -127,7 +127,7 @@ func lossCurvesFigure(_ groups: [(method: InitMethod, runs: [TrainedRun])], titl
         let curves = runs.map { movingAverage($0.outcome.stepLosses, window: window) }
         let steps = curves.map(\.count).min() ?? 0
         guard steps > 0 else { continue }
-        let meanCurve = (0..<steps).map { s in mean(curves.map { $0[s] }) }
+        let meanCurve = (0..<steps).map { s in Metrics.mean(curves.map { $0[s] }, nonFinite: .skip) }
         ax.line((0..<steps).map { Double($0 + 1) }, meanCurve, label: method.label, color: color(of: method),
                 dash: method == .dense ? .dashed : .solid)
     }
@@ -145,7 +145,7 @@ func cnnFigure(_ runs: [TrainedRun], densities: [Double]) -> Figure {
     let series = cnnMethods.map { method in
         (label: method.label, values: densities.map { runs.matching(method, density: $0).meanPercent })
     }
-    let errors = cnnMethods.map { method in densities.map { 100 * standardDeviation(runs.matching(method, density: $0).accuracies) } }
+    let errors = cnnMethods.map { method in densities.map { 100 * Metrics.std(runs.matching(method, density: $0).accuracies, nonFinite: .skip) } }
     ax.groupedBar(densities.map { "d = \(densityText($0))" }, series: series, errors: errors,
                   colors: cnnMethods.map(color(of:)))
     ax.horizontalLine(at: runs.matching(.dense).meanPercent, label: "Dense (delta-orthogonal)", color: .black)

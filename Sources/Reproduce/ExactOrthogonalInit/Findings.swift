@@ -10,7 +10,7 @@ private func f(_ x: Double, _ digits: Int = 3) -> String { String(format: "%.\(d
 /// E2: what the Jacobian spectra show, per activation and method.
 func jacobianFindings(_ networks: [JacobianNetwork], sizes: Sizes) -> String {
     func meanOver(_ method: InitMethod, _ d: Double, _ pick: (JacobianNetwork) -> Double) -> Double {
-        mean(networks.filter { $0.method == method && ($0.method == .dense || $0.density == d) }.map(pick))
+        Metrics.mean(networks.filter { $0.method == method && ($0.method == .dense || $0.density == d) }.map(pick), nonFinite: .skip)
     }
     let lowest = sizes.jacobianDensities.min()!
     let linear = { (n: JacobianNetwork) in n.meanSingularValue[.linear]! }

@@ -2,20 +2,6 @@ import ExactOrthogonalInitCore
 import Foundation
 import Lab
 
-/// Mean of finite values (NaN when there are none).
-func mean(_ values: [Double]) -> Double {
-    let finite = values.filter(\.isFinite)
-    return finite.isEmpty ? .nan : finite.reduce(0, +) / Double(finite.count)
-}
-
-/// Sample standard deviation of finite values (0 for one value, NaN for none).
-func standardDeviation(_ values: [Double]) -> Double {
-    let finite = values.filter(\.isFinite)
-    guard finite.count > 1 else { return finite.isEmpty ? .nan : 0 }
-    let m = mean(finite)
-    return (finite.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(finite.count - 1)).squareRoot()
-}
-
 /// "1/32", "1/4", "0.9", "1": densities as the paper writes them.
 func densityText(_ d: Double) -> String {
     if d == 1 { return "1" }
@@ -25,9 +11,9 @@ func densityText(_ d: Double) -> String {
 
 /// "87.3 ± 0.4" (percent) from accuracies in [0, 1].
 func percentText(_ values: [Double]) -> String {
-    let m = mean(values)
+    let m = Metrics.mean(values, nonFinite: .skip)
     guard m.isFinite else { return "diverged" }
-    return values.count > 1 ? String(format: "%.1f ± %.1f", 100 * m, 100 * standardDeviation(values)) : String(format: "%.1f", 100 * m)
+    return values.count > 1 ? String(format: "%.1f ± %.1f", 100 * m, 100 * Metrics.std(values, nonFinite: .skip)) : String(format: "%.1f", 100 * m)
 }
 
 extension Array where Element == TrainedRun {
@@ -44,7 +30,7 @@ extension Array where Element == TrainedRun {
     var accuracies: [Double] { map(\.outcome.accuracy) }
 
     /// Mean test accuracy over the runs, in percent.
-    var meanPercent: Double { 100 * mean(accuracies) }
+    var meanPercent: Double { 100 * Metrics.mean(accuracies, nonFinite: .skip) }
 }
 
 /// A sentence naming the runs whose training loss became non-finite, or nil when none did.

@@ -28,7 +28,7 @@ func jacobianTable(_ networks: [JacobianNetwork], densities: [Double]) -> Table 
             let cells = densities.map { d -> TableCell in
                 let values = networks.filter { $0.method == method && ($0.method == .dense || $0.density == d) }
                     .map { $0.meanSingularValue[activation]! }
-                return values.isEmpty ? "–" : TableCell(mean(values))
+                return values.isEmpty ? "–" : TableCell(Metrics.mean(values, nonFinite: .skip))
             }
             table.append([TableCell(activation.rawValue), TableCell(method.label)] + cells)
         }

@@ -112,18 +112,6 @@ public func criticalSparsity(sparsity s: [Double], relative r: [Double], level: 
     return CriticalPoint(sparsity: s[j - 1] + (s[j] - s[j - 1]) * lambda, index: j, fraction: lambda, isLowerBound: false)
 }
 
-/// y at x by linear interpolation on points sorted by x (held constant beyond the ends).
-public func interpolate(x: [Double], y: [Double], at x0: Double) -> Double {
-    precondition(x.count == y.count && !x.isEmpty, "interpolate: \(x.count) x, \(y.count) y")
-    let order = x.indices.sorted { x[$0] < x[$1] }
-    let xs = order.map { x[$0] }, ys = order.map { y[$0] }
-    if x0 <= xs[0] { return ys[0] }
-    if x0 >= xs[xs.count - 1] { return ys[ys.count - 1] }
-    let k = xs.firstIndex { $0 >= x0 }!
-    if xs[k] == xs[k - 1] { return ys[k] }
-    return ys[k - 1] + (ys[k] - ys[k - 1]) * (x0 - xs[k - 1]) / (xs[k] - xs[k - 1])
-}
-
 /// Jaccard index |A ∩ B| / |A ∪ B| of two bit masks of equal length (1 when both are empty).
 public func jaccard(_ a: [UInt64], _ b: [UInt64]) -> Double {
     precondition(a.count == b.count, "jaccard: masks of \(a.count) and \(b.count) words")

@@ -30,15 +30,14 @@ public struct MeanMetrics: Sendable {
 
     public init(_ metrics: [ClipMetrics]) {
         precondition(!metrics.isEmpty, "MeanMetrics: no clips")
-        func mean(_ values: [Double]) -> Double { values.reduce(0, +) / Double(values.count) }
-        meanSquaredError = mean(metrics.map(\.meanSquaredError))
-        meanAbsoluteError = mean(metrics.map(\.meanAbsoluteError))
-        signalToNoise = mean(metrics.map(\.signalToNoise))
+        meanSquaredError = Metrics.mean(metrics.map(\.meanSquaredError))
+        meanAbsoluteError = Metrics.mean(metrics.map(\.meanAbsoluteError))
+        signalToNoise = Metrics.mean(metrics.map(\.signalToNoise))
         let defined = metrics.compactMap(\.scaleInvariantSNR)
-        scaleInvariantSNR = defined.isEmpty ? nil : mean(defined)
-        logSpectralDistance = mean(metrics.map(\.logSpectralDistance))
-        lowBandLSD = mean(metrics.map(\.lowBandLSD))
-        highBandLSD = mean(metrics.map(\.highBandLSD))
+        scaleInvariantSNR = defined.isEmpty ? nil : Metrics.mean(defined)
+        logSpectralDistance = Metrics.mean(metrics.map(\.logSpectralDistance))
+        lowBandLSD = Metrics.mean(metrics.map(\.lowBandLSD))
+        highBandLSD = Metrics.mean(metrics.map(\.highBandLSD))
         clips = metrics.count
     }
 

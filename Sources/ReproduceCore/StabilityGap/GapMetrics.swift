@@ -1,3 +1,5 @@
+import Lab
+
 /// The stability gap of one old task u during one later task t (accuracies in percent).
 public struct TaskPairGap: Sendable, Equatable {
     public var task: Int
@@ -73,7 +75,7 @@ extension HeadTrace {
     /// min-ACC^t for t = 1..<T (index t − 1).
     public func minAccuracyPerTask() -> [Double] {
         let pairs = taskPairGaps()
-        return (1..<max(taskCount, 1)).map { t in mean(pairs.filter { $0.task == t }.map(\.minimum)) }
+        return (1..<max(taskCount, 1)).map { t in Metrics.mean(pairs.filter { $0.task == t }.map(\.minimum)) }
     }
 
     /// WC-ACC^t for t = 1..<T (index t − 1).
@@ -88,22 +90,20 @@ extension HeadTrace {
     public func summary() -> HeadSummary {
         let pairs = taskPairGaps()
         let last = end(task: taskCount - 1)
-        let incremental = (0..<taskCount).map { mean(end(task: $0).accuracy) }
+        let incremental = (0..<taskCount).map { Metrics.mean(end(task: $0).accuracy) }
         let early = points.filter { $0.task >= 1 && $0.step <= Self.earlyRecencySteps }.map(\.recency)
         let ends = (1..<max(taskCount, 1)).map { end(task: $0).recency }
         return HeadSummary(
-            finalAccuracy: mean(last.accuracy),
-            averageIncrementalAccuracy: mean(incremental),
-            minAccuracy: mean(minAccuracyPerTask()),
-            worstCaseAccuracy: mean(worstCaseAccuracyPerTask()),
-            gap: mean(pairs.map(\.gap)),
-            normalizedGap: mean(pairs.map(\.normalizedGap).filter { !$0.isNaN }),
-            recovery: mean(pairs.map(\.recovery)),
-            earlyMinimumShare: mean(pairs.map { $0.isEarly ? 1 : 0 }),
-            recencyEarly: mean(early),
-            recencyEnd: mean(ends))
+            finalAccuracy: Metrics.mean(last.accuracy),
+            averageIncrementalAccuracy: Metrics.mean(incremental),
+            minAccuracy: Metrics.mean(minAccuracyPerTask()),
+            worstCaseAccuracy: Metrics.mean(worstCaseAccuracyPerTask()),
+            gap: Metrics.mean(pairs.map(\.gap)),
+            normalizedGap: Metrics.mean(pairs.map(\.normalizedGap).filter { !$0.isNaN }),
+            recovery: Metrics.mean(pairs.map(\.recovery)),
+            earlyMinimumShare: Metrics.mean(pairs.map { $0.isEarly ? 1 : 0 }),
+            recencyEarly: Metrics.mean(early),
+            recencyEnd: Metrics.mean(ends))
     }
 }
 
-/// Arithmetic mean; NaN for no values.
-func mean(_ values: [Double]) -> Double { values.isEmpty ? .nan : values.reduce(0, +) / Double(values.count) }
