@@ -118,12 +118,12 @@ public struct EarlyExitCurve: Sendable, Equatable {
     /// Acc@b: the accuracy of the point with the largest cost ≤ `budget` (as in the authors' early-exit
     /// code); nil when even the cheapest point costs more.
     public func accuracy(atBudget budget: Double) -> Double? {
-        Curve(xs: costs, ys: accuracies).stepValue(atMost: budget)
+        PiecewiseLinearCurve(xs: costs, ys: accuracies).stepValue(atMost: budget)
     }
 
     /// The least cost of a point whose accuracy reaches `target` (e.g. the final exit's accuracy); nil when
     /// no point reaches it.
     public func costToMatch(accuracy target: Double) -> Double? {
-        Curve(xs: costs, ys: accuracies).firstPoint(reaching: target, .atLeast)?.x
+        PiecewiseLinearCurve(xs: costs, ys: accuracies).firstPoint(reaching: target, .atLeast)?.x
     }
 }

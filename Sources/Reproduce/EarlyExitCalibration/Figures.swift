@@ -97,7 +97,8 @@ func costAccuracyFigure(_ runs: [SeedRun], exitCosts: [Double]) -> Figure {
     let curves: [(Variant, [[Double]])] = [Variant.base, .tsPerIC, .vector, .hist5, .tsAUC, .ours].map { variant in
         (variant, runs.map { run in
             let curve = run.evaluations[variant]!.curve
-            return grid.map { Metrics.interpolate(xs: curve.costs, ys: curve.accuracies, at: $0) }
+            let line = PiecewiseLinearCurve(xs: curve.costs, ys: curve.accuracies)
+            return grid.map { line.value(clampedAt: $0) }
         })
     }
     let allValues = curves.flatMap { $0.1.flatMap { $0 } }
