@@ -162,6 +162,7 @@ struct EarlyExitCalibration: PaperCommand {
                 \(formatNumber(correlations.auroc)), with ΔEEFP* \(formatNumber(correlations.eefp)) and with ΔECE \
                 \(formatNumber(correlations.ece)).
                 """)
+            report.text(efficiencySpreadText(runs))
         }
 
         // MARK: Scale and deviations
@@ -175,8 +176,8 @@ struct EarlyExitCalibration: PaperCommand {
                 confidence features.
                 - **Costs** are MACs of convolution and linear layers (as fvcore), each exit paying for the heads before \
                 it; the paper uses FLOPs of its networks.
-                - **Thresholds** add 999 quantiles of the pooled IC confidences to a uniform grid, so that the curve stays \
-                dense where an overconfident baseline piles its confidences near 1.
+                - **Thresholds** add \(plan.curveThresholds.quantiles) quantiles of the pooled IC confidences to a uniform \
+                grid, so that the curve stays dense where an overconfident baseline piles its confidences near 1.
                 """)
         }
 
