@@ -41,11 +41,14 @@ let package = Package(
 
         // Lab: tensors, autodiff, layers, optimizers, losses, linear algebra, metrics, random numbers.
         .target(name: "Lab", dependencies: ["CBLAS"], path: "Sources/Lab",
-                exclude: ["Plot", "Report", "Run", "Signal", "Data", "LLM"], swiftSettings: fast),
+                exclude: ["Plot", "Report", "Run", "Signal", "Data", "LLM", "Continual"], swiftSettings: fast),
         // LabSignal: audio I/O (libsndfile), resampling, FFT, STFT, mel, the differentiable MR-STFT loss, audio metrics.
         .target(name: "LabSignal", dependencies: ["Lab", "CSndfile"], path: "Sources/Lab/Signal", swiftSettings: fast),
         // LabData: dataset readers (IDX, pixel CSV, text, JSONL), image datasets, task splits, loaders, corpora, prompts.
         .target(name: "LabData", dependencies: ["Lab", "CZlib"], path: "Sources/Lab/Data", swiftSettings: fast),
+        // LabContinual: class-incremental learning (task loop with per-task streams, growing multi-head classifier,
+        // replay buffer, accuracy matrix and forgetting, the Fashion/MNIST task draws).
+        .target(name: "LabContinual", dependencies: ["Lab", "LabData"], path: "Sources/Lab/Continual", swiftSettings: fast),
         // LabReport: the notebook of a run (sections, tables, figures, claims; REPORT.md, claims.json, run.json).
         .target(name: "LabReport", dependencies: ["Lab", "CBLAS"], path: "Sources/Lab/Report"),
         // LabRun: the shared command line of every paper executable, progress, NaN guards, exit codes, job pool.
@@ -74,9 +77,9 @@ let package = Package(
         // exact-orthogonal-init (arXiv 2406.01755): the paper's helpers (tested) and its literate script.
         .target(name: "ExactOrthogonalInitCore", dependencies: ["Lab"], path: "Sources/ReproduceCore/ExactOrthogonalInit", swiftSettings: fast),
         .executableTarget(name: "ExactOrthogonalInit", dependencies: ["Lab", "ExactOrthogonalInitCore", "LabData", "LabRun"], path: "Sources/Reproduce/ExactOrthogonalInit", swiftSettings: fast),
-        // stability-gap (arXiv 2411.04723): the continual-learning loop, heads and metrics (Core), the script.
-        .target(name: "StabilityGapCore", dependencies: ["Lab", "LabData"], path: "Sources/ReproduceCore/StabilityGap", swiftSettings: fast),
-        .executableTarget(name: "StabilityGap", dependencies: ["Lab", "LabData", "LabRun", "StabilityGapCore"], path: "Sources/Reproduce/StabilityGap", swiftSettings: fast),
+        // stability-gap (arXiv 2411.04723): the replay finetuning method, the three evaluation heads and the gap metrics (Core), the script.
+        .target(name: "StabilityGapCore", dependencies: ["Lab", "LabData", "LabContinual"], path: "Sources/ReproduceCore/StabilityGap", swiftSettings: fast),
+        .executableTarget(name: "StabilityGap", dependencies: ["Lab", "LabData", "LabContinual", "LabRun", "StabilityGapCore"], path: "Sources/Reproduce/StabilityGap", swiftSettings: fast),
         // activation-sparsity (arXiv 2509.00454): scoring, critical sparsity, probes, the ladder/diffusion LMs (Core), the script.
         .target(name: "ActivationSparsityCore", dependencies: ["Lab", "LabData"], path: "Sources/ReproduceCore/ActivationSparsity", swiftSettings: fast),
         .executableTarget(name: "ActivationSparsity", dependencies: ["Lab", "LabData", "LabLLM", "LabRun", "ActivationSparsityCore"], path: "Sources/Reproduce/ActivationSparsity", swiftSettings: fast),
@@ -84,11 +87,11 @@ let package = Package(
         .target(name: "EarlyExitCalibrationCore", dependencies: ["Lab", "LabData"], path: "Sources/ReproduceCore/EarlyExitCalibration", swiftSettings: fast),
         .executableTarget(name: "EarlyExitCalibration", dependencies: ["Lab", "LabData", "LabPlot", "LabRun", "EarlyExitCalibrationCore"], path: "Sources/Reproduce/EarlyExitCalibration", swiftSettings: fast),
 
-        .testTarget(name: "ReproduceTests", dependencies: ["Lab", "LabSignal", "ExpertSimCore", "HyperSoundCore", "ExactOrthogonalInitCore",
+        .testTarget(name: "ReproduceTests", dependencies: ["Lab", "LabSignal", "LabData", "LabContinual", "ExpertSimCore", "HyperSoundCore", "ExactOrthogonalInitCore",
                                                         "StabilityGapCore",
                                                         "ActivationSparsityCore", "EarlyExitCalibrationCore"],
                     path: "Tests/ReproduceTests"),
-        .testTarget(name: "LabTests", dependencies: ["Lab", "LabSignal", "LabData", "LabPlot", "LabReport", "LabRun", "LabLLM"],
+        .testTarget(name: "LabTests", dependencies: ["Lab", "LabSignal", "LabData", "LabContinual", "LabPlot", "LabReport", "LabRun", "LabLLM"],
                     path: "Tests/LabTests", exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]

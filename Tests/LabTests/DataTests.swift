@@ -230,23 +230,36 @@ private func sourceIndex(_ data: ImageDataset, _ i: Int) -> Int {
 
     // MARK: - Loader and augmentation
 
-    @Test func dataLoaderIsSeededPerEpochAndCoversTheData() throws {
+    @Test func dataLoaderIsSeededAndCoversTheData() throws {
         let data = try syntheticDataset()
-        let loader = DataLoader(data, batchSize: 32, rng: RNG(seed: 11))
+        var loader = DataLoader(data, batchSize: 32, rng: RNG(seed: 11))
         #expect(loader.batchCount == 7)
-        let epoch0 = Array(loader.batches(epoch: 0))
+        let epoch0 = Array(loader.nextEpoch())
         #expect(epoch0.map(\.y.count) == [32, 32, 32, 32, 32, 32, 8])
         #expect(epoch0[0].x.shape == [32, 1, 2, 3])
         let seen = epoch0.flatMap { batch in (0..<batch.y.count).map { Int((batch.x.data[$0 * 6] * 255).rounded()) } }
-        #expect(seen.count == 200)
-        let replay = Array(DataLoader(data, batchSize: 32, rng: RNG(seed: 11)).batches(epoch: 0))
-        #expect(zip(epoch0, replay).allSatisfy { $0.x.data == $1.x.data && $0.y == $1.y })
-        #expect(loader.order(epoch: 1) != loader.order(epoch: 0))
-        #expect(loader.order(epoch: 1).sorted() == Array(0..<200))
-        let dropping = DataLoader(data, batchSize: 32, dropLast: true, rng: RNG(seed: 11))
-        #expect(dropping.batchCount == 6 && Array(dropping.batches(epoch: 0)).count == 6)
-        let ordered = DataLoader(data, batchSize: 50, shuffle: false, rng: RNG(seed: 0))
-        #expect(Array(ordered.batches(epoch: 3))[1].y == Array(data.labels[50..<100]))
+        #expect(Set(seen) == Set(0..<200))
+        // Epoch e's order is the (e+1)-th permutation of the loader's stream: a fresh loader replays it.
+        var stream = RNG(seed: 11)
+        #expect(seen == stream.permutation(200))
+        let epoch1 = loader.nextEpoch()
+        #expect(epoch1.order == stream.permutation(200) && epoch1.order != seen && loader.epoch == 2)
+        var replay = DataLoader(data, batchSize: 32, rng: RNG(seed: 11))
+        #expect(zip(epoch0, replay.nextEpoch()).allSatisfy { $0.x.data == $1.x.data && $0.y == $1.y })
+        // A last batch under minimumBatchSize is dropped: 200 = 6·32 + 8.
+        var dropping = DataLoader(data, batchSize: 32, minimumBatchSize: 9, rng: RNG(seed: 11))
+        #expect(dropping.batchCount == 6 && Array(dropping.nextEpoch()).count == 6)
+        #expect(DataLoader(data, batchSize: 32, minimumBatchSize: 8, rng: RNG(seed: 11)).batchCount == 7)
+        for (count, batches) in [(1200, 38), (1000, 32), (999, 31)] {   // 16 left: kept; 8 left: kept; 7: dropped
+            let indices = Array(repeating: 0, count: count)
+            #expect(DataLoader(data, indices: indices, batchSize: 32, minimumBatchSize: 8, rng: RNG(seed: 0)).batchCount == batches)
+        }
+        // Some rows only, in their given order without shuffling.
+        var ordered = DataLoader(data, indices: Array(50..<150), batchSize: 50, shuffle: false, rng: RNG(seed: 0))
+        #expect(Array(ordered.nextEpoch())[1].y == Array(data.labels[100..<150]))
+        var subset = DataLoader(data, indices: [3, 5, 7], batchSize: 2, rng: RNG(seed: 1))
+        var subsetStream = RNG(seed: 1)
+        #expect(subset.nextEpoch().order == subsetStream.permutation(3).map { [3, 5, 7][$0] })
     }
 
     @Test func augmentation() throws {
@@ -254,23 +267,24 @@ private func sourceIndex(_ data: ImageDataset, _ i: Int) -> Int {
         let image = try ImageDataset(pixels: [1, 2, 3, 4, 5, 6], labels: [0], channels: 1, height: 2, width: 3,
                                      classCount: 1)
         let plain = image.batch([0]).data
-        let flipped = Array(DataLoader(image, batchSize: 1, augmentation: Augmentation(flipProbability: 1),
-                                       rng: RNG(seed: 0)).batches(epoch: 0))[0].x.data
+        var flipper = DataLoader(image, batchSize: 1, augmentation: Augmentation(flipProbability: 1), rng: RNG(seed: 0))
+        let flipped = Array(flipper.nextEpoch())[0].x.data
         #expect(flipped == [2, 1, 0, 5, 4, 3].map { plain[$0] })
-        let cropper = DataLoader(image, batchSize: 1, augmentation: Augmentation(cropPadding: 1), rng: RNG(seed: 2))
+        var cropper = DataLoader(image, batchSize: 1, augmentation: Augmentation(cropPadding: 1), rng: RNG(seed: 2))
         var shifted = 0
-        for epoch in 0..<20 {
-            let x = Array(cropper.batches(epoch: epoch))[0].x
+        for _ in 0..<20 {
+            let x = Array(cropper.nextEpoch())[0].x
             #expect(x.shape == [1, 1, 2, 3])
             // A crop of the zero-padded image: every value is 0 or one of the original pixels.
             #expect(x.data.allSatisfy { $0 == 0 || plain.contains($0) })
             if x.data != plain { shifted += 1 }
         }
         #expect(shifted > 10)
-        let noisy = DataLoader(image, batchSize: 1, augmentation: Augmentation(noiseStd: 0.1), rng: RNG(seed: 4))
-        let n1 = Array(noisy.batches(epoch: 0))[0].x.data, n2 = Array(noisy.batches(epoch: 0))[0].x.data
+        func noisy() -> DataLoader { DataLoader(image, batchSize: 1, augmentation: Augmentation(noiseStd: 0.1), rng: RNG(seed: 4)) }
+        var first = noisy(), second = noisy()
+        let n1 = Array(first.nextEpoch())[0].x.data, n2 = Array(second.nextEpoch())[0].x.data
         #expect(n1 == n2 && n1 != plain)
-        #expect(Array(noisy.batches(epoch: 1))[0].x.data != n1)
+        #expect(Array(first.nextEpoch())[0].x.data != n1)
     }
 
     // MARK: - Text corpus

@@ -256,6 +256,35 @@ import Testing
             == .lowerCenter)
     }
 
+    /// Two 2 x 2 RGB images stacked in one column: image 0 has a red top row and a green bottom row, image 1
+    /// a blue top row and a yellow bottom row. Drawn upright and in order, the bands read red, green, blue,
+    /// yellow from the top of the PNG; a mirrored mosaic (the bug) reads yellow, blue, green, red.
+    @Test func imageGridIsUprightInRowOrder() throws {
+        let red = [1.0, 0, 0], green = [0.0, 1, 0], blue = [0.0, 0, 1], yellow = [1.0, 1, 0]
+        let images = [red + red + green + green, blue + blue + yellow + yellow]
+        let figure = Figure(width: 3, height: 3, dpi: 80)
+        figure[0].imageGrid(images, width: 2, height: 2, columns: 1, channels: 3)
+        let image = try saveAndRead(figure)
+        var rowSums: [String: (sum: Double, count: Double)] = [:]
+        for y in 0..<image.height {
+            for x in 0..<image.width {
+                let offset = (y * image.width + x) * 4
+                let (r, g, b) = (image.rgba[offset], image.rgba[offset + 1], image.rgba[offset + 2])
+                let name: String? = switch (r > 200, g > 200, b > 200, r < 50, g < 50, b < 50) {
+                case (true, _, _, _, true, true): "red"
+                case (_, true, _, true, _, true): "green"
+                case (_, _, true, true, true, _): "blue"
+                case (true, true, _, _, _, true): "yellow"
+                default: nil
+                }
+                if let name { rowSums[name, default: (0, 0)].sum += Double(y); rowSums[name, default: (0, 0)].count += 1 }
+            }
+        }
+        let meanRow = rowSums.mapValues { $0.sum / $0.count }
+        #expect(meanRow.keys.sorted() == ["blue", "green", "red", "yellow"])
+        #expect(meanRow.sorted { $0.value < $1.value }.map(\.key) == ["red", "green", "blue", "yellow"])
+    }
+
     @Test func histogramBinsAndColorMaps() {
         let edges = [0.0, 1, 2, 3]
         #expect(Axes.bin(of: 0, edges: edges) == 0)

@@ -75,6 +75,76 @@ private struct FakeFigure: PNGWritable {
         #expect(claim(0.95, 0.1).conditionText == ">= 0.9; <= 0.2 (orthogonal init accuracy)")
     }
 
+    @Test func unmetPreconditionMakesTheClaimInconclusive() {
+        func claim(gap: Double, trainRatio: Double) -> Claim {
+            Claim(id: "generalisation-gap", statement: "test quality is close to training quality",
+                  measured: gap, .atMost(1.25),
+                  given: [Condition("MSE(model)/MSE(zero), training clips", measured: trainRatio, .atMost(0.7))],
+                  seeds: [0], whenFails: "test/train L1 = \(gap)")
+        }
+        // A model as bad on training clips as on test clips has no gap, but says nothing about generalisation.
+        let vacuous = claim(gap: 1.0, trainRatio: 1.02)
+        #expect(vacuous.verdict == .inconclusive && !vacuous.holds)
+        #expect(vacuous.explanation == "test/train L1 = 1.0")
+        #expect(vacuous.measured == 1.0)
+        #expect(claim(gap: 1.0, trainRatio: 0.5).verdict == .holds)
+        #expect(claim(gap: 1.0, trainRatio: 0.5).explanation == nil)
+        #expect(claim(gap: 2.0, trainRatio: 0.5).verdict == .fails)
+        #expect(claim(gap: 2.0, trainRatio: .nan).verdict == .inconclusive)
+        #expect(vacuous.measuredText == "1; given 1.02")
+        #expect(vacuous.conditionText == "<= 1.25; given <= 0.7 (MSE(model)/MSE(zero), training clips)")
+        #expect(vacuous.verdictMarkdown == "*inconclusive*")
+        #expect(verdictSummary([vacuous, claim(gap: 1.0, trainRatio: 0.5), claim(gap: 2.0, trainRatio: 0.5)])
+                == "1 of 3 claims hold, 1 fails, 1 inconclusive")
+    }
+
+    @Test func failureExplanationIsComputedOnlyWhenTheClaimDoesNotHold() {
+        final class Counter: @unchecked Sendable { var calls = 0 }
+        let counter = Counter()
+        func explain() -> String { counter.calls += 1; return "too small" }
+        let holding = Claim(id: "a", statement: "s", measured: 1, .atLeast(0), seeds: [0], whenFails: explain())
+        #expect(holding.explanation == nil && counter.calls == 0)
+        let failing = Claim(id: "a", statement: "s", measured: -1, .atLeast(0), seeds: [0], whenFails: explain())
+        #expect(failing.explanation == "too small" && counter.calls == 1)
+    }
+
+    @Test func verdictRoundTripsAndAHandEditedVerdictIsRejected() throws {
+        let file = ClaimsFile(paper: "arXiv:1", title: nil, scale: .smoke, seed: 0, seeds: nil, command: nil, claims: [
+            Claim(id: "gap", statement: "s", measured: 1, .atMost(1.25),
+                  given: [Condition("train ratio", measured: 1.02, .atMost(0.7))], seeds: [0], whenFails: "why"),
+            Claim(id: "ok", statement: "s", measured: 1, .atMost(1.25), seeds: [0]),
+        ])
+        let data = try LabJSON.encoder.encode(file)
+        #expect(try LabJSON.decoder.decode(ClaimsFile.self, from: data) == file)
+        let claims = try #require((try JSONSerialization.jsonObject(with: data) as? [String: Any])?["claims"] as? [[String: Any]])
+        #expect(claims[0]["verdict"] as? String == "inconclusive" && claims[0]["holds"] as? Bool == false)
+        #expect(claims[0]["explanation"] as? String == "why" && (claims[0]["given"] as? [Any])?.count == 1)
+        #expect(claims[1]["verdict"] as? String == "holds" && claims[1]["holds"] as? Bool == true)
+
+        let edited = String(decoding: data, as: UTF8.self)
+            .replacingOccurrences(of: "\"verdict\" : \"inconclusive\"", with: "\"verdict\" : \"fails\"")
+        #expect(edited != String(decoding: data, as: UTF8.self))
+        #expect {
+            try LabJSON.decoder.decode(ClaimsFile.self, from: Data(edited.utf8))
+        } throws: { error in "\(error)".contains("verdict is 'fails'") }
+    }
+
+    @Test func inconclusiveClaimIsShownInReportAndClaimTable() throws {
+        let folder = ReportScratch.folder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let report = Report(paper: "arXiv:1", title: "T", outputDirectory: folder, quiet: true)
+        var printed = ""
+        report.printClaimTable = { printed += $0 }
+        try report.claim(Claim(id: "gap", statement: "s", measured: 1, .atMost(1.25),
+                               given: [Condition("train ratio", measured: 1.02, .atMost(0.7))], seeds: [0]))
+        try report.finish()
+        let markdown = try #require(ReportScratch.text(folder + "/REPORT.md"))
+        #expect(markdown.contains("| gap | s | 1; given 1.02 | <= 1.25; given <= 0.7 (train ratio) | *inconclusive* | paper | 0 |"))
+        #expect(markdown.contains("0 of 1 claims hold, 1 inconclusive."))
+        #expect(markdown.contains("- `gap`: *inconclusive*: precondition not met (train ratio = 1.02, needs <= 0.7)"))
+        #expect(printed.contains("INCONCLUSIVE  gap"))
+    }
+
     @Test func claimsJSONRoundTripsThroughJSONDecoder() throws {
         let file = ClaimsFile(
             paper: "arXiv:2406.01755", title: "Exact orthogonal init", scale: .full, seed: 0, seeds: [0, 1],
@@ -199,16 +269,20 @@ private struct FakeFigure: PNGWritable {
         #expect(throws: LabError.self) {
             try report.claim(Claim(id: "depth", statement: "again", measured: 1, .atLeast(0), seeds: [3]))
         }
+        try report.record("data_sha256", ["data/x.idx": "stale"])
+        try report.record("data_sha256", ["data/x.idx": "abc"])
+        #expect(throws: LabError.self) { try report.record("seed", 4) }
+        #expect(throws: LabError.self) { try report.record("", 4) }
         try report.finish()
         #expect(throws: LabError.self) { try report.finish() }
 
         let markdown = try #require(ReportScratch.text(folder + "/REPORT.md"))
         #expect(markdown.hasPrefix("# Exact orthogonal init\n"))
         #expect(markdown.contains("## Jacobian spectra"))
-        #expect(markdown.contains("| claim | statement | measured | condition | holds | kind | seeds |"))
-        #expect(markdown.contains("| orthogonality | EOI weights are orthogonal | 3.1e-07 | <= 1e-05 | yes | exact | 3 |"))
-        #expect(markdown.contains("| depth | EOI trains deep | 0.5 | >= 0.9 | **no** | paper | 3, 4 |"))
-        #expect(markdown.contains("1 of 2 claims hold."))
+        #expect(markdown.contains("| claim | statement | measured | condition | verdict | kind | seeds |"))
+        #expect(markdown.contains("| orthogonality | EOI weights are orthogonal | 3.1e-07 | <= 1e-05 | holds | exact | 3 |"))
+        #expect(markdown.contains("| depth | EOI trains deep | 0.5 | >= 0.9 | **fails** | paper | 3, 4 |"))
+        #expect(markdown.contains("1 of 2 claims hold, 1 fails."))
         #expect(markdown.contains("![Singular values](fig-jacobian-sv.png)"))
         #expect(markdown.contains("| EOI | 1000 | 0.9312 |"))
         #expect(markdown.contains("[a generated sample](sample.wav)"))
@@ -232,6 +306,9 @@ private struct FakeFigure: PNGWritable {
         }
         let sections = try #require(run["sections"] as? [[String: Any]])
         #expect(sections.first?["name"] as? String == "Jacobian spectra")
+        #expect(sections.first?["cpuSeconds"] is Double && run["cpuSeconds"] is Double)
+        #expect(run["data_sha256"] as? [String: String] == ["data/x.idx": "abc"])
+        #expect(markdown.contains("| section | wall time | CPU time |"))
         #expect((run["peakMemoryBytes"] as? Int ?? 0) > 1_000_000)
         #expect((run["openblas"] as? String ?? "").contains("OpenBLAS"))
         let git = try #require(run["git"] as? [String: Any])
@@ -239,7 +316,7 @@ private struct FakeFigure: PNGWritable {
 
         #expect(printed.contains("HOLDS  orthogonality"))
         #expect(printed.contains("FAILS  depth"))
-        #expect(printed.contains("1 of 2 claims hold."))
+        #expect(printed.contains("1 of 2 claims hold, 1 fails."))
     }
 
     @Test func failedFinishOrFigureKeepsThePreviousRun() throws {
@@ -256,17 +333,83 @@ private struct FakeFigure: PNGWritable {
         try first.finish()
         let firstReport = try #require(ReportScratch.text(folder + "/REPORT.md"))
 
-        // A second run whose figure breaks halfway, and whose claims.json cannot be replaced.
+        // A second run whose figure breaks halfway, and whose claims.json cannot be written.
         let second = makeReport()
         #expect(throws: LabError.self) {
             try second.figure(FakeFigure(bytes: "second figure", failHalfway: true), name: "fig-a", caption: "a")
         }
         #expect(ReportScratch.text(folder + "/fig-a.png") == "first figure")
-        try FileManager.default.removeItem(atPath: folder + "/claims.json")
-        try FileManager.default.createDirectory(atPath: folder + "/claims.json/blocker", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: second.workingDirectory + "/claims.json/blocker",
+                                                withIntermediateDirectories: true)
         #expect(throws: LabError.self) { try second.finish() }
         #expect(ReportScratch.text(folder + "/REPORT.md") == firstReport)
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder).allSatisfy { !$0.hasPrefix(".") })
+    }
+
+    @Test func outputFolderIsPublishedWholeAndReplacesTheOldOneOnlyAtTheEnd() throws {
+        let scratch = ReportScratch.folder()
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let folder = scratch + "/paper"
+        func run(_ figures: [String], seed: Int) throws -> Report {
+            let report = Report(paper: "arXiv:1", title: "T", outputDirectory: folder, seed: seed, quiet: true)
+            report.printClaimTable = { _ in }
+            for name in figures { try report.figure(FakeFigure(bytes: "seed \(seed)"), name: name, caption: name) }
+            return report
+        }
+        try run(["fig-a", "fig-b"], seed: 0).finish()
+        #expect(Set(try FileManager.default.contentsOfDirectory(atPath: folder))
+                == ["fig-a.png", "fig-b.png", "claims.json", "run.json", "REPORT.md"])
+
+        // While the second run works, the folder is the first run's; the second writes beside it.
+        let second = try run(["fig-a"], seed: 1)
+        #expect(ReportScratch.text(folder + "/fig-a.png") == "seed 0")
+        #expect(ReportScratch.text(second.outputPath("fig-a.png")) == "seed 1")
+        #expect(URL(fileURLWithPath: second.workingDirectory).deletingLastPathComponent().path
+                == URL(fileURLWithPath: folder).deletingLastPathComponent().path)
+        try second.finish()
+        // Published whole: no fig-b of the first run beside the second's fig-a, nothing left beside the folder.
+        #expect(Set(try FileManager.default.contentsOfDirectory(atPath: folder))
+                == ["fig-a.png", "claims.json", "run.json", "REPORT.md"])
+        #expect(ReportScratch.text(folder + "/fig-a.png") == "seed 1")
+        #expect(second.outputPath("claims.json") == URL(fileURLWithPath: folder).appendingPathComponent("claims.json").path)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch) == ["paper"])
+    }
+
+    @Test func leftoversOfKilledRunsAreCleanedAtTheNextStart() throws {
+        let scratch = ReportScratch.folder()
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        // pid 2^22 + 1 is above Linux's pid_max limit, so no process has it; our own pid is alive.
+        let dead = [".paper.tmp-4194305-abc", ".paper.old-4194305-def"], alive = ".paper.tmp-\(getpid())-xyz"
+        for name in dead + [alive, ".other.tmp-4194305-abc"] {
+            try AtomicFile.write("partial", to: scratch + "/" + name + "/fig-a.png")
+        }
+        let report = Report(paper: "arXiv:1", title: "T", outputDirectory: scratch + "/paper", quiet: true)
+        report.printClaimTable = { _ in }
+        try report.prepareOutputFolder()
+        let entries = Set(try FileManager.default.contentsOfDirectory(atPath: scratch))
+        #expect(entries.isDisjoint(with: dead))
+        #expect(entries.contains(alive) && entries.contains(".other.tmp-4194305-abc"))
+        try report.finish()
+    }
+
+    @Test func dangerousOrUnwritableOutputFoldersAreRefusedBeforeAnyWrite() throws {
+        let scratch = ReportScratch.folder()
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        try AtomicFile.write("a file", to: scratch + "/file")
+        try AtomicFile.write("notes", to: scratch + "/foreign/notes.txt")
+        let cases = ["/": "root folder", ".": "current or home folder", "..": "current or home folder",
+                     NSHomeDirectory(): "current or home folder", scratch + "/file": "is a file",
+                     scratch + "/file/out": "exists and is not a folder", scratch + "/foreign": "not a previous run's output"]
+        for (destination, reason) in cases {
+            let report = Report(paper: "arXiv:1", title: "T", outputDirectory: destination, quiet: true)
+            #expect(throws: LabError.self, "\(destination) was accepted") { try report.prepareOutputFolder() }
+            do { try report.prepareOutputFolder() } catch {
+                #expect("\(error)".contains(reason), "\(destination): \(error)")
+            }
+        }
+        #expect(ReportScratch.text(scratch + "/file") == "a file")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch + "/foreign") == ["notes.txt"])
+        #expect(Set(try FileManager.default.contentsOfDirectory(atPath: scratch)) == ["file", "foreign"])
     }
 
     @Test func badTablesAndNamesAreRejected() throws {
@@ -295,21 +438,44 @@ private struct FakeFigure: PNGWritable {
         try smoke.write(to: figures + "/beta/claims.json")
         try full.write(to: figures + "/alpha/claims.json")
         try AtomicFile.createFolder(figures + "/gallery")
+        try AtomicFile.write("not a paper", to: figures + "/gallery/line.png")
         let readme = root + "/README.md"
         try AtomicFile.write("# LabBook\n\n<!-- results:begin -->\nstale\n<!-- results:end -->\n\nAfter.\n", to: readme)
 
-        let count = try ResultsTable.update(readmePath: readme, figuresDirectory: figures)
-        #expect(count == 3)
+        let results = try ResultsTable.update(readmePath: readme, figuresDirectory: figures)
+        #expect(results.map(\.folder) == ["alpha", "beta"] && results.flatMap(\.claims.claims).count == 3)
         let text = try #require(ReportScratch.text(readme))
         #expect(!text.contains("stale"))
-        #expect(text.hasPrefix("# LabBook\n\n<!-- results:begin -->\n| paper | claim | measured | threshold | holds | scale | command |"))
+        #expect(text.hasPrefix("# LabBook\n\n<!-- results:begin -->\n| paper | claim | measured | threshold | verdict | scale | command |"))
         #expect(text.hasSuffix("<!-- results:end -->\n\nAfter.\n"))
         let rows = text.split(separator: "\n").filter { $0.hasPrefix("| [") }
         #expect(rows.count == 3)
-        #expect(rows[0].contains("a1: first") && rows[0].contains("| 3.1e-07 | <= 1e-05 | yes | full | `make alpha` |"))
+        #expect(rows[0].contains("a1: first") && rows[0].contains("| 3.1e-07 | <= 1e-05 | holds | full | `make alpha` |"))
         #expect(rows[1].contains("second \\| piped"))
-        #expect(rows[2].contains("| **no** | smoke | `beta --scale smoke` |"))
-        #expect(text.contains("2 of 3 claims hold."))
+        #expect(rows[2].contains("| **fails** | smoke | `beta --scale smoke` |"))
+        #expect(text.contains("2 of 3 claims hold, 1 fails."))
+
+        // Holds, fails and inconclusive are counted separately.
+        let gamma = ClaimsFile(paper: "arXiv:3", title: "Gamma", scale: .full, seed: 0, seeds: nil, command: nil, claims: [
+            Claim(id: "g1", statement: "vacuous", measured: 1, .atMost(1.25),
+                  given: [Condition("beats zero", measured: 1.02, .atMost(0.7))], seeds: [0])])
+        try gamma.write(to: figures + "/gamma/claims.json")
+        try ResultsTable.update(readmePath: readme, figuresDirectory: figures)
+        let withGamma = try #require(ReportScratch.text(readme))
+        #expect(withGamma.contains("| g1: vacuous | 1; given 1.02 | <= 1.25; given <= 0.7 (beats zero) | *inconclusive* | full |"))
+        #expect(withGamma.contains("2 of 4 claims hold, 1 fails, 1 inconclusive."))
+
+        // A paper folder with results but no claims.json is an error naming the paper; the README is untouched.
+        try FileManager.default.removeItem(atPath: figures + "/gamma/claims.json")
+        try AtomicFile.write("# Gamma\n", to: figures + "/gamma/REPORT.md")
+        #expect {
+            try ResultsTable.update(readmePath: readme, figuresDirectory: figures)
+        } throws: { error in
+            guard case LabError.missingFile(let path, let fix) = error else { return false }
+            return path.hasSuffix("gamma/claims.json") && fix.contains("'gamma'")
+        }
+        #expect(ReportScratch.text(readme) == withGamma)
+        try FileManager.default.removeItem(atPath: figures + "/gamma")
 
         try AtomicFile.write("# no markers\n", to: readme)
         #expect(throws: LabError.self) { try ResultsTable.update(readmePath: readme, figuresDirectory: figures) }

@@ -12,12 +12,42 @@ private struct ToyPaper: PaperCommand {
     static let defaultSeedCount = 2
     @OptionGroup var options: RunOptions
 
+    final class Calls: @unchecked Sendable { var reproduce = 0 }
+    static let calls = Calls()
+
     func reproduce(in report: Report) throws {
+        Self.calls.reproduce += 1
         report.printClaimTable = { _ in }
         report.section("toy") { report.text("A toy section.") }
         try report.claim(Claim(id: "toy", statement: "the seed is 3", measured: Double(options.seed), .equal(3),
                                seeds: report.seeds))
     }
+}
+
+/// A paper whose seed count depends on the scale, and that still declares its own `run()` (the pattern the
+/// papers used before `defaultSeedCount(scale:)` and `Report.record`).
+private struct ScaledPaper: PaperCommand {
+    static let paper = Paper(arXiv: "0000.00002", title: "A scaled paper", command: "scaled-paper", reproduces: "Nothing.")
+    static func defaultSeedCount(scale: Scale) -> Int { scale == .full ? 5 : 1 }
+    @OptionGroup var options: RunOptions
+    final class Calls: @unchecked Sendable { var ownRun = 0 }
+    static let calls = Calls()
+
+    func reproduce(in report: Report) throws {
+        report.printClaimTable = { _ in }
+        try report.record("flops", ["training": 1.5e9])
+        try report.claim(Claim(id: "seeds", statement: "s", measured: Double(report.seeds.count), .atLeast(1), seeds: report.seeds))
+    }
+}
+
+private struct OwnRunPaper: PaperCommand {
+    static let paper = Paper(arXiv: "0000.00003", title: "Own run", command: "own-run", reproduces: "Nothing.")
+    @OptionGroup var options: RunOptions
+    final class Calls: @unchecked Sendable { var ownRun = 0 }
+    static let calls = Calls()
+
+    func run() throws { Self.calls.ownRun += 1 }
+    func reproduce(in report: Report) throws {}
 }
 
 /// Collects what a `Progress` writes.
@@ -39,10 +69,16 @@ private final class Captured {
         #expect(defaults.outputDirectory(folder: "toy") == "figures/toy")
         let averaged = try RunOptions.parse(["--seeds", "5", "--quiet"])
         #expect(averaged.seedList(defaultCount: 2) == [0, 1, 2, 3, 4] && averaged.quiet)
+        // A smoke run never writes into figures/ unless told to.
+        #expect(try RunOptions.parse(["--scale", "smoke"]).outputDirectory(folder: "toy") == ".smoke/toy")
+        #expect(try RunOptions.parse(["--scale=smoke", "--out", "figures/toy"]).outputDirectory(folder: "toy") == "figures/toy")
+        #expect(try RunOptions.parse(["--seed", "2147483647"]).seed == 2147483647)
     }
 
     @Test func badFlagsAreErrors() {
-        for arguments in [["--bogus"], ["--scale", "medium"], ["--seed", "x"], ["--threads", "0"], ["--seeds", "0"]] {
+        for arguments in [["--bogus"], ["--scale", "medium"], ["--seed", "x"], ["--threads", "0"], ["--seeds", "0"],
+                          ["--seed=-1"], ["--seed", "-1"], ["--seed", "2147483648"], ["--seed", "99999999999999999999999"],
+                          ["--seeds", "1001"], ["--threads", "-2"], ["--threads", "100000"], ["--out", ""], ["--seed"]] {
             #expect(throws: (any Error).self, "\(arguments) parsed") { try RunOptions.parse(arguments) }
             do {
                 _ = try RunOptions.parse(arguments)
@@ -50,6 +86,34 @@ private final class Captured {
                 #expect(RunOptions.exitCode(for: error) == .validationFailure)
             }
         }
+    }
+
+    @Test func repeatedFlagsAreErrors() throws {
+        for arguments in [["--seed", "1", "--seed", "2"], ["--seed=1", "--seed", "1"], ["--quiet", "--quiet"],
+                          ["--out", "a", "--scale", "smoke", "--out=b"]] {
+            #expect(throws: ValidationError.self, "\(arguments) was accepted") { try ToyPaper.parseOnce(arguments) }
+        }
+        do {
+            _ = try ToyPaper.parseOnce(["--seed", "1", "--seed", "2"])
+        } catch {
+            #expect(ToyPaper.message(for: error) == "--seed is given more than once; give it once")
+            #expect(ToyPaper.exitCode(for: error) == .validationFailure)
+        }
+        // A value that looks like a flag is a value, not a repeat.
+        #expect(try ToyPaper.parseOnce(["--out", "--seed", "--seed", "4"]).options.out == "--seed")
+        #expect(try ToyPaper.parseOnce(["--seeds", "2", "--seed", "4"]).options.seedList(defaultCount: 1) == [4, 5])
+    }
+
+    @Test func badOutputFolderIsRefusedBeforeTheStory() throws {
+        let folder = ReportScratch.folder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try AtomicFile.write("a file", to: folder + "/file")
+        let before = ToyPaper.calls.reproduce
+        for out in ["/", folder + "/file", folder + "/file/below"] {
+            var command = try ToyPaper.parseOnce(["--scale", "smoke", "--seed", "3", "--out", out, "--quiet"])
+            #expect(throws: LabError.self, "--out \(out) was accepted") { try runThroughWitness(&command) }
+        }
+        #expect(ToyPaper.calls.reproduce == before)
     }
 
     @Test func paperCommandStatesWhatItReproducesAndRuns() throws {
@@ -68,6 +132,40 @@ private final class Captured {
         #expect(claims.seeds == [3, 4] && claims.claims.first?.seeds == [3, 4])
         #expect(claims.claims.first?.holds == true)
         #expect(ReportScratch.text(folder + "/REPORT.md")?.contains("## toy") == true)
+    }
+
+    @Test func seedCountFollowsTheScaleAndAPapersOwnRunIsReached() throws {
+        let folder = ReportScratch.folder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        var smoke = try ScaledPaper.parse(["--scale", "smoke", "--out", folder + "/smoke", "--quiet"])
+        try runThroughWitness(&smoke)
+        #expect(try ClaimsFile.read(path: folder + "/smoke/claims.json").seeds == [0])
+        var full = try ScaledPaper.parse(["--scale", "full", "--seed", "2", "--out", folder + "/full", "--quiet"])
+        try runThroughWitness(&full)
+        #expect(try ClaimsFile.read(path: folder + "/full/claims.json").seeds == [2, 3, 4, 5, 6])
+
+        // The paper's own fact is in run.json, next to the record's keys.
+        let runData = try #require(FileManager.default.contents(atPath: folder + "/full/run.json"))
+        let run = try #require(try JSONSerialization.jsonObject(with: runData) as? [String: Any])
+        #expect((run["flops"] as? [String: Double])?["training"] == 1.5e9)
+        #expect(run["seed"] as? Int == 2)
+
+        // runMain's path calls a paper's own run() (the conformance's witness), not the protocol extension's.
+        var own = try OwnRunPaper.parse(["--quiet"])
+        try runThroughWitness(&own)
+        #expect(OwnRunPaper.calls.ownRun == 1)
+    }
+
+    @Test func cpuTimeCountsWorkNotWaiting() {
+        let processStart = CPUTime.processSeconds(), threadStart = CPUTime.threadSeconds()
+        var x = 0.0
+        for i in 0..<20_000_000 { x += sin(Double(i)) }
+        #expect(x.isFinite)
+        let busyProcess = CPUTime.processSeconds() - processStart, busyThread = CPUTime.threadSeconds() - threadStart
+        #expect(busyThread > 0.01 && busyProcess >= busyThread * 0.9)
+        let idleStart = CPUTime.threadSeconds()
+        usleep(200_000)
+        #expect(CPUTime.threadSeconds() - idleStart < 0.05)
     }
 
     @Test func outcomeSaysWhetherTheRunBroke() {

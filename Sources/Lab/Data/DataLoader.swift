@@ -53,66 +53,69 @@ public struct Augmentation: Sendable, Equatable {
     }
 }
 
-/// Batches of a dataset: x: [B, C, H, W] normalised Float32, y: [B] labels.
+/// Batches of a dataset (or of some of its rows): x: [B, C, H, W] normalised Float32, y: [B] labels.
 ///
-/// Epoch e's order and augmentation depend only on the loader's RNG seed and e (streams derived per epoch),
-/// so any epoch can be replayed and results do not depend on how earlier epochs were consumed.
+/// The loader's orders come from one seeded stream: epoch e's order is the (e+1)-th permutation drawn from
+/// `rng` (as a PyTorch sampler whose generator persists across epochs), and epoch e's augmentation from
+/// `rng.derived("augment/<e>")`. So a fresh loader with the same stream replays the same epochs.
 ///
-///     let loader = DataLoader(train, batchSize: 32, shuffle: true, rng: RNG(seed: 0))
-///     for epoch in 0..<5 { for (x, y) in loader.batches(epoch: epoch) { ... } }
+///     var loader = DataLoader(train, batchSize: 32, rng: RNG(seed: 0))
+///     for _ in 0..<5 { for (x, y) in loader.nextEpoch() { ... } }
 public struct DataLoader: Sendable {
     public let dataset: ImageDataset
+    /// The rows of `dataset` drawn from (every row by default); without shuffling, batches follow this order.
+    public let indices: [Int]
     public let batchSize: Int
     public let shuffle: Bool
-    /// Drop the last batch when it is smaller than `batchSize`.
-    public let dropLast: Bool
+    /// A last batch with fewer images is dropped: 1 keeps every image, `batchSize` gives full batches only.
+    public let minimumBatchSize: Int
     public let augmentation: Augmentation?
     public let rng: RNG
+    /// The order stream, advanced by one permutation per shuffled epoch.
+    private var orderRNG: RNG
+    /// Epochs handed out so far.
+    public private(set) var epoch = 0
 
-    public init(_ dataset: ImageDataset, batchSize: Int, shuffle: Bool = true, dropLast: Bool = false,
-                augmentation: Augmentation? = nil, rng: RNG) {
-        precondition(batchSize > 0, "DataLoader: batchSize must be positive, got \(batchSize)")
+    public init(_ dataset: ImageDataset, indices: [Int]? = nil, batchSize: Int, shuffle: Bool = true,
+                minimumBatchSize: Int = 1, augmentation: Augmentation? = nil, rng: RNG) {
+        precondition(batchSize > 0 && (1...batchSize).contains(minimumBatchSize),
+                     "DataLoader: batchSize \(batchSize) and minimumBatchSize \(minimumBatchSize) need 1 ≤ minimum ≤ batch")
         self.dataset = dataset
+        self.indices = indices ?? Array(0..<dataset.count)
         self.batchSize = batchSize
         self.shuffle = shuffle
-        self.dropLast = dropLast
+        self.minimumBatchSize = minimumBatchSize
         self.augmentation = augmentation
         self.rng = rng
+        self.orderRNG = rng
     }
 
-    /// Number of batches in an epoch.
+    /// Number of batches in an epoch: the full ones, plus the remainder when it holds `minimumBatchSize` images.
     public var batchCount: Int {
-        dropLast ? dataset.count / batchSize : (dataset.count + batchSize - 1) / batchSize
+        indices.count / batchSize + (indices.count % batchSize >= minimumBatchSize ? 1 : 0)
     }
 
-    /// The sample order of epoch `epoch`: a seeded permutation, or 0..<N without shuffling.
-    public func order(epoch: Int) -> [Int] {
-        guard shuffle else { return Array(0..<dataset.count) }
-        var epochRNG = rng.derived("order/\(epoch)")
-        return epochRNG.permutation(dataset.count)
+    /// The batches of the next epoch (its order drawn now, its batches made lazily one at a time).
+    public mutating func nextEpoch() -> Batches {
+        let order = shuffle ? orderRNG.permutation(indices.count).map { indices[$0] } : indices
+        defer { epoch += 1 }
+        return Batches(loader: self, order: order, batchCount: batchCount, augmentRNG: rng.derived("augment/\(epoch)"))
     }
-
-    /// The batches of epoch `epoch`, made lazily one at a time.
-    public func batches(epoch: Int) -> Batches { Batches(loader: self, order: order(epoch: epoch), epoch: epoch) }
 
     /// A lazy sequence of (x: [B, C, H, W], y: [B]) batches.
     public struct Batches: Sequence, IteratorProtocol {
         let loader: DataLoader
-        let order: [Int]
-        var start = 0
+        /// The epoch's dataset rows, in order.
+        public let order: [Int]
+        let batchCount: Int
         var augmentRNG: RNG
-
-        init(loader: DataLoader, order: [Int], epoch: Int) {
-            self.loader = loader
-            self.order = order
-            self.augmentRNG = loader.rng.derived("augment/\(epoch)")
-        }
+        var made = 0
 
         public mutating func next() -> (x: Tensor, y: [Int])? {
-            let end = Swift.min(start + loader.batchSize, order.count)
-            if start >= end || (loader.dropLast && end - start < loader.batchSize) { return nil }
-            let indices = Array(order[start..<end])
-            start = end
+            guard made < batchCount else { return nil }
+            let size = loader.batchSize
+            let indices = Array(order[(made * size)..<Swift.min((made + 1) * size, order.count)])
+            made += 1
             let data = loader.dataset
             let x = data.batch(indices)
             if let augmentation = loader.augmentation {

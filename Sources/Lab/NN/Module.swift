@@ -2,8 +2,10 @@ import Foundation
 
 /// The base of every layer and model. A module's stored `Tensor` properties are its parameters (except
 /// those named in `bufferNames`, e.g. BatchNorm's running statistics), and its stored `Module` properties
-/// (also inside arrays and optionals) are its children. Both are found by reflection, so a layer is just a
-/// class with stored properties:
+/// (also inside arrays, nested arrays such as `[[Linear]]`, and optionals) are its children. Both are found
+/// by reflection, so a layer is just a class with stored properties. Modules inside a dictionary or a set
+/// (no fixed order, hence no stable paths) stop the program with a message naming the property; tensors
+/// there are not state (e.g. fixed masks kept by layer index):
 ///
 ///     final class MLP: Module, Layer {
 ///         let fc1 = Linear(inputSize: 784, outputSize: 512, rng: &rng)
@@ -32,12 +34,18 @@ open class Module {
             case let ms as [Module]: for (i, m) in ms.enumerated() { modules.append(("\(name).\(i)", m)) }
             default:
                 let mirror = Mirror(reflecting: value)
-                if mirror.displayStyle == .optional, let inner = mirror.children.first {
-                    visit(name, inner.value)
-                } else if mirror.displayStyle == .collection {
-                    for (i, c) in mirror.children.enumerated() {
-                        if let m = c.value as? Module { modules.append(("\(name).\(i)", m)) }
-                    }
+                switch mirror.displayStyle {
+                case .optional:
+                    if let inner = mirror.children.first { visit(name, inner.value) }
+                case .collection:
+                    // Nested arrays ([[Linear]], [[Tensor]]): element i of `name` is `name.i`, recursively.
+                    for (i, c) in mirror.children.enumerated() { visit("\(name).\(i)", c.value) }
+                case .dictionary, .set:
+                    precondition(!Self.holdsModule(value), """
+                        \(type(of: self)).\(name): modules in a dictionary or set have no fixed order, so Module \
+                        cannot give them stable paths; hold them in an array or in stored properties
+                        """)
+                default: break
                 }
             }
         }
@@ -53,6 +61,17 @@ open class Module {
             }
         }
         return (tensors, modules)
+    }
+
+    /// Whether `value` is, or holds at any depth of collections, optionals and tuples, a module (the test of
+    /// the dictionary/set refusal above; internal so tests can check it without a process that stops).
+    static func holdsModule(_ value: Any) -> Bool {
+        if value is Module { return true }
+        let mirror = Mirror(reflecting: value)
+        switch mirror.displayStyle {
+        case .collection, .dictionary, .set, .optional, .tuple: return mirror.children.contains { holdsModule($0.value) }
+        default: return false
+        }
     }
 
     /// Every trainable tensor with its dotted path, depth first in declaration order.
@@ -119,6 +138,61 @@ open class Module {
     public func copyState(from other: Module) {
         // Both trees were built by the same code, so their paths line up; a mismatch is a programming error.
         try! load(stateDict: other.stateDict())
+    }
+
+    /// A deep copy of this module: `makeTwin` builds a module of the same architecture (its initial values do
+    /// not matter), then the twin takes over what this module grew after it was built (`adoptStructure`, e.g.
+    /// task heads added on demand), every parameter and buffer value (BatchNorm running statistics), each
+    /// module's train/eval mode and each parameter's frozen flag. Nothing is shared with the original. (Swift
+    /// cannot make an instance of an arbitrary subclass by reflection, hence the builder.)
+    ///
+    ///     var scratch = RNG(seed: 0)
+    ///     let teacher = try student.clone { StudentNet(rng: &scratch) }
+    ///     teacher.freeze()
+    ///
+    /// A twin of another type, or whose children, parameter or buffer paths or shapes still differ after
+    /// adopting the structure, is an `invalidArgument` / `shapeMismatch` error naming them.
+    public func clone<Twin: Module>(_ makeTwin: () throws -> Twin) throws -> Twin {
+        let twin = try makeTwin()
+        guard type(of: twin) == type(of: self) else {
+            throw LabError.invalidArgument("clone: the twin is a \(type(of: twin)), the original a \(type(of: self))")
+        }
+        try twin.adoptStructureRecursively(of: self, path: "")
+        let mine = Set((twin.namedParameters() + twin.namedBuffers()).map(\.0))
+        let theirs = Set((namedParameters() + namedBuffers()).map(\.0))
+        guard mine == theirs else {
+            throw LabError.invalidArgument("""
+                clone: the twin of \(type(of: self)) has other state (only in the original: \
+                \(theirs.subtracting(mine).sorted().prefix(5)), only in the twin: \(mine.subtracting(theirs).sorted().prefix(5)))
+                """)
+        }
+        try twin.load(stateDict: stateDict())
+        for (copy, original) in zip(twin.modules(), modules()) { copy.isTraining = original.isTraining }
+        for (copy, original) in zip(twin.parameters, parameters) { copy.requiresGrad = original.requiresGrad }
+        return twin
+    }
+
+    /// Makes this module's structure match `original`'s where it grows after construction (e.g. appends the
+    /// task heads that `original` has and this module lacks), before `clone` copies the values. `clone` calls
+    /// it on every module of the twin, parents before children. The default does nothing (a fixed architecture).
+    open func adoptStructure(of original: Module) throws {}
+
+    private func adoptStructureRecursively(of original: Module, path: String) throws {
+        try adoptStructure(of: original)
+        let mine = members().modules, theirs = original.members().modules
+        guard mine.map(\.0) == theirs.map(\.0) else {
+            throw LabError.invalidArgument("""
+                clone: \(path.isEmpty ? "the model" : path) has children \(mine.map(\.0)) in the twin, \
+                \(theirs.map(\.0)) in the original
+                """)
+        }
+        for ((name, child), (_, originalChild)) in zip(mine, theirs) {
+            guard type(of: child) == type(of: originalChild) else {
+                throw LabError.invalidArgument(
+                    "clone: \(path + name) is a \(type(of: child)) in the twin, a \(type(of: originalChild)) in the original")
+            }
+            try child.adoptStructureRecursively(of: originalChild, path: path + name + ".")
+        }
     }
 
     /// Saves parameters and buffers as a safetensors file (atomically).

@@ -472,8 +472,9 @@ public final class Axes {
         if ylabel == nil { ylabel = "frequency (Hz)" }
     }
 
-    /// Small multiples: `images` (each [height, width, channels]) tiled `columns` per row with one-pixel gaps,
-    /// sharing one colour range (default: min...max over all images).
+    /// Small multiples: `images` (each [height, width, channels], row 0 at the top) tiled `columns` per row
+    /// with one-pixel gaps, upright and in reading order (images[0] top left, images[columns] below it), sharing
+    /// one colour range (default: min...max over all images).
     ///
     /// Usage: `ax.imageGrid(showers, width: 8, height: 8, columns: 8, colorMap: .inferno)`
     public func imageGrid(_ images: [[Double]], width: Int, height: Int, columns: Int, channels: Int = 1,
@@ -517,10 +518,12 @@ public final class Axes {
         makeImageAxes()
     }
 
+    /// Images are drawn as they are stored: row 0 at the top, so the y axis points down.
     private func makeImageAxes() {
         axisVisible = false
         equalAspect = true
         grid = false
+        yInverted = true
     }
 
     /// Adds a heatmap mark; returns its colour limits, or nil after recording a problem.

@@ -86,13 +86,30 @@ public struct Condition: Sendable, Equatable {
     public var holds: Bool { comparison.holds(measured) }
 }
 
+/// What a run concludes about a claim.
+///
+/// - `holds`: every precondition holds, and the measurement passes its comparison and every further condition.
+/// - `fails`: every precondition holds, but the measurement (or a further condition) does not pass.
+/// - `inconclusive`: a precondition does not hold (e.g. the models compared did not beat a trivial baseline), so
+///   the measurement, though recorded, says nothing about the claim.
+public enum Verdict: String, Codable, Sendable, CaseIterable {
+    case holds, fails, inconclusive
+}
+
 /// A machine-checked statement of a paper, measured by this run.
 ///
 ///     Claim(id: "orthogonality", statement: "EOI weights are orthogonal at every density",
 ///           measured: maxDeviation, .atMost(1e-5), kind: .exact, seeds: [0])
 ///
-/// `holds` is computed from the measurement(s), never given: a claim with further conditions holds only if
-/// every condition holds, and a NaN never holds. A failing claim is a finding, not a broken run.
+///     Claim(id: "generalisation-gap", statement: "quality on unseen recordings is close to training quality",
+///           measured: testL1 / trainL1, .atMost(1.25),
+///           given: [Condition("MSE(NeRF)/MSE(zero) on training clips", measured: trainRatio, .atMost(0.7))],
+///           seeds: [seed],
+///           whenFails: "test and training L1 are \(testL1) and \(trainL1)")
+///
+/// The verdict is computed, never given: `inconclusive` when a precondition (`given`) does not hold, else
+/// `holds` when the measured value passes its comparison and every further condition (`and`) holds, else
+/// `fails`. A NaN never holds. A failing claim is a finding, not a broken run.
 public struct Claim: Sendable, Equatable {
     /// `exact`: a property that must hold by construction or mathematics (orthogonality, a conservation
     /// law), up to floating-point error. `paper`: a quantitative result the paper reports (an accuracy, a
@@ -108,46 +125,94 @@ public struct Claim: Sendable, Equatable {
     public var comparison: Comparison
     /// Further conditions that must hold too (two-condition claims).
     public var conditions: [Condition]
+    /// What must be true for the measurement to say anything about the claim (e.g. "the model beats the zero
+    /// output"); when one does not hold the verdict is `inconclusive`.
+    public var preconditions: [Condition]
     public var kind: Kind
     /// The seeds the measurement was averaged over.
     public var seeds: [Int]
-    /// How it was measured, what differs from the paper, why it may fail.
+    /// How it was measured, what differs from the paper.
     public var note: String?
+    /// Why the claim does not hold in this run, from the run's numbers: set only when the verdict is not
+    /// `holds` (the `whenFails` text of the initialiser is not even computed otherwise).
+    public var explanation: String?
 
+    /// - Parameters:
+    ///   - conditions: further conditions that must hold too (`and`).
+    ///   - preconditions: conditions under which the measurement is meaningful (`given`); one that does not hold
+    ///     makes the verdict `inconclusive`.
+    ///   - note: how it was measured (always shown).
+    ///   - explanation: why it does not hold, evaluated only when the verdict is `fails` or `inconclusive`.
     public init(id: String, statement: String, measured: Double, _ comparison: Comparison,
-                and conditions: [Condition] = [], kind: Kind = .paper, seeds: [Int], note: String? = nil) {
+                and conditions: [Condition] = [], given preconditions: [Condition] = [], kind: Kind = .paper,
+                seeds: [Int], note: String? = nil, whenFails explanation: @autoclosure () -> String? = nil) {
         self.id = id
         self.statement = statement
         self.measured = measured
         self.comparison = comparison
         self.conditions = conditions
+        self.preconditions = preconditions
         self.kind = kind
         self.seeds = seeds
         self.note = note
+        self.explanation = nil
+        if verdict != .holds { self.explanation = explanation() }
     }
 
-    /// True when the measured value passes its comparison and every further condition holds.
-    public var holds: Bool { comparison.holds(measured) && conditions.allSatisfy(\.holds) }
+    /// `inconclusive` if a precondition does not hold; else `holds` if the measured value passes its comparison
+    /// and every further condition holds; else `fails`.
+    public var verdict: Verdict {
+        guard preconditions.allSatisfy(\.holds) else { return .inconclusive }
+        return comparison.holds(measured) && conditions.allSatisfy(\.holds) ? .holds : .fails
+    }
 
-    /// Measured value(s) for people: `0.9312` or `0.9312; 0.1020`.
+    /// `verdict == .holds` (an inconclusive claim does not hold).
+    public var holds: Bool { verdict == .holds }
+
+    /// Measured value(s) for people: `0.9312`, `0.9312; 0.1020`, and the preconditions' values after `|`:
+    /// `0.9312 | given 0.45`.
     public var measuredText: String {
-        ([formatNumber(measured)] + conditions.map { formatNumber($0.measured) }).joined(separator: "; ")
+        let values = ([formatNumber(measured)] + conditions.map { formatNumber($0.measured) }).joined(separator: "; ")
+        guard !preconditions.isEmpty else { return values }
+        return values + "; given " + preconditions.map { formatNumber($0.measured) }.joined(separator: "; ")
     }
 
-    /// Condition(s) for people: `>= 0.9` or `>= 0.9; <= 0.2 (orthogonal init accuracy)`.
+    /// Condition(s) for people: `>= 0.9`, `>= 0.9; <= 0.2 (orthogonal init accuracy)`, and the preconditions
+    /// after `; given`: `<= 1.25; given <= 0.7 (MSE ratio, train)`.
     public var conditionText: String {
-        ([comparison.text] + conditions.map { "\($0.comparison.text) (\($0.label))" }).joined(separator: "; ")
+        let text = ([comparison.text] + conditions.map { "\($0.comparison.text) (\($0.label))" }).joined(separator: "; ")
+        guard !preconditions.isEmpty else { return text }
+        return text + "; given " + preconditions.map { "\($0.comparison.text) (\($0.label))" }.joined(separator: "; ")
     }
+
+    /// The verdict in a table cell: `holds`, `**fails**`, `*inconclusive*`.
+    public var verdictMarkdown: String {
+        switch verdict {
+        case .holds: return "holds"
+        case .fails: return "**fails**"
+        case .inconclusive: return "*inconclusive*"
+        }
+    }
+}
+
+/// "3 of 5 claims hold, 1 fails, 1 inconclusive" (the counts that are not 0 after the first).
+public func verdictSummary(_ claims: [Claim]) -> String {
+    let count = { (verdict: Verdict) in claims.filter { $0.verdict == verdict }.count }
+    var text = "\(count(.holds)) of \(claims.count) claims hold"
+    if count(.fails) > 0 { text += ", \(count(.fails)) fail\(count(.fails) == 1 ? "s" : "")" }
+    if count(.inconclusive) > 0 { text += ", \(count(.inconclusive)) inconclusive" }
+    return text
 }
 
 // MARK: - claims.json encoding
 
 /// Keys of one claim in claims.json. `comparison` + `threshold` (+ `tolerance` for `within`, `upper` for
-/// `in`) encode the comparison; `condition` is its text; `holds` is written for readers and checked on
-/// reading; further conditions go under `and`.
+/// `in`) encode the comparison; `condition` is its text; `verdict` and `holds` (= verdict is "holds", kept for
+/// older readers) are written for readers and checked on reading; further conditions go under `and`,
+/// preconditions under `given`, the failure explanation under `explanation`.
 private enum ClaimKey: String, CodingKey {
-    case id, statement, measured, comparison, threshold, tolerance, upper, condition, holds, kind, seeds, note
-    case and, label
+    case id, statement, measured, comparison, threshold, tolerance, upper, condition, holds, verdict, kind, seeds, note
+    case and, given, label, explanation
 }
 
 extension Comparison {
@@ -192,6 +257,16 @@ private func checkStoredHolds(_ container: KeyedDecodingContainer<ClaimKey>, com
     }
 }
 
+/// Checks that a stored `verdict` agrees with the computed one (files written before verdicts have none).
+private func checkStoredVerdict(_ container: KeyedDecodingContainer<ClaimKey>, computed: Verdict) throws {
+    guard let stored = try container.decodeIfPresent(String.self, forKey: .verdict) else { return }
+    guard stored == computed.rawValue else {
+        throw DecodingError.dataCorruptedError(
+            forKey: .verdict, in: container,
+            debugDescription: "verdict is '\(stored)' but the measurements and comparisons give '\(computed.rawValue)'")
+    }
+}
+
 extension Condition: Codable {
     public init(from decoder: Decoder) throws {
         let container = try decoder.container(keyedBy: ClaimKey.self)
@@ -218,9 +293,12 @@ extension Claim: Codable {
                   measured: try container.decode(Double.self, forKey: .measured),
                   try Comparison(from: container),
                   and: try container.decodeIfPresent([Condition].self, forKey: .and) ?? [],
+                  given: try container.decodeIfPresent([Condition].self, forKey: .given) ?? [],
                   kind: try container.decodeIfPresent(Kind.self, forKey: .kind) ?? .paper,
                   seeds: try container.decodeIfPresent([Int].self, forKey: .seeds) ?? [],
                   note: try container.decodeIfPresent(String.self, forKey: .note))
+        explanation = try container.decodeIfPresent(String.self, forKey: .explanation)
+        try checkStoredVerdict(container, computed: verdict)
         try checkStoredHolds(container, computed: holds)
     }
 
@@ -230,10 +308,13 @@ extension Claim: Codable {
         try container.encode(statement, forKey: .statement)
         try container.encode(measured, forKey: .measured)
         try comparison.encode(into: &container)
+        try container.encode(verdict, forKey: .verdict)
         try container.encode(holds, forKey: .holds)
         try container.encode(kind, forKey: .kind)
         try container.encode(seeds, forKey: .seeds)
         if !conditions.isEmpty { try container.encode(conditions, forKey: .and) }
+        if !preconditions.isEmpty { try container.encode(preconditions, forKey: .given) }
         try container.encodeIfPresent(note, forKey: .note)
+        try container.encodeIfPresent(explanation, forKey: .explanation)
     }
 }

@@ -8,10 +8,12 @@ public protocol PNGWritable {
     func savePNG(to path: String, metadata: [String: String]) throws
 }
 
-/// The notebook of one run: prose, timed sections, tables, figures, attachments and claims, in the order
-/// the paper executable adds them. `finish()` writes `REPORT.md`, `claims.json` and `run.json` into the
-/// output folder (each atomically) and prints the claim table. Tables and figures are written when they are
-/// added, so a run that breaks later keeps what it had made.
+/// The notebook of one run: prose, timed sections, tables, figures, attachments, claims and further run
+/// facts (`record`), in the order the paper executable adds them. Everything goes into a fresh working
+/// folder beside the output folder (`workingDirectory`, `.<name>.tmp-<pid>-<random>`); `finish()` writes
+/// `REPORT.md`, `claims.json` and `run.json` there and then renames the working folder into place, replacing
+/// the previous output folder only then (`OutputFolder`). A run that breaks leaves the previous output as it
+/// was and its partial output in the working folder, which the next run into the same folder removes.
 ///
 ///     let report = Report(paper: "arXiv:2406.01755", title: "Exact orthogonal initialization",
 ///                         outputDirectory: "figures/exact-orthogonal-init")
@@ -25,6 +27,7 @@ public protocol PNGWritable {
 public final class Report {
     public let paper: String
     public let title: String
+    /// Where the finished run is published.
     public let outputDirectory: String
     public let scale: Scale
     public let seed: Int
@@ -47,13 +50,18 @@ public final class Report {
 
     private var entries: [Entry] = []
     private var sectionTimes: [RunRecord.SectionTime] = []
-    private var openSections: [(name: String, stopwatch: Stopwatch)] = []
+    private var openSections: [(name: String, stopwatch: Stopwatch, cpuStart: Double)] = []
+    /// Facts the paper adds to run.json (`record`), by key.
+    private var recorded: [String: any Encodable & Sendable] = [:]
     private var writtenFiles: Set<String> = []
     private let started = Date()
     private let stopwatch = Stopwatch()
+    private let cpuStart = CPUTime.processSeconds()
     /// Read when the run starts, before it writes anything into a (possibly tracked) output folder.
     private let git = Provenance.gitState()
     private var finished = false
+    private let folder: OutputFolder
+    private var prepared = false
 
     /// - Parameters:
     ///   - paper: "arXiv:<id>".
@@ -65,6 +73,7 @@ public final class Report {
         self.paper = paper
         self.title = title
         self.outputDirectory = outputDirectory
+        self.folder = OutputFolder(destination: outputDirectory)
         self.scale = scale
         self.seed = seed
         self.seeds = seeds ?? [seed]
@@ -72,9 +81,22 @@ public final class Report {
         self.quiet = quiet
     }
 
-    /// The path of `fileName` inside the output folder, for files the paper writes itself (e.g. audio).
+    /// Where the run writes until `finish()` publishes it as `outputDirectory`.
+    public var workingDirectory: String { folder.working }
+
+    /// The path of `fileName` in the run's output, for files the paper writes itself (e.g. audio): inside
+    /// the working folder while the run lasts, inside `outputDirectory` once `finish()` has published it.
     public func outputPath(_ fileName: String) -> String {
-        URL(fileURLWithPath: outputDirectory).appendingPathComponent(fileName).path
+        URL(fileURLWithPath: finished ? outputDirectory : workingDirectory).appendingPathComponent(fileName).path
+    }
+
+    /// Checks the output folder and creates the working folder beside it (see `OutputFolder.prepare`): a
+    /// dangerous (`/`, the current directory), unwritable or foreign `--out` is refused here, before any
+    /// compute. Called by `PaperCommand.run()` first, and by the first write otherwise; later calls do nothing.
+    public func prepareOutputFolder() throws {
+        guard !prepared else { return }
+        try folder.prepare()
+        prepared = true
     }
 
     // MARK: prose and sections
@@ -84,23 +106,25 @@ public final class Report {
         entries.append(.text(markdown))
     }
 
-    /// Opens a section: a heading in REPORT.md (one level deeper per open section) and a wall-time entry in
-    /// run.json, closed by `endSection()`.
+    /// Opens a section: a heading in REPORT.md (one level deeper per open section) and a wall-time and
+    /// CPU-time entry in run.json, closed by `endSection()`.
     public func beginSection(_ name: String) {
         entries.append(.heading(level: 2 + openSections.count, text: name))
-        openSections.append((name, Stopwatch()))
+        openSections.append((name, Stopwatch(), CPUTime.processSeconds()))
         log("[\(name)]")
     }
 
-    /// Closes the innermost open section and records its wall time.
+    /// Closes the innermost open section and records its wall time and the process's CPU time meanwhile.
     public func endSection() { closeSection(failed: false) }
 
     /// `failed`: the section stopped on an error, so the log says "stopped after" rather than "done in".
     func closeSection(failed: Bool) {
-        guard let (name, watch) = openSections.popLast() else { return }
+        guard let (name, watch, cpuStart) = openSections.popLast() else { return }
         let seconds = watch.seconds
-        sectionTimes.append(RunRecord.SectionTime(name: name, seconds: seconds))
-        log("[\(name)] \(failed ? "stopped after" : "done in") \(formatDuration(seconds))")
+        let cpuSeconds = CPUTime.processSeconds() - cpuStart
+        sectionTimes.append(RunRecord.SectionTime(name: name, seconds: seconds, cpuSeconds: cpuSeconds))
+        log("[\(name)] \(failed ? "stopped after" : "done in") \(formatDuration(seconds)) "
+            + "(CPU \(formatDuration(cpuSeconds)))")
     }
 
     /// Runs `body` as a section (see `beginSection`); the section is closed and timed even if body throws.
@@ -123,6 +147,7 @@ public final class Report {
     public func table(_ table: Table, name: String, caption: String) throws {
         try checkFileName(name)
         try table.validate(name: name)
+        try prepareOutputFolder()
         let stem = "table-\(name)"
         try claimFileNames(["\(stem).md", "\(stem).csv"])
         let markdown = table.markdown
@@ -137,7 +162,7 @@ public final class Report {
         try checkFileName(name)
         let file = "\(name).png"
         try claimFileNames([file])
-        try AtomicFile.createFolder(outputDirectory)
+        try prepareOutputFolder()
         let destination = outputPath(file)
         let temporary = outputPath(".\(name).tmp-\(getpid()).png")
         do {
@@ -159,9 +184,9 @@ public final class Report {
         guard FileManager.default.fileExists(atPath: fullPath) else {
             throw LabError.missingFile(path: fullPath, fix: "write the file before attaching it to the report")
         }
-        let folder = URL(fileURLWithPath: outputDirectory).standardizedFileURL.path + "/"
+        let working = URL(fileURLWithPath: workingDirectory).standardizedFileURL.path + "/"
         let standardized = URL(fileURLWithPath: fullPath).standardizedFileURL.path
-        let link = standardized.hasPrefix(folder) ? String(standardized.dropFirst(folder.count)) : standardized
+        let link = standardized.hasPrefix(working) ? String(standardized.dropFirst(working.count)) : standardized
         entries.append(.attachment(file: link, caption: caption))
     }
 
@@ -173,17 +198,34 @@ public final class Report {
         claims.append(claim)
     }
 
+    /// Adds a fact to run.json under `key` at the top level, next to the command, commit and timings: e.g.
+    /// `try report.record("data_sha256", ["data/mnist.idx": "3f2a..."])` or `try report.record("flops", counts)`.
+    /// Recording a key again replaces the value; a key run.json already has (`seed`, `sections`, ...) is
+    /// rejected.
+    public func record(_ key: String, _ value: some Encodable & Sendable) throws {
+        // run.json's own keys are RunRecord's property names (its Codable conformance is synthesized).
+        let ownKeys = Set(Mirror(reflecting: runRecord()).children.compactMap(\.label))
+        guard !key.isEmpty, !ownKeys.contains(key) else {
+            throw LabError.invalidArgument(
+                "run.json key '\(key)' is \(key.isEmpty ? "empty" : "one run.json already has"); record the value under another name")
+        }
+        recorded[key] = value
+    }
+
     // MARK: finish
 
-    /// Closes open sections, writes `claims.json`, `run.json` and `REPORT.md` (each atomically) and prints
-    /// the claim table. Call once, at the end of the run.
+    /// Closes open sections, writes `claims.json`, `run.json` and `REPORT.md` into the working folder,
+    /// publishes it as `outputDirectory` and prints the claim table. Call once, at the end of the run.
     public func finish() throws {
         guard !finished else { throw LabError.invalidArgument("Report.finish() was called twice") }
         while !openSections.isEmpty { endSection() }
+        try prepareOutputFolder()
         let record = runRecord()
         try claimsFile.write(to: outputPath("claims.json"))
-        try AtomicFile.write(try LabJSON.encoder.encode(record) + Data("\n".utf8), to: outputPath("run.json"))
+        let runJSON = try LabJSON.encoder.encode(RecordWithFacts(record: record, facts: recorded))
+        try AtomicFile.write(runJSON + Data("\n".utf8), to: outputPath("run.json"))
         try AtomicFile.write(markdown(record), to: outputPath("REPORT.md"))
+        try folder.publish()
         finished = true
         printClaimTable(claimTableText())
     }
@@ -199,7 +241,8 @@ public final class Report {
                   scale: scale, seed: seed, seeds: seeds, outputDirectory: outputDirectory, git: git,
                   swift: Provenance.swiftVersion, openblas: Provenance.openblasConfig, threads: Parallel.threads,
                   cores: ProcessInfo.processInfo.activeProcessorCount, sections: sectionTimes,
-                  wallSeconds: stopwatch.seconds, peakMemoryBytes: Provenance.peakMemoryBytes,
+                  wallSeconds: stopwatch.seconds, cpuSeconds: CPUTime.processSeconds() - cpuStart,
+                  peakMemoryBytes: Provenance.peakMemoryBytes,
                   hostname: Provenance.hostname,
                   operatingSystem: ProcessInfo.processInfo.operatingSystemVersionString,
                   started: Provenance.iso8601(started), finished: Provenance.iso8601(Date()))
@@ -236,28 +279,40 @@ public final class Report {
         if claims.isEmpty {
             out += "This run made no claims.\n\n"
         } else {
-            out += "| claim | statement | measured | condition | holds | kind | seeds |\n"
+            out += "| claim | statement | measured | condition | verdict | kind | seeds |\n"
             out += "|---|---|---:|---|---|---|---|\n"
             for claim in claims {
                 let cells = [claim.id, claim.statement, claim.measuredText, claim.conditionText,
-                             claim.holds ? "yes" : "**no**", claim.kind.rawValue,
+                             claim.verdictMarkdown, claim.kind.rawValue,
                              claim.seeds.map(String.init).joined(separator: ", ")]
                 out += "| " + cells.map(escapeMarkdownCell).joined(separator: " | ") + " |\n"
             }
-            out += "\n\(claims.filter(\.holds).count) of \(claims.count) claims hold.\n\n"
-            let notes = claims.compactMap { claim in claim.note.map { "- `\(claim.id)`: \($0)\n" } }
+            out += "\n\(verdictSummary(claims)).\n\n"
+            let notes = claims.compactMap { claim -> String? in
+                var parts: [String] = []
+                if let note = claim.note { parts.append(note) }
+                if claim.verdict == .inconclusive {
+                    let unmet = claim.preconditions.filter { !$0.holds }
+                        .map { "\($0.label) = \(formatNumber($0.measured)), needs \($0.comparison.text)" }
+                    parts.append("*inconclusive*: precondition not met (" + unmet.joined(separator: "; ") + ")")
+                }
+                if let explanation = claim.explanation { parts.append(explanation) }
+                return parts.isEmpty ? nil : "- `\(claim.id)`: " + parts.joined(separator: " ") + "\n"
+            }
             if !notes.isEmpty { out += notes.joined() + "\n" }
         }
 
         out += "## Run\n\n"
         if !record.sections.isEmpty {
-            out += "| section | wall time |\n|---|---:|\n"
+            out += "| section | wall time | CPU time |\n|---|---:|---:|\n"
             for section in record.sections {
-                out += "| \(escapeMarkdownCell(section.name)) | \(formatDuration(section.seconds)) |\n"
+                out += "| \(escapeMarkdownCell(section.name)) | \(formatDuration(section.seconds)) | "
+                    + "\(section.cpuSeconds.map(formatDuration) ?? "–") |\n"
             }
             out += "\n"
         }
-        out += "Total wall time \(formatDuration(record.wallSeconds)); peak memory "
+        out += "Total wall time \(formatDuration(record.wallSeconds)), CPU time "
+            + "\(record.cpuSeconds.map(formatDuration) ?? "–"); peak memory "
             + "\(formatBytes(record.peakMemoryBytes)); Swift \(record.swift); \(record.openblas); "
             + "\(record.cores) core(s), \(record.operatingSystem).\n"
         return out
@@ -267,7 +322,7 @@ public final class Report {
     public func claimTableText() -> String {
         guard !claims.isEmpty else { return "\(title): no claims\n" }
         let rows = claims.map { claim in
-            [claim.holds ? "HOLDS" : "FAILS", claim.id, claim.measuredText, claim.conditionText, claim.kind.rawValue]
+            [claim.verdict.rawValue.uppercased(), claim.id, claim.measuredText, claim.conditionText, claim.kind.rawValue]
         }
         let header = ["", "claim", "measured", "condition", "kind"]
         let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
@@ -277,7 +332,7 @@ public final class Report {
         }
         var out = "\(title) (\(paper), scale \(scale.rawValue))\n"
         out += ([line(header)] + rows.map(line)).joined(separator: "\n") + "\n"
-        out += "\(claims.filter(\.holds).count) of \(claims.count) claims hold. Report: \(outputPath("REPORT.md"))\n"
+        out += "\(verdictSummary(claims)). Report: \(outputPath("REPORT.md"))\n"
         return out
     }
 
@@ -309,6 +364,25 @@ public final class Report {
     private func log(_ line: String) {
         guard !quiet else { return }
         FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
+}
+
+/// run.json: the run record's keys, then the paper's own facts (`Report.record`) at the same level.
+private struct RecordWithFacts: Encodable {
+    let record: RunRecord
+    let facts: [String: any Encodable & Sendable]
+
+    struct Key: CodingKey {
+        let stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    func encode(to encoder: Encoder) throws {
+        try record.encode(to: encoder)
+        var container = encoder.container(keyedBy: Key.self)
+        for (key, value) in facts { try container.encode(value, forKey: Key(stringValue: key)) }
     }
 }
 

@@ -2,8 +2,9 @@ import Foundation
 import Lab
 
 /// The README's results table, generated from every `figures/<paper>/claims.json` (`make results`):
-/// one row per claim with the paper, the claim, the measured value, the condition, whether it holds, the
-/// scale, and the command that produces it. It replaces whatever stands between the two marker comments.
+/// one row per claim with the paper, the claim, the measured value, the condition, its verdict (holds, fails,
+/// inconclusive), the scale, and the command that produces it. It replaces whatever stands between the two
+/// marker comments.
 public enum ResultsTable {
     public static let beginMarker = "<!-- results:begin -->"
     public static let endMarker = "<!-- results:end -->"
@@ -19,7 +20,10 @@ public enum ResultsTable {
         }
     }
 
-    /// Reads `<figuresDirectory>/*/claims.json`, sorted by folder name (a stable table).
+    /// Reads `<figuresDirectory>/*/claims.json`, sorted by folder name (a stable table). A folder that holds a
+    /// paper's results (a `REPORT.md`, `run.json`, `fig-*` or `table-*` file) but no `claims.json` is an error
+    /// naming the paper: its rows must not silently drop out of the README. Other folders (the plot gallery)
+    /// are skipped.
     public static func collect(figuresDirectory: String) throws -> [PaperResults] {
         let folders: [String]
         do {
@@ -29,11 +33,22 @@ public enum ResultsTable {
                                        fix: "run `make reproduce-all` (or one paper's make target) to write figures/")
         }
         return try folders.compactMap { folder in
-            let path = URL(fileURLWithPath: figuresDirectory).appendingPathComponent(folder)
-                .appendingPathComponent("claims.json").path
-            guard FileManager.default.fileExists(atPath: path) else { return nil }
+            let folderPath = URL(fileURLWithPath: figuresDirectory).appendingPathComponent(folder).path
+            let path = URL(fileURLWithPath: folderPath).appendingPathComponent("claims.json").path
+            guard FileManager.default.fileExists(atPath: path) else {
+                let files = (try? FileManager.default.contentsOfDirectory(atPath: folderPath)) ?? []
+                guard files.contains(where: isPaperOutput) else { return nil }
+                throw LabError.missingFile(
+                    path: path, fix: "the paper '\(folder)' has results in \(folderPath) but no claims.json: "
+                        + "rerun it (make \(folder)) or remove the folder")
+            }
             return PaperResults(folder: folder, claims: try ClaimsFile.read(path: path))
         }
+    }
+
+    /// Whether a file is one a paper run writes (REPORT.md, run.json, fig-*.png, table-*).
+    static func isPaperOutput(_ file: String) -> Bool {
+        file == "REPORT.md" || file == "run.json" || file.hasPrefix("fig-") || file.hasPrefix("table-")
     }
 
     /// The Markdown table. Links point at `<linkPrefix>/<folder>/REPORT.md`. A full-scale result is
@@ -41,7 +56,7 @@ public enum ResultsTable {
     public static func markdown(_ results: [PaperResults], linkPrefix: String = "figures") -> String {
         let rows = results.flatMap { paper in paper.claims.claims.map { (paper, $0) } }
         guard !rows.isEmpty else { return "No results yet: run `make reproduce-all`.\n" }
-        var out = "| paper | claim | measured | threshold | holds | scale | command |\n"
+        var out = "| paper | claim | measured | threshold | verdict | scale | command |\n"
         out += "|---|---|---:|---|---|---|---|\n"
         for (paper, claim) in rows {
             let file = paper.claims
@@ -49,11 +64,10 @@ public enum ResultsTable {
                 ?? "[\(file.paper)](\(linkPrefix)/\(paper.folder)/REPORT.md)"
             let command = file.scale == .full ? "make \(paper.folder)" : (file.command ?? "unknown")
             let cells = [name, "\(claim.id): \(claim.statement)", claim.measuredText, claim.conditionText,
-                         claim.holds ? "yes" : "**no**", file.scale.rawValue, "`\(command)`"]
+                         claim.verdictMarkdown, file.scale.rawValue, "`\(command)`"]
             out += "| " + cells.map(escapeMarkdownCell).joined(separator: " | ") + " |\n"
         }
-        let holding = rows.filter { $0.1.holds }.count
-        out += "\n\(holding) of \(rows.count) claims hold.\n"
+        out += "\n\(verdictSummary(rows.map(\.1))).\n"
         return out
     }
 
@@ -68,9 +82,9 @@ public enum ResultsTable {
         return String(readme[..<begin.upperBound]) + "\n" + table + String(readme[end.lowerBound...])
     }
 
-    /// Regenerates the table in `readmePath` (atomically) and returns the number of claims in it.
+    /// Regenerates the table in `readmePath` (atomically) and returns the results it shows.
     @discardableResult
-    public static func update(readmePath: String, figuresDirectory: String) throws -> Int {
+    public static func update(readmePath: String, figuresDirectory: String) throws -> [PaperResults] {
         guard let data = FileManager.default.contents(atPath: readmePath) else {
             throw LabError.missingFile(path: readmePath, fix: "run lab-results from the repository root, or pass --readme")
         }
@@ -79,6 +93,6 @@ public enum ResultsTable {
         let updated = try replacingTable(in: readme, with: markdown(results, linkPrefix: figuresDirectory),
                                          readmePath: readmePath)
         if updated != readme { try AtomicFile.write(updated, to: readmePath) }
-        return results.reduce(0) { $0 + $1.claims.claims.count }
+        return results
     }
 }

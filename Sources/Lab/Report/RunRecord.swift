@@ -15,10 +15,13 @@ public struct Stopwatch: Sendable {
 
 /// The schema of `run.json`: everything needed to say how a result was produced.
 public struct RunRecord: Codable, Sendable {
-    /// One timed section of the run (`Report.section`).
+    /// One timed section of the run (`Report.section`): wall time, and the CPU time of every thread of the
+    /// process meanwhile (more than the wall time when several threads worked; nil in files written before
+    /// CPU time was recorded).
     public struct SectionTime: Codable, Sendable, Equatable {
         public var name: String
         public var seconds: Double
+        public var cpuSeconds: Double?
     }
 
     /// The commit the executable ran from, and whether tracked files had uncommitted changes.
@@ -48,6 +51,8 @@ public struct RunRecord: Codable, Sendable {
     public var cores: Int
     public var sections: [SectionTime]
     public var wallSeconds: Double
+    /// CPU time of the whole process (all threads) from the report's creation to `finish()`.
+    public var cpuSeconds: Double?
     /// getrusage(RUSAGE_SELF).ru_maxrss, in bytes.
     public var peakMemoryBytes: Int
     public var hostname: String

@@ -13,11 +13,11 @@ let cnnMethods: [InitMethod] = [.baseOrthogonal, .approximateIsometry, .saoStyle
 
 /// E4: the 5-conv tanh CNN (width 32, σ_w = 1.0247, σ_b = 0.00448), Dense (delta-orthogonal) and the
 /// sparse methods at every density, each seed, batch 32; the learning rate calibrated once on Dense.
-func cnnAccuracyStudy(_ sizes: Sizes, quiet: Bool, seeds: [Int], train: LabeledImages, validation: LabeledImages,
+func cnnAccuracyStudy(_ plan: Plan, quiet: Bool, seeds: [Int], train: LabeledImages, validation: LabeledImages,
                       test: LabeledImages) throws -> CNNAccuracyStudy {
-    let aiSteps = sizes.aiSteps
+    let aiSteps = plan.aiSteps
     let setup: @Sendable (Double) -> TrainingSetup = { rate in
-        TrainingSetup(epochs: sizes.cnnEpochs, batchSize: 32, learningRate: rate)
+        TrainingSetup(epochs: plan.cnnEpochs, batchSize: 32, learningRate: rate)
     }
     @Sendable func network(_ method: InitMethod, _ density: Double, seed: Int) throws -> (SparseCNN, LayerAudit) {
         let rng = RNG(seed: UInt64(seed)).derived("cnn")
@@ -28,7 +28,7 @@ func cnnAccuracyStudy(_ sizes: Sizes, quiet: Bool, seeds: [Int], train: LabeledI
         return (try SparseCNN(method: method, density: density, scale: .tanhCritical, aiSteps: aiSteps, rng: rng,
                               hiddenKernels: hidden), audit)
     }
-    let calibration = try calibrateLearningRate("E4", quiet: quiet, sizes.learningRates) { rate in
+    let calibration = try calibrateLearningRate("E4", quiet: quiet, plan.learningRates) { rate in
         let (model, _) = try network(.dense, 1, seed: seeds[0])
         return accuracyOrNaN(ExactOrthogonalInitCore.train(model, on: train, evaluateOn: validation, setup: setup(rate),
                                                            rng: RNG(seed: UInt64(seeds[0])).derived("E4/shuffle")))
@@ -36,7 +36,7 @@ func cnnAccuracyStudy(_ sizes: Sizes, quiet: Bool, seeds: [Int], train: LabeledI
     var grid: [(method: InitMethod, density: Double, seed: Int)] = []
     for seed in seeds {
         grid.append((.dense, 1, seed))
-        for density in sizes.cnnDensities { for method in cnnMethods { grid.append((method, density, seed)) } }
+        for density in plan.cnnDensities { for method in cnnMethods { grid.append((method, density, seed)) } }
     }
     let jobs: [@Sendable () throws -> TrainedRun] = grid.map { method, density, seed in
         {

@@ -4,11 +4,11 @@ import Lab
 import LabRun
 
 /// The claims of spec §5, computed from the studies. Accuracy differences are in percentage points.
-func addClaims(to report: Report, sizes: Sizes, seeds: [Int], generator: GeneratorStudy, networks: [JacobianNetwork],
+func addClaims(to report: Report, plan: Plan, seeds: [Int], generator: GeneratorStudy, networks: [JacobianNetwork],
                mlp: MLPAccuracyStudy, cnn: CNNAccuracyStudy, deep: DeepMLPStudy) throws {
     let trained = mlp.runs + cnn.runs + deep.runs
     let audit = LayerAudit.merged(networks.map(\.audit) + cnn.runs.map(\.audit) + deep.runs.map(\.audit))
-    let jacobianSeeds = Array(seeds.prefix(sizes.jacobianSeeds))
+    let jacobianSeeds = Array(seeds.prefix(plan.jacobianSeeds))
 
     // Exactness of the generators, on the E1 grid and on every layer built for E2-E5.
     let eoiErrors = generator.eoi.map(\.orthogonalityError) + audit.eoiErrors
@@ -51,7 +51,7 @@ func addClaims(to report: Report, sizes: Sizes, seeds: [Int], generator: Generat
         and: [Condition("max |non-centre weight| at init", measured: audit.convChecks.map(\.offCentreMax).max() ?? .nan, .equal(0)),
               Condition("max |mask density − d| in units of 1/(c_out·c_in·k²)",
                         measured: audit.convChecks.map(\.maskDensityErrorInEntries).max() ?? .nan, .atMost(1))],
-        kind: .exact, seeds: Array(seeds.prefix(sizes.cnnSeeds)), note: "over the \(audit.convChecks.count) EOI conv kernels of E4"))
+        kind: .exact, seeds: Array(seeds.prefix(plan.cnnSeeds)), note: "over the \(audit.convChecks.count) EOI conv kernels of E4"))
 
     try report.claim(Claim(
         id: "mask-static", statement: "weights outside the mask stay exactly 0 through training",
@@ -62,7 +62,7 @@ func addClaims(to report: Report, sizes: Sizes, seeds: [Int], generator: Generat
     try report.claim(Claim(
         id: "jacobian-autodiff", statement: "the closed-form Jacobian equals the autodiff one",
         measured: networks.compactMap(\.autodiffDifference).max() ?? .nan, .atMost(1e-4), kind: .exact, seeds: [seeds[0]],
-        note: "max |J_closed − J_autodiff| / max |J_closed| on \(sizes.autodiffExamples) images, 4 activations, Dense and EOI at d = \(densityText(sizes.jacobianDensities.min()!))"))
+        note: "max |J_closed − J_autodiff| / max |J_closed| on \(plan.autodiffExamples) images, 4 activations, Dense and EOI at d = \(densityText(plan.jacobianDensities.min()!))"))
 
     try report.claim(Claim(
         id: "jacobian-isometry-eoi", statement: "linear EOI: all singular values equal 1 at every density",
@@ -73,7 +73,7 @@ func addClaims(to report: Report, sizes: Sizes, seeds: [Int], generator: Generat
         Metrics.mean(networks.filter { $0.method == method && ($0.method == .dense || $0.density == density) }
             .map { $0.meanSingularValue[activation]! }, nonFinite: .skip)
     }
-    let collapseDensities = sizes.jacobianDensities.filter { $0 <= 1.0 / 8 }
+    let collapseDensities = plan.jacobianDensities.filter { $0 <= 1.0 / 8 }
     try report.claim(Claim(
         id: "jacobian-base-collapses", statement: "linear Base-orth at d <= 1/8 loses isometry",
         measured: collapseDensities.map { meanSingularValue(.baseOrthogonal, $0, .linear) }.max() ?? .nan, .lessThan(0.5),
@@ -81,8 +81,8 @@ func addClaims(to report: Report, sizes: Sizes, seeds: [Int], generator: Generat
         note: "largest mean singular value over d in {\(collapseDensities.map(densityText).joined(separator: ", "))}, mean over seeds"))
 
     let denseTanh = meanSingularValue(.dense, 1, .tanh)
-    let tanhGaps = sizes.jacobianDensities.map { abs(meanSingularValue(.exactOrthogonal, $0, .tanh) - denseTanh) / denseTanh }
-    let worstTanh = sizes.jacobianDensities[tanhGaps.firstIndex(of: tanhGaps.max()!)!]
+    let tanhGaps = plan.jacobianDensities.map { abs(meanSingularValue(.exactOrthogonal, $0, .tanh) - denseTanh) / denseTanh }
+    let worstTanh = plan.jacobianDensities[tanhGaps.firstIndex(of: tanhGaps.max()!)!]
     try report.claim(Claim(
         id: "jacobian-eoi-matches-dense", statement: "tanh: EOI keeps the dense orthogonal spectrum at every density",
         measured: tanhGaps.max()!, .atMost(0.10), kind: .paper, seeds: jacobianSeeds,
@@ -92,9 +92,9 @@ func addClaims(to report: Report, sizes: Sizes, seeds: [Int], generator: Generat
     func meanPercent(_ runs: [TrainedRun], _ method: InitMethod, _ density: Double) -> Double {
         runs.matching(method, density: method == .dense ? nil : density).meanPercent
     }
-    let mlpSeeds = Array(seeds.prefix(sizes.mlpSeeds))
-    let lowest = sizes.mlpDensities.min()!
-    let baseGaps = sizes.mlpDensities.map { meanPercent(mlp.runs, .exactOrthogonal, $0) - meanPercent(mlp.runs, .baseOrthogonal, $0) }
+    let mlpSeeds = Array(seeds.prefix(plan.mlpSeeds))
+    let lowest = plan.mlpDensities.min()!
+    let baseGaps = plan.mlpDensities.map { meanPercent(mlp.runs, .exactOrthogonal, $0) - meanPercent(mlp.runs, .baseOrthogonal, $0) }
     try report.claim(Claim(
         id: "mlp-eoi-beats-base", statement: "EOI >= Base-orth at every density, clearly at the lowest",
         measured: baseGaps.min()!, .atLeast(-0.5),
@@ -104,28 +104,28 @@ func addClaims(to report: Report, sizes: Sizes, seeds: [Int], generator: Generat
 
     try report.claim(Claim(
         id: "mlp-eoi-vs-ai", statement: "EOI at least as good as AI on average",
-        measured: Metrics.mean(sizes.mlpDensities.map { meanPercent(mlp.runs, .exactOrthogonal, $0) - meanPercent(mlp.runs, .approximateIsometry, $0) }, nonFinite: .skip),
+        measured: Metrics.mean(plan.mlpDensities.map { meanPercent(mlp.runs, .exactOrthogonal, $0) - meanPercent(mlp.runs, .approximateIsometry, $0) }, nonFinite: .skip),
         .atLeast(-0.5), kind: .paper, seeds: mlpSeeds, note: "mean over d of acc_EOI − acc_AI (pp)"))
 
-    let nearQuarter = nearestDensity(0.25, in: sizes.mlpDensities)
+    let nearQuarter = nearestDensity(0.25, in: plan.mlpDensities)
     try report.claim(Claim(
         id: "mlp-sparse-near-dense", statement: "EOI at d = 1/4 nearly matches Dense",
         measured: meanPercent(mlp.runs, .dense, 1) - meanPercent(mlp.runs, .exactOrthogonal, nearQuarter), .atMost(1.5),
         kind: .paper, seeds: mlpSeeds, note: "acc_Dense − acc_EOI (pp) at d = \(densityText(nearQuarter))"))
 
     // CNN (E4).
-    let cnnDensity = nearestDensity(1.0 / 16, in: sizes.cnnDensities)
+    let cnnDensity = nearestDensity(1.0 / 16, in: plan.cnnDensities)
     try report.claim(Claim(
         id: "cnn-eoi-beats-base", statement: "CNN: EOI better than masked delta-orthogonal at d = 1/16",
         measured: meanPercent(cnn.runs, .exactOrthogonal, cnnDensity) - meanPercent(cnn.runs, .baseOrthogonal, cnnDensity),
-        .atLeast(2), kind: .paper, seeds: Array(seeds.prefix(sizes.cnnSeeds)),
+        .atLeast(2), kind: .paper, seeds: Array(seeds.prefix(plan.cnnSeeds)),
         note: "acc_EOI − acc_Base-orth (pp) at d = \(densityText(cnnDensity))"))
 
     // Deep MLPs (E5).
     func deepPercent(_ method: InitMethod, depth: Int) -> Double {
         deep.runs.matching(method, depth: depth, dataset: "Fashion-MNIST").meanPercent
     }
-    let deepSeeds = Array(seeds.prefix(sizes.deepSeeds)), d = sizes.deepDepth
+    let deepSeeds = Array(seeds.prefix(plan.deepSeeds)), d = plan.deepDepth
     try report.claim(Claim(
         id: "deep-eoi-trains", statement: "depth \(d), d = 1/8: EOI trains",
         measured: deepPercent(.exactOrthogonal, depth: d), .atLeast(75), kind: .paper, seeds: deepSeeds,
@@ -138,9 +138,9 @@ func addClaims(to report: Report, sizes: Sizes, seeds: [Int], generator: Generat
         id: "deep-base-fails", statement: "Base-orth does not train at depth \(d)",
         measured: deepPercent(.exactOrthogonal, depth: d) - deepPercent(.baseOrthogonal, depth: d), .atLeast(40), kind: .paper,
         seeds: deepSeeds, note: "acc_EOI − acc_Base-orth (pp)"))
-    let e = sizes.deeperDepth
+    let e = plan.deeperDepth
     try report.claim(Claim(
         id: "deep-eoi-beats-gaussian", statement: "depth \(e): exact orthogonality beats a variance-preserving sparse Gaussian",
         measured: deepPercent(.exactOrthogonal, depth: e) - deepPercent(.baseStandard, depth: e), .atLeast(5), kind: .paper,
-        seeds: Array(seeds.prefix(sizes.deeperSeeds)), note: "acc_EOI − acc_Base-standard (pp)"))
+        seeds: Array(seeds.prefix(plan.deeperSeeds)), note: "acc_EOI − acc_Base-standard (pp)"))
 }

@@ -33,26 +33,26 @@ func trainingSplit(_ pool: ImageDataset, total: Int, validationFraction: Double,
     return (labeledImages(parts[0]), labeledImages(parts[1]))
 }
 
-func loadPaperData(_ sizes: Sizes, rng: RNG) throws -> PaperData {
+func loadPaperData(_ plan: Plan, rng: RNG) throws -> PaperData {
     let (fashionTrain, fashionTest) = try FashionMNIST.load(root: "data/fashion-mnist")
     let normalization = fashionTrain.computedNormalization()
     let pool = fashionTrain.normalized(normalization), testPool = fashionTest.normalized(normalization)
     var rng = rng
-    let mlp = try trainingSplit(pool, total: sizes.mlpTrainImages, validationFraction: sizes.validationFraction, rng: &rng)
-    let cnn = try trainingSplit(pool, total: sizes.cnnTrainImages, validationFraction: sizes.validationFraction, rng: &rng)
-    let deep = try trainingSplit(pool, total: sizes.deepTrainImages, validationFraction: sizes.validationFraction, rng: &rng)
-    let test = try sizes.testImages.map { try testPool.balancedSubset(perClass: $0 / 10, rng: &rng) } ?? testPool
-    let cnnTest = try testPool.balancedSubset(perClass: sizes.cnnTestImages / 10, rng: &rng)
+    let mlp = try trainingSplit(pool, total: plan.mlpTrainImages, validationFraction: plan.validationFraction, rng: &rng)
+    let cnn = try trainingSplit(pool, total: plan.cnnTrainImages, validationFraction: plan.validationFraction, rng: &rng)
+    let deep = try trainingSplit(pool, total: plan.deepTrainImages, validationFraction: plan.validationFraction, rng: &rng)
+    let test = try plan.testImages.map { try testPool.balancedSubset(perClass: $0 / 10, rng: &rng) } ?? testPool
+    let cnnTest = try testPool.balancedSubset(perClass: plan.cnnTestImages / 10, rng: &rng)
     // The probe images round-robin over the classes (the subset lists its images class by class).
-    let perClass = (sizes.jacobianImages + 9) / 10
+    let perClass = (plan.jacobianImages + 9) / 10
     let probe = try testPool.balancedSubset(perClass: perClass, rng: &rng)
-    let probeRows = labeledImages(probe).images.indexSelect(axis: 0, (0..<sizes.jacobianImages).map { ($0 % 10) * perClass + $0 / 10 })
+    let probeRows = labeledImages(probe).images.indexSelect(axis: 0, (0..<plan.jacobianImages).map { ($0 % 10) * perClass + $0 / 10 })
 
     let mnist = try MNIST5k.load(root: "data/mnist5k")
     let mnistParts = try mnist.stratifiedSplit(perClass: [400, 100], rng: &rng)
     let mnistNormalization = mnistParts[0].computedNormalization()
     let mnistTrain = try mnistParts[0].normalized(mnistNormalization)
-        .balancedSubset(perClass: sizes.deepTrainImages / 10 - Int((Double(sizes.deepTrainImages / 10) * sizes.validationFraction).rounded()), rng: &rng)
+        .balancedSubset(perClass: plan.deepTrainImages / 10 - Int((Double(plan.deepTrainImages / 10) * plan.validationFraction).rounded()), rng: &rng)
     return PaperData(fashionNormalization: normalization, mnistNormalization: mnistNormalization, mlp: mlp, cnn: cnn,
                      deep: deep, test: labeledImages(test), cnnTest: labeledImages(cnnTest), probe: probeRows,
                      mnist: (labeledImages(mnistTrain), labeledImages(mnistParts[1].normalized(mnistNormalization))))

@@ -11,12 +11,12 @@ struct DeepMLPStudy: Sendable {
 /// Depth D: every method on Fashion-MNIST; depth 2D: Dense, EOI and Base-standard; MNIST-5k at depth D:
 /// Dense, Base-orth and EOI. The learning rate is calibrated once, on the depth-D Dense model on
 /// Fashion-MNIST, and used for every run.
-func deepMLPStudy(_ sizes: Sizes, quiet: Bool, seeds: [Int], fashion: (train: LabeledImages, validation: LabeledImages, test: LabeledImages),
+func deepMLPStudy(_ plan: Plan, quiet: Bool, seeds: [Int], fashion: (train: LabeledImages, validation: LabeledImages, test: LabeledImages),
                   mnist: (train: LabeledImages, test: LabeledImages)) throws -> DeepMLPStudy {
-    let density = sizes.deepDensity, aiSteps = sizes.aiSteps
-    let setup: @Sendable (Double) -> TrainingSetup = { rate in TrainingSetup(epochs: sizes.deepEpochs, batchSize: 64, learningRate: rate) }
+    let density = plan.deepDensity, aiSteps = plan.aiSteps
+    let setup: @Sendable (Double) -> TrainingSetup = { rate in TrainingSetup(epochs: plan.deepEpochs, batchSize: 64, learningRate: rate) }
     @Sendable func network(_ method: InitMethod, depth: Int, seed: Int) throws -> (SparseMLP, LayerAudit) {
-        let widths = sizes.deepWidths(depth: depth)
+        let widths = plan.deepWidths(depth: depth)
         let rng = RNG(seed: UInt64(seed)).derived("deep-\(depth)")
         let hidden = try SparseMLP.hiddenLayers(widths: widths, method: method, density: density,
                                                 scale: .tanhCritical, aiSteps: aiSteps, rng: rng)
@@ -26,22 +26,22 @@ func deepMLPStudy(_ sizes: Sizes, quiet: Bool, seeds: [Int], fashion: (train: La
                                   scale: .tanhCritical, aiSteps: aiSteps, rng: rng, hiddenWeights: hidden)
         return (model, audit)
     }
-    let calibration = try calibrateLearningRate("E5", quiet: quiet, sizes.learningRates) { rate in
-        let (model, _) = try network(.dense, depth: sizes.deepDepth, seed: seeds[0])
+    let calibration = try calibrateLearningRate("E5", quiet: quiet, plan.learningRates) { rate in
+        let (model, _) = try network(.dense, depth: plan.deepDepth, seed: seeds[0])
         return accuracyOrNaN(ExactOrthogonalInitCore.train(model, on: fashion.train, evaluateOn: fashion.validation,
                                                            setup: setup(rate),
                                                            rng: RNG(seed: UInt64(seeds[0])).derived("E5/shuffle")))
     }
     var grid: [(method: InitMethod, depth: Int, seed: Int, dataset: String)] = []
     // The longest runs first, so the two workers finish together.
-    for seed in seeds.prefix(sizes.deeperSeeds) {
-        for method in [InitMethod.dense, .exactOrthogonal, .baseStandard] { grid.append((method, sizes.deeperDepth, seed, "Fashion-MNIST")) }
+    for seed in seeds.prefix(plan.deeperSeeds) {
+        for method in [InitMethod.dense, .exactOrthogonal, .baseStandard] { grid.append((method, plan.deeperDepth, seed, "Fashion-MNIST")) }
     }
-    for seed in seeds.prefix(sizes.deepSeeds) {
-        for method in [InitMethod.dense] + InitMethod.sparse { grid.append((method, sizes.deepDepth, seed, "Fashion-MNIST")) }
+    for seed in seeds.prefix(plan.deepSeeds) {
+        for method in [InitMethod.dense] + InitMethod.sparse { grid.append((method, plan.deepDepth, seed, "Fashion-MNIST")) }
     }
-    for seed in seeds.prefix(sizes.mnistSeeds) {
-        for method in [InitMethod.dense, .baseOrthogonal, .exactOrthogonal] { grid.append((method, sizes.deepDepth, seed, "MNIST-5k")) }
+    for seed in seeds.prefix(plan.mnistSeeds) {
+        for method in [InitMethod.dense, .baseOrthogonal, .exactOrthogonal] { grid.append((method, plan.deepDepth, seed, "MNIST-5k")) }
     }
     let jobs: [@Sendable () throws -> TrainedRun] = grid.map { method, depth, seed, dataset in
         {

@@ -8,11 +8,11 @@ import Lab
 private func f(_ x: Double, _ digits: Int = 3) -> String { String(format: "%.\(digits)f", x) }
 
 /// E2: what the Jacobian spectra show, per activation and method.
-func jacobianFindings(_ networks: [JacobianNetwork], sizes: Sizes) -> String {
+func jacobianFindings(_ networks: [JacobianNetwork], plan: Plan) -> String {
     func meanOver(_ method: InitMethod, _ d: Double, _ pick: (JacobianNetwork) -> Double) -> Double {
         Metrics.mean(networks.filter { $0.method == method && ($0.method == .dense || $0.density == d) }.map(pick), nonFinite: .skip)
     }
-    let lowest = sizes.jacobianDensities.min()!
+    let lowest = plan.jacobianDensities.min()!
     let linear = { (n: JacobianNetwork) in n.meanSingularValue[.linear]! }
     let linearStd = { (n: JacobianNetwork) in n.stdSingularValue[.linear]! }
     let tanh = { (n: JacobianNetwork) in n.meanSingularValue[.tanh]! }
@@ -25,7 +25,7 @@ func jacobianFindings(_ networks: [JacobianNetwork], sizes: Sizes) -> String {
     return """
         **Reading Fig. 2.** Linear networks isolate the weights: EOI and SAO-style are exact isometries at every density \
         (all singular values 1), while Base-orth collapses (mean singular value \(f(meanOver(.baseOrthogonal, lowest, linear), 5)) at \
-        d = \(densityText(lowest))), AI recovers part of the isometry with \(sizes.aiSteps) steps (mean \
+        d = \(densityText(lowest))), AI recovers part of the isometry with \(plan.aiSteps) steps (mean \
         \(f(meanOver(.approximateIsometry, lowest, linear))) at d = \(densityText(lowest))), and Base-standard has about the right mean \
         (\(f(meanOver(.baseStandard, lowest, linear)))) but a wide spread (std \(f(meanOver(.baseStandard, lowest, linearStd))) against 0 for EOI). \
         With tanh every network contracts at init (σ_w = 1 on standardised inputs saturates part of the units). EOI's \
@@ -39,14 +39,14 @@ func jacobianFindings(_ networks: [JacobianNetwork], sizes: Sizes) -> String {
 }
 
 /// E3: the accuracy ranking and where the methods separate.
-func mlpFindings(_ runs: [TrainedRun], sizes: Sizes) -> String {
-    let lowest = sizes.mlpDensities.min()!
+func mlpFindings(_ runs: [TrainedRun], plan: Plan) -> String {
+    let lowest = plan.mlpDensities.min()!
     func pct(_ m: InitMethod, _ d: Double?) -> String {
         f(runs.matching(m, density: m == .dense ? nil : d).meanPercent, 1)
     }
     let others: [InitMethod] = [.baseStandard, .approximateIsometry, .saoStyle, .exactOrthogonal]
     let atLowest = others.map { runs.matching($0, density: lowest).meanPercent }
-    let base = sizes.mlpDensities.map { "\(pct(.baseOrthogonal, $0)) % at d = \(densityText($0))" }.joined(separator: ", ")
+    let base = plan.mlpDensities.map { "\(pct(.baseOrthogonal, $0)) % at d = \(densityText($0))" }.joined(separator: ", ")
     return """
         **Reading Fig. 3.** Dense reaches \(pct(.dense, nil)) %. Base-orth, whose Jacobian collapses at init, goes \
         \(base). EOI \
@@ -57,12 +57,12 @@ func mlpFindings(_ runs: [TrainedRun], sizes: Sizes) -> String {
 }
 
 /// E5: the deep table in words.
-func deepFindings(_ runs: [TrainedRun], calibration: Calibration, sizes: Sizes) -> String {
+func deepFindings(_ runs: [TrainedRun], calibration: Calibration, plan: Plan) -> String {
     func pct(_ m: InitMethod, _ depth: Int, _ dataset: String = "Fashion-MNIST") -> String {
         let matching = runs.matching(m, depth: depth, dataset: dataset)
         return matching.isEmpty ? "–" : f(matching.meanPercent, 1)
     }
-    let d = sizes.deepDepth, e = sizes.deeperDepth
+    let d = plan.deepDepth, e = plan.deeperDepth
     let denseDeeper = runs.matching(.dense, depth: e, dataset: "Fashion-MNIST")
     let denseDeeperDiverged = denseDeeper.filter { $0.outcome.divergedAtStep != nil }.count
     let chosen = calibration.candidates.firstIndex(of: calibration.chosen)!

@@ -41,12 +41,12 @@ struct GeneratorStudy: Sendable {
 /// Runs E1: EOI on every square side and rectangle at every density, SAO-style on the square sides at the
 /// power-of-two densities, and dense QR on every shape; each timed as the best of `timingRepeats` runs
 /// with the same seed, single-threaded.
-func generatorStudy(_ sizes: Sizes, quiet: Bool, rng: RNG) throws -> GeneratorStudy {
-    let shapes = sizes.generatorSides.map { ($0, $0) } + sizes.generatorRectangles
-    let repeats = sizes.timingRepeats
+func generatorStudy(_ plan: Plan, quiet: Bool, rng: RNG) throws -> GeneratorStudy {
+    let shapes = plan.generatorSides.map { ($0, $0) } + plan.generatorRectangles
+    let repeats = plan.timingRepeats
     var eoiJobs: [@Sendable () throws -> GeneratorRow] = []
     for (outputs, inputs) in shapes {
-        for density in sizes.generatorDensities {
+        for density in plan.generatorDensities {
             let seedRNG = rng.derived("E1/eoi/\(outputs)x\(inputs)/\(density)")
             eoiJobs.append {
                 var traced = seedRNG
@@ -66,8 +66,8 @@ func generatorStudy(_ sizes: Sizes, quiet: Bool, rng: RNG) throws -> GeneratorSt
         }
     }
     var saoJobs: [@Sendable () throws -> SAORow] = []
-    for side in sizes.generatorSides {
-        for density in sizes.generatorDensities {
+    for side in plan.generatorSides {
+        for density in plan.generatorDensities {
             let degree = density * Double(side)
             guard degree == degree.rounded(), side % Int(degree) == 0 else { continue }
             let seedRNG = rng.derived("E1/sao/\(side)/\(density)")

@@ -29,19 +29,19 @@ func mlpNetworkRNG(seed: Int) -> RNG { RNG(seed: UInt64(seed)).derived("mlp-7") 
 /// Dense is one network per seed (density 1). The autodiff check runs on the first seed's Dense and
 /// lowest-density EOI networks. `keepWeights(seedIndex, method, density)` says which networks' weights
 /// E3 will train.
-func jacobianStudy(_ sizes: Sizes, quiet: Bool, seeds: [Int], probe: Tensor,
+func jacobianStudy(_ plan: Plan, quiet: Bool, seeds: [Int], probe: Tensor,
                    keepWeights: @escaping @Sendable (Int, InitMethod, Double) -> Bool) throws -> [JacobianNetwork] {
     var grid: [(seedIndex: Int, method: InitMethod, density: Double)] = []
     for seedIndex in seeds.indices {
         grid.append((seedIndex, .dense, 1))
-        for density in sizes.jacobianDensities {
+        for density in plan.jacobianDensities {
             for method in InitMethod.sparse { grid.append((seedIndex, method, density)) }
         }
     }
     // AI is by far the slowest init (T dense Gram steps per layer): start those first.
     grid.sort { ($0.method == .approximateIsometry ? 0 : 1) < ($1.method == .approximateIsometry ? 0 : 1) }
-    let widths = sizes.mlpWidths, aiSteps = sizes.aiSteps, checkDensity = sizes.jacobianDensities.min()!
-    let examples = probe.indexSelect(axis: 0, Array(0..<sizes.autodiffExamples))
+    let widths = plan.mlpWidths, aiSteps = plan.aiSteps, checkDensity = plan.jacobianDensities.min()!
+    let examples = probe.indexSelect(axis: 0, Array(0..<plan.autodiffExamples))
     let jobs: [@Sendable () throws -> JacobianNetwork] = grid.map { seedIndex, method, density in
         {
             let seed = seeds[seedIndex]

@@ -9,9 +9,9 @@ struct MLPAccuracyStudy: Sendable {
 
 /// E3: MLP-7 (tanh, σ_w = 1, σ_b = 0) trained from the very networks E2 probed (`initial`), Dense and every
 /// sparse method at every density, each seed; the learning rate calibrated once on Dense (first seed).
-func mlpAccuracyStudy(_ sizes: Sizes, quiet: Bool, seeds: [Int], train: LabeledImages, validation: LabeledImages,
+func mlpAccuracyStudy(_ plan: Plan, quiet: Bool, seeds: [Int], train: LabeledImages, validation: LabeledImages,
                       test: LabeledImages, initial: [JacobianNetwork]) throws -> MLPAccuracyStudy {
-    let widths = sizes.mlpWidths, aiSteps = sizes.aiSteps
+    let widths = plan.mlpWidths, aiSteps = plan.aiSteps
     func hidden(_ method: InitMethod, _ density: Double, _ seed: Int) throws -> [MaskedWeight] {
         guard let network = initial.first(where: { $0.method == method && $0.density == density && $0.seed == seed }),
               let weights = network.hiddenWeights else {
@@ -20,8 +20,8 @@ func mlpAccuracyStudy(_ sizes: Sizes, quiet: Bool, seeds: [Int], train: LabeledI
         return weights
     }
     let denseWeights = try hidden(.dense, 1, seeds[0])
-    let setup: @Sendable (Double) -> TrainingSetup = { rate in TrainingSetup(epochs: sizes.mlpEpochs, batchSize: 64, learningRate: rate) }
-    let calibration = try calibrateLearningRate("E3", quiet: quiet, sizes.learningRates) { rate in
+    let setup: @Sendable (Double) -> TrainingSetup = { rate in TrainingSetup(epochs: plan.mlpEpochs, batchSize: 64, learningRate: rate) }
+    let calibration = try calibrateLearningRate("E3", quiet: quiet, plan.learningRates) { rate in
         let model = try SparseMLP(widths: widths, activation: .tanh, method: .dense, density: 1, scale: .unit,
                                   aiSteps: aiSteps, rng: mlpNetworkRNG(seed: seeds[0]), hiddenWeights: denseWeights)
         return accuracyOrNaN(ExactOrthogonalInitCore.train(model, on: train, evaluateOn: validation, setup: setup(rate),
@@ -29,7 +29,7 @@ func mlpAccuracyStudy(_ sizes: Sizes, quiet: Bool, seeds: [Int], train: LabeledI
     }
     var jobs: [@Sendable () throws -> TrainedRun] = []
     for seed in seeds {
-        let grid = [(InitMethod.dense, 1.0)] + sizes.mlpDensities.flatMap { d in InitMethod.sparse.map { ($0, d) } }
+        let grid = [(InitMethod.dense, 1.0)] + plan.mlpDensities.flatMap { d in InitMethod.sparse.map { ($0, d) } }
         for (method, density) in grid {
             let weights = try hidden(method, density, seed)
             jobs.append {

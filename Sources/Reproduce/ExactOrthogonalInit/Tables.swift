@@ -47,8 +47,8 @@ func accuracyTable(_ runs: [TrainedRun], methods: [InitMethod], densities: [Doub
 }
 
 /// Paper Table 1's layout: rows = methods, columns = (dataset, depth); "–" where a method was not run.
-func deepTable(_ runs: [TrainedRun], sizes: Sizes) -> Table {
-    let columns = [("Fashion-MNIST", sizes.deepDepth), ("Fashion-MNIST", sizes.deeperDepth), ("MNIST-5k", sizes.deepDepth)]
+func deepTable(_ runs: [TrainedRun], plan: Plan) -> Table {
+    let columns = [("Fashion-MNIST", plan.deepDepth), ("Fashion-MNIST", plan.deeperDepth), ("MNIST-5k", plan.deepDepth)]
     var table = Table(header: ["method"] + columns.map { "\($0.0) depth \($0.1)" })
     for method in [InitMethod.dense] + InitMethod.sparse {
         table.append([TableCell(method.label)] + columns.map { dataset, depth in

@@ -28,22 +28,15 @@ struct ExactOrthogonalInit: PaperCommand {
             MNIST-5k with 7-layer, 5-conv and 128/256-layer networks instead of the paper's datasets and sizes.
             """)
 
-    @OptionGroup var options: RunOptions
-
     /// E2 averages over 5 seeds (the other experiments over the first 2 or 3 of them); a smoke run uses one, and
     /// the report records the seeds this scale uses.
-    func run() throws {
-        options.configureThreads()
-        let sizes = options.scale == .full ? Sizes.full : Sizes.smoke
-        let report = options.makeReport(for: Self.paper, seeds: options.seedList(defaultCount: sizes.jacobianSeeds))
-        try reproduce(in: report)
-        try report.finish()
-    }
+    static func defaultSeedCount(scale: Scale) -> Int { Plan(scale: scale).jacobianSeeds }
+    @OptionGroup var options: RunOptions
 
     func reproduce(in report: Report) throws {
-        let sizes = options.scale == .full ? Sizes.full : Sizes.smoke
+        let plan = Plan(scale: options.scale)
         // Each experiment uses the first few of the run's seeds (smoke: one); `seeds` are those used at all.
-        let seeds = Array(report.seeds.prefix(sizes.jacobianSeeds))
+        let seeds = Array(report.seeds.prefix(plan.jacobianSeeds))
         func firstSeeds(_ count: Int) -> [Int] { Array(seeds.prefix(count)) }
         let rng = RNG(seed: UInt64(options.seed))
 
@@ -56,7 +49,7 @@ struct ExactOrthogonalInit: PaperCommand {
 
             Methods (spec §3): **Dense** = Haar orthogonal (delta-orthogonal for convolutions); **Base-orth** = the dense \
             orthogonal weight times a uniform mask, not rescaled (the paper's Base); **Base-standard** = the same mask with \
-            N(0, σ_w²/(d·fan-in)) weights; **AI** = Base-orth refined by \(sizes.aiSteps) masked gradient steps on \
+            N(0, σ_w²/(d·fan-in)) weights; **AI** = Base-orth refined by \(plan.aiSteps) masked gradient steps on \
             ¼‖WWᵀ − σ_w²I‖²; **SAO-style** = σ_w·P·blockdiag(Haar blocks of size d·n)·Q; **EOI** = the paper's generator. \
             The first and last layer (and the first conv and the head) are dense in every method; masks are static \
             (gradient and momentum multiplied by the mask, weights re-zeroed after each step).
@@ -64,7 +57,7 @@ struct ExactOrthogonalInit: PaperCommand {
 
         // MARK: Data
         let data = try report.section("Data") { () throws -> PaperData in
-            let data = try loadPaperData(sizes, rng: rng.derived("data"))
+            let data = try loadPaperData(plan, rng: rng.derived("data"))
             report.text("""
                 Fashion-MNIST (Debian `dataset-fashion-mnist`), pixels / 255 standardised with the training mean \
                 \(String(format: "%.3f", data.fashionNormalization.mean[0])) and std \
@@ -95,8 +88,8 @@ struct ExactOrthogonalInit: PaperCommand {
                  ("SAO-style d = 1/8", try SparseInit.saoStyle([64, 64], density: 1.0 / 8, rng: &pictureRNG).weight)]
             try report.figure(matricesFigure(panels), name: "fig-eoi-matrices",
                               caption: "|W| of 64 x 64 EOI weights at d = 1/32, 1/8, 1/2, and Base-orth and SAO-style at d = 1/8 (paper Fig. 1)")
-            let study = try generatorStudy(sizes, quiet: options.quiet, rng: rng.derived("E1"))
-            try report.figure(generatorFigure(study, densities: sizes.generatorDensities), name: "fig-generator-time",
+            let study = try generatorStudy(plan, quiet: options.quiet, rng: rng.derived("E1"))
+            try report.figure(generatorFigure(study, densities: plan.generatorDensities), name: "fig-generator-time",
                               caption: "Time and Givens rotations to build an n x n sparse orthogonal weight, and the density trace of one run (paper: generation time)")
             try report.table(generatorTable(study), name: "generator",
                              caption: "EOI per shape and density: achieved density, rotations, orthogonality error e = max|WWᵀ − I| (Float32 weights), time; SAO-style and dense QR on the same shapes")
@@ -111,49 +104,49 @@ struct ExactOrthogonalInit: PaperCommand {
         }
 
         // MARK: E2 — Jacobian spectra
-        let jacobianSeeds = firstSeeds(sizes.jacobianSeeds)
+        let jacobianSeeds = firstSeeds(plan.jacobianSeeds)
         let networks = try report.section("E2. Dynamical isometry at init (paper Fig. 2)") { () throws -> [JacobianNetwork] in
             report.text("""
                 For a 7-layer MLP (784 → 128, five sparse 128 x 128, 128 → 10; σ_w = 1, σ_b = 0) the input-output Jacobian \
-                J = W_L·D_{L−1}···D_1·W_1 is computed in closed form, right to left, on \(sizes.jacobianImages) test images, \
+                J = W_L·D_{L−1}···D_1·W_1 is computed in closed form, right to left, on \(plan.jacobianImages) test images, \
                 and its singular values are the square roots of the eigenvalues of JJᵀ. The closed form is checked against \
-                autodiff (one backward pass per output) on \(sizes.autodiffExamples) images. Densities \
-                \(sizes.jacobianDensities.map(densityText).joined(separator: ", ")); \(jacobianSeeds.count) seed(s).
+                autodiff (one backward pass per output) on \(plan.autodiffExamples) images. Densities \
+                \(plan.jacobianDensities.map(densityText).joined(separator: ", ")); \(jacobianSeeds.count) seed(s).
                 """)
-            let mlpSeeds = sizes.mlpSeeds, mlpDensities = sizes.mlpDensities
-            let networks = try jacobianStudy(sizes, quiet: options.quiet, seeds: jacobianSeeds, probe: data.probe) { seedIndex, method, density in
+            let mlpSeeds = plan.mlpSeeds, mlpDensities = plan.mlpDensities
+            let networks = try jacobianStudy(plan, quiet: options.quiet, seeds: jacobianSeeds, probe: data.probe) { seedIndex, method, density in
                 seedIndex < mlpSeeds && (method == .dense || mlpDensities.contains(density))
             }
-            try report.figure(jacobianFigure(networks, densities: sizes.jacobianDensities), name: "fig-jacobian-sv",
+            try report.figure(jacobianFigure(networks, densities: plan.jacobianDensities), name: "fig-jacobian-sv",
                               caption: "Mean (top) and std (bottom) of the Jacobian's singular values at init vs density, per activation; bands: ± std over seeds (paper Fig. 2)")
-            try report.table(jacobianTable(networks, densities: sizes.jacobianDensities), name: "jacobian",
+            try report.table(jacobianTable(networks, densities: plan.jacobianDensities), name: "jacobian",
                              caption: "Mean singular value of the input-output Jacobian at init (mean over seeds), per activation, method and density")
-            report.text(jacobianFindings(networks, sizes: sizes))
+            report.text(jacobianFindings(networks, plan: plan))
             return networks
         }
 
         // MARK: E3 — MLP accuracy vs density
         let mlp = try report.section("E3. MLP-7 accuracy vs density (paper Fig. 3)") { () throws -> MLPAccuracyStudy in
             report.text("""
-                The same MLP-7 networks (tanh) are trained with SGD (momentum 0.9, batch 64, \(sizes.mlpEpochs) epochs, \
+                The same MLP-7 networks (tanh) are trained with SGD (momentum 0.9, batch 64, \(plan.mlpEpochs) epochs, \
                 constant learning rate, no weight decay) on \(data.mlp.train.count) images and tested on \(data.test.count). \
-                FLOPs per epoch: \(String(format: "%.3g", mlpTrainingFLOPsPerEpoch(widths: sizes.mlpWidths, samples: data.mlp.train.count))) \
+                FLOPs per epoch: \(String(format: "%.3g", mlpTrainingFLOPsPerEpoch(widths: plan.mlpWidths, samples: data.mlp.train.count))) \
                 for every density (masked layers run as dense GEMMs; sparsity saves parameters, not FLOPs here).
                 """)
-            let study = try mlpAccuracyStudy(sizes, quiet: options.quiet, seeds: firstSeeds(sizes.mlpSeeds), train: data.mlp.train,
+            let study = try mlpAccuracyStudy(plan, quiet: options.quiet, seeds: firstSeeds(plan.mlpSeeds), train: data.mlp.train,
                                              validation: data.mlp.validation, test: data.test, initial: networks)
             report.text(calibrationText(study.calibration, model: "Dense MLP-7"))
-            try report.figure(accuracyFigure(study.runs, methods: InitMethod.sparse, densities: sizes.mlpDensities,
-                                             seeds: firstSeeds(sizes.mlpSeeds),
+            try report.figure(accuracyFigure(study.runs, methods: InitMethod.sparse, densities: plan.mlpDensities,
+                                             seeds: firstSeeds(plan.mlpSeeds),
                                              title: "MLP-7 (tanh) on Fashion-MNIST: test accuracy vs density"),
                               name: "fig-mlp-accuracy", caption: "MLP-7 test accuracy vs density, mean ± std over seeds; Dense as a line (paper Fig. 3)")
-            let lowest = sizes.mlpDensities.min()!
+            let lowest = plan.mlpDensities.min()!
             try report.figure(lossCurvesFigure([(.dense, study.runs.matching(.dense))] + InitMethod.sparse.map { ($0, study.runs.matching($0, density: lowest)) },
                                                title: "MLP-7 training loss at d = \(densityText(lowest))", window: 25),
                               name: "fig-mlp-loss-curves", caption: "MLP-7 training loss vs step at d = \(densityText(lowest)), mean over seeds")
-            try report.table(accuracyTable(study.runs, methods: InitMethod.sparse, densities: sizes.mlpDensities), name: "mlp-accuracy",
+            try report.table(accuracyTable(study.runs, methods: InitMethod.sparse, densities: plan.mlpDensities), name: "mlp-accuracy",
                              caption: "MLP-7 test accuracy (%) by method and density, mean ± std over seeds")
-            report.text(mlpFindings(study.runs, sizes: sizes))
+            report.text(mlpFindings(study.runs, plan: plan))
             if let diverged = divergenceText(study.runs) { report.text(diverged) }
             return study
         }
@@ -164,15 +157,15 @@ struct ExactOrthogonalInit: PaperCommand {
                 Conv EOI puts a sparse orthogonal c_out x c_in matrix at the kernel centre (delta-orthogonal) and fills the \
                 mask with other kernel positions, initially 0 and trainable, up to density d. The CNN: dense conv 1 → 32, \
                 four sparse conv 32 → 32 (3x3, strides 2, 1, 2, 1), tanh, global average pooling, dense head; \
-                σ_w = 1.0247, σ_b = 0.00448; SGD batch 32, \(sizes.cnnEpochs) epochs on \(data.cnn.train.count) images. \
+                σ_w = 1.0247, σ_b = 0.00448; SGD batch 32, \(plan.cnnEpochs) epochs on \(data.cnn.train.count) images. \
                 FLOPs per epoch: \(String(format: "%.3g", convTrainingFLOPsPerEpoch(layers: SparseCNN.geometry(channels: 32), inputSide: 28, samples: data.cnn.train.count))).
                 """)
-            let study = try cnnAccuracyStudy(sizes, quiet: options.quiet, seeds: firstSeeds(sizes.cnnSeeds), train: data.cnn.train,
+            let study = try cnnAccuracyStudy(plan, quiet: options.quiet, seeds: firstSeeds(plan.cnnSeeds), train: data.cnn.train,
                                              validation: data.cnn.validation, test: data.cnnTest)
             report.text(calibrationText(study.calibration, model: "Dense CNN"))
-            try report.figure(cnnFigure(study.runs, densities: sizes.cnnDensities), name: "fig-cnn-accuracy",
+            try report.figure(cnnFigure(study.runs, densities: plan.cnnDensities), name: "fig-cnn-accuracy",
                               caption: "CNN test accuracy by density (bars: mean over seeds, error bars: std); Dense as a line")
-            try report.table(accuracyTable(study.runs, methods: cnnMethods, densities: sizes.cnnDensities), name: "cnn-accuracy",
+            try report.table(accuracyTable(study.runs, methods: cnnMethods, densities: plan.cnnDensities), name: "cnn-accuracy",
                              caption: "CNN test accuracy (%) by method and density, mean ± std over seeds")
             if let diverged = divergenceText(study.runs) { report.text(diverged) }
             return study
@@ -181,19 +174,19 @@ struct ExactOrthogonalInit: PaperCommand {
         // MARK: E5 — deep MLPs
         let deep = try report.section("E5. Very deep MLPs without residuals or normalisation (paper Table 1)") { () throws -> DeepMLPStudy in
             report.text("""
-                Depth \(sizes.deepDepth) (and \(sizes.deeperDepth)) sparse 64 x 64 tanh layers at d = 1/8 between a dense \
+                Depth \(plan.deepDepth) (and \(plan.deeperDepth)) sparse 64 x 64 tanh layers at d = 1/8 between a dense \
                 784 → 64 and a dense 64 → 10 layer, σ_w = 1.0247, σ_b = 0.00448 (the tanh critical point), SGD batch 64, \
-                \(sizes.deepEpochs) epochs on \(data.deep.train.count) images; the paper trains 1000 layers for 100 epochs.
+                \(plan.deepEpochs) epochs on \(data.deep.train.count) images; the paper trains 1000 layers for 100 epochs.
                 """)
-            let study = try deepMLPStudy(sizes, quiet: options.quiet, seeds: seeds, fashion: (data.deep.train, data.deep.validation, data.test),
+            let study = try deepMLPStudy(plan, quiet: options.quiet, seeds: seeds, fashion: (data.deep.train, data.deep.validation, data.test),
                                          mnist: data.mnist)
-            report.text(calibrationText(study.calibration, model: "Dense depth-\(sizes.deepDepth) MLP"))
-            try report.table(deepTable(study.runs, sizes: sizes), name: "deep-mlp",
+            report.text(calibrationText(study.calibration, model: "Dense depth-\(plan.deepDepth) MLP"))
+            try report.table(deepTable(study.runs, plan: plan), name: "deep-mlp",
                              caption: "Deep MLP test accuracy (%), mean ± std over seeds (– = not run) (paper Table 1)")
-            try report.figure(lossCurvesFigure(([InitMethod.dense] + InitMethod.sparse).map { ($0, study.runs.matching($0, depth: sizes.deepDepth, dataset: "Fashion-MNIST")) },
-                                               title: "Depth-\(sizes.deepDepth) tanh MLP at d = 1/8: training loss", window: 15),
-                              name: "fig-deep-mlp-curves", caption: "Depth-\(sizes.deepDepth) MLP training loss vs step per method, mean over seeds")
-            report.text(deepFindings(study.runs, calibration: study.calibration, sizes: sizes))
+            try report.figure(lossCurvesFigure(([InitMethod.dense] + InitMethod.sparse).map { ($0, study.runs.matching($0, depth: plan.deepDepth, dataset: "Fashion-MNIST")) },
+                                               title: "Depth-\(plan.deepDepth) tanh MLP at d = 1/8: training loss", window: 15),
+                              name: "fig-deep-mlp-curves", caption: "Depth-\(plan.deepDepth) MLP training loss vs step per method, mean over seeds")
+            report.text(deepFindings(study.runs, calibration: study.calibration, plan: plan))
             if let diverged = divergenceText(study.runs) { report.text(diverged) }
             return study
         }
@@ -209,7 +202,7 @@ struct ExactOrthogonalInit: PaperCommand {
                 nets at 1e-4 for 100 epochs, which does not fit the budget).
                 - **Baselines.** Base-standard is our choice of "standard init" (variance-preserving sparse Gaussian). SAO-style \
                 is the simplest exact d-regular orthogonal construction (random permutations of Haar blocks), not the \
-                paper's Ramanujan-graph SAO. AI runs \(sizes.aiSteps) masked gradient steps with η = 0.1/σ_w² (the paper's \
+                paper's Ramanujan-graph SAO. AI runs \(plan.aiSteps) masked gradient steps with η = 0.1/σ_w² (the paper's \
                 step count varies). SNIP, GraSP and SynFlow masks are out of scope: every mask here is uniform \
                 (Base, AI) or comes from the construction (SAO-style, EOI).
                 - **Layer densities.** The first and last layers (the first conv and the head) stay dense in every method; \
@@ -228,13 +221,9 @@ struct ExactOrthogonalInit: PaperCommand {
             differences are in percentage points (pp). A failing paper claim is a finding of this reproduction, explained \
             in the section it comes from.
             """)
-        try addClaims(to: report, sizes: sizes, seeds: seeds, generator: generator, networks: networks, mlp: mlp,
+        try addClaims(to: report, plan: plan, seeds: seeds, generator: generator, networks: networks, mlp: mlp,
                       cnn: cnn, deep: deep)
     }
 }
 
-// `PaperCommand.runMain()` would call the protocol's default `run()` (static dispatch in its extension), not the
-// one above; so parse and run here, with the same exit statuses.
-let command: ExactOrthogonalInit
-do { command = try ExactOrthogonalInit.parse() } catch { ExactOrthogonalInit.exit(withError: error) }
-runMain(named: ExactOrthogonalInit.paper.command) { try command.run() }
+ExactOrthogonalInit.runMain()

@@ -3,65 +3,8 @@ import Foundation
 import Lab
 import LabRun
 
-// The experiment's parts: sizes per scale, the simulated data, the trained models grouped by name, the
-// non-learned reference rows, the timing, and the router analysis.
-
-/// Sizes of a run (spec §2).
-struct Setup: Sendable {
-    let trainConditions: Int, testConditions: Int
-    let config: TrainingConfig
-    let draws: Int
-    /// Seeds of ExpertSim and B1; B2 and B3 use `baselineSeeds` (the first one, the spec's cut rule).
-    let seeds: [Int], baselineSeeds: [Int]
-    /// Test events of the per-epoch WS curve.
-    let curveEvents = 300
-    /// Fresh conditions the MC is timed on; single images the batch-1 timing generates.
-    let timingConditions: Int, batchOneImages: Int
-    /// The large batch of the generator timing (spec: 256; smoke 64).
-    let timingBatch: Int
-    let simulationThreads = 2, trainingWorkers = 2
-    /// Count-only resamples behind the sim-heterogeneous evidence: training sets of this run's size, and the
-    /// events of the "population" medians.
-    let contrastTrainingSets: Int, contrastPopulationEvents: Int
-
-    init(scale: Scale, seeds: [Int]) {
-        switch scale {
-        case .smoke:
-            (trainConditions, testConditions) = (150, 50)
-            config = TrainingConfig(epochs: 2, batchSize: 32)
-            draws = 1
-            self.seeds = [seeds[0]]
-            baselineSeeds = [seeds[0]]
-            (timingConditions, batchOneImages, timingBatch) = (40, 8, 64)
-            (contrastTrainingSets, contrastPopulationEvents) = (10, 20_000)
-        case .full:
-            (trainConditions, testConditions) = (1500, 500)
-            // The spec's cut rule, first step only, because one training step costs ~5 ms per image here (spec
-            // estimate ~1 ms): B2 and B3 train one seed instead of two; every model keeps the spec's 8 epochs.
-            config = TrainingConfig(epochs: Self.fullEpochs, batchSize: 64)
-            draws = 3
-            self.seeds = seeds
-            baselineSeeds = [seeds[0]]
-            (timingConditions, batchOneImages, timingBatch) = (300, 32, 256)
-            (contrastTrainingSets, contrastPopulationEvents) = (200, 200_000)
-        }
-    }
-
-    /// Full-scale epochs (spec: 8; its cut rule's second step, 6, is not needed once B2/B3 train one seed).
-    static let fullEpochs = 8
-
-    /// Optimiser steps per model (the last, partial batch of an epoch included).
-    var trainingSteps: Int {
-        let events = 2 * trainConditions
-        return config.epochs * ((events + config.batchSize - 1) / config.batchSize)
-    }
-
-    /// Every model to train, the costliest first so that two workers finish together.
-    var modelSpecs: [ModelSpec] {
-        baselineSeeds.map(ModelSpec.singleWide) + seeds.map(ModelSpec.expertSim)
-            + baselineSeeds.map(ModelSpec.randomRouting) + seeds.map(ModelSpec.singleSmall)
-    }
-}
+// The experiment's parts (the sizes per scale are in Plan.swift): the simulated data, the trained models grouped
+// by name, the non-learned reference rows, the timing, and the router analysis.
 
 /// The simulated training, test and MC-vs-MC floor events.
 struct SimulatedData: Sendable {
@@ -72,18 +15,18 @@ struct SimulatedData: Sendable {
     let impliedContrast: ImpliedRegimeContrast
     let seconds: Double
 
-    init(setup: Setup, rng: RNG) {
+    init(plan: Plan, rng: RNG) {
         let watch = Stopwatch()
         var conditionRNG = rng.derived("train-conditions")
-        let trainConditions = (0..<setup.trainConditions).map { _ in ZDCSimulator.sampleCondition(rng: &conditionRNG) }
+        let trainConditions = (0..<plan.trainConditions).map { _ in ZDCSimulator.sampleCondition(rng: &conditionRNG) }
         conditionRNG = rng.derived("test-conditions")
-        let testConditions = (0..<setup.testConditions).map { _ in ZDCSimulator.sampleCondition(rng: &conditionRNG) }
-        train = ZDCEvents.simulate(trainConditions, replicas: 2, rng: rng.derived("train-events"), threads: setup.simulationThreads)
-        test = ZDCEvents.simulate(testConditions, replicas: 2, rng: rng.derived("test-events"), threads: setup.simulationThreads)
-        floor = ZDCEvents.simulate(testConditions, replicas: 2, rng: rng.derived("floor-events"), threads: setup.simulationThreads)
-        impliedContrast = ImpliedRegimeContrast(conditions: setup.trainConditions, replicas: 2,
-                                                trainingSets: setup.contrastTrainingSets,
-                                                populationEvents: setup.contrastPopulationEvents, rng: rng.derived("contrast"))
+        let testConditions = (0..<plan.testConditions).map { _ in ZDCSimulator.sampleCondition(rng: &conditionRNG) }
+        train = ZDCEvents.simulate(trainConditions, replicas: 2, rng: rng.derived("train-events"), threads: plan.simulationThreads)
+        test = ZDCEvents.simulate(testConditions, replicas: 2, rng: rng.derived("test-events"), threads: plan.simulationThreads)
+        floor = ZDCEvents.simulate(testConditions, replicas: 2, rng: rng.derived("floor-events"), threads: plan.simulationThreads)
+        impliedContrast = ImpliedRegimeContrast(conditions: plan.trainConditions, replicas: 2,
+                                                trainingSets: plan.contrastTrainingSets,
+                                                populationEvents: plan.contrastPopulationEvents, rng: rng.derived("contrast"))
         seconds = watch.seconds
     }
 
@@ -174,13 +117,13 @@ struct SpeedResults {
     let batchOne: [String: Double], batchMany: [String: Double]
     let largeBatch: Int
 
-    static func measure(results: ModelResults, setup: Setup, rng: RNG) -> SpeedResults {
+    static func measure(results: ModelResults, plan: Plan, rng: RNG) -> SpeedResults {
         let previousThreads = Parallel.threads
         Parallel.setThreads(1)
         defer { Parallel.setThreads(previousThreads) }
 
         var conditionRNG = rng.derived("conditions")
-        let conditions = (0..<setup.timingConditions).map { _ in ZDCSimulator.sampleCondition(rng: &conditionRNG) }
+        let conditions = (0..<plan.timingConditions).map { _ in ZDCSimulator.sampleCondition(rng: &conditionRNG) }
         var image = [Float](repeating: 0, count: ZDCSimulator.pixels)
         var milliseconds: [Double] = []
         image.withUnsafeMutableBufferPointer { buffer in
@@ -205,13 +148,13 @@ struct SpeedResults {
         for name in ModelResults.names {
             let model = results.base(name).model
             var timingRNG = rng.derived("generate/\(name)")
-            batchMany[name] = millisecondsPerImage(model, batch: setup.timingBatch, calls: 1, rng: &timingRNG, test: results)
-            batchOne[name] = millisecondsPerImage(model, batch: 1, calls: setup.batchOneImages, rng: &timingRNG, test: results)
+            batchMany[name] = millisecondsPerImage(model, batch: plan.timingBatch, calls: 1, rng: &timingRNG, test: results)
+            batchOne[name] = millisecondsPerImage(model, batch: 1, calls: plan.batchOneImages, rng: &timingRNG, test: results)
         }
         return SpeedResults(mcEnergies: energies, mcMilliseconds: milliseconds, mcRegimes: regimes,
                             mcEvents: conditions.count, mcMean: Metrics.mean(milliseconds), mcTerciles: tercileMeans,
                             costGrowth: hitMean(2) / hitMean(0), batchOne: batchOne, batchMany: batchMany,
-                            largeBatch: setup.timingBatch)
+                            largeBatch: plan.timingBatch)
     }
 
     /// Best of 3 (after a warm-up) of `calls` pipeline calls at `batch` images each, in ms per image. Conditions

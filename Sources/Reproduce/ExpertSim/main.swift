@@ -40,13 +40,13 @@ struct ExpertSimPaper: PaperCommand {
     @OptionGroup var options: RunOptions
 
     func reproduce(in report: Report) throws {
-        let setup = Setup(scale: options.scale, seeds: report.seeds)
+        let plan = Plan(scale: options.scale, seeds: report.seeds)
         let seedText = report.seeds.map(String.init).joined(separator: ", ")
         report.text("""
-            Scale **\(options.scale.rawValue)**: \(setup.trainConditions) training and \(setup.testConditions) test \
-            conditions (x2 replicas each), \(setup.config.epochs) epochs at batch \(setup.config.batchSize), \
-            \(setup.draws) noise draw(s) per evaluation; ExpertSim and B1 seeds {\(seedText)}, B2 and B3 seeds \
-            {\(setup.baselineSeeds.map(String.init).joined(separator: ", "))}.
+            Scale **\(options.scale.rawValue)**: \(plan.trainConditions) training and \(plan.testConditions) test \
+            conditions (x2 replicas each), \(plan.config.epochs) epochs at batch \(plan.config.batchSize), \
+            \(plan.draws) noise draw(s) per evaluation; ExpertSim and B1 seeds {\(seedText)}, B2 and B3 seeds \
+            {\(plan.baselineSeeds.map(String.init).joined(separator: ", "))}.
 
             **The simulator is a stand-in for Geant4. All speed-ups are measured against this simulator, not \
             against Geant4.**
@@ -59,13 +59,13 @@ struct ExpertSimPaper: PaperCommand {
         // shower, and a contained shower. Training, test and a second "MC-vs-MC floor" simulation of the test
         // conditions come from independent streams.
         let data = report.section("The Monte-Carlo ZDC simulator") { () -> SimulatedData in
-            let data = SimulatedData(setup: setup, rng: rng.derived("data"))
+            let data = SimulatedData(plan: plan, rng: rng.derived("data"))
             let shares = Regime.allCases.map { regime in
                 Double(data.train.regimes.filter { $0 == regime }.count) / Double(data.train.count)
             }
             report.text("""
                 Simulated \(data.train.count) training, \(data.test.count) test and \(data.floor.count) floor \
-                events in \(formatDuration(data.seconds)) (\(setup.simulationThreads) threads, each running the \
+                events in \(formatDuration(data.seconds)) (\(plan.simulationThreads) threads, each running the \
                 single-threaded simulator). Training-set regime shares: \
                 \(zip(Regime.allCases, shares).map { "\($0.name) \(formatNumber($1))" }.joined(separator: ", ")). \
                 Median photon sum: contained \(formatNumber(data.medianPhotonSum(.contained))), \
@@ -82,12 +82,12 @@ struct ExpertSimPaper: PaperCommand {
         // router, 3 experts), B1 (one expert-sized GAN), B2 (one GAN of about 3 experts' size), B3 (3 experts,
         // random routing). Each job also follows its test WS per epoch (seed s only) and scores 3 noise draws.
         let trained = try report.section("Training ExpertSim and the baselines") { () -> [TrainedModel] in
-            let jobs: [@Sendable () throws -> TrainedModel] = setup.modelSpecs.map { spec in
-                let curve = spec.seed == options.seed ? setup.curveEvents : nil
-                return { try trainAndScore(spec, config: setup.config, train: trainTensors, test: test,
-                                           draws: setup.draws, curveEvents: curve) }
+            let jobs: [@Sendable () throws -> TrainedModel] = plan.modelSpecs.map { spec in
+                let curve = spec.seed == options.seed ? plan.curveEvents : nil
+                return { try trainAndScore(spec, config: plan.config, train: trainTensors, test: test,
+                                           draws: plan.draws, curveEvents: curve) }
             }
-            let models = try JobPool.run(jobs, workers: setup.trainingWorkers)
+            let models = try JobPool.run(jobs, workers: plan.trainingWorkers)
             var table = Table(header: ["model", "seed", "G params", "D params", "mean WS", "tail fraction",
                                        "photon-sum W1", "train + score (s)"])
             for m in models {
@@ -107,7 +107,7 @@ struct ExpertSimPaper: PaperCommand {
         // Both sides run on one thread (OpenBLAS too). The MC simulates 300 fresh test conditions event by
         // event; a generator runs the full pipeline (router + expert + e^y − 1) at batch 1 and 256 (smoke: 64), best of 3.
         let speed = report.section("Speed: generation vs the Monte-Carlo simulator") { () -> SpeedResults in
-            let speed = SpeedResults.measure(results: results, setup: setup, rng: rng.derived("timing"))
+            let speed = SpeedResults.measure(results: results, plan: plan, rng: rng.derived("timing"))
             return speed
         }
         try report.table(speed.table(results: results), name: "speed",
@@ -133,8 +133,8 @@ struct ExpertSimPaper: PaperCommand {
         report.text(Tables.wassersteinSummary(results: results, references: references))
         try report.table(Tables.regimeTable(results: results), name: "regimes",
                          caption: "Mean WS within each MC photon-sum tercile of the test events (low = mostly misses, high = contained showers)")
-        try report.figure(Figures.trainingCurves(results: results, epochs: setup.config.epochs), name: "fig-ws-training",
-                          caption: "Test WS (1 draw, first \(setup.curveEvents) test events) after each epoch, seed \(options.seed)")
+        try report.figure(Figures.trainingCurves(results: results, epochs: plan.config.epochs), name: "fig-ws-training",
+                          caption: "Test WS (1 draw, first \(plan.curveEvents) test events) after each epoch, seed \(options.seed)")
 
         // MARK: Router and expert specialisation (paper: per-expert conditioning distributions)
         // With the learned router, each expert should take a distinct part of the data: the KS distance
@@ -164,7 +164,7 @@ struct ExpertSimPaper: PaperCommand {
         try Claims.add(to: report, data: data, test: test, results: results, references: references,
                        router: router, speed: speed)
         report.text(Claims.findings(report: report, data: data, test: test, router: router,
-                                    trainingSteps: setup.trainingSteps))
+                                    trainingSteps: plan.trainingSteps))
         report.text(Notes.deviations)
     }
 }

@@ -32,19 +32,30 @@ enum PaperClaims {
                                statement: "reconstruction matches the clip's spectrum better than the most similar training clip (LSD(NeRF)/LSD(NN-retrieval))",
                                measured: test["HyperSound-NeRF"]!.logSpectralDistance / test["NN-retrieval"]!.logSpectralDistance,
                                .lessThan(1), seeds: seeds))
+        // A model as bad on its training clips as on unseen ones has no gap to speak of: the gap is judged only
+        // once the model captures its training clips by the unseen-mse bar.
         try report.claim(Claim(id: "generalisation-gap", statement: "quality on unseen recordings is close to training quality (L1(test)/L1(train clips))",
                                measured: test["HyperSound-NeRF"]!.meanAbsoluteError / train["HyperSound-NeRF"]!.meanAbsoluteError,
-                               .atMost(1.25), seeds: seeds))
+                               .atMost(1.25),
+                               given: [Condition("MSE(NeRF)/MSE(zero) on the training clips: the model captures what it trained on",
+                                                 measured: train["HyperSound-NeRF"]!.meanSquaredError / train["zero"]!.meanSquaredError,
+                                                 .atMost(0.7))],
+                               seeds: seeds))
         try report.claim(Claim(id: "ood-voices", statement: "HyperSound still works for unseen (flite) speakers (MSE(NeRF)/MSE(zero), flite)",
                                measured: flite["HyperSound-NeRF"]!.meanSquaredError / flite["zero"]!.meanSquaredError,
                                .atMost(0.85), seeds: seeds))
 
         let oneShot = MeanMetrics(references: fits.clips, estimates: fits.oneShot)
         let perClip = MeanMetrics(references: fits.clips, estimates: fits.perClip)
+        // Beating a one-shot output that is no reconstruction at all (SI-SNR below 0 dB: more error than signal)
+        // says nothing about the paper's comparison.
         try report.claim(Claim(id: "per-clip-better",
                                statement: "a dedicated per-clip INR beats the one-shot output (SI-SNR(INR, K) - SI-SNR(NeRF), same clips, dB)",
                                measured: (perClip.scaleInvariantSNR ?? .nan) - (oneShot.scaleInvariantSNR ?? .nan),
-                               .greaterThan(0), seeds: seeds))
+                               .greaterThan(0),
+                               given: [Condition("SI-SNR of the one-shot output (dB): a reconstruction to improve on",
+                                                 measured: oneShot.scaleInvariantSNR ?? .nan, .atLeast(0))],
+                               seeds: seeds))
 
         let randomLoss = PerClipResults.meanCurve(fits.randomInit, \.losses)
         let hyperLoss = PerClipResults.meanCurve(fits.hyperInit, \.losses)

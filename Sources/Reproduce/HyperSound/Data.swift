@@ -21,26 +21,26 @@ struct SpeechData: Sendable {
     static let allisonFolder = "data/speech/en_US_f_Allison"
     static let fliteFolder = "data/hypersound/flite"
 
-    /// Loads and prepares everything. Smoke: 40 training recordings, 8 test clips, 8 training clips and one flite
-    /// clip per voice; full: all of them and 64 training clips.
-    static func load(sampleRate: Int, full: Bool) throws -> SpeechData {
-        let allison = try clips(in: allisonFolder, target: "data-speech", sampleRate: sampleRate, label: .constant("allison"))
-        let flite = try clips(in: fliteFolder, target: "data-voices", sampleRate: sampleRate, label: .filePrefix(separator: "_"))
+    /// Loads and prepares the clips the plan names (smoke: 40 training recordings, 8 test clips, 8 training
+    /// clips and one flite clip per voice; full: all of them and 64 training clips).
+    static func load(_ plan: Plan) throws -> SpeechData {
+        let allison = try clips(in: allisonFolder, target: "data-speech", sampleRate: plan.sampleRate, label: .constant("allison"))
+        let flite = try clips(in: fliteFolder, target: "data-voices", sampleRate: plan.sampleRate, label: .filePrefix(separator: "_"))
 
         // Silent prompts (the `silence/` folder: dither of ±2 LSB) carry no speech to reconstruct.
         let audible = allison.clips.filter { clip in clip.samples.reduce(Float(0)) { max($0, abs($1)) } >= 0.01 }
         let (trainIndices, testIndices) = HyperSoundClips.splitByFile(count: audible.count)
-        let trainUsed = full ? trainIndices : Array(trainIndices.prefix(40))
-        let testUsed = full ? testIndices : Array(testIndices.prefix(8))
+        let trainUsed = plan.trainRecordings.map { Array(trainIndices.prefix($0)) } ?? trainIndices
+        let testUsed = plan.testClips.map { Array(testIndices.prefix($0)) } ?? testIndices
         let trimmed = trainUsed.map { AudioClips.trimSilence(audible[$0].samples) }
 
-        let fliteUsed = full ? flite.clips : flite.clips.filter { name(of: $0.path).hasSuffix("_1") }
+        let fliteUsed = plan.allFliteClips ? flite.clips : flite.clips.filter { name(of: $0.path).hasSuffix("_1") }
         return SpeechData(
             recordingCount: allison.clips.count, silentCount: allison.clips.count - audible.count,
             trainFiles: trimmed,
             trainPool: trimmed.map { AudioClips.peakNormalized(AudioClips.maxEnergyWindow($0, length: HyperSoundClips.length)) },
             trainPoolNames: trainUsed.map { name(of: audible[$0].path) },
-            trainEvaluationCount: min(trainUsed.count, full ? 64 : 8),
+            trainEvaluationCount: min(trainUsed.count, plan.trainEvaluationClips),
             testClips: testUsed.map { HyperSoundClips.evaluationClip(audible[$0].samples) },
             testNames: testUsed.map { name(of: audible[$0].path) },
             fliteClips: fliteUsed.map { HyperSoundClips.evaluationClip($0.samples) },

@@ -34,7 +34,7 @@ enum Discussion {
         let middle = curve[curve.count / 2], last = curve.last!
         let stillFalling = (middle.loss - last.loss) / middle.loss
         let train = reconstruction.metrics["Allison train"]!
-        var lines = ["**Failing paper claims and what this run says about them.**"]
+        var lines = ["**Paper claims that fail or are inconclusive, and what this run says about them.**"]
         let trainRatio = train["HyperSound-NeRF"]!.meanSquaredError / train["zero"]!.meanSquaredError
         let testRatio = test["HyperSound-NeRF"]!.meanSquaredError / test["zero"]!.meanSquaredError
         let sanityResult = "trained on \(sanity.clips) fixed clips for \(sanity.steps) steps, the same model reaches SI-SNR \(String(format: "%.1f", sanity.scaleInvariantSNR)) dB (MSE/MSE(zero) \(formatNumber(sanity.mseRatio))) on them"

@@ -10,16 +10,32 @@ struct ReconstructionResults {
     let metrics: [String: [String: MeanMetrics]]
     /// HyperSound-NeRF and -SIREN reconstructions of the test clips.
     let nerfTest: [[Float]], sirenTest: [[Float]]
+    /// Milliseconds per clip at batch 1 (warm), and trained parameters, per method.
+    let milliseconds: [String: Double], trainedParameters: [String: Int]
 
     static let sets = ["Allison test", "Allison train", "flite (OOD)"]
     static let methods = ["zero", "unconditional INR", "NN-retrieval", "HyperSound-NeRF", "HyperSound-SIREN"]
+
+    /// table-reconstruction: every set x method.
+    func table() -> Table {
+        var table = Table(header: ["set", "method", "MSE", "MAE", "SNR (dB)", "SI-SNR (dB)", "LSD", "ms/clip", "trained parameters"])
+        for set in Self.sets {
+            for method in Self.methods {
+                let m = metrics[set]![method]!
+                table.append([.text(set), .text(method), .number(m.meanSquaredError), .number(m.meanAbsoluteError),
+                              .number(m.signalToNoise), m.scaleInvariantSNR.map { .number($0) } ?? "-",
+                              .number(m.logSpectralDistance), .number(milliseconds[method]!), .integer(trainedParameters[method]!)])
+            }
+        }
+        return table
+    }
 }
 
 /// The paper's main table: HyperSound against a zero output, one unconditional INR (the mean generated θ over
 /// the training clips) and the nearest training clip by log-mel distance (an oracle on the spectral envelope with no
 /// phase information), on unseen recordings, training recordings and unseen speakers.
 enum ReconstructionStudy {
-    static func run(data: SpeechData, nerf: TrainedVariant, siren: TrainedVariant, report: Report) throws -> ReconstructionResults {
+    static func run(data: SpeechData, nerf: TrainedVariant, siren: TrainedVariant) -> ReconstructionResults {
         let length = HyperSoundClips.length
         // The unconditional INR: θ̄ = mean over the training pool of H(E(x)).
         let poolThetas = generatedParameters(data.trainPool, with: nerf.model)
@@ -68,29 +84,7 @@ enum ReconstructionStudy {
             "HyperSound-SIREN": siren.model.parameters.reduce(0) { $0 + $1.count },
         ]
 
-        var table = Table(header: ["set", "method", "MSE", "MAE", "SNR (dB)", "SI-SNR (dB)", "LSD", "ms/clip", "trained parameters"])
-        for set in ReconstructionResults.sets {
-            for method in ReconstructionResults.methods {
-                let m = metrics[set]![method]!
-                table.append([.text(set), .text(method), .number(m.meanSquaredError), .number(m.meanAbsoluteError),
-                              .number(m.signalToNoise), m.scaleInvariantSNR.map { .number($0) } ?? "-",
-                              .number(m.logSpectralDistance), .number(milliseconds[method]!), .integer(trainedParameters[method]!)])
-            }
-        }
-        try report.table(table, name: "reconstruction", caption: """
-            Reconstruction of 4,096-sample clips (mean over clips; SI-SNR is undefined for the zero output). The \
-            unconditional INR renders the mean generated θ over the training clips (its parameter count is the \
-            NeRF HyperSound's that produced it); NN-retrieval returns the training clip with the closest log-mel \
-            spectrogram (excluding the clip's own recording on the train set). ms/clip: batch 1, warm, this machine.
-            """)
-        report.text("""
-            Paper: HyperSound's reconstructions of unseen recordings are far from zero output but below dedicated \
-            per-recording INRs. Here, on the Allison test clips, HyperSound-NeRF reaches MSE \
-            \(formatNumber(metrics["Allison test"]!["HyperSound-NeRF"]!.meanSquaredError)) against \
-            \(formatNumber(metrics["Allison test"]!["zero"]!.meanSquaredError)) for the zero output, and LSD \
-            \(formatNumber(metrics["Allison test"]!["HyperSound-NeRF"]!.logSpectralDistance)) against \
-            \(formatNumber(metrics["Allison test"]!["NN-retrieval"]!.logSpectralDistance)) for the nearest training clip.
-            """)
-        return ReconstructionResults(metrics: metrics, nerfTest: nerfTest, sirenTest: sirenTest)
+        return ReconstructionResults(metrics: metrics, nerfTest: nerfTest, sirenTest: sirenTest,
+                                     milliseconds: milliseconds, trainedParameters: trainedParameters)
     }
 }

@@ -57,7 +57,7 @@ func train(_ variant: Variant, trainFiles: [[Float]], testClips: [[Float]], batc
     let progress = Progress("train \(variant.name)", total: variant.steps, quiet: quiet)
     var trainLoss: [Double] = [], testLoss: [(step: Int, loss: Double)] = []
     let length = HyperSoundClips.length
-    let start = Date(), cpuStart = threadCPUSeconds()
+    let start = Date(), cpuStart = CPUTime.threadSeconds()
     for step in 1...variant.steps {
         var batch = [Float]()
         batch.reserveCapacity(batchSize * length)
@@ -81,7 +81,7 @@ func train(_ variant: Variant, trainFiles: [[Float]], testClips: [[Float]], batc
     progress.finish()
     // The timed part includes the periodic test evaluations (a few percent of the steps' cost).
     let secondsPerStep = Date().timeIntervalSince(start) / Double(variant.steps)
-    let cpuSecondsPerStep = (threadCPUSeconds() - cpuStart) / Double(variant.steps)
+    let cpuSecondsPerStep = (CPUTime.threadSeconds() - cpuStart) / Double(variant.steps)
     return TrainedVariant(variant: variant, model: model, trainLoss: trainLoss, testLoss: testLoss,
                           secondsPerStep: secondsPerStep, cpuSecondsPerStep: cpuSecondsPerStep)
 }
@@ -126,13 +126,6 @@ func chunks<T>(_ items: [T], size: Int = 16) -> [[T]] {
 func rows(of tensor: Tensor) -> [[Float]] {
     let width = tensor.shape[1]
     return (0..<tensor.shape[0]).map { Array(tensor.data[($0 * width)..<(($0 + 1) * width)]) }
-}
-
-/// CPU time of the calling thread (training runs on one thread with single-threaded BLAS, so this is its cost).
-func threadCPUSeconds() -> Double {
-    var time = timespec()
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
-    return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9
 }
 
 /// Milliseconds per clip of `body`, run once to warm up and then `repetitions` times.

@@ -38,8 +38,7 @@ struct HyperSoundPaper: PaperCommand {
     @OptionGroup var options: RunOptions
 
     func reproduce(in report: Report) throws {
-        let full = options.scale == .full
-        let sampleRate = 8_000
+        let plan = Plan(scale: options.scale)
         let seed = options.seed
         report.text("""
             HyperSound maps a recording to the weights of an implicit neural representation (INR) in one forward \
@@ -51,7 +50,7 @@ struct HyperSoundPaper: PaperCommand {
         // Real speech: the 568 Asterisk prompts of one speaker, split by file; five synthetic flite voices are the
         // unseen speakers. Each evaluation clip is the loudest 4,096-window of the trimmed recording, peak-normalised.
         let data = try report.section("Data") { () throws -> SpeechData in
-            let data = try SpeechData.load(sampleRate: sampleRate, full: full)
+            let data = try SpeechData.load(plan)
             report.text("""
                 Allison (Debian `asterisk-core-sounds-en-wav`): \(data.recordingCount) recordings read with libsndfile; \
                 \(data.silentCount) silent prompts (peak below 1% of full scale, the `silence/` folder) are left \
@@ -67,7 +66,7 @@ struct HyperSoundPaper: PaperCommand {
         // MARK: Signal checks
         // The exact claims: libsndfile round trip, the resampler, the metrics.
         try report.section("Signal checks") {
-            try SignalChecks.run(report: report, sampleRate: sampleRate, seed: seed)
+            try SignalChecks.run(report: report, sampleRate: plan.sampleRate, seed: seed)
         }
 
         // MARK: Training (fig-training)
@@ -75,18 +74,17 @@ struct HyperSoundPaper: PaperCommand {
         // train side by side, each on one core with single-threaded BLAS.
         // Full scale: every variant gets the spec's 1,500 steps (measured, CPU per step of one thread: ~70 ms NeRF,
         // ~80 ms SIREN, with the target rendered by Lab's fused `batchedAffine` and its vectorised sin/cos).
-        let steps = full ? 1_500 : 40
         let variants = [
-            Variant(name: "NeRF", kind: .nerf, spectralLoss: true, peakLearningRate: 5e-4, steps: steps),
-            Variant(name: "SIREN", kind: .siren, spectralLoss: true, peakLearningRate: 1e-4, steps: steps),
-            Variant(name: "NeRF-L1only", kind: .nerf, spectralLoss: false, peakLearningRate: 5e-4, steps: steps),
+            Variant(name: "NeRF", kind: .nerf, spectralLoss: true, peakLearningRate: 5e-4, steps: plan.trainingSteps),
+            Variant(name: "SIREN", kind: .siren, spectralLoss: true, peakLearningRate: 1e-4, steps: plan.trainingSteps),
+            Variant(name: "NeRF-L1only", kind: .nerf, spectralLoss: false, peakLearningRate: 5e-4, steps: plan.trainingSteps),
         ]
         // A sanity check of the whole pipeline rides along: the NeRF model trained on four fixed training clips. If
         // the generated weights, the rendering, the loss and its gradients are right, it must fit them closely; then a
         // weak one-shot model on unseen clips is a matter of learning, not of a broken pipeline.
         let sanityClips = Array(data.trainPool.prefix(4))
         let sanityVariant = Variant(name: "NeRF-4clips", kind: .nerf, spectralLoss: true, peakLearningRate: 5e-4,
-                                    steps: full ? 300 : 20)
+                                    steps: plan.sanitySteps)
         let (trained, sanity) = try report.section("Training") { () throws -> ([TrainedVariant], SanityFit) in
             let quiet = options.quiet
             let jobs = variants.map { variant in
@@ -96,7 +94,10 @@ struct HyperSoundPaper: PaperCommand {
             } + [{ @Sendable in try train(sanityVariant, trainFiles: sanityClips, testClips: sanityClips, seed: seed, quiet: quiet) }]
             let results = try JobPool.run(jobs)
             let trained = Array(results.prefix(variants.count))
-            try Figures.training(trained, report: report)
+            try report.figure(Figures.training(trained), name: "fig-training", caption: """
+                Left: each variant's own training objective (L1only is trained on L1 alone, so its curve sits lower). \
+                Right: the L1 + MR-STFT loss of every variant on the Allison test clips, every 100 steps.
+                """)
             report.text(trained.map {
                 "\($0.variant.name): \($0.variant.steps) steps, \(String(format: "%.0f", $0.secondsPerStep * 1_000)) ms per step wall, \(String(format: "%.0f", $0.cpuSecondsPerStep * 1_000)) ms CPU (one thread)."
             }.joined(separator: " "))
@@ -115,25 +116,64 @@ struct HyperSoundPaper: PaperCommand {
 
         // MARK: Reconstruction (table-reconstruction)
         // HyperSound against three baselines on unseen recordings, training recordings and unseen speakers.
-        let reconstruction = try report.section("Reconstruction") {
-            try ReconstructionStudy.run(data: data, nerf: nerf, siren: siren, report: report)
+        let reconstruction = try report.section("Reconstruction") { () throws -> ReconstructionResults in
+            let results = ReconstructionStudy.run(data: data, nerf: nerf, siren: siren)
+            try report.table(results.table(), name: "reconstruction", caption: """
+                Reconstruction of 4,096-sample clips (mean over clips; SI-SNR is undefined for the zero output). The \
+                unconditional INR renders the mean generated θ over the training clips (its parameter count is the \
+                NeRF HyperSound's that produced it); NN-retrieval returns the training clip with the closest log-mel \
+                spectrogram (excluding the clip's own recording on the train set). ms/clip: batch 1, warm, this machine.
+                """)
+            let test = results.metrics["Allison test"]!
+            report.text("""
+                Paper: HyperSound's reconstructions of unseen recordings are far from zero output but below dedicated \
+                per-recording INRs. Here, on the Allison test clips, HyperSound-NeRF reaches MSE \
+                \(formatNumber(test["HyperSound-NeRF"]!.meanSquaredError)) against \
+                \(formatNumber(test["zero"]!.meanSquaredError)) for the zero output, and LSD \
+                \(formatNumber(test["HyperSound-NeRF"]!.logSpectralDistance)) against \
+                \(formatNumber(test["NN-retrieval"]!.logSpectralDistance)) for the nearest training clip.
+                """)
+            return results
         }
 
         // MARK: Per-clip INRs (fig-finetune, table-per-clip)
         // Dedicated INRs fitted to each of 8 test clips from a random init, and fine-tuned from HyperSound's θ.
-        let fits = try report.section("Per-clip INRs") {
-            try PerClipStudy.run(data: data, nerf: nerf, steps: full ? 500 : 40, clipCount: full ? 8 : 2,
-                                 seed: seed, report: report)
+        let fits = try report.section("Per-clip INRs") { () throws -> PerClipResults in
+            let fits = try PerClipStudy.run(data: data, nerf: nerf, steps: plan.perClipSteps, clipCount: plan.perClipClips,
+                                            seed: seed)
+            let (figure, skipped) = Figures.finetune(fits)
+            try report.figure(figure, name: "fig-finetune", caption: """
+                Fitting one INR per clip with Adam from a random init vs from HyperSound's generated θ (the paper's use \
+                of HyperSound as an initialisation). Step 0 is the init itself.
+                """)
+            if !skipped.isEmpty {
+                report.text("Not drawn in fig-finetune (every clip's curve undefined, a constant INR output): \(skipped.joined(separator: "; ")).")
+            }
+            try report.table(fits.table(), name: "per-clip", caption: """
+                The first \(fits.clips.count) Allison test clips: HyperSound's one-shot INR vs a dedicated INR fitted to each clip \
+                (Adam, lr 1e-3, L1 + MR-STFT, K = \(fits.steps) steps) from a random init and from HyperSound's θ. ms/clip: \
+                one forward pass (batch 1) vs the whole fit, single-threaded, two fits side by side.
+                """)
+            return fits
         }
 
         // MARK: Ablation and spectral bias (table-ablation, fig-band-error)
-        let ablation = try report.section("Ablation and spectral bias") {
-            try AblationStudy.run(data: data, nerf: nerf, siren: siren, l1Only: l1Only, fits: fits, report: report)
+        let ablation = try report.section("Ablation and spectral bias") { () throws -> AblationResults in
+            let ablation = AblationStudy.run(data: data, nerf: nerf, siren: siren, l1Only: l1Only, fits: fits)
+            try report.table(ablation.table(), name: "ablation", caption: """
+                Allison test set (\(ablation.clips) clips): the STFT loss term (NeRF trained with L1 + MR-STFT vs L1 only) \
+                and the target type (NeRF vs SIREN). Band LSD uses the STFT bins whose centre lies in the band.
+                """)
+            try report.figure(Figures.bandError(ablation, clips: fits.clips.count), name: "fig-band-error", caption: """
+                Mean absolute error of the log power spectrum (n_fft 256, hop 80) per frequency bin, 0-4 kHz. The paper \
+                discusses spectral bias: INRs, and HyperSound's in particular, reconstruct high frequencies worse.
+                """)
+            return ablation
         }
 
         // MARK: Examples (fig-spectrograms, fig-waveforms, audio/)
         try report.section("Examples") {
-            try Examples.run(data: data, nerf: nerf, siren: siren, fits: fits, sampleRate: sampleRate, report: report)
+            try Examples.run(data: data, nerf: nerf, siren: siren, fits: fits, sampleRate: plan.sampleRate, report: report)
         }
 
         // MARK: Claims

@@ -1,5 +1,6 @@
 import Foundation
 import Lab
+import LabContinual
 import LabData
 import LabRun
 import StabilityGapCore
@@ -30,20 +31,10 @@ struct ExperimentPlan {
     /// 8 minutes; measured, it does not: see `init`).
     static let fullEpochsPerTask = 6
 
-    /// Fashion {0,1}, {2,3}, ..., {8,9}.
-    static func fashionTasks(_ count: Int) -> [[Int]] { (0..<count).map { [2 * $0, 2 * $0 + 1] } }
+    /// x = (p/255 − 0.5)/0.5, as the authors' transforms.
+    static let normalization = Normalization(mean: 0.5, std: 0.5)
 
-    /// Alternating domains: task 2k = Fashion {2k, 2k+1}, task 2k+1 = MNIST digits {2k, 2k+1} (ids 10 + d).
-    static func alternatingTasks(_ count: Int) -> [[Int]] {
-        (0..<count).map { t in
-            let k = t / 2
-            return t % 2 == 0
-                ? [FashionAndDigits.globalClass(fashion: 2 * k), FashionAndDigits.globalClass(fashion: 2 * k + 1)]
-                : [FashionAndDigits.globalClass(digit: 2 * k), FashionAndDigits.globalClass(digit: 2 * k + 1)]
-        }
-    }
-
-    init(scale: Scale, seeds: [Int]) {
+    init(scale: Scale, seeds: [Int]) throws {
         self.scale = scale
         switch scale {
         case .full:
@@ -55,10 +46,10 @@ struct ExperimentPlan {
             fashionTrainPerClass = 500; fashionTestPerClass = 150
             sequenceFashionTrainPerClass = 400; sequenceFashionTestPerClass = 150
             mnistTrainPerClass = 400; mnistTestPerClass = 100
-            main = ContinualSetting(name: "fashion-5x2", taskClasses: Self.fashionTasks(5), memory: 200,
+            main = ContinualSetting(name: "fashion-5x2", tasks: try .fashionPairs(taskCount: 5), memory: 200,
                                     epochsPerTask: Self.fullEpochsPerTask, batchSize: 32, currentPrototypeImages: 100,
                                     oraclePrototypeImages: 150)
-            sequence = ContinualSetting(name: "fm-10x2", taskClasses: Self.alternatingTasks(10), memory: 200,
+            sequence = ContinualSetting(name: "fm-10x2", tasks: try .alternatingFashionDigits(taskCount: 10), memory: 200,
                                         epochsPerTask: Self.fullEpochsPerTask, batchSize: 32, currentPrototypeImages: 100,
                                         oraclePrototypeImages: 60)
             memorySizes = [50, 500]
@@ -69,10 +60,10 @@ struct ExperimentPlan {
             fashionTrainPerClass = 60; fashionTestPerClass = 20
             sequenceFashionTrainPerClass = 40; sequenceFashionTestPerClass = 20
             mnistTrainPerClass = 40; mnistTestPerClass = 20
-            main = ContinualSetting(name: "fashion-5x2", taskClasses: Self.fashionTasks(3), memory: 20,
+            main = ContinualSetting(name: "fashion-5x2", tasks: try .fashionPairs(taskCount: 3), memory: 20,
                                     epochsPerTask: 2, batchSize: 16, currentPrototypeImages: 30,
                                     oraclePrototypeImages: 30)
-            sequence = ContinualSetting(name: "fm-10x2", taskClasses: Self.alternatingTasks(4), memory: 20,
+            sequence = ContinualSetting(name: "fm-10x2", tasks: try .alternatingFashionDigits(taskCount: 4), memory: 20,
                                         epochsPerTask: 2, batchSize: 16, currentPrototypeImages: 20,
                                         oraclePrototypeImages: 20)
             memorySizes = [10]
@@ -104,12 +95,14 @@ struct PlanData {
         let dataRNG = RNG(seed: ExperimentPlan.dataSeed)
         main = try ContinualData.fashion(train: fashionTrain, test: fashionTest,
                                          trainPerClass: plan.fashionTrainPerClass,
-                                         testPerClass: plan.fashionTestPerClass, dataRNG: dataRNG)
+                                         testPerClass: plan.fashionTestPerClass,
+                                         normalization: ExperimentPlan.normalization, dataRNG: dataRNG)
         sequence = try ContinualData.fashionAndDigits(
             fashionTrain: fashionTrain, fashionTest: fashionTest, mnist: mnist,
             fashionTrainPerClass: plan.sequenceFashionTrainPerClass,
             fashionTestPerClass: plan.sequenceFashionTestPerClass,
-            mnistTrainPerClass: plan.mnistTrainPerClass, mnistTestPerClass: plan.mnistTestPerClass, dataRNG: dataRNG)
+            mnistTrainPerClass: plan.mnistTrainPerClass, mnistTestPerClass: plan.mnistTestPerClass,
+            normalization: ExperimentPlan.normalization, dataRNG: dataRNG)
     }
 }
 

@@ -54,7 +54,7 @@ struct StabilityGap: PaperCommand {
 
     /// The story; returns the FLOP counts of training and evaluation.
     func reproduceCounting(in report: Report) throws -> [String: Double] {
-        let plan = ExperimentPlan(scale: options.scale, seeds: report.seeds)
+        let plan = try ExperimentPlan(scale: options.scale, seeds: report.seeds)
         report.text("""
             One network is trained by finetuning with replay (FACIL random exemplar selection, memory M) on a \
             class-incremental sequence. At densely spaced steps after every task switch, the *same* eval-mode \
@@ -76,9 +76,9 @@ struct StabilityGap: PaperCommand {
         let data = try report.section("Data") {
             let data = try PlanData(plan: plan)
             report.text("""
-                `fashion-5x2`: Fashion-MNIST tasks \(plan.main.taskClasses.map { "{\($0.map(String.init).joined(separator: ","))}" }.joined(separator: " ")), \
+                `fashion-5x2`: Fashion-MNIST tasks \(plan.main.tasks.groups.map { "{\($0.map(String.init).joined(separator: ","))}" }.joined(separator: " ")), \
                 \(plan.fashionTrainPerClass) training / \(plan.fashionTestPerClass) test images per class (test from t10k), \
-                M = \(plan.main.memory). `fm-10x2`: \(plan.sequence.taskCount) tasks alternating Fashion-MNIST pairs and \
+                M = \(plan.main.memory). `fm-10x2`: \(plan.sequence.tasks.taskCount) tasks alternating Fashion-MNIST pairs and \
                 MNIST-5k digit pairs (global ids 10 + d), \(plan.sequenceFashionTrainPerClass) / \(plan.sequenceFashionTestPerClass) \
                 Fashion and \(plan.mnistTrainPerClass) / \(plan.mnistTestPerClass) MNIST images per class. Subsets drawn \
                 with data seed \(ExperimentPlan.dataSeed), independent of the run seed. x = (p/255 − 0.5)/0.5.

@@ -126,7 +126,7 @@ public func fitINR(clip: [Float], network: TargetNetwork, features: Tensor, init
         optimizer.zeroGrad()
         let loss = reconstructionLoss(prediction: network.render(theta, features: features), target: target)
         loss.backward()
-        guard loss.item.isFinite else { throw LabError.nonFinite(what: "per-clip INR loss (= \(loss.item))", step: step) }
+        try checkFinite(loss.item, what: "per-clip INR loss", step: step)
         optimizer.step()
         if logSteps.contains(step) { log(step) }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Lab
+import LabContinual
 import LabData
 
 /// What one training run (setting, seed, M) produced: the three heads' traces on the same backbone, and the
@@ -39,106 +40,139 @@ public struct ContinualLearner {
         self.seed = seed
     }
 
-    /// The run's random streams derive from (setting, seed, M) only, so results do not depend on scheduling.
-    var runRNG: RNG { RNG(seed: UInt64(seed)).derived("\(setting.name)/M\(setting.memory)") }
+    /// The run's random streams derive from (setting, seed, M) only, so results do not depend on scheduling:
+    /// "init" (the backbone), "buffer" (exemplar draws), and per task t "order/t" (its batches).
+    var streams: ContinualStreams {
+        ContinualStreams(root: RNG(seed: UInt64(seed)).derived("\(setting.name)/M\(setting.memory)"))
+    }
 
     public func run(progress: ((_ task: Int, _ step: Int) -> Void)? = nil) throws -> ContinualRunResult {
         let started = Date(), startedCPU = threadCPUSeconds()
-        let tasks = setting.taskClasses
-        let outputClasses = setting.outputClasses
+        let loop = TaskLoop(name: "\(setting.name) seed \(seed)", tasks: setting.tasks, streams: streams,
+                            epochsPerTask: setting.epochsPerTask, batchSize: setting.batchSize,
+                            minimumBatchSize: setting.minimumBatchSize)
+        var method = try ReplayFinetuning(setting: setting, data: data, streams: streams,
+                                          evaluationChunk: evaluationChunk, progress: progress)
+        try loop.run(&method)
+        return ContinualRunResult(setting: setting.name, seed: seed, memory: setting.memory, traces: method.traces,
+                                  bufferQuotaViolations: method.violations, maxPrototypeNormError: method.normError,
+                                  trainingSampleSteps: method.sampleSteps, evaluationForwards: method.forwards,
+                                  seconds: Date().timeIntervalSince(started),
+                                  cpuSeconds: threadCPUSeconds() - startedCPU)
+    }
+}
+
+/// The method of the task loop: FACIL's finetuning with a fixed-total replay buffer, and the dense
+/// evaluation of the three heads after the scheduled update steps.
+struct ReplayFinetuning: ContinualMethod {
+    let setting: ContinualSetting
+    let data: ContinualData
+    let evaluationChunk: Int
+    let progress: ((_ task: Int, _ step: Int) -> Void)?
+    let model: IncrementalClassifier
+    var buffer: ReplayBuffer
+    var bufferRNG: RNG
+    /// outputIndex[c]: the output of global class c in the concatenated logits; outputTask[k]: the task of output k.
+    let outputIndex: [Int: Int]
+    let outputTask: [Int]
+    /// Each task's test images and their output indices.
+    let testInputs: [Tensor]
+    let testOutputs: [[Int]]
+
+    // The task in progress.
+    var evaluator: Evaluator?
+    var evaluationSteps: Set<Int> = []
+    var replayActive = false
+
+    // What the run reports.
+    var taskSteps: [Int] = []
+    var traces = [EvaluationHead: HeadTrace]()
+    var violations = 0, normError = 0.0, sampleSteps = 0, forwards = 0
+
+    init(setting: ContinualSetting, data: ContinualData, streams: ContinualStreams, evaluationChunk: Int,
+         progress: ((_ task: Int, _ step: Int) -> Void)?) throws {
+        self.setting = setting
+        self.data = data
+        self.evaluationChunk = evaluationChunk
+        self.progress = progress
+        var initRNG = streams.stream("init")
+        model = IncrementalClassifier(rng: &initRNG)
+        bufferRNG = streams.stream("buffer")
+        buffer = ReplayBuffer(capacity: .fixedTotal(setting.memory))
+        let tasks = setting.tasks.groups
         var outputIndex = [Int: Int]()
-        for (index, c) in outputClasses.enumerated() { outputIndex[c] = index }
-        let outputTask = tasks.enumerated().flatMap { t, classes in Array(repeating: t, count: classes.count) }
+        for (index, c) in setting.tasks.classOrder.enumerated() { outputIndex[c] = index }
+        self.outputIndex = outputIndex
+        outputTask = tasks.enumerated().flatMap { t, classes in Array(repeating: t, count: classes.count) }
 
-        var initRNG = runRNG.derived("init")
-        let model = IncrementalClassifier(rng: &initRNG)
-        var bufferRNG = runRNG.derived("buffer")
-        var buffer = ReplayBuffer(memory: setting.memory)
-
-        // The fixed evaluation inputs: each task's test images, and each class's prototype images.
+        // The fixed evaluation inputs: each task's test images.
         let testIndicesByTask = tasks.map { classes in classes.flatMap { data.testIndicesByClass[$0] } }
         for (t, indices) in testIndicesByTask.enumerated() where indices.isEmpty {
             throw LabError.invalidArgument("\(setting.name): task \(t) (classes \(tasks[t])) has no test images")
         }
-        let testInputs = testIndicesByTask.map { data.test.batch($0) }
-        let testOutputs = testIndicesByTask.map { $0.map { outputIndex[data.test.labels[$0]]! } }
+        testInputs = testIndicesByTask.map { data.test.batch($0) }
+        testOutputs = testIndicesByTask.map { $0.map { outputIndex[data.test.labels[$0]]! } }
+    }
 
-        var taskSteps: [Int] = []
-        var traces = [EvaluationHead: HeadTrace]()
-        var violations = 0, normError = 0.0, sampleSteps = 0, forwards = 0
+    mutating func beginTask(_ task: ContinualTask) throws -> TaskTrainingSet {
+        let t = task.index
+        var headRNG = task.stream("head")   // untouched: FACIL's heads start at zero
+        model.classifier.addHead(outputs: task.classes.count, initialization: .zeros, rng: &headRNG)
 
-        for (t, currentClasses) in tasks.enumerated() {
-            model.addHead(classes: currentClasses.count)
-            let taskIndices = currentClasses.flatMap { data.trainIndicesByClass[$0] } + buffer.allIndices
-            let stepsPerEpoch = setting.batchesPerEpoch(sampleCount: taskIndices.count)
-            guard stepsPerEpoch > 0 else {
-                throw LabError.invalidArgument(
-                    "\(setting.name): task \(t) has \(taskIndices.count) training images, too few for one batch of \(setting.minimumBatchSize)")
-            }
-            let totalSteps = stepsPerEpoch * setting.epochsPerTask
-            taskSteps.append(totalSteps)
-            for head in EvaluationHead.allCases { traces[head, default: HeadTrace(taskSteps: [])].taskSteps = taskSteps }
-            let evaluationSteps = Set(EvaluationSchedule.steps(task: t, totalSteps: totalSteps))
-
-            // Prototype sets: current classes and (oracle) old classes from fixed training images; (NMC) old
-            // classes from the buffer as it was at the end of task t − 1.
-            let seenClasses = tasks[0...t].flatMap { $0 }
-            let current = Set(currentClasses)
-            let fixedSets = seenClasses.map { c in
-                Array(data.trainIndicesByClass[c].prefix(current.contains(c) ? setting.currentPrototypeImages
-                                                                             : setting.oraclePrototypeImages))
-            }
-            let bufferSets = seenClasses.map { c in current.contains(c) ? [] : buffer.exemplars[c] ?? [] }
-            let evaluator = Evaluator(
-                model: model, testInputs: Array(testInputs[0...t]), testOutputs: Array(testOutputs[0...t]),
-                prototypeInputs: data.train.batch(fixedSets.flatMap { $0 } + bufferSets.flatMap { $0 }),
-                fixedSetSizes: fixedSets.map(\.count), bufferSetSizes: bufferSets.map(\.count),
-                currentTask: t, outputTask: outputTask, chunk: evaluationChunk)
-
-            let optimizer = SGD(parameters: model.parameters, learningRate: setting.learningRate)
-            var orderRNG = runRNG.derived("order/\(t)")
-            let replayActive = !buffer.isEmpty
-            var step = 0
-            for epoch in 0..<setting.epochsPerTask {
-                optimizer.learningRate = setting.learningRate * setting.learningRateFactor(epoch: epoch)
-                let order = orderRNG.permutation(taskIndices.count).map { taskIndices[$0] }
-                for b in 0..<stepsPerEpoch {
-                    let batch = Array(order[(b * setting.batchSize)..<min((b + 1) * setting.batchSize, order.count)])
-                    let labels = data.train.labels(batch)
-                    model.train()
-                    let features = model.backbone(data.train.batch(batch))
-                    // Task 0 (empty buffer): CE on head t with local targets; then CE over all heads with
-                    // global targets, as the authors' code.
-                    let loss = replayActive
-                        ? crossEntropy(model.logits(features: features), targets: labels.map { outputIndex[$0]! })
-                        : crossEntropy(model.heads[t](features),
-                                       targets: labels.map { currentClasses.firstIndex(of: $0)! })
-                    guard loss.item.isFinite else {
-                        throw LabError.nonFinite(what: "\(setting.name) seed \(seed) task \(t) loss (= \(loss.item))",
-                                                 step: step)
-                    }
-                    optimizer.zeroGrad()
-                    loss.backward()
-                    optimizer.step()
-                    step += 1
-                    sampleSteps += batch.count
-                    if evaluationSteps.contains(step) {
-                        let scores = evaluator.evaluate(step: step)
-                        for (head, point) in scores.points { traces[head]!.points.append(point) }
-                        normError = max(normError, scores.prototypeNormError)
-                        forwards += evaluator.forwardCount
-                    }
-                    progress?(t, step)
-                }
-            }
-            buffer.update(currentClasses: currentClasses, trainIndicesByClass: data.trainIndicesByClass, rng: &bufferRNG)
-            violations += buffer.quotaViolations(seenClasses: seenClasses, labels: data.train.labels)
+        // Prototype sets: current classes and (oracle) old classes from fixed training images; (NMC) old
+        // classes from the buffer as it was at the end of task t − 1.
+        let current = Set(task.classes)
+        let fixedSets = task.seenClasses.map { c in
+            Array(data.trainIndicesByClass[c].prefix(current.contains(c) ? setting.currentPrototypeImages
+                                                                         : setting.oraclePrototypeImages))
         }
-        return ContinualRunResult(setting: setting.name, seed: seed, memory: setting.memory, traces: traces,
-                                  bufferQuotaViolations: violations, maxPrototypeNormError: normError,
-                                  trainingSampleSteps: sampleSteps, evaluationForwards: forwards,
-                                  seconds: Date().timeIntervalSince(started),
-                                  cpuSeconds: threadCPUSeconds() - startedCPU)
+        let bufferSets = task.seenClasses.map { c in current.contains(c) ? [] : buffer.exemplars[c] ?? [] }
+        evaluator = Evaluator(
+            model: model, testInputs: Array(testInputs[0...t]), testOutputs: Array(testOutputs[0...t]),
+            prototypeInputs: data.train.batch(fixedSets.flatMap { $0 } + bufferSets.flatMap { $0 }),
+            fixedSetSizes: fixedSets.map(\.count), bufferSetSizes: bufferSets.map(\.count),
+            currentTask: t, outputTask: outputTask, chunk: evaluationChunk)
+        replayActive = !buffer.isEmpty
+        return TaskTrainingSet(dataset: data.train,
+                               indices: task.classes.flatMap { data.trainIndicesByClass[$0] } + buffer.allIndices)
+    }
+
+    mutating func makeOptimizer(for task: ContinualTask, stepsInTask: Int) -> SGD {
+        taskSteps.append(stepsInTask)
+        for head in EvaluationHead.allCases { traces[head, default: HeadTrace(taskSteps: [])].taskSteps = taskSteps }
+        evaluationSteps = Set(EvaluationSchedule.steps(task: task.index, totalSteps: stepsInTask))
+        return SGD(parameters: model.parameters, learningRate: setting.learningRate)
+    }
+
+    mutating func beginEpoch(_ epoch: Int, of task: ContinualTask, optimizer: SGD) {
+        optimizer.learningRate = setting.learningRate * setting.learningRateFactor(epoch: epoch)
+    }
+
+    /// Task 0 (empty buffer): CE on head t with local targets; then CE over all heads with global targets, as
+    /// the authors' code.
+    mutating func loss(for batch: TaskBatch) throws -> Tensor {
+        model.train()
+        let features = model.backbone(batch.x)
+        return replayActive
+            ? crossEntropy(model.classifier(features), targets: batch.labels.map { outputIndex[$0]! })
+            : crossEntropy(model.classifier.logits(features, tasks: batch.task.index..<(batch.task.index + 1)),
+                           targets: batch.labels.map { batch.task.classes.firstIndex(of: $0)! })
+    }
+
+    mutating func afterUpdate(_ batch: TaskBatch) throws {
+        sampleSteps += batch.labels.count
+        if evaluationSteps.contains(batch.step), let evaluator {
+            let scores = evaluator.evaluate(step: batch.step)
+            for (head, point) in scores.points { traces[head]!.points.append(point) }
+            normError = max(normError, scores.prototypeNormError)
+            forwards += evaluator.forwardCount
+        }
+        progress?(batch.task.index, batch.step)
+    }
+
+    mutating func endTask(_ task: ContinualTask) throws {
+        buffer.update(currentClasses: task.classes, trainIndicesByClass: data.trainIndicesByClass, rng: &bufferRNG)
+        violations += buffer.quotaViolations(seenClasses: task.seenClasses, labels: data.train.labels)
     }
 }
 
@@ -197,7 +231,7 @@ struct Evaluator {
                 let testFeatures = features(inputs)
                 let normalized = Distances.l2NormalizedRows(testFeatures)
                 let predictions: [EvaluationHead: [Int]] = [
-                    .linear: argmaxRows(model.logits(features: testFeatures)),
+                    .linear: MultiHeadPrediction.taskAgnostic(model.classifier(testFeatures)),
                     .nmc: Distances.nearestRow(normalized, among: nmcPrototypes),
                     .oracle: Distances.nearestRow(normalized, among: oraclePrototypes),
                 ]
@@ -239,17 +273,5 @@ struct Evaluator {
             }
         }
         return Distances.l2NormalizedRows(Tensor(shape: [rows.count, width], data: means))
-    }
-
-    /// Index of the largest entry of every row: [N, K] → [N] (the lowest index wins ties).
-    func argmaxRows(_ logits: Tensor) -> [Int] {
-        let k = logits.shape[1]
-        return logits.data.withUnsafeBufferPointer { x in
-            (0..<logits.shape[0]).map { r in
-                var best = 0
-                for j in 1..<k where x[r * k + j] > x[r * k + best] { best = j }
-                return best
-            }
-        }
     }
 }

@@ -1,4 +1,5 @@
 import Lab
+import LabContinual
 
 /// The stability gap of one old task u during one later task t (accuracies in percent).
 public struct TaskPairGap: Sendable, Equatable {
@@ -89,13 +90,12 @@ extension HeadTrace {
     /// The paper's per-head summary of this run.
     public func summary() -> HeadSummary {
         let pairs = taskPairGaps()
-        let last = end(task: taskCount - 1)
-        let incremental = (0..<taskCount).map { Metrics.mean(end(task: $0).accuracy) }
+        let endAccuracies = AccuracyMatrix(rows: (0..<taskCount).map { end(task: $0).accuracy })
         let early = points.filter { $0.task >= 1 && $0.step <= Self.earlyRecencySteps }.map(\.recency)
         let ends = (1..<max(taskCount, 1)).map { end(task: $0).recency }
         return HeadSummary(
-            finalAccuracy: Metrics.mean(last.accuracy),
-            averageIncrementalAccuracy: Metrics.mean(incremental),
+            finalAccuracy: endAccuracies.finalAccuracy,
+            averageIncrementalAccuracy: endAccuracies.averageIncrementalAccuracy,
             minAccuracy: Metrics.mean(minAccuracyPerTask()),
             worstCaseAccuracy: Metrics.mean(worstCaseAccuracyPerTask()),
             gap: Metrics.mean(pairs.map(\.gap)),

@@ -1,4 +1,5 @@
 import Lab
+import LabContinual
 
 /// The backbone of every run: three 3x3 convolutions with BatchNorm and ReLU, two max-pools and a global
 /// average pool, giving a 64-d feature vector (about 23.5k parameters).
@@ -36,28 +37,13 @@ public final class FeatureCNN: Module, Layer {
     public static let forwardFLOPsPerImage: Double = 2 * (16 * 9 * 28 * 28 + 32 * 144 * 14 * 14 + 64 * 288 * 4 * 4)
 }
 
-/// A growing FACIL-style multi-head classifier: one `Linear(64 → classes of task t)` per task, added at the
-/// task's start with zero weight and bias (as the authors' code), and the backbone shared by all.
-/// The logits of heads 0..t are concatenated: output index = offset of the task + position of the class
-/// inside its task.
+/// The network of every run: the backbone and a growing multi-head classifier on its 64-d features (one
+/// `Linear(64 → classes of task t)` per task, added at the task's start; logits of heads 0..t concatenated).
 public final class IncrementalClassifier: Module {
     public let backbone: FeatureCNN
-    public private(set) var heads: [Linear] = []
+    public let classifier = MultiHeadClassifier(featureSize: FeatureCNN.featureSize)
 
     public init(rng: inout RNG) {
         backbone = FeatureCNN(rng: &rng)
-    }
-
-    /// Adds the head of a new task with `classes` outputs, zero-initialised.
-    public func addHead(classes: Int) {
-        heads.append(Linear(weight: Tensor.zeros([classes, FeatureCNN.featureSize]),
-                            bias: Tensor.zeros([classes])))
-    }
-
-    /// Concatenated logits of every head: f: [B, 64] → [B, Σ classes].
-    public func logits(features: Tensor) -> Tensor {
-        precondition(!heads.isEmpty, "IncrementalClassifier: add a head before asking for logits")
-        let parts = heads.map { $0(features) }
-        return parts.count == 1 ? parts[0] : Tensor.concat(parts, axis: 1)
     }
 }

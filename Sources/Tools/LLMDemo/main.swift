@@ -104,10 +104,10 @@ struct LLMDemo: ParsableCommand {
         func best(_ repeats: Int, _ body: () throws -> Void) rethrows -> Double {
             var b = Double.infinity, cpu = Double.infinity
             for _ in 0..<repeats {
-                let t = now(), c = cpuSeconds()
+                let t = now(), c = CPUTime.processSeconds()
                 try body()
                 b = min(b, now() - t)
-                cpu = min(cpu, (cpuSeconds() - c) / Double(Parallel.threads))
+                cpu = min(cpu, (CPUTime.processSeconds() - c) / Double(Parallel.threads))
             }
             cpuEstimates.append(cpu)
             return b
@@ -121,13 +121,13 @@ struct LLMDemo: ParsableCommand {
             var caches = [llm.makeCache()]
             _ = try llm.forward([Array(corpus.prefix(16))], caches: &caches, logits: .lastToken)
             var token = corpus[16]
-            let t = now(), c = cpuSeconds()
+            let t = now(), c = CPUTime.processSeconds()
             for _ in 0..<generateCount {
                 let out = try llm.forward([[token]], caches: &caches, logits: .lastToken)
                 token = LlamaModel.argmax(out.logits(row: 0))
             }
             tGenerate = min(tGenerate, now() - t)
-            cpuGenerate = min(cpuGenerate, (cpuSeconds() - c) / Double(Parallel.threads))
+            cpuGenerate = min(cpuGenerate, (CPUTime.processSeconds() - c) / Double(Parallel.threads))
         }
         cpuEstimates.append(cpuGenerate)
         let tGenerateBatch = try best(1) {
@@ -161,13 +161,6 @@ struct LLMDemo: ParsableCommand {
     }
 
     func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
-
-    /// CPU time of the whole process (all threads), in seconds.
-    func cpuSeconds() -> Double {
-        var t = timespec()
-        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
-        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
-    }
 
     /// VmHWM of /proc/self/status (peak resident set), in MB.
     func peakRSSMegabytes() -> Double {

@@ -9,9 +9,10 @@ struct LabResults: ParsableCommand {
         commandName: "lab-results",
         abstract: "Regenerate the README results table from every figures/*/claims.json.",
         discussion: """
-            One row per claim: paper, claim, measured value, threshold, whether it holds, scale, and the command \
-            that produces it. The table replaces the text between the marker comments \
-            \(ResultsTable.beginMarker) and \(ResultsTable.endMarker).
+            One row per claim: paper, claim, measured value, threshold, verdict (holds, fails, or inconclusive when \
+            a precondition of the claim is not met), scale, and the command that produces it. The table replaces \
+            the text between the marker comments \(ResultsTable.beginMarker) and \(ResultsTable.endMarker). \
+            A paper folder with results but no claims.json is an error (exit 1) naming the paper.
 
             Example: make results   (= .build/release/lab-results --figures figures --readme README.md)
             """)
@@ -23,7 +24,9 @@ struct LabResults: ParsableCommand {
     var readme = "README.md"
 
     func run() throws {
-        let count = try ResultsTable.update(readmePath: readme, figuresDirectory: figures)
-        print("lab-results: \(readme) results table regenerated (\(count) claims from \(figures)/*/claims.json)")
+        let results = try ResultsTable.update(readmePath: readme, figuresDirectory: figures)
+        let claims = results.flatMap(\.claims.claims)
+        print("lab-results: \(readme) results table regenerated from \(results.count) paper(s) in "
+              + "\(figures)/*/claims.json: \(verdictSummary(claims))")
     }
 }

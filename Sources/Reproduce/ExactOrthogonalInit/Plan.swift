@@ -1,8 +1,9 @@
 import ExactOrthogonalInitCore
+import LabRun
 
 /// Every size of the reproduction at one scale (spec §2): `full` is the committed run, `smoke` the same
 /// code on small sizes (well under 30 s).
-struct Sizes {
+struct Plan {
     // E1: generator
     var generatorSides: [Int]
     var generatorRectangles = [(128, 784), (10, 128)]
@@ -38,11 +39,11 @@ struct Sizes {
 
     var learningRates = [0.003, 0.01, 0.03, 0.1]
     var validationFraction = 0.1
-    let mlpWidths = [784, 128, 128, 128, 128, 128, 128, 10]
-    let deepWidth = 64
-    let deepDensity = 1.0 / 8
+    var mlpWidths = [784, 128, 128, 128, 128, 128, 128, 10]
+    var deepWidth = 64
+    var deepDensity = 1.0 / 8
 
-    static let full = Sizes(
+    private static let full = Plan(
         generatorSides: [64, 128, 256, 512],
         jacobianDensities: [1.0 / 32, 1.0 / 16, 1.0 / 8, 1.0 / 4, 1.0 / 2, 1], jacobianSeeds: 5, aiSteps: 1000,
         mlpTrainImages: 6000, mlpEpochs: 8, mlpDensities: [1.0 / 32, 1.0 / 16, 1.0 / 8, 1.0 / 4, 1.0 / 2],
@@ -51,7 +52,7 @@ struct Sizes {
         deepDepth: 128, deeperDepth: 256, deepTrainImages: 4000, deepEpochs: 6, deepSeeds: 3, deeperSeeds: 2,
         mnistSeeds: 2)
 
-    static let smoke = Sizes(
+    private static let smoke = Plan(
         generatorSides: [64, 128],
         jacobianDensities: [1.0 / 16, 1.0 / 2], jacobianSeeds: 1, aiSteps: 100,
         mlpTrainImages: 1000, mlpEpochs: 1, mlpDensities: [1.0 / 16, 1.0 / 2], mlpSeeds: 1, testImages: 1000,
@@ -61,4 +62,14 @@ struct Sizes {
 
     /// MLP-7's widths and the deep MLP's: 784 → w, D sparse w x w, w → 10.
     func deepWidths(depth: Int) -> [Int] { [784] + Array(repeating: deepWidth, count: depth + 1) + [10] }
+}
+
+extension Plan {
+    /// The plan of `scale` (declared here, outside the struct, so that the memberwise initialiser above stays).
+    init(scale: Scale) {
+        switch scale {
+        case .full: self = .full
+        case .smoke: self = .smoke
+        }
+    }
 }

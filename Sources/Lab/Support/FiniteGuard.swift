@@ -1,4 +1,5 @@
-import Lab
+// The finite-value guard of every training loop. It lives in Lab (not LabRun) so that the papers' Core targets,
+// which depend on Lab only, use the same guard.
 
 /// Stops training when a loss is NaN or infinite: throws `LabError.nonFinite` naming it and the step.
 ///
