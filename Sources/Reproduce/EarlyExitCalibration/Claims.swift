@@ -66,53 +66,59 @@ func addClaims(to report: Report, toy: [(ToyCase, ExitEvaluation)], exitCosts: [
         measured: Double(runs.reduce(0) { total, run in total + keeping.reduce(0) { $0 + run.changedPredictions[$1]! } }), .equal(0),
         kind: .exact, seeds: seeds, note: "test predictions differing from the baseline's, summed over exits, seeds and \(keeping.map(\.rawValue).joined(separator: ", "))"))
 
-    // Paper claims.
-    let learned = Metrics.mean(runs.map { $0.base.accuracy.last! })
-    let learnedNote = "final-exit test accuracy \(formatNumber(learned)) (mean over seeds)"
+    // Paper claims: each says something only about networks that learned the task (docs/papers/early-exit-calibration.md
+    // §5: final-exit test accuracy ≥ 0.8; chance is 0.1, a linear classifier on pixels reaches ≈ 0.84).
+    let learned = [Condition("final-exit test accuracy of base (mean over seeds)",
+                             measured: Metrics.mean(runs.map { $0.base.accuracy.last! }), .atLeast(0.8))]
     let baseECE = mean(.base, \.meanECE)
+    let spread = efficiencySpreadText(runs)
     try report.claim(Claim(
         id: "baseline-overconfident", statement: "the trained baseline is miscalibrated",
-        measured: baseECE, .atLeast(0.02), seeds: seeds, note: "mean non-final ECE of base; \(learnedNote)"))
+        measured: baseECE, .atLeast(0.02), given: learned, seeds: seeds, note: "mean non-final ECE of base",
+        whenFails: "the baseline's IC confidences are close to calibrated after \(runs[0].epochLosses.count) epochs (final training loss \(formatNumber(Metrics.mean(runs.map { $0.epochLosses.last! })))); the paper's overconfident regime needs a harder task or longer overfitting"))
     try report.claim(Claim(
         id: "ts-lowers-ece", statement: "temperature scaling calibrates",
-        measured: mean(.tsPerIC, \.meanECE) / baseECE, .atMost(0.5), seeds: seeds,
-        note: "ECE(ts-per-ic) / ECE(base), non-final means averaged over seeds"))
+        measured: mean(.tsPerIC, \.meanECE) / baseECE, .atMost(0.5),
+        given: learned + [Condition("ECE(base), non-final mean", measured: baseECE, .atLeast(0.02))], seeds: seeds,
+        note: "ECE(ts-per-ic) / ECE(base), non-final means averaged over seeds",
+        whenFails: "ECE(ts-per-ic) = \(formatNumber(mean(.tsPerIC, \.meanECE))) against ECE(base) = \(formatNumber(baseECE))"))
     try report.claim(Claim(
         id: "calibration-not-efficiency", statement: "calibrating does not buy efficiency",
-        measured: meanDelta(.tsPerIC, \.auc), .atMost(0.005), seeds: seeds, note: "AUC(ts-per-ic) − AUC(base)"))
+        measured: meanDelta(.tsPerIC, \.auc), .atMost(0.005), given: learned, seeds: seeds, note: "AUC(ts-per-ic) − AUC(base)"))
     try report.claim(Claim(
         id: "calibration-changes-ranking", statement: "a common calibrator reorders samples inside an IC",
-        measured: mean(.vector, \.meanKendall), .lessThan(0.98), seeds: seeds,
+        measured: mean(.vector, \.meanKendall), .lessThan(0.98), given: learned, seeds: seeds,
         note: "Kendall τ_b between vector scaling's and the baseline's test confidences, mean over exits 1–3 and seeds"))
     try report.claim(Claim(
         id: "binning-hurts", statement: "binning lowers ECE but destroys ranking and efficiency",
         measured: meanDelta(.hist5, \.meanECE), .lessThan(0),
         and: [Condition("AUROC(hist5) − AUROC(base)", measured: meanDelta(.hist5, \.meanAUROC), .atMost(-0.01)),
               Condition("AUC(hist5) − AUC(base)", measured: meanDelta(.hist5, \.auc), .lessThan(0))],
-        seeds: seeds, note: "ECE(hist5) − ECE(base); ΔAUROC; ΔAUC (non-final means)"))
+        given: learned, seeds: seeds, note: "ECE(hist5) − ECE(base); ΔAUROC; ΔAUC (non-final means)"))
     let correlations = efficiencyCorrelations(runs)
     try report.claim(Claim(
         id: "auroc-tracks-efficiency", statement: "failure prediction correlates with efficiency",
-        measured: correlations.auroc, .atLeast(0.6), seeds: seeds,
-        note: "Spearman ρ(ΔAUROC, ΔAUC) over \(correlations.points) (variant, seed) points"))
+        measured: correlations.auroc, .atLeast(0.6), given: learned, seeds: seeds,
+        note: "Spearman ρ(ΔAUROC, ΔAUC) over \(correlations.points) (variant, seed) points", whenFails: spread))
     try report.claim(Claim(
         id: "eefp-tracks-efficiency", statement: "EEFP* (our operationalisation) correlates with efficiency",
-        measured: correlations.eefp, .atLeast(0.6), seeds: seeds,
-        note: "Spearman ρ(ΔEEFP*, ΔAUC) over \(correlations.points) points"))
+        measured: correlations.eefp, .atLeast(0.6), given: learned, seeds: seeds,
+        note: "Spearman ρ(ΔEEFP*, ΔAUC) over \(correlations.points) points", whenFails: spread))
     try report.claim(Claim(
         id: "ece-does-not-track", statement: "ECE is a much weaker proxy than AUROC",
-        measured: correlations.auroc - abs(correlations.ece), .atLeast(0.2), seeds: seeds,
-        note: "ρ(ΔAUROC, ΔAUC) − |ρ(ΔECE, ΔAUC)| = \(formatNumber(correlations.auroc)) − |\(formatNumber(correlations.ece))|"))
+        measured: correlations.auroc - abs(correlations.ece), .atLeast(0.2), given: learned, seeds: seeds,
+        note: "ρ(ΔAUROC, ΔAUC) − |ρ(ΔECE, ΔAUC)| = \(formatNumber(correlations.auroc)) − |\(formatNumber(correlations.ece))|",
+        whenFails: spread))
     try report.claim(Claim(
         id: "miscalibrated-beats-calibrated", statement: "\"Ours\" has worse ECE but is more efficient than Calibrated",
         measured: mean(.ours, \.meanECE) - mean(.tsPerIC, \.meanECE), .greaterThan(0),
         and: [Condition("AUC(ours) − AUC(ts-per-ic)", measured: mean(.ours, \.auc) - mean(.tsPerIC, \.auc), .atLeast(0.002))],
-        seeds: seeds, note: "ECE(ours) − ECE(ts-per-ic) (non-final means); AUC(ours) − AUC(ts-per-ic)"))
+        given: learned, seeds: seeds, note: "ECE(ours) − ECE(ts-per-ic) (non-final means); AUC(ours) − AUC(ts-per-ic)"))
     let budgetsWon = (0..<ExitEvaluation.budgets.count).filter { b in
         mean(.ours, { $0.budgetAccuracies[b] }) >= mean(.tsPerIC, { $0.budgetAccuracies[b] })
     }.count
     try report.claim(Claim(
         id: "ours-budget-accuracy", statement: "\"Ours\" is at least as accurate at fixed FLOPs",
-        measured: Double(budgetsWon), .atLeast(2), seeds: seeds,
+        measured: Double(budgetsWon), .atLeast(2), given: learned, seeds: seeds,
         note: "budgets in {25, 50, 75 %} where mean Acc@b(ours) ≥ mean Acc@b(ts-per-ic)"))
 }

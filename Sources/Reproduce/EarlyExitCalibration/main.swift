@@ -33,18 +33,12 @@ struct EarlyExitCalibration: PaperCommand {
             MSDNet and other EE networks on CIFAR-100 and ImageNet.
             """)
 
+    /// Three seeds at full scale (data draw, init and batch order), one at smoke scale.
+    static func defaultSeedCount(scale: Scale) -> Int { Plan(scale: scale).seedCount }
     @OptionGroup var options: RunOptions
 
-    func run() throws {
-        options.configureThreads()
-        let plan = options.scale == .full ? Plan.full : Plan.smoke
-        let report = options.makeReport(for: Self.paper, seeds: options.seedList(defaultCount: plan.seedCount))
-        try reproduce(in: report)
-        try report.finish()
-    }
-
     func reproduce(in report: Report) throws {
-        let plan = options.scale == .full ? Plan.full : Plan.smoke
+        let plan = Plan(scale: options.scale)
         let seeds = report.seeds
         report.text("""
             An early-exit network with internal classifiers (ICs) lets a sample leave at the first IC whose confidence \

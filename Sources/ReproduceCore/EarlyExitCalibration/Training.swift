@@ -16,12 +16,12 @@ public struct TrainingSetup: Sendable {
 public func train(_ model: EarlyExitCNN, on data: ImageDataset, setup: TrainingSetup, rng: RNG,
                   onEpoch: (Int, Double) -> Void = { _, _ in }) throws -> [Double] {
     let optimizer = Adam(parameters: model.parameters, learningRate: setup.learningRate)
-    let loader = DataLoader(data, batchSize: setup.batchSize, shuffle: true, rng: rng)
+    var loader = DataLoader(data, batchSize: setup.batchSize, shuffle: true, rng: rng)
     model.train()
     var epochLosses: [Double] = [], step = 0
     for epoch in 0..<setup.epochs {
         var total = 0.0, batches = 0
-        for (x, y) in loader.batches(epoch: epoch) {
+        for (x, y) in loader.nextEpoch() {
             let exits = model.exits(x)
             let loss = exits.map { crossEntropy($0, targets: y) }.reduce(Tensor(0)) { $0 + $1 } * (1 / Float(exits.count))
             guard loss.item.isFinite else { throw LabError.nonFinite(what: "early-exit CNN training loss (= \(loss.item))", step: step) }
