@@ -57,7 +57,7 @@ private func normalizedRanks(_ values: [Double]) -> [Double] {
 /// bottom, ΔAUROC, ΔECE, ΔAUC (variant − base, non-final mean) and mean τ_b of every variant, mean ± std over seeds.
 func rankingFigure(_ runs: [SeedRun]) -> Figure {
     let figure = Figure(rows: 2, cols: 4, width: 19, height: 9, dpi: 110)
-    figure.suptitle = "Calibrators reorder samples inside an IC (top: IC1, seed \(runs[0].seed)); what that does to failure prediction, ECE and efficiency (bottom)"
+    figure.suptitle = "Calibrators reorder samples inside an IC (top: IC1, seed \(runs[0].seed)); what that does to failure prediction, ECE and efficiency (bottom\(runs.count > 1 ? ": mean ± std over \(runs.count) seeds" : ""))"
     let first = runs[0], base = first.scores[.base]!.confidences[0]
     // At most 2,500 points per panel, the same samples in each.
     let stride = max(1, base.count / 2_500)
@@ -75,14 +75,14 @@ func rankingFigure(_ runs: [SeedRun]) -> Figure {
     let variants = Variant.allCases.filter { $0 != .base }
     let panels: [(String, (ExitEvaluation) -> Double, Bool)] = [
         ("ΔAUROC (failure prediction, IC mean)", \.meanAUROC, true), ("ΔECE (IC mean)", \.meanECE, true),
-        ("ΔAUC of the cost–accuracy curve", \.auc, true), ("mean Kendall τ_b vs baseline (ICs)", \.meanKendall, false),
+        ("ΔAUC of the cost–accuracy curve", \.auc, true), ("Kendall τ_b vs baseline (IC mean)", \.meanKendall, false),
     ]
     for (column, (title, value, isDelta)) in panels.enumerated() {
         let ax = figure[1, column]
         let perSeed = variants.map { variant in runs.map { isDelta ? $0.delta(variant, value) : value($0.evaluations[variant]!) } }
         ax.bar(variants.map(\.rawValue), perSeed.map { Metrics.mean($0) }, errors: runs.count > 1 ? perSeed.map { Metrics.std($0) } : nil,
                color: Color(hex: 0x4c72b0))
-        ax.title = title + (runs.count > 1 ? ", mean ± std over \(runs.count) seeds" : "")
+        ax.title = title
         ax.ylabel = isDelta ? "variant − base" : "τ_b"
         if isDelta { ax.horizontalLine(at: 0, color: .black) }
     }
