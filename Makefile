@@ -59,6 +59,8 @@ PAPERS += stability-gap
 
 # ---- activation-sparsity (arXiv 2509.00454): data via DATA_FOR_activation-sparsity (kjv fortunes smollm2)
 PAPERS += activation-sparsity
+# ---- early-exit-calibration (arXiv 2508.21495): data via DATA_FOR_early-exit-calibration (fashion-mnist)
+PAPERS += early-exit-calibration
 
 smoke: build $(addprefix smoke-,$(PAPERS)) ## every paper at smoke scale into .smoke/
 	@echo "smoke: $(words $(PAPERS)) paper(s) ran at smoke scale"

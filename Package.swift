@@ -27,6 +27,7 @@ let package = Package(
         .executable(name: "hypersound", targets: ["HyperSound"]),
         .executable(name: "stability-gap", targets: ["StabilityGap"]),
         .executable(name: "activation-sparsity", targets: ["ActivationSparsity"]),
+        .executable(name: "early-exit-calibration", targets: ["EarlyExitCalibration"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -85,11 +86,13 @@ let package = Package(
         // activation-sparsity (arXiv 2509.00454): scoring, critical sparsity, probes, the ladder/diffusion LMs (Core), the script.
         .target(name: "ActivationSparsityCore", dependencies: ["Lab", "LabData", "LabLLM"], path: "Sources/ReproduceCore/ActivationSparsity", swiftSettings: fast),
         .executableTarget(name: "ActivationSparsity", dependencies: ["Lab", "LabData", "LabLLM", "LabRun", "ActivationSparsityCore"], path: "Sources/Reproduce/ActivationSparsity", swiftSettings: fast),
-
+        // early-exit-calibration (arXiv 2508.21495): the multi-exit CNN, the toy, calibrators and per-exit metrics (Core), the script.
+        .target(name: "EarlyExitCalibrationCore", dependencies: ["Lab", "LabData"], path: "Sources/ReproduceCore/EarlyExitCalibration", swiftSettings: fast),
+        .executableTarget(name: "EarlyExitCalibration", dependencies: ["Lab", "LabData", "LabPlot", "LabRun", "EarlyExitCalibrationCore"], path: "Sources/Reproduce/EarlyExitCalibration", swiftSettings: fast),
 
         .testTarget(name: "ReproduceTests", dependencies: ["Lab", "LabSignal", "LabData", "LabContinual", "ExpertSimCore", "HyperSoundCore", "ExactOrthogonalInitCore",
                                                         "StabilityGapCore",
-                                                        "ActivationSparsityCore", "LabLLM"],
+                                                        "ActivationSparsityCore", "LabLLM", "EarlyExitCalibrationCore"],
                     path: "Tests/ReproduceTests"),
         .testTarget(name: "LabTests", dependencies: ["Lab", "LabSignal", "LabData", "LabContinual", "LabPlot", "LabReport", "LabRun", "LabLLM"],
                     path: "Tests/LabTests", exclude: ["Fixtures"]),

@@ -185,11 +185,32 @@ func gemm(_ n: Int) -> Measurement {
                                       flops / lab / 1e9, flops / raw / 1e9, 100 * raw / lab))
 }
 
+/// The early-exit evaluator (docs/papers/early-exit-calibration.md §3) at the size of that paper's evaluation
+/// stage: 600 cost–accuracy curves of 10,000 samples and 4 exits, each with its own threshold set (999 quantiles of
+/// 30,000 pooled confidences, 501 uniform points, 0 and +∞). Lab only: the peer has no such workload.
+func earlyExitCurves() -> Measurement {
+    var rng = RNG(seed: 0)
+    let samples = 10_000, curves = 600
+    let confidences = (0..<4).map { _ in (0..<samples).map { _ in rng.uniform() } }
+    let correct = (0..<4).map { k in (0..<samples).map { _ in rng.bernoulli(0.6 + 0.08 * Double(k)) } }
+    var totalArea = 0.0
+    let seconds = time {
+        for _ in 0..<curves {
+            let thresholds = EarlyExitCurve.thresholds(pooling: Array(confidences.prefix(3)))
+            totalArea += EarlyExitCurve(confidences: confidences, correct: correct, exitCosts: [0.24, 0.62, 0.81, 1],
+                                        thresholds: thresholds).area
+        }
+    }
+    return Measurement(workload: "eecurves", seconds: seconds, peakMB: peakRSSMB(),
+                       detail: String(format: "%d curves of %d samples x 4 exits: %.2f ms per curve (mean AUC %.3f)",
+                                      curves, samples, 1000 * seconds / Double(curves), totalArea / Double(curves)))
+}
+
 var workloads: [String: () -> Measurement] = [
     "mlp": mlpEpoch, "cnn": cnnEpoch, "transformer": transformerStep, "charlm": charLMStep,
-    "gemm512": { gemm(512) }, "gemm1024": { gemm(1024) },
+    "gemm512": { gemm(512) }, "gemm1024": { gemm(1024) }, "eecurves": earlyExitCurves,
 ]
-let order = ["mlp", "cnn", "transformer", "charlm", "gemm512", "gemm1024"]
+let order = ["mlp", "cnn", "transformer", "charlm", "gemm512", "gemm1024", "eecurves"]
 
 // MARK: - Driver
 

@@ -41,21 +41,9 @@ public enum Metrics {
     }
 
     /// Expected calibration error with `bins` equal-width confidence bins (Guo et al. 2017):
-    /// Σ_b (n_b/N)·|acc_b − conf_b|.
+    /// Σ_b (n_b/N)·|acc_b − conf_b|; the bins themselves: `ReliabilityDiagram`.
     public static func expectedCalibrationError(confidences: [Double], correct: [Bool], bins: Int = 15) -> Double {
-        precondition(confidences.count == correct.count, "ECE: \(confidences.count) confidences for \(correct.count) outcomes")
-        guard !confidences.isEmpty else { return .nan }
-        var count = [Int](repeating: 0, count: bins), conf = [Double](repeating: 0, count: bins), acc = [Double](repeating: 0, count: bins)
-        for (c, ok) in zip(confidences, correct) {
-            // Bin b holds confidences in (b/B, (b+1)/B]; 0 goes to the first bin.
-            let b = min(bins - 1, max(0, Int((c * Double(bins)).rounded(.up)) - 1))
-            count[b] += 1; conf[b] += c; acc[b] += ok ? 1 : 0
-        }
-        var ece = 0.0
-        for b in 0..<bins where count[b] > 0 {
-            ece += Double(count[b]) / Double(confidences.count) * abs(acc[b] / Double(count[b]) - conf[b] / Double(count[b]))
-        }
-        return ece
+        ReliabilityDiagram(confidences: confidences, correct: correct, bins: bins).expectedCalibrationError
     }
 
     // MARK: - Statistics
