@@ -58,7 +58,7 @@ import Testing
     }
 
     @Test func countOnlyPhotonSumsMatchThePhotonLoop() {
-        // The count-only reading of the spec (Poisson thinning, analytic face mass) and the photon-by-photon
+        // The count-only reading of the design (Poisson thinning, analytic face mass) and the photon-by-photon
         // simulator agree in their mean photon sum: a contained hadron, a contained photon, and an edge shower
         // (x0 ≈ 1.8, about half the halo off the face). 3 standard errors of the difference.
         for condition in [central(energy: 100), central(energy: 100, mass: 0, charge: 0),

@@ -10,7 +10,7 @@ public struct AudioClip: Sendable {
 }
 
 /// Every WAV file under a folder, as mono clips at one sample rate, plus the clip preprocessing of HyperSound
-/// (spec §2 "Preprocessing"): silence trimming, fixed-length windows (max-energy or random crop), peak normalisation.
+/// (docs/papers/hypersound.md §2 "Preprocessing"): silence trimming, fixed-length windows (max-energy or random crop), peak normalisation.
 ///
 ///     let allison = try AudioClips(folder: "/usr/share/asterisk/sounds/en_US_f_Allison", sampleRate: 8_000)
 ///     let clip = AudioClips.peakNormalized(AudioClips.maxEnergyWindow(AudioClips.trimSilence(allison.clips[0].samples), length: 4_096))

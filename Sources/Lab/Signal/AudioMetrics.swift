@@ -1,7 +1,7 @@
 import Foundation
 import Lab
 
-/// Reconstruction metrics of HyperSound (spec §3 "Metrics"), for one reference x and one estimate x̂ of equal length.
+/// Reconstruction metrics of HyperSound (docs/papers/hypersound.md §3 "Metrics"), for one reference x and one estimate x̂ of equal length.
 /// Sums run in Float64. Averaging over clips is the caller's.
 public enum AudioMetrics {
     /// MSE = mean (x - x̂)².

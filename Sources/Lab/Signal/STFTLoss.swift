@@ -122,7 +122,7 @@ public func stftMagnitude(_ x: Tensor, nFFT: Int, hop: Int) -> Tensor {
     }
 }
 
-/// Multi-resolution mel-STFT loss of HyperSound (spec §3 "Loss"):
+/// Multi-resolution mel-STFT loss of HyperSound (docs/papers/hypersound.md §3 "Loss"):
 ///
 ///     for each FFT size s:  M = mel_s(|STFT_s(x̂)|), M̂ = mel_s(|STFT_s(x)|)   [B, T_s, s/8]
 ///                           L_s = mean|M - M̂| + sqrt(mean (M - M̂)²)

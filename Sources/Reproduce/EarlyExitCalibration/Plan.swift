@@ -24,6 +24,6 @@ struct Plan {
         }
     }
 
-    /// Fashion-MNIST pixel statistics of the spec (pixels / 255, then standardised).
+    /// Fashion-MNIST pixel statistics of the design (pixels / 255, then standardised).
     static let pixelMean: Float = 0.2860, pixelStd: Float = 0.3530
 }

@@ -3,7 +3,7 @@ import Foundation
 import Lab
 import LabRun
 
-/// The claims of spec §5, computed from the studies. Accuracy differences are in percentage points.
+/// The claims of docs/papers/exact-orthogonal-init.md §5, computed from the studies. Accuracy differences are in percentage points.
 func addClaims(to report: Report, plan: Plan, seeds: [Int], generator: GeneratorStudy, networks: [JacobianNetwork],
                mlp: MLPAccuracyStudy, cnn: CNNAccuracyStudy, deep: DeepMLPStudy) throws {
     let trained = mlp.runs + cnn.runs + deep.runs

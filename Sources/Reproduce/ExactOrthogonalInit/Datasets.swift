@@ -2,7 +2,7 @@ import ExactOrthogonalInitCore
 import Lab
 import LabData
 
-/// The data of every experiment (spec §2): class-balanced seeded subsets of the Fashion-MNIST training set,
+/// The data of every experiment (docs/papers/exact-orthogonal-init.md §2): class-balanced seeded subsets of the Fashion-MNIST training set,
 /// each split 90 / 10 into training and validation (the validation part only calibrates the learning
 /// rate), the official test set (a balanced 1,000 at smoke scale), a fixed balanced test subset for the CNN,
 /// the Jacobian probe images, and MNIST-5k split 4,000 / 1,000.

@@ -33,7 +33,7 @@ func jacobianFindings(_ networks: [JacobianNetwork], plan: Plan) -> String {
         after the first sparse one moves with it (\(f(meanOver(.exactOrthogonal, lowest, slope))) for EOI at \
         d = \(densityText(lowest)), \(f(meanOver(.dense, 1, slope))) for Dense): a low-density EOI matrix is only a few \
         rotations away from the identity, so each unit's pre-activation mixes few bounded tanh outputs and saturates less \
-        than the Gaussian-like mixtures a dense rotation produces. \(direction); the spec's claim asks for equality within \
+        than the Gaussian-like mixtures a dense rotation produces. \(direction); the design's claim asks for equality within \
         10 % at every density, and the claim table reports whether that held.
         """
 }
@@ -73,7 +73,7 @@ func deepFindings(_ runs: [TrainedRun], calibration: Calibration, plan: Plan) ->
         ? " Dense does not train at depth \(e) with the learning rate calibrated at depth \(d)"
             + (denseDeeperDiverged > 0 ? " (its loss became non-finite in \(denseDeeperDiverged) of \(denseDeeper.count) runs)" : "")
             + "\(edge), while the sparse EOI stack, whose layers stay a few rotations from the identity, trains at the same "
-            + "rate. The depth-\(e) column compares methods at one shared rate, as the spec prescribes; it does not show that "
+            + "rate. The depth-\(e) column compares methods at one shared rate, as the design prescribes; it does not show that "
             + "Dense cannot train at depth \(e) with a smaller rate."
         : ""
     return """

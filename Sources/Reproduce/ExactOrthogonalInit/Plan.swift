@@ -1,7 +1,7 @@
 import ExactOrthogonalInitCore
 import LabRun
 
-/// Every size of the reproduction at one scale (spec §2): `full` is the committed run, `smoke` the same
+/// Every size of the reproduction at one scale (docs/papers/exact-orthogonal-init.md §2): `full` is the committed run, `smoke` the same
 /// code on small sizes (well under 30 s).
 struct Plan {
     // E1: generator

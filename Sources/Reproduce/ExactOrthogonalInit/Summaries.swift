@@ -53,7 +53,7 @@ func movingAverage(_ values: [Double], window: Int) -> [Double] {
     return out
 }
 
-/// The density of `grid` closest to `target` on a log scale (the spec's density, or the nearest one a
+/// The density of `grid` closest to `target` on a log scale (the design's density, or the nearest one a
 /// smoke run has).
 func nearestDensity(_ target: Double, in grid: [Double]) -> Double {
     grid.min { abs(log2($0 / target)) < abs(log2($1 / target)) }!

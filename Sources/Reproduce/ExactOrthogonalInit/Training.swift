@@ -15,7 +15,7 @@ struct TrainedRun: Sendable {
     let audit: LayerAudit
 }
 
-/// The learning-rate calibration of spec §3: train the Dense model once per candidate on the training
+/// The learning-rate calibration of docs/papers/exact-orthogonal-init.md §3: train the Dense model once per candidate on the training
 /// split, score it on the validation split, keep the best (`chooseLearningRate`).
 struct Calibration: Sendable {
     let candidates: [Double]

@@ -10,7 +10,7 @@
 //   E3  7-layer MLP accuracy vs density (paper Fig. 3)
 //   E4  a 5-conv CNN at two densities (stand-in for the paper's VGG/ResNet tables)
 //   E5  deep MLPs without residuals or normalisation, depth 128 and 256 (paper Table 1, depth 1000 there)
-// Scaled down (spec §2): Fashion-MNIST instead of MNIST/CIFAR-10/Tiny-ImageNet, 6k/2k/4k training images,
+// Scaled down (docs/papers/exact-orthogonal-init.md §2): Fashion-MNIST instead of MNIST/CIFAR-10/Tiny-ImageNet, 6k/2k/4k training images,
 // 5-8 epochs at a calibrated constant learning rate instead of 100+ epochs, depth 128/256 instead of 1000.
 // Every number in REPORT.md, claims.json and the figures is computed by this run.
 import ExactOrthogonalInitCore
@@ -45,9 +45,9 @@ struct ExactOrthogonalInit: PaperCommand {
             surviving weights are initialised decides whether a sparse network can propagate signals at all: masking a \
             dense orthogonal matrix ("Base") shrinks every layer by about √d, while EOI composes Givens rotations into a \
             sparse matrix that is exactly orthogonal at any density. Scale: **\(options.scale.rawValue)**; seeds \
-            \(seeds.map(String.init).joined(separator: ", ")) (each experiment uses as many as the spec lists, at most these).
+            \(seeds.map(String.init).joined(separator: ", ")) (each experiment uses as many as the design lists, at most these).
 
-            Methods (spec §3): **Dense** = Haar orthogonal (delta-orthogonal for convolutions); **Base-orth** = the dense \
+            Methods (docs/papers/exact-orthogonal-init.md §3): **Dense** = Haar orthogonal (delta-orthogonal for convolutions); **Base-orth** = the dense \
             orthogonal weight times a uniform mask, not rescaled (the paper's Base); **Base-standard** = the same mask with \
             N(0, σ_w²/(d·fan-in)) weights; **AI** = Base-orth refined by \(plan.aiSteps) masked gradient steps on \
             ¼‖WWᵀ − σ_w²I‖²; **SAO-style** = σ_w·P·blockdiag(Haar blocks of size d·n)·Q; **EOI** = the paper's generator. \
@@ -217,7 +217,7 @@ struct ExactOrthogonalInit: PaperCommand {
 
         // MARK: Claims
         report.text("""
-            The claims below are every claim of the spec (§5), computed by this run with the spec's thresholds; accuracy \
+            The claims below are every claim of docs/papers/exact-orthogonal-init.md §5, computed by this run with the design's thresholds; accuracy \
             differences are in percentage points (pp). A failing paper claim is a finding of this reproduction, explained \
             in the section it comes from.
             """)

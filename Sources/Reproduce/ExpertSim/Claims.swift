@@ -3,7 +3,7 @@ import Foundation
 import Lab
 import LabRun
 
-// The claims of spec §5, computed from this run; the thresholds are the spec's.
+// The claims of docs/papers/expertsim.md §5, computed from this run; the thresholds are the design's.
 
 enum Claims {
     static func add(to report: Report, data: SimulatedData, test: TestReference, results: ModelResults,
@@ -120,8 +120,8 @@ extension Claims {
                     + "(Poisson(\(formatNumber(ZDCSimulator.darkCountRate))) on \(ZDCSimulator.pixels) pixels = "
                     + "\(formatNumber(darkCounts)) on average) plus Poisson(0.01·E) border photons, so its median is only "
                     + "6-7 photons, and the claim needs a contained median of at least "
-                    + "\(formatNumber(100 * missMedian)). We checked the simulator against spec §3.1: an independent "
-                    + "count-only reading of the same spec (Poisson thinning of every cluster by the mean capture and the "
+                    + "\(formatNumber(100 * missMedian)). We checked the simulator against docs/papers/expertsim.md §3.1: an independent "
+                    + "count-only reading of the same design (Poisson thinning of every cluster by the mean capture and the "
                     + "analytic face mass, no photon loop; its mean agrees with the photon loop within 3 standard errors "
                     + "for contained, edge and photon showers, test countOnlyPhotonSumsMatchThePhotonLoop) gives, over "
                     + "\(implied.populationEvents) fresh conditions, medians of \(formatNumber(implied.populationMedianMiss)) "
@@ -130,7 +130,7 @@ extension Claims {
                     + "training sets of this run's size the ratio is \(formatNumber(Metrics.mean(implied.trainingSetRatios))) "
                     + "± \(formatNumber(Metrics.std(implied.trainingSetRatios))) and reaches 100 in "
                     + "\(formatNumber(100 * implied.share(atLeast: 100)))% of them. The threshold of 100 sits at "
-                    + "the edge of what the spec's own parameters give (3.3 detected photons per visible GeV, log-uniform "
+                    + "the edge of what the design's own parameters give (3.3 detected photons per visible GeV, log-uniform "
                     + "E, dark counts on every pixel); we keep the threshold and do not retune the simulator to pass.")
             case "tail-captured":
                 lines.append("- **tail-captured** (\(claim.measuredText)): generated photon sums rarely exceed the real "
@@ -155,7 +155,7 @@ enum Notes {
     static let tailInvestigation = """
         Investigation (reduced runs: 500 training and 300 test conditions x 2 replicas, ExpertSim seed 0, \
         batch 64, 16 steps per epoch, scored after every 3 epochs on the 600 test events, real P90 2,421): \
-        (1) the spec's settings give a tail share of 0.01-0.02 at 192-288 steps; the bright expert's median generated \
+        (1) the design's settings give a tail share of 0.01-0.02 at 192-288 steps; the bright expert's median generated \
         sum is 450-620 against 1,450-1,650 for the real events routed to it, and the expert that takes the misses \
         turns out empty images (median generated sum 0.7 against 6 real). The same happens in train mode \
         (batch statistics, dropout on) for B1 (WS 122-135 and tail share <= 0.007 in both modes), so BatchNorm's \
@@ -168,7 +168,7 @@ enum Notes {
         too little training and to this dead-ReLU collapse; the intensity loss (λ_int = 1e-3, the authors' value) \
         is too weak at this length to pull the bright showers up. Full-scale side runs (seed-2 data, 3,000 \
         training and 1,000 test events, 2 noise draws, scored after epochs 4, 6 and 8; numbers quoted): (4) with \
-        the spec's settings ExpertSim seed 4 is collapsed by epoch 4 and stays so (WS 114.0, 111.6, 112.4; its \
+        the design's settings ExpertSim seed 4 is collapsed by epoch 4 and stays so (WS 114.0, 111.6, 112.4; its \
         bright expert's median generated sum 5, 24, 30 against 1,046-1,186 real; tail share 0), and seed 2 does not \
         improve with length (WS 62.5, 64.3, 61.3; tail share 0.032, 0.035, 0.035): training 8 epochs instead of 6 \
         neither lifts the tail nor revives a dead expert. (5) The SDI term with a per-sample d, as the authors' \
@@ -177,12 +177,12 @@ enum Notes {
         against 1,139 at epoch 8; tail share 0.078-0.093) but the dim experts can no longer turn out empty images \
         (medians 581 and 895 against 7 and 198 real), so WS gets worse (184, 157, 143); λ_int = 1e-2 (10x) \
         prevents the collapse (WS 59.8, 65.3, 69.5; tail share 0.063, 0.045, 0.034) but the router starves one \
-        expert by epoch 8 (test load 0.00). This run keeps the spec's ReLU, rates and λ_int.
+        expert by epoch 8 (test load 0.00). This run keeps the design's ReLU, rates and λ_int.
         """
 
     /// Side runs behind the moe-beats-single-wide finding (numbers quoted, not recomputed by this run).
     static let singleWideInvestigation = """
-        B2 trains one seed (the spec's cut rule), so this ratio rests on one B2 run, and a single wide GAN's \
+        B2 trains one seed (the design's cut rule), so this ratio rests on one B2 run, and a single wide GAN's \
         score swings widely: with base seeds 0, 1 and 2 (6 epochs) B2 scored 98.9, 126.1 and 58.6, and in a side \
         run on the seed-2 data the same B2 run was collapsed at epoch 4 (WS 120.6, median generated sum 0) before \
         its 58.6 at epoch 6. On base seed 2 ExpertSim's seed 4 has a dead bright expert (WS 111.4 against 63.3 and \
@@ -193,13 +193,13 @@ enum Notes {
         ## Deviations from the paper
 
         - **Data.** The simulator is a stand-in for Geant4. All speed-ups are measured against this simulator, not \
-        against Geant4. It is our own parametric model (spec §3.1): photon-by-photon showers with visible-fraction, \
+        against Geant4. It is our own parametric model (docs/papers/expertsim.md §3.1): photon-by-photon showers with visible-fraction, \
         punch-through and sub-cluster fluctuations, charged-particle bending that makes misses and edge showers, \
         checkerboard fibre colours, dark counts.
         - **Size and length.** Experts are small (Linear 64, channels 16/4; discriminator 8/16 channels) and train \
         for 8 epochs on 3,000 events (376 steps at batch 64); the paper's experts are larger and train for 150 epochs.
-        - **Cut rule, first step** (spec §2): one training step costs about 5 ms per image on this machine (the \
-        spec estimated 1 ms), so B2 and B3 train one seed instead of two; every model keeps the spec's 8 epochs \
+        - **Cut rule, first step** (docs/papers/expertsim.md §2): one training step costs about 5 ms per image on this machine (the \
+        design estimated 1 ms), so B2 and B3 train one seed instead of two; every model keeps the design's 8 epochs \
         (the rule's second step, 6 epochs, is not needed) and ExpertSim and B1 keep their 3 seeds.
         - **Learning rates** are larger than the code's (G 5e-4, D 1e-4, A 1e-3 vs 1e-4 / 1e-5 / 1e-4) for the short \
         schedule; each expert's G and D rates are scaled by its routed batch fraction, as in the code.

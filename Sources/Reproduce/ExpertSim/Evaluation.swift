@@ -3,7 +3,7 @@ import Foundation
 import Lab
 import LabRun
 
-// Scoring generated showers against the held-out simulation (spec §3.4), and one training job: train a
+// Scoring generated showers against the held-out simulation (docs/papers/expertsim.md §3.4), and one training job: train a
 // model, follow its test WS per epoch, score it with fresh noise draws.
 
 /// The held-out simulation every model is scored against.

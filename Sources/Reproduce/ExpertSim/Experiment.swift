@@ -70,7 +70,7 @@ struct ModelResults {
     }
 }
 
-/// The non-learned reference rows of the WS table (spec §3.2).
+/// The non-learned reference rows of the WS table (docs/papers/expertsim.md §3.2).
 struct ReferenceScores {
     /// A second simulation of the test conditions.
     let floor: [Double]
@@ -105,7 +105,7 @@ struct ReferenceScores {
     }
 }
 
-/// Timing of the MC simulator and of the generators, all on one thread (spec §3.4).
+/// Timing of the MC simulator and of the generators, all on one thread (docs/papers/expertsim.md §3.4).
 struct SpeedResults {
     let mcEnergies: [Double], mcMilliseconds: [Double], mcRegimes: [Regime]
     let mcEvents: Int
@@ -175,7 +175,7 @@ struct SpeedResults {
     }
 }
 
-/// How ExpertSim's router splits the test events, per seed (spec §3.4 "Router").
+/// How ExpertSim's router splits the test events, per seed (docs/papers/expertsim.md §3.4 "Router").
 struct RouterAnalysis {
     struct Seed {
         let seed: Int

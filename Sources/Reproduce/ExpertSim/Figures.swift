@@ -3,7 +3,7 @@ import Foundation
 import Lab
 import LabRun
 
-// The figures of REPORT.md (spec §4). Images are shown as log(1 + photons) with the gnuplot colour map.
+// The figures of REPORT.md (docs/papers/expertsim.md §4). Images are shown as log(1 + photons) with the gnuplot colour map.
 
 enum Figures {
     static let width = ZDCSimulator.width, height = ZDCSimulator.height

@@ -1,6 +1,6 @@
 import Lab
 
-// The networks of ExpertSim (spec §3.2): a conditional DCGAN generator and discriminator per expert, one
+// The networks of ExpertSim (docs/papers/expertsim.md §3.2): a conditional DCGAN generator and discriminator per expert, one
 // shared auxiliary regressor, and the router. Sizes are ours (the paper's expert is larger: a 256-unit MLP
 // and 128-256 channels); `ModelWidth.wide` is the single generator of about three experts' size (B2).
 

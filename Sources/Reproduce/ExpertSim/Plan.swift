@@ -2,18 +2,18 @@ import ExpertSimCore
 import Lab
 import LabRun
 
-/// Every size of a run at one scale (spec §2), and the seeds each model trains with.
+/// Every size of a run at one scale (docs/papers/expertsim.md §2), and the seeds each model trains with.
 struct Plan: Sendable {
     let trainConditions: Int, testConditions: Int
     let config: TrainingConfig
     let draws: Int
-    /// Seeds of ExpertSim and B1; B2 and B3 use `baselineSeeds` (the first one, the spec's cut rule).
+    /// Seeds of ExpertSim and B1; B2 and B3 use `baselineSeeds` (the first one, the design's cut rule).
     let seeds: [Int], baselineSeeds: [Int]
     /// Test events of the per-epoch WS curve.
     let curveEvents = 300
     /// Fresh conditions the MC is timed on; single images the batch-1 timing generates.
     let timingConditions: Int, batchOneImages: Int
-    /// The large batch of the generator timing (spec: 256; smoke 64).
+    /// The large batch of the generator timing (design: 256; smoke 64).
     let timingBatch: Int
     let simulationThreads = 2, trainingWorkers = 2
     /// Count-only resamples behind the sim-heterogeneous evidence: training sets of this run's size, and the
@@ -32,8 +32,8 @@ struct Plan: Sendable {
             (contrastTrainingSets, contrastPopulationEvents) = (10, 20_000)
         case .full:
             (trainConditions, testConditions) = (1500, 500)
-            // The spec's cut rule, first step only, because one training step costs ~5 ms per image here (spec
-            // estimate ~1 ms): B2 and B3 train one seed instead of two; every model keeps the spec's 8 epochs.
+            // The design's cut rule, first step only, because one training step costs ~5 ms per image here (design
+            // estimate ~1 ms): B2 and B3 train one seed instead of two; every model keeps the design's 8 epochs.
             config = TrainingConfig(epochs: Self.fullEpochs, batchSize: 64)
             draws = 3
             self.seeds = seeds
@@ -43,7 +43,7 @@ struct Plan: Sendable {
         }
     }
 
-    /// Full-scale epochs (spec: 8; its cut rule's second step, 6, is not needed once B2/B3 train one seed).
+    /// Full-scale epochs (design: 8; its cut rule's second step, 6, is not needed once B2/B3 train one seed).
     static let fullEpochs = 8
 
     /// Optimiser steps per model (the last, partial batch of an epoch included).

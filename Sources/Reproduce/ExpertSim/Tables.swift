@@ -3,7 +3,7 @@ import Foundation
 import Lab
 import LabRun
 
-// The tables of REPORT.md (spec §4): main WS table, per-regime WS, router, speed.
+// The tables of REPORT.md (docs/papers/expertsim.md §4): main WS table, per-regime WS, router, speed.
 
 enum Tables {
     /// Rows: MC-vs-MC floor, mean-image, NN-retrieval, B1, B2, B3, ExpertSim; columns WS ch1..ch5, mean WS ± std,

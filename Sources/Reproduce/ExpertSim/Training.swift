@@ -3,7 +3,7 @@ import Foundation
 import Lab
 import LabRun
 
-// Training of the mixture of generative experts and of the baselines (spec §3.3). Every model here is a
+// Training of the mixture of generative experts and of the baselines (docs/papers/expertsim.md §3.3). Every model here is a
 // `MixtureOfGenerators`: ExpertSim routes with a learned router, B3 routes at random, B1 and B2 have one
 // expert that takes every sample.
 
@@ -31,7 +31,7 @@ struct ModelSpec: Sendable {
     static func randomRouting(seed: Int) -> ModelSpec { ModelSpec(name: "B3 random routing", routing: .random, experts: 3, width: .expert, seed: seed) }
 }
 
-/// Optimisation settings and loss weights (spec §3.3; λ from the authors' default config unless noted).
+/// Optimisation settings and loss weights (docs/papers/expertsim.md §3.3; λ from the authors' default config unless noted).
 struct TrainingConfig: Sendable {
     var epochs: Int
     var batchSize: Int
@@ -175,7 +175,7 @@ final class MixtureOfGenerators {
         losses.discriminator /= Double(max(trained, 1))
         losses.generator /= Double(max(trained, 1))
 
-        // The auxiliary regressor learns the brightest-pixel position on real images (our choice, spec §3.3).
+        // The auxiliary regressor learns the brightest-pixel position on real images (our choice, docs/papers/expertsim.md §3.3).
         auxiliary.zeroGrad()
         mseLoss(auxiliary(batch.images).positions, batch.maximumPositions).backward()
         auxiliaryOptimizer.step()
@@ -254,7 +254,7 @@ final class MixtureOfGenerators {
         return pairs > 0 ? total / Double(pairs) : 0
     }
 
-    /// L_R = λ_gan·L_gan + λ_util·(−H(ḡ)) + λ_ed·ED + λ_diff·L_diff + λ_alb·ALB (spec §3.3).
+    /// L_R = λ_gan·L_gan + λ_util·(−H(ḡ)) + λ_ed·ED + λ_diff·L_diff + λ_alb·ALB (docs/papers/expertsim.md §3.3).
     private func routerStep(logits: Tensor, hardGate: Tensor, routes: [Int], perSampleLoss: [Float],
                             intensities: [Float], differentiation: Double) -> Double {
         let (b, k) = (logits.shape[0], logits.shape[1])

@@ -12,12 +12,12 @@
 // (real-vs-generated samples, per-expert samples and conditioning distributions, photon-sum and channel
 // distributions, timing) and its main WS table.
 //
-// What is scaled down, and why (spec expertsim.md §2): the real ZDC data is private, so the data come from
+// What is scaled down, and why (docs/papers/expertsim.md §2): the real ZDC data is private, so the data come from
 // our own parametric Monte-Carlo ZDC simulator (ExpertSimCore/ZDCSimulator.swift), a stand-in for Geant4
 // that samples photons one by one. All speed-ups are measured against this simulator, not against Geant4.
 // The experts are much smaller than the paper's (64 hidden units, 16/4 channels) and train for 8 epochs
-// on 3,000 events (376 steps) instead of 150 epochs. The spec planned two seeds for B2 and B3; the first step
-// of its cut rule (B2/B3 to one seed) is applied because a step costs ~5x the spec's estimate.
+// on 3,000 events (376 steps) instead of 150 epochs. The design planned two seeds for B2 and B3; the first step
+// of its cut rule (B2/B3 to one seed) is applied because a step costs ~5x the design's estimate.
 
 import ExpertSimCore
 import Foundation
@@ -35,7 +35,7 @@ struct ExpertSimPaper: PaperCommand {
             and the speed-up over Monte-Carlo simulation. Data come from our own photon-by-photon ZDC simulator \
             (a stand-in for Geant4); experts are small and train for 8 epochs on 3,000 events.
             """)
-    /// ExpertSim and B1 train with seeds s, s+1, s+2; B2 and B3 with the first (the spec's cut rule).
+    /// ExpertSim and B1 train with seeds s, s+1, s+2; B2 and B3 with the first (the design's cut rule).
     static let defaultSeedCount = 3
     @OptionGroup var options: RunOptions
 

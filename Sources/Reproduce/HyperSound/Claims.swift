@@ -4,7 +4,7 @@ import Lab
 import LabRun
 import LabSignal
 
-/// The paper claims (spec §5), computed from this run's measurements, and the equivalence check of the batched
+/// The paper claims (docs/papers/hypersound.md §5), computed from this run's measurements, and the equivalence check of the batched
 /// renderer against a plain module.
 enum PaperClaims {
     static func add(reconstruction: ReconstructionResults, fits: PerClipResults, ablation: AblationResults,

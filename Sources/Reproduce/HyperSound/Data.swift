@@ -3,7 +3,7 @@ import HyperSoundCore
 import Lab
 import LabSignal
 
-/// The clips of a run (spec §2 "Data"): training recordings (trimmed, for random crops), the evaluation clips of
+/// The clips of a run (docs/papers/hypersound.md §2 "Data"): training recordings (trimmed, for random crops), the evaluation clips of
 /// the training pool (for the unconditional INR, retrieval and the generalisation gap), test clips and flite clips.
 struct SpeechData: Sendable {
     /// Allison recordings read, and how many were left out as silent.

@@ -3,23 +3,23 @@ import HyperSoundCore
 import Lab
 import LabRun
 
-/// The closing prose of REPORT.md: every deviation from the spec and the paper, and, for each paper claim that
+/// The closing prose of REPORT.md: every deviation from the design (docs/papers/hypersound.md) and the paper, and, for each paper claim that
 /// fails in this run, what the run's own measurements say about why.
 enum Discussion {
     static func write(report: Report, trained: [TrainedVariant], sanity: SanityFit, reconstruction: ReconstructionResults,
                       fits: PerClipResults) {
         report.text("""
-            **Deviations from the spec and the paper.**
+            **Deviations from the design and the paper.**
             - Data: the 10 silent Allison prompts (`silence/`, dither of ±2 LSB) are left out before the split, since \
             peak normalisation turns them into full-scale noise; the split runs over the remaining recordings.
-            - Training length: every variant trains for \(trained[0].variant.steps) steps, the spec's full scale \
+            - Training length: every variant trains for \(trained[0].variant.steps) steps, the design's full scale \
             (no cut was needed).
-            - `metric-sanity`: scale invariance is checked as |SI-SNR(x, 3(x+n)) - SI-SNR(x, x+n)|, since the spec's \
+            - `metric-sanity`: scale invariance is checked as |SI-SNR(x, 3(x+n)) - SI-SNR(x, x+n)|, since the design's \
             SI-SNR(x, 3x) - SI-SNR(x, x) is ∞ - ∞.
             - fig-band-error uses the mean absolute log-power error per bin in dB (10·log10) on the per-clip study's \
             clips, where all three reconstructions exist.
             - The unconditional INR's "trained parameters" are those of the NeRF HyperSound whose outputs it averages.
-            - Not reproduced: PESQ, CDPAM (ITU reference code, a learned model), STOI (optional in the spec), the \
+            - Not reproduced: PESQ, CDPAM (ITU reference code, a learned model), STOI (optional in the design), the \
             paper's dequantisation and all-pass augmentations, VCTK at 22.05 kHz.
             """)
 
@@ -56,9 +56,9 @@ enum Discussion {
             """)
         lines.append("""
             - Learning rate and init (investigated in short runs outside this one, same data and loop): a peak learning \
-            rate of 1e-3 (2x the spec's) or more collapses every generated INR to a constant output (its ReLUs die) \
+            rate of 1e-3 (2x the design's) or more collapses every generated INR to a constant output (its ReLUs die) \
             within 600 steps; a last hypernetwork layer initialised 10x wider (0.1 → 1) learns no faster over 400 \
-            steps. The spec's 5e-4 and 0.1 stay.
+            steps. The design's 5e-4 and 0.1 stay.
             """)
         for claim in failing {
             switch claim.id {

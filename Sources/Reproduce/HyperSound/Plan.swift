@@ -1,6 +1,6 @@
 import LabRun
 
-/// Every size of a run at one scale (spec §2). Full: every recording, the spec's 1,500 training steps per
+/// Every size of a run at one scale (docs/papers/hypersound.md §2). Full: every recording, the design's 1,500 training steps per
 /// variant and 500-step per-clip fits on 8 clips; smoke: the same code on a few clips and steps.
 struct Plan {
     /// Sample rate of every clip (Allison's prompts are 8 kHz; flite's 16 kHz voices are resampled to it).

@@ -4,7 +4,7 @@ import Lab
 import LabRun
 import LabSignal
 
-/// The exact claims about the signal plumbing: WAV round trip, resampler, metrics (spec §5).
+/// The exact claims about the signal plumbing: WAV round trip, resampler, metrics (docs/papers/hypersound.md §5).
 enum SignalChecks {
     static func run(report: Report, sampleRate: Int, seed: Int) throws {
         var rng = RNG(seed: UInt64(seed)).derived("signal-checks")
@@ -49,7 +49,7 @@ enum SignalChecks {
             and: [Condition("|SI-SNR(x, 3(x+n)) - SI-SNR(x, x+n)| (dB)", measured: abs(scaled - atTenDB), .atMost(1e-3)),
                          Condition("LSD(x, x)", measured: selfDistance, .equal(0))],
             kind: .exact, seeds: [],
-            note: "Scale invariance is checked on x + n: the spec's SI-SNR(x, 3x) - SI-SNR(x, x) is ∞ - ∞ (a perfect estimate has SI-SNR = +∞)."))
+            note: "Scale invariance is checked on x + n: the design's SI-SNR(x, 3x) - SI-SNR(x, x) is ∞ - ∞ (a perfect estimate has SI-SNR = +∞)."))
         report.text("""
             Signal checks: PCM16 round trip max error \(formatNumber(roundTripError)); resampler 1 kHz amplitude \
             error \(formatNumber(amplitudeError)), 6 kHz leak \(String(format: "%.1f", aliasLeak)) dB; SI-SNR at a \

@@ -3,7 +3,7 @@ import HyperSoundCore
 import Lab
 import LabRun
 
-/// One HyperSound variant to train (spec §2 "Protocol").
+/// One HyperSound variant to train (docs/papers/hypersound.md §2 "Protocol").
 struct Variant: Sendable {
     let name: String
     let kind: TargetKind
@@ -43,7 +43,7 @@ struct SanityFit: Sendable {
     }
 }
 
-/// The training loop of spec §3: AdamW (β 0.9/0.999, wd 1e-4), OneCycle (cosine, div 25, final div 1e4, 30%
+/// The training loop of docs/papers/hypersound.md §3: AdamW (β 0.9/0.999, wd 1e-4), OneCycle (cosine, div 25, final div 1e4, 30%
 /// warm-up), gradient-norm clip 1.0, batches of 8 random crops (one random training file each, with
 /// replacement), loss L1 + MR-STFT (or L1 only).
 func train(_ variant: Variant, trainFiles: [[Float]], testClips: [[Float]], batchSize: Int = 8,

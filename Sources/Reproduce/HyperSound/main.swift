@@ -6,7 +6,7 @@
 // pass, the INR of a recording x never seen in training. The target INR is NeRF-style (fixed Fourier features and
 // a ReLU MLP) or a SIREN; the loss is L1 on the samples plus a multi-resolution mel-STFT loss.
 //
-// Reproduced (spec ../shared/papers/hypersound.md): the main reconstruction table (zero, unconditional-INR and
+// Reproduced (docs/papers/hypersound.md): the main reconstruction table (zero, unconditional-INR and
 // nearest-neighbour baselines vs HyperSound-NeRF and -SIREN on unseen recordings, training recordings and unseen
 // speakers), reconstruction examples as spectrograms, waveforms and audio, HyperSound's θ as an initialisation of
 // per-clip INR fits, the spectral-bias picture (error per frequency) and the STFT-loss ablation.
@@ -42,8 +42,8 @@ struct HyperSoundPaper: PaperCommand {
         let seed = options.seed
         report.text("""
             HyperSound maps a recording to the weights of an implicit neural representation (INR) in one forward \
-            pass. Every number below comes from this run (scale `\(options.scale)`, seed \(seed)); the spec \
-            `../shared/papers/hypersound.md` lists what is scaled down and why.
+            pass. Every number below comes from this run (scale `\(options.scale)`, seed \(seed)); the design document \
+            `docs/papers/hypersound.md` lists what is scaled down and why.
             """)
 
         // MARK: Data
@@ -55,7 +55,7 @@ struct HyperSoundPaper: PaperCommand {
                 Allison (Debian `asterisk-core-sounds-en-wav`): \(data.recordingCount) recordings read with libsndfile; \
                 \(data.silentCount) silent prompts (peak below 1% of full scale, the `silence/` folder) are left \
                 out, since peak normalisation would turn their dither into full-scale noise (a deviation from the \
-                spec's 568). Split by file (seed 1234): \(data.trainFiles.count) training recordings used, \
+                design's 568). Split by file (seed 1234): \(data.trainFiles.count) training recordings used, \
                 \(data.testClips.count) test clips; \(data.trainEvaluationClips.count) training clips measure the \
                 generalisation gap; \(data.fliteClips.count) flite clips (voices kal, kal16, awb, rms, slt; 16 kHz \
                 ones resampled to 8 kHz) are unseen speakers. Clips: 4,096 samples (0.512 s) at 8 kHz.
@@ -72,7 +72,7 @@ struct HyperSoundPaper: PaperCommand {
         // MARK: Training (fig-training)
         // Three variants: the main NeRF model, a SIREN target, and NeRF trained with L1 only (the ablation). Two
         // train side by side, each on one core with single-threaded BLAS.
-        // Full scale: every variant gets the spec's 1,500 steps (measured, CPU per step of one thread: ~70 ms NeRF,
+        // Full scale: every variant gets the design's 1,500 steps (measured, CPU per step of one thread: ~70 ms NeRF,
         // ~80 ms SIREN, with the target rendered by Lab's fused `batchedAffine` and its vectorised sin/cos).
         let variants = [
             Variant(name: "NeRF", kind: .nerf, spectralLoss: true, peakLearningRate: 5e-4, steps: plan.trainingSteps),

@@ -3,7 +3,7 @@ import Lab
 import LabRun
 import StabilityGapCore
 
-/// Every claim of the spec, computed from the runs; thresholds are the spec's.
+/// Every claim of the design (docs/papers/stability-gap.md), computed from the runs; thresholds are the design's.
 func makeClaims(plan: Plan, runs: RunSet, main: SeedGroup, sequence: SeedGroup,
                 memoryRuns: [ContinualRunResult], report: Report) throws {
     let all = runs.results

@@ -5,7 +5,7 @@ import LabData
 import LabRun
 import StabilityGapCore
 
-/// The three settings of the spec at one scale, and the seeds each runs with.
+/// The three settings of the design (docs/papers/stability-gap.md) at one scale, and the seeds each runs with.
 struct Plan {
     var scale: Scale
     /// Seeds of the main setting (all of the run's seeds), of `fm-10x2` (the first two) and of `memory` (the first).
@@ -27,7 +27,7 @@ struct Plan {
     /// every run.
     static let dataSeed: UInt64 = 1234
 
-    /// Epochs per task at full scale: the spec's 6 (its first cut rule would take it to 4 if the run exceeded
+    /// Epochs per task at full scale: the design's 6 (its first cut rule would take it to 4 if the run exceeded
     /// 8 minutes; measured, it does not: see `init`).
     static let fullEpochsPerTask = 6
 
@@ -38,9 +38,9 @@ struct Plan {
         self.scale = scale
         switch scale {
         case .full:
-            // Full: batch 32 (paper 128), 500 / 150 images per class, the spec's 6 epochs per task (paper 100).
+            // Full: batch 32 (paper 128), 500 / 150 images per class, the design's 6 epochs per task (paper 100).
             // Measured at 4 epochs: about 510 s of single-core work (dense evaluation is two thirds of it), so 6
-            // epochs cost about 1.3 times that and fit 8 minutes on two cores without the spec's cut rules.
+            // epochs cost about 1.3 times that and fit 8 minutes on two cores without the design's cut rules.
             mainSeeds = seeds
             sequenceSeeds = Array(seeds.prefix(2))
             fashionTrainPerClass = 500; fashionTestPerClass = 150

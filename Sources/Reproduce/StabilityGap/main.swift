@@ -11,7 +11,7 @@
 // Reproduced: the teaser (accuracy of task 0 and of all old tasks over training, three heads), the zoom on
 // the first 96 steps after each switch, the 10-task Fashion/MNIST sequence, the task-recency analysis, the
 // memory-size study, and Table 1 (final / average incremental / min / worst-case accuracy, gap, recovery,
-// recency), with every claim of the spec computed from the runs.
+// recency), with every claim of the design (docs/papers/stability-gap.md) computed from the runs.
 //
 // Scaled down, and why: Fashion-MNIST (and MNIST-5k) at 28x28 instead of CIFAR-100 / ImageNet subsets, a
 // 24k-parameter CNN with BatchNorm instead of ResNet, 500 training images per class, 6 epochs per task
@@ -223,7 +223,7 @@ struct StabilityGap: PaperCommand {
         }
 
         // MARK: Deviations and cost
-        // What differs from the paper and from the spec, and what the runs cost on one core each.
+        // What differs from the paper and from the design, and what the runs cost on one core each.
         report.section("Deviations from the paper, and cost") {
             let cpu = runs.results.reduce(0) { $0 + $1.cpuSeconds }
             let longest = runs.results.map(\.cpuSeconds).max() ?? 0
@@ -232,7 +232,7 @@ struct StabilityGap: PaperCommand {
                 CIFAR-100 / ImageNet-100 and ResNet-18; no augmentation.
                 - Training length: \(plan.main.epochsPerTask) epochs per task (paper 100), batch \
                 \(plan.main.batchSize) (paper 128), LinearLR per epoch from factor 1 to \
-                \(plan.main.finalLearningRateFactor). The spec's cut rules (epochs 6 → 4, then a smaller dense-evaluation \
+                \(plan.main.finalLearningRateFactor). The design's cut rules (epochs 6 → 4, then a smaller dense-evaluation \
                 test set) were not applied; the measured cost is given below.
                 - NMC prototypes of the current classes from \(plan.main.currentPrototypeImages) fixed training \
                 images per class (paper: all current data); oracle prototypes from \(plan.main.oraclePrototypeImages) \
@@ -252,7 +252,7 @@ struct StabilityGap: PaperCommand {
         }
 
         // MARK: Claims
-        // Every claim of the spec, computed from the runs above; a failing claim stays failing and is a finding.
+        // Every claim of the design, computed from the runs above; a failing claim stays failing and is a finding.
         try report.section("Claims") {
             report.text("""
                 Main setting fashion-5x2, mean over seeds \(main.seeds.map(String.init).joined(separator: ", ")): \

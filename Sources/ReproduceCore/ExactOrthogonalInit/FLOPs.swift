@@ -1,4 +1,4 @@
-/// Training cost in floating-point operations (spec §3 "FLOPs"). Masked layers run as dense GEMMs, so
+/// Training cost in floating-point operations (docs/papers/exact-orthogonal-init.md §3 "FLOPs"). Masked layers run as dense GEMMs, so
 /// sparsity saves parameters, not FLOPs: forward 2 FLOPs per multiply-add, backward twice the forward,
 /// i.e. 6 FLOPs per weight per example.
 

@@ -1,6 +1,6 @@
 import Lab
 
-/// The input-output Jacobian of a `SparseMLP` at initialisation (spec §3 "Jacobian (E2)").
+/// The input-output Jacobian of a `SparseMLP` at initialisation (docs/papers/exact-orthogonal-init.md §3 "Jacobian (E2)").
 ///
 /// For an example x, with pre-activations h_l and D_l = diag(φ'(h_l)),
 ///

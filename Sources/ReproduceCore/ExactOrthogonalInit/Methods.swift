@@ -1,6 +1,6 @@
 import Lab
 
-/// The initialisations that arXiv 2406.01755 compares (spec §3 "Methods"). Every sparse method returns a
+/// The initialisations that arXiv 2406.01755 compares (docs/papers/exact-orthogonal-init.md §3 "Methods"). Every sparse method returns a
 /// weight and its static 0/1 mask; `dense` returns the dense orthogonal weight and an all-ones mask.
 public enum InitMethod: String, CaseIterable, Sendable, Codable {
     /// Haar orthogonal (QR of a Gaussian, sign-fixed) × σ_w; delta-orthogonal for conv kernels.
@@ -45,7 +45,7 @@ public enum InitMethod: String, CaseIterable, Sendable, Codable {
     }
 }
 
-/// The initialisation scales of spec §3: σ_w for weights, σ_b for biases ~ N(0, σ_b²).
+/// The initialisation scales of docs/papers/exact-orthogonal-init.md §3: σ_w for weights, σ_b for biases ~ N(0, σ_b²).
 public struct InitScale: Sendable, Equatable {
     public var weightGain: Double
     public var biasStd: Double

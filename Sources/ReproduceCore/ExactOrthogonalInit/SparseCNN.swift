@@ -1,6 +1,6 @@
 import Lab
 
-/// The convolutional stand-in of spec §3 "Models": a dense conv 1 → c (3x3, stride 1), four sparse conv
+/// The convolutional stand-in of docs/papers/exact-orthogonal-init.md §3 "Models": a dense conv 1 → c (3x3, stride 1), four sparse conv
 /// c → c 3x3 with strides 2, 1, 2, 1 (padding 1), tanh after every conv, global average pooling and a dense
 /// linear head c → 10. Conv weights start delta-orthogonal (Dense), or from one sparse `InitMethod`
 /// (Base-orth is the masked delta-orthogonal kernel).

@@ -1,6 +1,6 @@
 import Lab
 
-/// The pointwise nonlinearities of the Jacobian study (spec §3, E2): φ and φ' exactly as Lab's ops define
+/// The pointwise nonlinearities of the Jacobian study (docs/papers/exact-orthogonal-init.md §3, E2): φ and φ' exactly as Lab's ops define
 /// them, so the closed-form Jacobian and autodiff agree at the kinks too (ReLU'(0) = 0, hard-tanh'(±1) = 0).
 public enum Activation: String, CaseIterable, Sendable {
     case linear = "linear", tanh = "tanh", hardTanh = "hard-tanh", relu = "ReLU"
@@ -39,7 +39,7 @@ public protocol MaskedModel: Layer {
 }
 
 /// A multilayer perceptron whose first and last layers are dense orthogonal and whose hidden square layers
-/// are sparse by one `InitMethod` at a uniform density (spec §3 "Layer densities", "Models").
+/// are sparse by one `InitMethod` at a uniform density (docs/papers/exact-orthogonal-init.md §3 "Layer densities", "Models").
 ///
 ///     MLP-7:    784 → 128 (dense), five 128 x 128 (sparse), 128 → 10 (dense)
 ///     deep MLP: 784 → 64 (dense), D sparse 64 x 64, 64 → 10 (dense); no residuals, no normalisation

@@ -20,7 +20,7 @@ public struct LabeledImages: Sendable {
     }
 }
 
-/// Static sparse training as in spec §3 "Training": SGD with momentum, cross-entropy, constant learning
+/// Static sparse training as in docs/papers/exact-orthogonal-init.md §3 "Training": SGD with momentum, cross-entropy, constant learning
 /// rate, no weight decay; every masked weight's gradient and momentum are multiplied by its mask and the
 /// weight is re-zeroed outside it after each step (`Optimizer.setMask`).
 public struct TrainingSetup: Sendable {
@@ -103,7 +103,7 @@ public func maskLeak(_ model: some MaskedModel) -> Double {
     return leak
 }
 
-/// The learning-rate rule of spec §3: the candidate with the highest validation accuracy of the Dense
+/// The learning-rate rule of docs/papers/exact-orthogonal-init.md §3: the candidate with the highest validation accuracy of the Dense
 /// model; a run that diverged (NaN accuracy) never wins; ties go to the smaller learning rate.
 public func chooseLearningRate(_ candidates: [Double], validationAccuracies: [Double]) throws -> Double {
     guard candidates.count == validationAccuracies.count, !candidates.isEmpty else {

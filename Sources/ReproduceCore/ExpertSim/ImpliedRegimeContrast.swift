@@ -6,7 +6,7 @@ import Lab
 /// run's size, from the count-only photon sums (`ZDCSimulator.countOnlyPhotonSum`, no photon loop).
 ///
 ///     let contrast = ImpliedRegimeContrast(conditions: 1500, replicas: 2, trainingSets: 200, rng: RNG(seed: 1))
-///     contrast.populationRatio             // ≈ 98 with the spec's parameters
+///     contrast.populationRatio             // ≈ 98 with the design's parameters
 public struct ImpliedRegimeContrast: Sendable {
     /// Medians of the photon sum of misses and of contained showers over `populationEvents` events.
     public let populationMedianMiss: Double, populationMedianContained: Double

@@ -66,7 +66,7 @@ public struct StandardScaler: Sendable {
     }
 }
 
-/// The tensors a generator trains and is scored on (spec §3.1 "derived per image", §3.2 preprocessing).
+/// The tensors a generator trains and is scored on (docs/papers/expertsim.md §3.1 "derived per image", §3.2 preprocessing).
 public struct PreparedEvents: Sendable {
     public let count: Int
     /// log(1 + counts), [N, 1, 56, 30] flattened.

@@ -1,7 +1,7 @@
 import Foundation
 import Lab
 
-/// The evaluation of ExpertSim (spec §3.4): readout channels, the equal-size Wasserstein distance, the
+/// The evaluation of ExpertSim (docs/papers/expertsim.md §3.4): readout channels, the equal-size Wasserstein distance, the
 /// per-image quantities the losses use, and the router's best-permutation accuracy.
 public enum ZDCMetrics {
     public static let channelCount = 5

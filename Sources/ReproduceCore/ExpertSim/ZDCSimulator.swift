@@ -35,7 +35,7 @@ public enum Regime: Int, Sendable, CaseIterable, Comparable {
     public static func < (a: Regime, b: Regime) -> Bool { a.rawValue < b.rawValue }
 }
 
-/// Our parametric Monte-Carlo model of the ALICE Zero Degree Calorimeter: the stand-in for Geant4 (spec
+/// Our parametric Monte-Carlo model of the ALICE Zero Degree Calorimeter: the stand-in for Geant4 (docs/papers/expertsim.md
 /// §3.1). A 56 x 30 face of quartz fibres at pitch 1; a shower is simulated photon by photon, so the cost
 /// of an event grows with its energy as a real Monte Carlo's does.
 ///
@@ -190,7 +190,7 @@ public enum ZDCSimulator {
     }
 
     /// The photon sum of one event without the photon loop: an independent, count-only reading of the same
-    /// spec, used to say what the spec's parameters imply for the photon sums (REPORT.md, sim-heterogeneous).
+    /// design, used to say what the design's parameters imply for the photon sums (REPORT.md, sim-heterogeneous).
     /// A Poisson(λ) number of photons each detected with probability q gives Poisson(λ·q) detected photons; for
     /// a cluster q = c̄·(0.7·P_face(σ_core) + 0.3·P_face(σ_halo)), with c̄ = (0.0036 + 0.0030)/2 (the
     /// checkerboard's mean capture) and P_face(σ) = the 2-D Gaussian's mass on [0, 30) x [0, 56). Misses give

@@ -2,7 +2,7 @@ import Foundation
 import Lab
 import LabSignal
 
-/// HyperSound's data rules (spec §2): the file split, the training crops and evaluation windows, and the
+/// HyperSound's data rules (docs/papers/hypersound.md §2): the file split, the training crops and evaluation windows, and the
 /// nearest-neighbour retrieval baseline.
 public enum HyperSoundClips {
     /// Length of every clip: 4,096 samples (0.512 s at 8 kHz).

@@ -2,7 +2,7 @@ import Foundation
 import Lab
 import LabSignal
 
-/// The reconstruction metrics of one clip (spec §3 "Metrics").
+/// The reconstruction metrics of one clip (docs/papers/hypersound.md §3 "Metrics").
 public struct ClipMetrics: Sendable {
     public var meanSquaredError: Double, meanAbsoluteError: Double, signalToNoise: Double
     /// nil where SI-SNR is undefined (a zero estimate).
@@ -88,7 +88,7 @@ public func firstStep(reaching target: Double, steps: [Int], values: [Double]) -
     return zip(steps, values).first { $0.1 <= target }?.0
 }
 
-/// The HyperSound training loss (spec §3 "Loss"): L = L1(x, x̂) + L_MRSTFT(x̂, x) (λ = 1, 1), or L1 alone for the
+/// The HyperSound training loss (docs/papers/hypersound.md §3 "Loss"): L = L1(x, x̂) + L_MRSTFT(x̂, x) (λ = 1, 1), or L1 alone for the
 /// ablation. prediction, target: [B, N] → scalar.
 public func reconstructionLoss(prediction: Tensor, target: Tensor, spectral: Bool = true) -> Tensor {
     let l1 = l1Loss(prediction, target)
@@ -104,7 +104,7 @@ public struct INRFit: Sendable {
     public let seconds: Double
 }
 
-/// Fits one clip's target INR from `initial` θ (spec §3 "Per-clip INR"): Adam (lr 1e-3, constant), the L1 + MR-STFT
+/// Fits one clip's target INR from `initial` θ (docs/papers/hypersound.md §3 "Per-clip INR"): Adam (lr 1e-3, constant), the L1 + MR-STFT
 /// loss, `steps` updates. Logs the loss and SI-SNR (of the current θ) after each step in `logSteps` (0 = the init).
 public func fitINR(clip: [Float], network: TargetNetwork, features: Tensor, initial: [Float], steps: Int,
                    logSteps: [Int], learningRate: Float = 1e-3) throws -> INRFit {

@@ -37,7 +37,7 @@ public final class PlainTargetINR: Module {
     }
 }
 
-/// Raw-waveform encoder, a small SEANet-like stack (spec §3 "Encoder"; the paper's is a 4-block causal SEANet):
+/// Raw-waveform encoder, a small SEANet-like stack (docs/papers/hypersound.md §3 "Encoder"; the paper's is a 4-block causal SEANet):
 ///
 ///     x: [B, 4096] → [B, 1, 4096] → Conv 1→16 k7 (same) → ELU            [B, 16, 4096]
 ///       → Conv 16→32 k8 s4 p2 → ELU → Conv 32→64 k8 s4 p2 → ELU            [B, 64, 256]
@@ -72,7 +72,7 @@ public final class WaveformEncoder: Module {
     }
 }
 
-/// The hypernetwork H: an ELU MLP from the embedding to θ (spec §3; the paper's is 3296→400→768x4→400→|θ|):
+/// The hypernetwork H: an ELU MLP from the embedding to θ (docs/papers/hypersound.md §3; the paper's is 3296→400→768x4→400→|θ|):
 ///
 ///     e: [B, 512] → Linear 512→256 → ELU → Linear 256→256 → ELU → Linear 256→|θ|  → θ: [B, |θ|]
 ///

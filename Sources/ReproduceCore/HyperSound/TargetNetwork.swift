@@ -1,7 +1,7 @@
 import Foundation
 import Lab
 
-/// The two target INRs of HyperSound (spec §3): a map from a time coordinate t ∈ [-1, 1] to a sample value.
+/// The two target INRs of HyperSound (docs/papers/hypersound.md §3): a map from a time coordinate t ∈ [-1, 1] to a sample value.
 public enum TargetKind: String, Sendable, CaseIterable {
     /// NeRF-style: fixed Fourier features γ(t), then a ReLU MLP.
     case nerf
@@ -38,7 +38,7 @@ public struct TargetNetwork: Sendable {
     public let firstOmega: Float, omega: Float
     public let layers: [Layer]
 
-    /// Spec defaults: L = 12, 3 hidden layers of 48, ω0 = 700, ω = 30.
+    /// Design defaults: L = 12, 3 hidden layers of 48, ω0 = 700, ω = 30.
     public init(kind: TargetKind, fourierBands: Int = 12, hiddenSize: Int = 48, hiddenLayers: Int = 3,
                 firstOmega: Float = 700, omega: Float = 30) {
         self.kind = kind
