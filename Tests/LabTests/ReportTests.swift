@@ -376,6 +376,28 @@ private struct FakeFigure: PNGWritable {
         #expect(try FileManager.default.contentsOfDirectory(atPath: scratch) == ["paper"])
     }
 
+    /// `make <paper> SEEDS=...`: seed n publishes into `<paper>/seeds/<n>/`, possibly before seed 0 runs; seed 0
+    /// accepts a folder holding only `seeds/` and its publish carries `seeds/` over instead of deleting it.
+    @Test func seedZeroKeepsTheFurtherSeedsFolder() throws {
+        let scratch = ReportScratch.folder()
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let folder = scratch + "/paper"
+        func run(_ destination: String, seed: Int) throws {
+            let report = Report(paper: "arXiv:1", title: "T", outputDirectory: destination, seed: seed, quiet: true)
+            report.printClaimTable = { _ in }
+            try report.figure(FakeFigure(bytes: "seed \(seed)"), name: "fig-a", caption: "a")
+            try report.finish()
+        }
+        try run(folder + "/seeds/1", seed: 1)
+        try run(folder, seed: 0)
+        #expect(ReportScratch.text(folder + "/seeds/1/fig-a.png") == "seed 1")
+        try run(folder, seed: 0)
+        #expect(Set(try FileManager.default.contentsOfDirectory(atPath: folder))
+                == ["fig-a.png", "claims.json", "run.json", "REPORT.md", "seeds"])
+        #expect(ReportScratch.text(folder + "/seeds/1/fig-a.png") == "seed 1")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch) == ["paper"])
+    }
+
     @Test func leftoversOfKilledRunsAreCleanedAtTheNextStart() throws {
         let scratch = ReportScratch.folder()
         defer { try? FileManager.default.removeItem(atPath: scratch) }

@@ -24,6 +24,11 @@ struct OutputFolder {
             .appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())-\(random)").path
     }
 
+    /// Folders of other runs that live inside this one and survive its publishing: `seeds/` holds the further
+    /// seeds' runs of a paper (`figures/<paper>/seeds/<n>/`, `make <paper> SEEDS=...`), which may run before or
+    /// beside seed 0's.
+    static let keptSubfolders: Set<String> = ["seeds"]
+
     private var parent: String { URL(fileURLWithPath: destination).deletingLastPathComponent().path }
     private var name: String { URL(fileURLWithPath: destination).lastPathComponent }
 
@@ -31,7 +36,8 @@ struct OutputFolder {
     /// creates the working folder (which proves that the parent is writable). Throws, naming the folder and
     /// the reason, for: the root, the current directory or the home directory or one of their ancestors (a
     /// publish would replace them), an existing file, and an existing folder that is neither empty nor a
-    /// previous run's output (no REPORT.md, run.json or claims.json in it).
+    /// previous run's output (no REPORT.md, run.json or claims.json in it; a kept subfolder such as `seeds/` alone
+    /// does not count).
     func prepare() throws {
         try refuseDangerousDestination()
         try AtomicFile.createFolder(parent)
@@ -49,6 +55,7 @@ struct OutputFolder {
         let hadPrevious = lstat(destination, &status) == 0
         let retired = URL(fileURLWithPath: parent)
             .appendingPathComponent(".\(name).old-\(getpid())-\(String(UInt32.random(in: 0...UInt32.max), radix: 36))").path
+        if hadPrevious { try carryKeptSubfolders() }
         if hadPrevious, rename(destination, retired) != 0 {
             throw LabError.io(path: destination, reason: "cannot move the previous output aside: \(AtomicFile.systemError())")
         }
@@ -58,6 +65,17 @@ struct OutputFolder {
             throw LabError.io(path: destination, reason: "cannot move the finished run (\(working)) into place: \(reason)")
         }
         if hadPrevious { try? FileManager.default.removeItem(atPath: retired) }
+    }
+
+    /// Moves the kept subfolders of the previous folder into the working folder, so the publish keeps them.
+    private func carryKeptSubfolders() throws {
+        for subfolder in Self.keptSubfolders {
+            let old = destination + "/" + subfolder, new = working + "/" + subfolder
+            guard FileManager.default.fileExists(atPath: old), !FileManager.default.fileExists(atPath: new) else { continue }
+            guard rename(old, new) == 0 else {
+                throw LabError.io(path: old, reason: "cannot carry it into the new output: \(AtomicFile.systemError())")
+            }
+        }
     }
 
     private func refuseDangerousDestination() throws {
@@ -73,7 +91,8 @@ struct OutputFolder {
         guard isFolder.boolValue else {
             throw LabError.invalidArgument("output folder '\(destination)' exists and is a file; remove it or choose another folder")
         }
-        let files = (try? FileManager.default.contentsOfDirectory(atPath: destination)) ?? []
+        let files = ((try? FileManager.default.contentsOfDirectory(atPath: destination)) ?? [])
+            .filter { !Self.keptSubfolders.contains($0) }
         guard files.isEmpty || files.contains(where: { ["REPORT.md", "run.json", "claims.json"].contains($0) }) else {
             throw LabError.invalidArgument(
                 "output folder '\(destination)' holds files but no REPORT.md, run.json or claims.json, so it is not a "
