@@ -215,11 +215,37 @@ let order = ["mlp", "cnn", "transformer", "charlm", "gemm512", "gemm1024", "eecu
 // MARK: - Driver
 
 let args = CommandLine.arguments
+let usage = """
+    usage: lab-bench [--out PATH] [--python PATH]   every workload, Lab and its PyTorch peer; writes PATH
+                                                     (default bench/results.json)
+           lab-bench --workload NAME                  one workload in this process, one JSON line on stdout
+    workloads: \(order.joined(separator: ", "))
+    """
+
+/// The value of each `--flag value` option; `--help` prints the usage and exits 0; anything else (an unknown or
+/// repeated flag, a flag without its value) exits 64 with a one-line error before any work or write.
+func parseOptions(_ arguments: [String]) -> [String: String] {
+    func fail(_ message: String) -> Never {
+        FileHandle.standardError.write(Data("lab-bench: \(message)\n".utf8))
+        exit(64)
+    }
+    var options: [String: String] = [:]
+    var rest = arguments.dropFirst()
+    while let flag = rest.popFirst() {
+        if flag == "--help" || flag == "-h" { print(usage); exit(0) }
+        guard ["--workload", "--out", "--python"].contains(flag) else { fail("unknown argument '\(flag)' (see --help)") }
+        guard options[flag] == nil else { fail("\(flag) given twice") }
+        guard let value = rest.popFirst(), !value.hasPrefix("--"), !value.isEmpty else { fail("\(flag) needs a value") }
+        options[flag] = value
+    }
+    return options
+}
+let options = parseOptions(args)
 Parallel.configure()
-if let i = args.firstIndex(of: "--workload"), i + 1 < args.count {
-    guard let run = workloads[args[i + 1]] else {
-        FileHandle.standardError.write(Data("lab-bench: unknown workload \(args[i + 1]); known: \(order.filter { workloads[$0] != nil })\n".utf8))
-        exit(2)
+if let name = options["--workload"] {
+    guard let run = workloads[name] else {
+        FileHandle.standardError.write(Data("lab-bench: unknown workload \(name); known: \(order.filter { workloads[$0] != nil })\n".utf8))
+        exit(64)
     }
     let m = run()
     print(String(data: try! JSONEncoder().encode(m), encoding: .utf8)!)
@@ -240,8 +266,8 @@ func runChild(_ command: [String]) -> Measurement? {
     return try? JSONDecoder().decode(Measurement.self, from: Data(line.utf8))
 }
 
-let outPath = args.firstIndex(of: "--out").map { args[$0 + 1] } ?? "bench/results.json"
-let python = args.firstIndex(of: "--python").map { args[$0 + 1] } ?? "python3"
+let outPath = options["--out"] ?? "bench/results.json"
+let python = options["--python"] ?? "python3"
 let peerScript = "bench/peers/torch_bench.py"
 let torchAvailable = runChild([ "/usr/bin/env", python, "-c", "import torch, json; print(json.dumps({'workload': 'probe', 'seconds': 0, 'peakMB': 0, 'detail': torch.__version__}))"])
 if torchAvailable == nil {

@@ -37,13 +37,13 @@ public struct AccuracyMatrix: Sendable, Equatable {
     }
 
     /// mean_{j≤i} acc[i][j]: the average accuracy on the tasks seen after task i.
-    public func averageAccuracy(afterTask i: Int) -> Double { Self.mean(rows[i]) }
+    public func averageAccuracy(afterTask i: Int) -> Double { Metrics.mean(rows[i]) }
 
     /// The average accuracy after the last task, mean_j acc[T−1][j].
     public var finalAccuracy: Double { averageAccuracy(afterTask: taskCount - 1) }
 
     /// Average incremental accuracy: mean over i of `averageAccuracy(afterTask: i)`.
-    public var averageIncrementalAccuracy: Double { Self.mean((0..<taskCount).map(averageAccuracy(afterTask:))) }
+    public var averageIncrementalAccuracy: Double { Metrics.mean((0..<taskCount).map(averageAccuracy(afterTask:))) }
 
     /// Forgetting of task j by task i > j (FACIL, Chaudhry et al. 2018): max_{j≤i'<i} acc[i'][j] − acc[i][j],
     /// the drop from the best accuracy task j ever had before task i.
@@ -54,12 +54,7 @@ public struct AccuracyMatrix: Sendable, Equatable {
 
     /// Mean forgetting after task i over the earlier tasks j < i; NaN after task 0 (nothing to forget).
     public func averageForgetting(afterTask i: Int) -> Double {
-        Self.mean((0..<i).map { forgetting(task: $0, afterTask: i) })
-    }
-
-    /// Arithmetic mean, summed in order; NaN for no values.
-    private static func mean(_ values: [Double]) -> Double {
-        values.isEmpty ? .nan : values.reduce(0, +) / Double(values.count)
+        Metrics.mean((0..<i).map { forgetting(task: $0, afterTask: i) })
     }
 }
 
