@@ -84,3 +84,52 @@ func deepFindings(_ runs: [TrainedRun], calibration: Calibration, plan: Plan) ->
         \(pct(.exactOrthogonal, d, "MNIST-5k")) %, Base-orth \(pct(.baseOrthogonal, d, "MNIST-5k")) %.\(denseNote)
         """
 }
+
+/// E1: EOI's generation time against SAO-style and dense QR, shape by shape, read from the table (the paper reports
+/// EOI as cheaper than SAO; here the comparison is against our block SAO-style, so it is stated case by case).
+func generatorFindings(_ study: GeneratorStudy) -> String {
+    let slowest = study.eoi.max { $0.seconds < $1.seconds }!
+    let pairs = study.sao.compactMap { sao -> (sao: SAORow, eoi: GeneratorRow)? in
+        study.eoi.first { $0.outputs == sao.side && $0.inputs == sao.side && $0.density == sao.density }.map { (sao, $0) }
+    }
+    let saoFaster = pairs.filter { $0.sao.seconds < $0.eoi.seconds }
+    let sides = Array(Set(pairs.map(\.sao.side))).sorted()
+    let perSide = sides.map { side -> String in
+        let faster = saoFaster.filter { $0.sao.side == side }.map { densityText($0.sao.density) }
+        return faster.isEmpty ? "n = \(side): EOI at every density"
+            : "n = \(side): SAO-style at d = \(faster.joined(separator: ", "))"
+    }.joined(separator: "; ")
+    let qrSlower = study.eoi.filter { row in
+        study.dense.first { $0.outputs == row.outputs && $0.inputs == row.inputs }.map { $0.seconds > row.seconds } ?? false
+    }.count
+    let verdict = saoFaster.isEmpty
+        ? "so EOI is the cheaper exact sparse construction here at every size and density, as the paper reports against SAO."
+        : """
+          so the paper's "EOI is cheaper than SAO" holds here only where listed: our SAO-style is a block construction (random \
+          permutations of Haar blocks), not the paper's Ramanujan-graph SAO, and its QR per block of d·n rows is small at \
+          low density, where it beats EOI's rotations on the larger sides.
+          """
+    return """
+        The generator's cost is O(n) per rotation: the largest case here (\(slowest.outputs) x \(slowest.inputs) at \
+        d = \(densityText(slowest.density)), \(slowest.rotations) rotations) takes \(f(slowest.seconds * 1000, 2)) ms. \
+        EOI is faster than dense QR in \(qrSlower) of \(study.eoi.count) shape–density cases. Against SAO-style it is \
+        faster in \(pairs.count - saoFaster.count) of \(pairs.count) square cases; the faster construction per side is \
+        \(perSide); \(verdict)
+        """
+}
+
+/// E3 and E4: where EOI stands against each other sparse method, density by density (mean over seeds).
+func rankingFindings(_ runs: [TrainedRun], methods: [InitMethod], densities: [Double], model: String) -> String {
+    let others = methods.filter { $0 != .exactOrthogonal && $0 != .dense }
+    let perDensity = densities.map { d -> String in
+        let eoi = runs.matching(.exactOrthogonal, density: d).meanPercent
+        let ahead = others.filter { runs.matching($0, density: d).meanPercent > eoi }
+        let list = ahead.map { "\($0.label) \(f(runs.matching($0, density: d).meanPercent, 1)) %" }
+        return "d = \(densityText(d)): EOI \(f(eoi, 1)) %" + (ahead.isEmpty ? ", no other sparse method above it"
+            : ", behind \(list.joined(separator: " and "))")
+    }
+    let alwaysAhead = others.filter { m in densities.allSatisfy { runs.matching(m, density: $0).meanPercent >= runs.matching(.exactOrthogonal, density: $0).meanPercent } }
+    let everywhere = alwaysAhead.isEmpty ? ""
+        : " \(alwaysAhead.map(\.label).joined(separator: " and ")) \(alwaysAhead.count == 1 ? "matches or beats" : "match or beat") EOI at every density of the \(model)."
+    return "**EOI against the other sparse initialisations (\(model)).** \(perDensity.joined(separator: "; ")).\(everywhere)"
+}

@@ -93,13 +93,7 @@ struct ExactOrthogonalInit: PaperCommand {
                               caption: "Time and Givens rotations to build an n x n sparse orthogonal weight, and the density trace of one run (paper: generation time)")
             try report.table(generatorTable(study), name: "generator",
                              caption: "EOI per shape and density: achieved density, rotations, orthogonality error e = max|WWᵀ − I| (Float32 weights), time; SAO-style and dense QR on the same shapes")
-            let slowest = study.eoi.max { $0.seconds < $1.seconds }!
-            report.text("""
-                The generator's cost is O(n) per rotation: the largest case here (\(slowest.outputs) x \(slowest.inputs) at \
-                d = \(densityText(slowest.density)), \(slowest.rotations) rotations) takes \
-                \(String(format: "%.2f", slowest.seconds * 1000)) ms. Dense QR grows as n³, and SAO-style costs a QR per block, \
-                so EOI is the cheaper exact construction at low density, as the paper reports against SAO.
-                """)
+            report.text(generatorFindings(study))
             return study
         }
 
@@ -147,6 +141,7 @@ struct ExactOrthogonalInit: PaperCommand {
             try report.table(accuracyTable(study.runs, methods: InitMethod.sparse, densities: plan.mlpDensities), name: "mlp-accuracy",
                              caption: "MLP-7 test accuracy (%) by method and density, mean ± std over seeds")
             report.text(mlpFindings(study.runs, plan: plan))
+            report.text(rankingFindings(study.runs, methods: InitMethod.sparse, densities: plan.mlpDensities, model: "MLP-7"))
             if let diverged = divergenceText(study.runs) { report.text(diverged) }
             return study
         }
@@ -167,6 +162,7 @@ struct ExactOrthogonalInit: PaperCommand {
                               caption: "CNN test accuracy by density (bars: mean over seeds, error bars: std); Dense as a line")
             try report.table(accuracyTable(study.runs, methods: cnnMethods, densities: plan.cnnDensities), name: "cnn-accuracy",
                              caption: "CNN test accuracy (%) by method and density, mean ± std over seeds")
+            report.text(rankingFindings(study.runs, methods: cnnMethods, densities: plan.cnnDensities, model: "CNN"))
             if let diverged = divergenceText(study.runs) { report.text(diverged) }
             return study
         }
