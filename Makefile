@@ -82,8 +82,8 @@ bench: build llm-bench ## Lab vs PyTorch (PYTHON=venv/bin/python if torch lives 
 	$(BIN)/lab-bench --python $(PYTHON) --out bench/results.json
 
 .PHONY: kernel-families
-kernel-families: build ## does a paper's seed-0 result depend on the CPU? PAPER=<paper> [SCALE=smoke|full]: portable vs three emulated CPU kernel families
-	scripts/kernel-families.sh $(or $(PAPER),stability-gap) $(or $(SCALE),smoke)
+kernel-families: build ## does a paper's seed-0 result depend on the CPU? PAPER=<paper> [KERNELS_SCALE=smoke|full]: portable vs three emulated CPU kernel families
+	scripts/kernel-families.sh $(or $(PAPER),stability-gap) $(or $(KERNELS_SCALE),smoke)
 
 .PHONY: reproduce-all results
 reproduce-all: $(if $(filter slurm,$(LAUNCHER)),slurm-submit-all,$(PAPERS) results) ## every paper at full scale (SEEDS="0 1 2", LAUNCHER=slurm: see the end), then the README tables
