@@ -28,6 +28,7 @@ let package = Package(
         .executable(name: "stability-gap", targets: ["StabilityGap"]),
         .executable(name: "activation-sparsity", targets: ["ActivationSparsity"]),
         .executable(name: "early-exit-calibration", targets: ["EarlyExitCalibration"]),
+        .executable(name: "teacher-adaptation", targets: ["TeacherAdaptation"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -89,10 +90,14 @@ let package = Package(
         // early-exit-calibration (arXiv 2508.21495): the multi-exit CNN, the toy, calibrators and per-exit metrics (Core), the script.
         .target(name: "EarlyExitCalibrationCore", dependencies: ["Lab", "LabData"], path: "Sources/ReproduceCore/EarlyExitCalibration", swiftSettings: fast),
         .executableTarget(name: "EarlyExitCalibration", dependencies: ["Lab", "LabData", "LabPlot", "LabRun", "EarlyExitCalibrationCore"], path: "Sources/Reproduce/EarlyExitCalibration", swiftSettings: fast),
+        // teacher-adaptation (arXiv 2308.09544): KD methods, the KD error and Teacher Adaptation on LabContinual (Core), the script.
+        .target(name: "TeacherAdaptationCore", dependencies: ["Lab", "LabData", "LabContinual"], path: "Sources/ReproduceCore/TeacherAdaptation", swiftSettings: fast),
+        .executableTarget(name: "TeacherAdaptation", dependencies: ["Lab", "LabData", "LabContinual", "LabPlot", "LabRun", "TeacherAdaptationCore"], path: "Sources/Reproduce/TeacherAdaptation", swiftSettings: fast),
 
         .testTarget(name: "ReproduceTests", dependencies: ["Lab", "LabSignal", "LabData", "LabContinual", "ExpertSimCore", "HyperSoundCore", "ExactOrthogonalInitCore",
                                                         "StabilityGapCore",
-                                                        "ActivationSparsityCore", "LabLLM", "EarlyExitCalibrationCore"],
+                                                        "ActivationSparsityCore", "LabLLM", "EarlyExitCalibrationCore",
+                                                        "TeacherAdaptationCore"],
                     path: "Tests/ReproduceTests"),
         .testTarget(name: "LabTests", dependencies: ["Lab", "LabSignal", "LabData", "LabContinual", "LabPlot", "LabReport", "LabRun", "LabLLM"],
                     path: "Tests/LabTests", exclude: ["Fixtures"]),

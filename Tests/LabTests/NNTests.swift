@@ -159,6 +159,20 @@ final class TinyMLP: Module, Layer {
         let bce = bceWithLogits(Tensor([0]), targets: Tensor([1])).item
         #expect(abs(bce - Float(Foundation.log(2.0))) < 1e-6)
         #expect(abs(distillationLoss(student: logits, teacher: logits, temperature: 2).item) < 1e-6)
+        // LwF (authors' form), T = 2, ε = 1e-5: equal uniform outputs give log 2; student [2, 0] vs teacher
+        // [0, 0] gives −½ Σ_k log p̃_k with p = softmax([1, 0]) and p̃ = (p + ε/2)/(1 + ε).
+        #expect(abs(softenedDistillationCrossEntropy(student: Tensor(rows: [[0, 0]]), teacher: Tensor(rows: [[0, 0]])).item
+                    - Float(Foundation.log(2.0))) < 1e-6)
+        let p1 = Foundation.exp(1.0) / (Foundation.exp(1.0) + 1), eps = 1e-5
+        let lwf = -0.5 * (Foundation.log((p1 + eps / 2) / (1 + eps)) + Foundation.log((1 - p1 + eps / 2) / (1 + eps)))
+        #expect(abs(Double(softenedDistillationCrossEntropy(student: Tensor(rows: [[2, 0]]),
+                                                            teacher: Tensor(rows: [[0, 0]])).item) - lwf) < 1e-6)
+        // LwF.MC: Σ_k mean_b BCE(σ(z_S), σ(z_T)); one row, student [1, −1], teacher [0, 2]:
+        // BCE(x, q) = softplus(x) − x·q, so L = (softplus(1) − 0.5) + (softplus(−1) + σ(2)).
+        let sigmoid2 = 1 / (1 + Foundation.exp(-2.0))
+        let multiClass = (Foundation.log(1 + Foundation.exp(1.0)) - 0.5) + (Foundation.log(1 + Foundation.exp(-1.0)) + sigmoid2)
+        #expect(abs(Double(sigmoidDistillationLoss(student: Tensor(rows: [[1, -1]]), teacher: Tensor(rows: [[0, 2]])).item)
+                    - multiClass) < 1e-5)
 
         let checks: [(String, [Tensor], ([Tensor]) -> Tensor)] = [
             ("ce", [rnd([4, 5])], { crossEntropy($0[0], targets: [0, 4, 2, 2]) }),
@@ -169,6 +183,9 @@ final class TinyMLP: Module, Layer {
             ("l1", [rnd([3, 4]), rnd([3, 4], seed: 2)], { l1Loss($0[0], $0[1]) }),
             ("bce", [rnd([3, 4]) * 3, rnd([3, 4], seed: 2, low: 0, high: 1)], { bceWithLogits($0[0], targets: $0[1]) }),
             ("distill", [rnd([3, 4])], { distillationLoss(student: $0[0], teacher: rnd([3, 4], seed: 2), temperature: 2) }),
+            ("lwf-softened-ce", [rnd([3, 4]) * 3], {
+                softenedDistillationCrossEntropy(student: $0[0], teacher: rnd([3, 4], seed: 2) * 3) }),
+            ("sigmoid-distill", [rnd([3, 4]) * 3], { sigmoidDistillationLoss(student: $0[0], teacher: rnd([3, 4], seed: 2) * 3) }),
             ("kl", [rnd([3, 4]), rnd([3, 4], seed: 2)], { klDivergence(logP: $0[0].logSoftmax(), logQ: $0[1].logSoftmax()) }),
         ]
         for (name, inputs, f) in checks {

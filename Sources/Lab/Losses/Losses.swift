@@ -95,3 +95,28 @@ public func distillationLoss(student: Tensor, teacher: Tensor, temperature: Floa
 public func klDivergence(logP: Tensor, logQ: Tensor) -> Tensor {
     (logP.exp() * (logP - logQ)).sum(axis: -1).mean()
 }
+
+/// LwF's distillation loss in its authors' form (Li & Hoiem 2016, arXiv 1606.09282; FACIL's `cross_entropy`
+/// with `exp = 1/T`): p_T = softmax(z_T/T), p_S = softmax(z_S/T), p̃_S = (p_S + ε/K)/(1 + ε),
+/// L = −(1/B) Σ_b Σ_k p_T,bk log p̃_S,bk. The teacher gets no gradient. It contains the teacher's entropy, so it
+/// is not 0 when the two agree. student, teacher: [B, K] logits.
+public func softenedDistillationCrossEntropy(student: Tensor, teacher: Tensor, temperature: Float = 2,
+                                             epsilon: Float = 1e-5) -> Tensor {
+    precondition(student.rank == 2 && student.shape == teacher.shape,
+                 "softenedDistillationCrossEntropy: student \(student.shape) vs teacher \(teacher.shape)")
+    let classes = Float(student.shape[1])
+    let target = noGrad { (teacher / temperature).softmax(axis: -1) }
+    let smoothed = ((student / temperature).softmax(axis: -1) + epsilon / classes) / (1 + epsilon)
+    return -(target * smoothed.log()).sum(axis: -1).mean()
+}
+
+/// Multi-label sigmoid distillation (iCaRL, arXiv 1611.07725; LwF.MC in FACIL): each old output is a binary
+/// problem whose soft target is the teacher's sigmoid, L = Σ_k (1/B) Σ_b BCE(σ(z_S,bk), σ(z_T,bk)) with
+/// BCE(p, q) = −[q log p + (1 − q) log(1 − p)], computed from the student's logits (softplus form). The teacher
+/// gets no gradient. student, teacher: [B, K] logits.
+public func sigmoidDistillationLoss(student: Tensor, teacher: Tensor) -> Tensor {
+    precondition(student.rank == 2 && student.shape == teacher.shape,
+                 "sigmoidDistillationLoss: student \(student.shape) vs teacher \(teacher.shape)")
+    let target = noGrad { teacher.sigmoid() }
+    return bceWithLogits(student, targets: target) * Float(student.shape[1])
+}

@@ -21,6 +21,7 @@
 // that the seven training runs fit 8 minutes on two cores.
 import Foundation
 import Lab
+import LabContinual
 import LabData
 import LabRun
 import StabilityGapCore
