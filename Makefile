@@ -61,6 +61,8 @@ PAPERS += stability-gap
 PAPERS += activation-sparsity
 # ---- early-exit-calibration (arXiv 2508.21495): data via DATA_FOR_early-exit-calibration (fashion-mnist)
 PAPERS += early-exit-calibration
+# ---- early-exit-continual (arXiv 2403.07404): data via DATA_FOR_early-exit-continual (fashion-mnist)
+PAPERS += early-exit-continual
 
 smoke: build $(addprefix smoke-,$(PAPERS)) ## every paper at smoke scale into .smoke/
 	@echo "smoke: $(words $(PAPERS)) paper(s) ran at smoke scale"

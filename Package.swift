@@ -28,6 +28,7 @@ let package = Package(
         .executable(name: "stability-gap", targets: ["StabilityGap"]),
         .executable(name: "activation-sparsity", targets: ["ActivationSparsity"]),
         .executable(name: "early-exit-calibration", targets: ["EarlyExitCalibration"]),
+        .executable(name: "early-exit-continual", targets: ["EarlyExitContinual"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -89,10 +90,13 @@ let package = Package(
         // early-exit-calibration (arXiv 2508.21495): the multi-exit CNN, the toy, calibrators and per-exit metrics (Core), the script.
         .target(name: "EarlyExitCalibrationCore", dependencies: ["Lab", "LabData"], path: "Sources/ReproduceCore/EarlyExitCalibration", swiftSettings: fast),
         .executableTarget(name: "EarlyExitCalibration", dependencies: ["Lab", "LabData", "LabPlot", "LabRun", "EarlyExitCalibrationCore"], path: "Sources/Reproduce/EarlyExitCalibration", swiftSettings: fast),
+        // early-exit-continual (arXiv 2403.07404): the multi-head multi-exit CNN, CL methods, TLC and the exit evaluation (Core), the script.
+        .target(name: "EarlyExitContinualCore", dependencies: ["Lab", "LabData", "LabContinual"], path: "Sources/ReproduceCore/EarlyExitContinual", swiftSettings: fast),
+        .executableTarget(name: "EarlyExitContinual", dependencies: ["Lab", "LabData", "LabContinual", "LabPlot", "LabRun", "EarlyExitContinualCore"], path: "Sources/Reproduce/EarlyExitContinual", swiftSettings: fast),
 
         .testTarget(name: "ReproduceTests", dependencies: ["Lab", "LabSignal", "LabData", "LabContinual", "ExpertSimCore", "HyperSoundCore", "ExactOrthogonalInitCore",
                                                         "StabilityGapCore",
-                                                        "ActivationSparsityCore", "LabLLM", "EarlyExitCalibrationCore"],
+                                                        "ActivationSparsityCore", "LabLLM", "EarlyExitCalibrationCore", "EarlyExitContinualCore"],
                     path: "Tests/ReproduceTests"),
         .testTarget(name: "LabTests", dependencies: ["Lab", "LabSignal", "LabData", "LabContinual", "LabPlot", "LabReport", "LabRun", "LabLLM"],
                     path: "Tests/LabTests", exclude: ["Fixtures"]),
