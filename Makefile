@@ -63,6 +63,8 @@ PAPERS += activation-sparsity
 PAPERS += early-exit-calibration
 # ---- teacher-adaptation (arXiv 2308.09544): data via DATA_FOR_teacher-adaptation (fashion-mnist mnist5k)
 PAPERS += teacher-adaptation
+# ---- early-exit-continual (arXiv 2403.07404): data via DATA_FOR_early-exit-continual (fashion-mnist)
+PAPERS += early-exit-continual
 
 smoke: build $(addprefix smoke-,$(PAPERS)) ## every paper at smoke scale into .smoke/
 	@echo "smoke: $(words $(PAPERS)) paper(s) ran at smoke scale"

@@ -29,6 +29,7 @@ let package = Package(
         .executable(name: "activation-sparsity", targets: ["ActivationSparsity"]),
         .executable(name: "early-exit-calibration", targets: ["EarlyExitCalibration"]),
         .executable(name: "teacher-adaptation", targets: ["TeacherAdaptation"]),
+        .executable(name: "early-exit-continual", targets: ["EarlyExitContinual"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -93,10 +94,13 @@ let package = Package(
         // teacher-adaptation (arXiv 2308.09544): KD methods, the KD error and Teacher Adaptation on LabContinual (Core), the script.
         .target(name: "TeacherAdaptationCore", dependencies: ["Lab", "LabData", "LabContinual"], path: "Sources/ReproduceCore/TeacherAdaptation", swiftSettings: fast),
         .executableTarget(name: "TeacherAdaptation", dependencies: ["Lab", "LabData", "LabContinual", "LabPlot", "LabRun", "TeacherAdaptationCore"], path: "Sources/Reproduce/TeacherAdaptation", swiftSettings: fast),
+        // early-exit-continual (arXiv 2403.07404): the multi-head multi-exit CNN, CL methods, TLC and the exit evaluation (Core), the script.
+        .target(name: "EarlyExitContinualCore", dependencies: ["Lab", "LabData", "LabContinual"], path: "Sources/ReproduceCore/EarlyExitContinual", swiftSettings: fast),
+        .executableTarget(name: "EarlyExitContinual", dependencies: ["Lab", "LabData", "LabContinual", "LabPlot", "LabRun", "EarlyExitContinualCore"], path: "Sources/Reproduce/EarlyExitContinual", swiftSettings: fast),
 
         .testTarget(name: "ReproduceTests", dependencies: ["Lab", "LabSignal", "LabData", "LabContinual", "ExpertSimCore", "HyperSoundCore", "ExactOrthogonalInitCore",
                                                         "StabilityGapCore",
-                                                        "ActivationSparsityCore", "LabLLM", "EarlyExitCalibrationCore",
+                                                        "ActivationSparsityCore", "LabLLM", "EarlyExitCalibrationCore", "EarlyExitContinualCore",
                                                         "TeacherAdaptationCore"],
                     path: "Tests/ReproduceTests"),
         .testTarget(name: "LabTests", dependencies: ["Lab", "LabSignal", "LabData", "LabContinual", "LabPlot", "LabReport", "LabRun", "LabLLM"],

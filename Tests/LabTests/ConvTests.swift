@@ -286,6 +286,25 @@ private func distinct(_ shape: [Int], seed: UInt64) -> Tensor {
         }
     }
 
+    /// MixedPool2d: y = α·max + (1 − α)·avg, by hand on one 2 × 2 window, and its gradients (x and α).
+    @Test func mixedPoolMixesMaxAndAverage() {
+        var rng = RNG(seed: 3)
+        let pool = MixedPool2d(kernel: 2, rng: &rng)
+        #expect(pool.alpha.shape == [1] && (0..<1).contains(pool.alpha.data[0]) && pool.parameters.count == 1)
+        pool.alpha.data = [0.25]
+        // Window (1, 2, 3, 6): max 6, mean 3 → 0.25·6 + 0.75·3 = 3.75; the odd row/column is dropped (floor).
+        let x = Tensor(shape: [1, 1, 3, 3], data: [1, 2, 9, 3, 6, 9, 9, 9, 9])
+        #expect(pool(x).shape == [1, 1, 1, 1] && pool(x).data == [3.75])
+        let r = gradientCheck([distinct([2, 3, 4, 5], seed: 9), Tensor(shape: [1], data: [0.3])], maxElements: 256) {
+            $0[1] * $0[0].maxPool2d(kernel: 2) + (1 - $0[1]) * $0[0].avgPool2d(kernel: 2)
+        }
+        #expect(r.maxError < 1e-2, "mixed pool: \(r)")
+        // The layer itself records the same graph: dy/dα = max − avg.
+        pool.alpha.grad = nil
+        pool(x).sum().backward()
+        #expect(abs(pool.alpha.grad!.data[0] - 3) < 1e-6)
+    }
+
     @Test func batchesSplitIntoChunksMatchSampleBySampleResults() {
         // [9, 16, 16, 16] with a 3×3 kernel: K·P = 144·256 floats per sample, so the batch runs as chunks of
         // 7 and 2 samples (2¹⁸ floats a chunk); each single sample runs as one chunk. Values and all gradients

@@ -73,6 +73,67 @@ private func rankingToy(high: Double, low: Double) -> (confidences: [[Double]], 
         #expect(curve.costs.first == 0.2 && curve.costs.last == 1.0)
     }
 
+    /// The authors' no-exit rule (`mostConfident`): the final exit has a threshold too, and a sample on which no
+    /// exit fires pays c_K with the prediction of its most confident exit. Hand-computed curve on three samples
+    /// (exits cost 0.2, 0.6, 1):
+    ///   A: s = (0.9, 0.5, 0.8), correct (yes, no, no) — fires at IC1 for τ ≤ 0.9; above, falls back to IC1 (right).
+    ///   B: s = (0.3, 0.7, 0.6), correct (no, yes, no) — IC2 for 0.3 < τ ≤ 0.7, IC1 for τ ≤ 0.3; above 0.7 the
+    ///      fallback takes IC2's answer (right) at cost 1.
+    ///   C: s = (0.2, 0.4, 0.95), correct (no, no, yes) — final for 0.4 < τ ≤ 0.95, IC2 for 0.2 < τ ≤ 0.4, IC1 below.
+    @Test func mostConfidentRuleFallsBackToTheMostConfidentExit() {
+        let confidences = [[0.9, 0.3, 0.2], [0.5, 0.7, 0.4], [0.8, 0.6, 0.95]]
+        let correct = [[true, false, false], [false, true, false], [false, false, true]]
+        let costs = [0.2, 0.6, 1.0]
+        let thresholds = [0.1, 0.35, 0.8, 0.92, 0.99]
+        let curve = EarlyExitCurve(confidences: confidences, correct: correct, exitCosts: costs, thresholds: thresholds,
+                                   noExit: .mostConfident)
+        // τ = 0.99: nobody fires; cost 1 each; fallbacks A→IC1 right, B→IC2 right, C→final right: 3/3.
+        // τ = 0.92: A at IC1 (0.2, right); B falls back (1, right); C at final (1, right): cost 2.2/3, acc 1.
+        // τ = 0.8: the same as 0.92 (B's best is 0.7 < 0.8).
+        // τ = 0.35: A IC1 (0.2, right), B IC2 (0.6, right), C IC2 (0.6, wrong): cost 1.4/3, acc 2/3.
+        // τ = 0.1: everyone at IC1: cost 0.2, acc 1/3.
+        #expect(curve.costs.count == 4)
+        let expectedCosts = [0.2, 1.4 / 3, 2.2 / 3, 1.0], expectedAccuracies = [1.0 / 3, 2.0 / 3, 1, 1]
+        for i in 0..<4 {
+            #expect(abs(curve.costs[i] - expectedCosts[i]) < 1e-12)
+            #expect(abs(curve.accuracies[i] - expectedAccuracies[i]) < 1e-12)
+        }
+        // The default rule on the same data: at τ = 0.99 everyone leaves at the final exit (1/3 right).
+        let lastExit = EarlyExitCurve(confidences: confidences, correct: correct, exitCosts: costs, thresholds: thresholds)
+        #expect(lastExit.accuracies.last! == 1.0 / 3)
+    }
+
+    /// The sweep under `mostConfident` against the rule applied sample by sample (4 exits, ties included).
+    @Test func mostConfidentSweepEqualsTheRulePerSample() {
+        var rng = RNG(seed: 11)
+        let n = 250, costs = [0.2, 0.5, 0.7, 1.0]
+        let confidences = (0..<4).map { _ in (0..<n).map { _ in (rng.uniform() * 10).rounded() / 10 } }
+        let correct = (0..<4).map { k in (0..<n).map { _ in rng.bernoulli(0.4 + 0.15 * Double(k)) } }
+        let thresholds = EarlyExitCurve.thresholds(pooling: Array(confidences.prefix(3)), uniformCount: 21, quantileCount: 9)
+        let curve = EarlyExitCurve(confidences: confidences, correct: correct, exitCosts: costs, thresholds: thresholds,
+                                   noExit: .mostConfident)
+        var expected: [Double: [Double]] = [:]
+        for tau in thresholds {
+            var cost = 0.0, right = 0.0
+            for x in 0..<n {
+                if let exit = (0..<4).first(where: { confidences[$0][x] >= tau }) {
+                    cost += costs[exit]; right += correct[exit][x] ? 1 : 0
+                } else {
+                    let top = (0..<4).map { confidences[$0][x] }.max()!
+                    let best = (0..<4).first { confidences[$0][x] == top }!
+                    cost += costs[3]; right += correct[best][x] ? 1 : 0
+                }
+            }
+            expected[(cost / Double(n) * 1e9).rounded() / 1e9, default: []].append(right / Double(n))
+        }
+        let keys = expected.keys.sorted()
+        #expect(curve.costs.count == keys.count)
+        for (i, key) in keys.enumerated() {
+            #expect(abs(curve.costs[i] - key) < 1e-9)
+            #expect(abs(curve.accuracies[i] - Metrics.mean(expected[key]!)) < 1e-12)
+        }
+    }
+
     /// Hand counts for the 4-block CNN of docs/papers/early-exit-calibration.md §3.
     @Test func macCounts() {
         var rng = RNG(seed: 0)

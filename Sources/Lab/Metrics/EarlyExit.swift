@@ -3,14 +3,18 @@
 ///
 /// Inputs per exit k = 1...K and sample x: a confidence s_k(x) (e.g. max-softmax), whether exit k's
 /// prediction is correct, and the exit's cost c_k (increasing in k; MACs or a fraction of the full pass).
-/// Rule: x leaves at the first k < K with s_k(x) ≥ τ; if there is none, at K. For each threshold τ the
-/// curve has the point (mean cost, mean correctness) over the samples.
+/// Rule: x leaves at the first k < K with s_k(x) ≥ τ; if there is none, at K (`NoExitRule.lastExit`). With
+/// `NoExitRule.mostConfident` (the rule of the early-exit-continual authors' code) the final exit has a threshold
+/// too: x leaves at the first k ≤ K with s_k(x) ≥ τ, and when none fires it pays c_K and takes the prediction of
+/// its most confident exit (the first one of the largest s_k). For each threshold τ the curve has the point
+/// (mean cost, mean correctness) over the samples.
 ///
 /// The sweep is exact and sorts once: as τ falls, a sample moves to an earlier exit only when τ passes one
-/// of its "record" confidences (an s_k larger than every s_j, j < k). Each record is an event (value, from
-/// exit, to exit, Δcorrect); the events are sorted once by value and swept against the thresholds in
-/// decreasing order with integer counts per exit, O(N·K·log(N·K) + T·K) for N samples, K exits and T
-/// thresholds.
+/// of its "record" confidences (an s_k larger than every s_j, j < k, among the exits that have a threshold).
+/// Each record is an event (value, from exit, to exit, Δcorrect); the events are sorted once by value and swept
+/// against the thresholds in decreasing order with integer counts per exit, O(N·K·log(N·K) + T·K) for N
+/// samples, K exits and T thresholds. Under `mostConfident` "no exit fired" is one more position (cost c_K,
+/// correct as the last record, i.e. the most confident exit), left at the largest record.
 ///
 ///     let thresholds = EarlyExitCurve.thresholds(pooling: confidences.dropLast())
 ///     let curve = EarlyExitCurve(confidences: confidences, correct: correct, exitCosts: [0.24, 0.62, 0.81, 1],
@@ -25,9 +29,20 @@ public struct EarlyExitCurve: Sendable, Equatable {
     /// The exits' costs c_1...c_K as given.
     public let exitCosts: [Double]
 
+    /// What a sample does when no exit's confidence reaches the threshold.
+    public enum NoExitRule: Sendable, Equatable {
+        /// The final exit has no threshold: the sample leaves there (early-exit-calibration).
+        case lastExit
+        /// Every exit has a threshold; when none fires the sample pays c_K and takes the prediction of the exit
+        /// with the highest s_k (the early-exit-continual authors' code, docs/papers/early-exit-continual.md §3).
+        case mostConfident
+    }
+
     /// confidences, correct: K arrays of N values (exit 1 first); exitCosts: K increasing costs; thresholds:
-    /// any order, e.g. `thresholds(pooling:)`. NaN confidences are refused.
-    public init(confidences: [[Double]], correct: [[Bool]], exitCosts: [Double], thresholds: [Double]) {
+    /// any order, e.g. `thresholds(pooling:)`; noExit: what a sample does when no exit fires. NaN confidences
+    /// are refused.
+    public init(confidences: [[Double]], correct: [[Bool]], exitCosts: [Double], thresholds: [Double],
+                noExit: NoExitRule = .lastExit) {
         let exitCount = exitCosts.count
         precondition(exitCount >= 1 && confidences.count == exitCount && correct.count == exitCount,
                      "EarlyExitCurve: \(confidences.count) confidence and \(correct.count) correctness arrays for \(exitCount) exit costs")
@@ -38,43 +53,51 @@ public struct EarlyExitCurve: Sendable, Equatable {
                      "EarlyExitCurve: every exit needs the same non-zero number of samples, got \(confidences.map(\.count)) confidences, \(correct.map(\.count)) outcomes")
         precondition(!thresholds.isEmpty && !thresholds.contains { $0.isNaN }, "EarlyExitCurve: thresholds must be non-empty numbers")
 
-        // Events: at τ ≤ value, a sample moves from exit `from` to the earlier exit `to`.
+        // Positions: exits 0..<K, plus under `mostConfident` the position K "no exit fired" (cost c_K).
+        // Events: at τ ≤ value, a sample moves from position `from` to the earlier exit `to`.
+        let thresholdExits = noExit == .lastExit ? exitCount - 1 : exitCount
+        let restPosition = noExit == .lastExit ? exitCount - 1 : exitCount
+        let positionCosts = noExit == .lastExit ? exitCosts : exitCosts + [exitCosts[exitCount - 1]]
         struct Event { var value: Double; var from: Int; var to: Int; var deltaCorrect: Int }
         var events: [Event] = []
-        events.reserveCapacity(sampleCount * max(1, exitCount - 1))
+        events.reserveCapacity(sampleCount * max(1, thresholdExits))
         var recordExits = [Int](repeating: 0, count: exitCount)
+        var totalCorrect = 0
         for sample in 0..<sampleCount {
-            // Records: exits k < K whose confidence beats all earlier ones, in increasing order of value.
+            // Records: exits with a threshold whose confidence beats all earlier ones, in increasing order of value.
             var recordCount = 0, best = -Double.infinity
-            for k in 0..<(exitCount - 1) {
+            for k in 0..<thresholdExits {
                 let s = confidences[k][sample]
                 precondition(!s.isNaN, "EarlyExitCurve: confidence of sample \(sample) at exit \(k + 1) is NaN")
                 if s > best { best = s; recordExits[recordCount] = k; recordCount += 1 }
             }
-            var later = exitCount - 1
+            // At τ = +∞ the sample rests at the last exit, or (no exit fired) with its most confident exit's answer.
+            var later = restPosition
+            var laterCorrect = correct[noExit == .lastExit ? exitCount - 1 : recordExits[recordCount - 1]][sample]
+            totalCorrect += laterCorrect ? 1 : 0
             for r in stride(from: recordCount - 1, through: 0, by: -1) {
                 let k = recordExits[r]
                 events.append(Event(value: confidences[k][sample], from: later, to: k,
-                                    deltaCorrect: (correct[k][sample] ? 1 : 0) - (correct[later][sample] ? 1 : 0)))
+                                    deltaCorrect: (correct[k][sample] ? 1 : 0) - (laterCorrect ? 1 : 0)))
                 later = k
+                laterCorrect = correct[k][sample]
             }
         }
         events.sort { $0.value > $1.value }
 
-        // Sweep τ downwards from "everyone at the last exit"; integer counts keep every point exact.
-        var exitCounts = [Int](repeating: 0, count: exitCount)
-        exitCounts[exitCount - 1] = sampleCount
-        var totalCorrect = correct[exitCount - 1].reduce(0) { $0 + ($1 ? 1 : 0) }
+        // Sweep τ downwards from "everyone at rest"; integer counts keep every point exact.
+        var positionCounts = [Int](repeating: 0, count: positionCosts.count)
+        positionCounts[restPosition] = sampleCount
         var pointCosts: [Double] = [], pointAccuracies: [Double] = []
         var next = 0
         for tau in thresholds.sorted(by: >) {
             while next < events.count && events[next].value >= tau {
-                exitCounts[events[next].from] -= 1
-                exitCounts[events[next].to] += 1
+                positionCounts[events[next].from] -= 1
+                positionCounts[events[next].to] += 1
                 totalCorrect += events[next].deltaCorrect
                 next += 1
             }
-            pointCosts.append(zip(exitCounts, exitCosts).reduce(0) { $0 + Double($1.0) * $1.1 } / Double(sampleCount))
+            pointCosts.append(zip(positionCounts, positionCosts).reduce(0) { $0 + Double($1.0) * $1.1 } / Double(sampleCount))
             pointAccuracies.append(Double(totalCorrect) / Double(sampleCount))
         }
         // Increasing cost; points of equal cost merge into their mean accuracy.

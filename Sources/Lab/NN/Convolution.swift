@@ -84,6 +84,24 @@ public final class AvgPool2d: Module, Layer {
     public func callAsFunction(_ x: Tensor) -> Tensor { x.avgPool2d(kernel: kernel, stride: stride) }
 }
 
+/// Mixed pooling with a learnable mix (the internal-classifier pooling of SDN, Kaya et al. 2019, arXiv
+/// 1810.07052, "standard_conv" ICs): y = α·MaxPool_k(x) + (1 − α)·AvgPool_k(x) over k × k windows (stride k,
+/// floor), α one trainable scalar initialised U(0, 1). x: [B, C, H, W] → [B, C, ⌊H/k⌋, ⌊W/k⌋].
+public final class MixedPool2d: Module, Layer {
+    public let kernel: Int
+    /// α, shape [1].
+    public let alpha: Tensor
+
+    public init(kernel: Int, rng: inout RNG) {
+        self.kernel = kernel
+        alpha = Tensor(shape: [1], data: [Float(rng.uniform())], requiresGrad: true)
+    }
+
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        alpha * x.maxPool2d(kernel: kernel) + (1 - alpha) * x.avgPool2d(kernel: kernel)
+    }
+}
+
 /// Global average pooling [B, C, H, W] → [B, C].
 public final class GlobalAvgPool: Module, Layer {
     override public init() {}

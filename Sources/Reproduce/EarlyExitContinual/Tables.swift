@@ -1,0 +1,144 @@
+import EarlyExitContinualCore
+import Foundation
+import Lab
+import LabReport
+
+/// "mean ± std" over seeds (just the mean for one seed).
+func meanStd(_ values: [Double]) -> TableCell {
+    values.count > 1 ? .text("\(formatNumber(Metrics.mean(values))) ± \(formatNumber(Metrics.std(values)))") : .number(values[0])
+}
+
+let notApplicable = TableCell.text("–")
+
+/// Main table (docs/papers/early-exit-continual.md §4): method × {base, EE, EE+TLC}.
+func mainTable(_ study: Study) -> Table {
+    var table = Table(header: ["method", "network"] + Plan.budgetNames
+                      + ["AUC", "final-exit accuracy", "min cost to match base", "TLC a", "TLC b"])
+    for method in methodOrder {
+        let runs = study[method]
+        table.append([.text(method.rawValue), .text("base")] + Array(repeating: notApplicable, count: 3)
+                     + [meanStd(runs.map(\.baseAccuracy)), notApplicable, meanStd(runs.map(\.baseAccuracy)), .number(1), notApplicable,
+                        notApplicable])
+        for corrected in [false, true] {
+            let summaries = runs.map { corrected ? $0.correctedSummary : $0.summary }
+            let outcomes = runs.map { corrected ? $0.earlyExit.corrected! : $0.earlyExit.outcomes }
+            let fits = runs.map { $0.earlyExit.fit!.correction }
+            table.append([.text(method.rawValue), .text(corrected ? "EE + TLC" : "EE")]
+                         + (0..<CurveSummary.budgets.count).map { b in meanStd(summaries.map { $0.budgetAccuracies[b] }) }
+                         + [meanStd(summaries.map(\.area)), meanStd(outcomes.map { $0.accuracies.last! }),
+                            meanStd(summaries.map(\.costToMatch)),
+                            corrected ? meanStd(fits.map(\.a)) : notApplicable, corrected ? meanStd(fits.map(\.b)) : notApplicable])
+        }
+    }
+    return table
+}
+
+/// Per method (EE networks) and exit: final TAg and TAw accuracy over all tasks and TAw forgetting.
+func forgettingTable(_ study: Study) -> Table {
+    var table = Table(header: ["method", "exit", "TAg accuracy", "TAw accuracy", "TAw forgetting"])
+    for method in methodOrder {
+        let runs = study[method].map(\.earlyExit.result)
+        for (k, name) in exitNames.enumerated() {
+            table.append([.text(method.rawValue), .text(name),
+                          meanStd(runs.map { Metrics.mean($0.finalTaskAgnostic[k]) }),
+                          meanStd(runs.map { Metrics.mean($0.finalTaskAware[k]) }),
+                          method == .joint ? notApplicable : meanStd(runs.map { $0.taskAwareForgetting(exit: k) })])
+        }
+    }
+    return table
+}
+
+/// Mean over seeds, formatted.
+func meanText(_ values: [Double]) -> String { formatNumber(Metrics.mean(values)) }
+
+func trainingText(_ study: Study) -> String {
+    let lines = methodOrder.map { method -> String in
+        let runs = study[method]
+        let ee = runs.map(\.earlyExit), base = runs.map(\.base)
+        return """
+            - **\(method.rawValue)**: base network \(meanText(runs.map(\.baseAccuracy))) TAg accuracy; EE exits \
+            \((0..<exitNames.count).map { k in meanText(ee.map { $0.outcomes.accuracies[k] }) }.joined(separator: " / ")) \
+            (IC1 / IC2 / IC3 / final); \(ee[0].result.trainingSampleSteps + base[0].result.trainingSampleSteps) training \
+            sample-steps per seed (base + EE); \(String(format: "%.0f", Metrics.mean((ee + base).map { $0.result.seconds }))) s per run \
+            on one core.
+            """
+    }
+    let fitSeconds = study.runs.values.flatMap { $0.map(\.earlyExit.evaluationSeconds) }
+    let violations = study[.replay].reduce(0) { $0 + $1.earlyExit.result.bufferViolations + $1.base.result.bufferViolations }
+    return """
+        TAg test accuracy after task \(Plan.taskCount) on all \(study[.joint][0].base.outcomes.sampleCount) test images, mean over seeds:
+
+        \(lines.joined(separator: "\n"))
+
+        TLC fit and curves per EE run: \(String(format: "%.1f", Metrics.mean(fitSeconds))) s on average. The ER buffer \
+        kept exactly its quota of exemplars per seen class after every task (quota violations: \(violations)).
+        """
+}
+
+func tlcText(_ study: Study) -> String {
+    let parts = methodOrder.map { method -> String in
+        let runs = study[method]
+        let fits = runs.map { $0.earlyExit.fit! }
+        return """
+            \(method.rawValue): AUC \(meanText(runs.map(\.summary.area))) → \(meanText(runs.map(\.correctedSummary.area))) \
+            (a = \(meanText(fits.map(\.correction.a))), b = \(meanText(fits.map(\.correction.b))); TLC loss \
+            \(meanText(fits.map(\.uncorrectedLoss))) → \(meanText(fits.map(\.loss))))
+            """
+    }
+    return """
+        TLC per method (mean over seeds): \(parts.joined(separator: "; ")). A positive a or b raises the logits of the \
+        older tasks against the last one. Each fit evaluates \(study[.lwf][0].earlyExit.fit!.evaluations) grid points on \
+        the last task's training images (no data of earlier tasks), as the paper's TLC does; the authors minimise the \
+        same loss with hyperopt TPE (2,000 evaluations).
+        """
+}
+
+func forgettingText(_ study: Study) -> String {
+    let parts = [ContinualMethodKind.finetuning, .lwf].map { method -> String in
+        let runs = study[method].map(\.earlyExit.result)
+        return """
+            \(method.rawValue)-EE: TAw forgetting per exit \
+            \((0..<exitNames.count).map { k in meanText(runs.map { $0.taskAwareForgetting(exit: k) }) }.joined(separator: " / ")) \
+            (IC1 / IC2 / IC3 / final)
+            """
+    }
+    return "Mean over seeds: \(parts.joined(separator: "; ")). Forgetting is the drop of task-aware accuracy from its best value before the last task, averaged over tasks 1–\(Plan.taskCount - 1)."
+}
+
+func recencyText(_ study: Study) -> String {
+    let parts = [ContinualMethodKind.finetuning, .lwf].map { method -> String in
+        let runs = study[method].map(\.earlyExit)
+        let before = (0..<exitNames.count).map { k in meanText(runs.map { $0.outcomes.predictionShare[k][Plan.taskCount - 1] }) }
+        let after = (0..<exitNames.count).map { k in meanText(runs.map { $0.corrected!.predictionShare[k][Plan.taskCount - 1] }) }
+        return "\(method.rawValue)-EE \(before.joined(separator: " / ")) before TLC, \(after.joined(separator: " / ")) after"
+    }
+    return """
+        Share of all test images that each exit (IC1 / IC2 / IC3 / final) assigns to the last task's two classes (a \
+        balanced classifier: 0.2), mean over seeds: \(parts.joined(separator: "; ")).
+        """
+}
+
+func overthinkingText(_ study: Study) -> String {
+    let parts = methodOrder.map { method -> String in
+        let outcomes = study[method].map(\.earlyExit.outcomes)
+        return "\(method.rawValue) \(meanText(outcomes.map(\.overthinking.fraction))) (\(meanText(outcomes.map(\.overthinking.ofFinalErrors))) of the final exit's errors)"
+    }
+    return "Fraction of test images some IC classifies correctly while the final exit is wrong, mean over seeds: \(parts.joined(separator: "; "))."
+}
+
+func deviationsText(plan: Plan, seeds: [Int]) -> String {
+    """
+    - **Data and network.** Fashion-MNIST in 5 tasks of 2 classes and a 0.84 M-MAC 4-block CNN with three ICs, instead of \
+    CIFAR-100 and ImageNet-Subset (10 tasks) with ResNet-32/18 and 6–7 ICs; \(plan.trainPerClass) training images per \
+    class, \(seeds.count) seed(s).
+    - **Training.** Adam (lr 1e-3), \(plan.epochsPerTask) epochs per task, batch 64, instead of SGD (lr 0.1) for 200 \
+    epochs; LwF λ = 1 (the authors' EE scripts: 0.5); IC weight targets [0.3, 0.6, 0.9] for our three ICs; ER keeps 20 \
+    exemplars per class; Joint is one training on all tasks (FACIL retrains incrementally; only the last model counts).
+    - **TLC.** The loss of the authors' v1 code with the intended −∞ masking of the predicted logit (the released code \
+    multiplies by −∞, which sends a negative predicted logit to +∞); a deterministic grid over [−\(formatNumber(plan.tlcGrid.range)), \
+    \(formatNumber(plan.tlcGrid.range))]² of step \(formatNumber(plan.tlcGrid.step)) plus a refinement of step \
+    \(formatNumber(plan.tlcGrid.refineStep)) instead of hyperopt TPE.
+    - **Curves.** Thresholds: the authors' 501 uniform points plus quantiles of the pooled IC confidences and +∞ (our \
+    addition); costs are MACs of convolution and linear layers (fvcore's count), normalised by the base network.
+    """
+}
