@@ -39,7 +39,7 @@ unit: deps $(addprefix data-,$(TEST_DATA)) ## the unit test suite (gradient chec
 	$(SWIFT) build $(SWIFTFLAGS) --build-tests
 	$(SWIFT) test $(SWIFTFLAGS) --skip-build  # Swift Testing runs tests in parallel by itself (--parallel is for XCTest)
 
-test: unit smoke gallery-smoke ## what CI runs: build, unit tests, every paper at smoke scale, the plot gallery
+test: unit smoke golden gallery-smoke ## what CI runs: build, unit tests, every paper at smoke scale and its golden check, the plot gallery
 
 gallery-smoke: build
 	$(BIN)/lab-gallery --out $(SMOKE_OUT)/gallery
@@ -69,10 +69,18 @@ PAPERS += early-exit-continual
 smoke: build $(addprefix smoke-,$(PAPERS)) ## every paper at smoke scale into .smoke/
 	@echo "smoke: $(words $(PAPERS)) paper(s) ran at smoke scale"
 
+# Smoke runs use a fixed thread count, so their numbers are the same on every machine (Tests/Golden/README.md).
+SMOKE_THREADS := 2
 .SECONDEXPANSION:
 smoke-%: build $$(addprefix data-,$$(DATA_FOR_$$*))
 	@mkdir -p $(SMOKE_OUT)
-	$(BIN)/$* --scale smoke --out $(SMOKE_OUT)/$* --quiet
+	$(BIN)/$* --scale smoke --out $(SMOKE_OUT)/$* --threads $(SMOKE_THREADS) --quiet
+
+.PHONY: golden golden-update
+golden: smoke ## compare every paper's smoke claims.json with Tests/Golden/<paper>/claims.json
+	$(BIN)/lab-golden --smoke $(SMOKE_OUT) --golden Tests/Golden $(PAPERS)
+golden-update: smoke ## rewrite Tests/Golden/<paper>/claims.json from fresh smoke runs (review, then commit)
+	$(BIN)/lab-golden --update --smoke $(SMOKE_OUT) --golden Tests/Golden $(PAPERS)
 
 .PHONY: $(PAPERS)
 # run-paper: SEEDS, SCALE, FIGURES and LAUNCHER (block "seeds and Slurm" at the end); by default one full-scale run.

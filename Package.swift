@@ -18,6 +18,7 @@ let package = Package(
         .executable(name: "lab-bench", targets: ["LabBench"]),
         .executable(name: "lab-results", targets: ["Results"]),
         .executable(name: "lab-seeds", targets: ["Seeds"]),
+        .executable(name: "lab-golden", targets: ["Golden"]),
         .library(name: "LabPlot", targets: ["LabPlot"]),
         .executable(name: "lab-gallery", targets: ["Gallery"]),
         .executable(name: "lab-llm", targets: ["LLMDemo"]),
@@ -61,6 +62,8 @@ let package = Package(
         .executableTarget(name: "Results", dependencies: ["LabReport", argumentParser], path: "Sources/Tools/Results"),
         // lab-seeds: aggregates claims over seeds (claims-seeds.json, table-seeds.md, the README seeds section).
         .executableTarget(name: "Seeds", dependencies: ["LabReport", argumentParser], path: "Sources/Tools/Seeds"),
+        // lab-golden: the golden smoke check (each paper's smoke claims.json against Tests/Golden/<paper>/).
+        .executableTarget(name: "Golden", dependencies: ["LabReport", argumentParser], path: "Sources/Tools/Golden"),
         // lab-bench: Lab vs the PyTorch peer on the same workloads.
         .executableTarget(name: "LabBench", dependencies: ["Lab", "CBLAS"], path: "Benchmarks/LabBench", swiftSettings: fast),
 
@@ -71,7 +74,7 @@ let package = Package(
         // LLM: GGUF reader, byte-level BPE tokenizer, Llama forward with hooks (SmolLM2), AVX2 decode kernels in C.
         .target(name: "CLLMKernels", path: "Sources/CLLMKernels"),
         .target(name: "LabLLM", dependencies: ["Lab", "CBLAS", "CLLMKernels"], path: "Sources/Lab/LLM", swiftSettings: fast),
-        .executableTarget(name: "LLMDemo", dependencies: ["LabLLM", "Lab", argumentParser], path: "Sources/Tools/LLMDemo", swiftSettings: fast),
+        .executableTarget(name: "LLMDemo", dependencies: ["LabLLM", "Lab", "LabRun", argumentParser], path: "Sources/Tools/LLMDemo", swiftSettings: fast),
 
         // expertsim (arXiv 2508.20991): the ZDC Monte-Carlo simulator and metrics (Core), the literate script.
         .target(name: "ExpertSimCore", dependencies: ["Lab"], path: "Sources/ReproduceCore/ExpertSim", swiftSettings: fast),

@@ -58,4 +58,51 @@ private struct ChildRun {
         // Nothing written: no .smoke/ or figures/ in the working directory, the file untouched.
         #expect(Set(try FileManager.default.contentsOfDirectory(atPath: scratch)) == ["file"])
     }
+
+    /// lab-llm: out-of-range options exit 64 before the model loads; bad --perplexity files, a bad model and a
+    /// prompt longer than the context exit 1 naming the file or the limit, before any prefill. The model is the
+    /// tiny Llama GGUF of the fuzz suite (context 16), so no data is needed.
+    @Test func labLLMBadArgumentsAndFiles() throws {
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("labtests-llm-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        func file(_ name: String, _ bytes: [UInt8]) throws -> String {
+            let path = scratch + "/" + name
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+            return path
+        }
+        let model = try file("tiny.gguf", tinyLlamaGGUF())
+        let badModel = try file("kv0.gguf", tinyLlamaGGUF(metadata: ["llama.attention.head_count_kv": .u32(0)]))
+        let empty = try file("empty.txt", [])
+        let binary = try file("binary.bin", [0x7F, 0x45, 0x4C, 0x46, 0xFF, 0xFE, 0x00, 0x01])
+        let oneToken = try file("one.txt", Array("ab".utf8))
+        let text = try file("text.txt", Array(String(repeating: "abcd ", count: 8).utf8))
+        let longPrompt = String(repeating: "ab", count: 20)
+        let cases: [(arguments: [String], status: Int32, message: String)] = [
+            (["--threads", "0", "hi"], 64, "--threads must be between 1 and 1024, got 0"),
+            (["--top=-3", "hi"], 64, "--top must be between 1 and 1000, got -3"),
+            (["--top", "-3", "hi"], 64, "--top must be between 1 and 1000, got -3"),
+            (["--tokens=-5", "--perplexity", text], 64, "--tokens must be between 2 and 100000000, got -5"),
+            (["--max-tokens", "-1", "hi"], 64, "--max-tokens must be between 0 and 1000000, got -1"),
+            (["--top", "1", "--top=2", "hi"], 64, "--top is given more than once"),
+            ([], 64, "give a prompt, --perplexity FILE or --bench"),
+            (["--model", model, "--perplexity", empty], 1, "cannot read \(empty): the file is empty"),
+            (["--model", model, "--perplexity", binary], 1, "cannot read \(binary): not UTF-8 text"),
+            (["--model", model, "--perplexity", scratch + "/absent.txt"], 1, "missing file \(scratch)/absent.txt"),
+            (["--model", model, "--perplexity", oneToken], 1, "cannot read \(oneToken): 1 token; perplexity needs at least 2"),
+            (["--model", badModel, "hi"], 1, "cannot read \(badModel): llama.attention.head_count_kv is 0"),
+            (["--model", model, longPrompt], 1, "the prompt has 20 tokens; with 32 tokens to generate it needs 51 positions, above the model's context length 16"),
+            (["--model", model, "--top", "3", longPrompt], 1, "the prompt has 20 tokens; with 1 tokens to generate it needs 20 positions, above the model's context length 16"),
+            (["--model", model, "--perplexity", text, "--tokens", "12"], 0, "perplexity "),
+            (["--model", model, "--top", "2", "abab"], 0, "p="),
+        ]
+        for (arguments, status, message) in cases {
+            let run = try ChildRun.run("lab-llm", arguments, in: scratch)
+            #expect(!run.signalled && run.status == status, "\(arguments): exit \(run.status), \(run.output)")
+            #expect(run.output.contains(message), "\(arguments): \(run.output)")
+            #expect(!run.output.lowercased().contains("nan"), "\(arguments): \(run.output)")
+        }
+        #expect(Set(try FileManager.default.contentsOfDirectory(atPath: scratch))
+            == ["tiny.gguf", "kv0.gguf", "empty.txt", "binary.bin", "one.txt", "text.txt"])
+    }
 }

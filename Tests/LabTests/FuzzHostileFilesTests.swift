@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import Lab
 @testable import LabData
+@testable import LabLLM
 @testable import LabSignal
 
 /// Hand-made hostile files, one per case of the reliability issue: each reader must refuse them with a
@@ -213,5 +214,100 @@ import Testing
         // Names and dtypes from the file are quoted and escaped: binary or terminal escapes are never echoed raw.
         let binary = try reason("binary-name", file(#""\u0007\n\u001b[31m": {"dtype": "\u0000", "shape": [2], "data_offsets": [0, 8]}"#))
         #expect(binary.contains("has dtype") && binary.unicodeScalars.allSatisfy { $0.value >= 0x20 && $0.value != 0x7F }, "\(binary)")
+    }
+
+    // MARK: - GGUF
+
+    @Test func ggufNestedArraysStopAtTheDepthLimit() throws {
+        let folder = fuzzFolder("gguf-nested")
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        // One key holding an array of an array of ... 100,000 deep: the reader used to recurse until the stack
+        // overflowed.
+        var h = GGUFWriter()
+        h.u32(0x4655_4747); h.u32(3); h.u64(0); h.u64(1)
+        h.key("deep", type: 9)
+        for _ in 0..<100_000 { h.u32(9); h.u64(1) }
+        h.u32(4); h.u64(1); h.u32(7)
+        let path = try writeFile(h.bytes, folder, "deep.gguf")
+        #expect(corruptReason(path) { _ = try GGUFFile(path: path) }
+            .contains("key deep: arrays nested deeper than \(GGUFFile.maximumArrayDepth)"))
+        // Depth 8 (the limit) still loads.
+        var ok = GGUFWriter()
+        ok.u32(0x4655_4747); ok.u32(3); ok.u64(0); ok.u64(1)
+        ok.key("nested", type: 9)
+        for _ in 0..<(GGUFFile.maximumArrayDepth - 1) { ok.u32(9); ok.u64(1) }
+        ok.u32(4); ok.u64(1); ok.u32(7)
+        let okPath = try writeFile(ok.bytes, folder, "ok.gguf")
+        var value = try #require(try GGUFFile(path: okPath).metadata["nested"])
+        for _ in 0..<(GGUFFile.maximumArrayDepth - 1) { value = try #require(value.array?.first) }
+        #expect(value == .array([.uint32(7)]))
+    }
+
+    @Test func ggufKeyErrorsNeverEchoRawBinary() throws {
+        let folder = fuzzFolder("gguf-key")
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        // A key of terminal escape codes, a NUL, invalid UTF-8 and 300 more bytes, with an unknown value type.
+        let key: [UInt8] = [0x1B, 0x5B, 0x32, 0x4A, 0x00, 0xFF, 0xFE, 0x07, 0x0A] + [UInt8](repeating: 0x41, count: 300)
+        var h = GGUFWriter()
+        h.u32(0x4655_4747); h.u32(3); h.u64(0); h.u64(1)
+        h.u64(UInt64(key.count)); h.bytes += key; h.u32(99)
+        let path = try writeFile(h.bytes, folder, "binary-key.gguf")
+        let reason = corruptReason(path) { _ = try GGUFFile(path: path) }
+        #expect(reason.hasPrefix("key \\u{1B}[2J\\u{0}\\u{FFFD}\\u{FFFD}\\u{7}\\u{A}AAA"), "\(reason)")
+        #expect(reason.contains("… (309 characters): unknown value type 99"), "\(reason)")
+        #expect(reason.unicodeScalars.allSatisfy { (0x20..<0x7F).contains($0.value) || $0 == "…" }, "\(reason)")
+        #expect(GGUFFile.printable("blk.0.attn_q.weight") == "blk.0.attn_q.weight")
+        #expect(GGUFFile.printable("a\\b") == "a\\u{5C}b")
+    }
+
+    @Test func llamaConfigurationsThatWouldDivideByZeroOrGiveNaNAreRefused() throws {
+        let folder = fuzzFolder("gguf-llama")
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        func reason(_ name: String, _ bytes: [UInt8]) throws -> String {
+            let path = try writeFile(bytes, folder, name + ".gguf")
+            return corruptReason(path) { _ = try LlamaModel(path: path) }
+        }
+        let cases: [(String, [String: GGUFTestValue?], String)] = [
+            ("kv-heads-zero", ["llama.attention.head_count_kv": .u32(0)], "llama.attention.head_count_kv is 0; it must be a positive count"),
+            ("heads-zero", ["llama.attention.head_count": .u32(0)], "llama.attention.head_count is 0"),
+            ("kv-heads-negative", ["llama.attention.head_count_kv": .i32(-2)], "llama.attention.head_count_kv is -2"),
+            ("kv-heads-uneven", ["llama.attention.head_count_kv": .u32(3)], "inconsistent attention shape: 2 heads, 3 kv heads"),
+            ("eps-nan", ["llama.attention.layer_norm_rms_epsilon": .f32(.nan)], "llama.attention.layer_norm_rms_epsilon is nan; it must be a positive Float32 below 1"),
+            ("eps-negative", ["llama.attention.layer_norm_rms_epsilon": .f32(-1e-5)], "layer_norm_rms_epsilon is -9.99"),
+            ("eps-zero", ["llama.attention.layer_norm_rms_epsilon": .f32(0)], "layer_norm_rms_epsilon is 0.0"),
+            ("eps-text", ["llama.attention.layer_norm_rms_epsilon": .string("tiny")], "layer_norm_rms_epsilon is not a number"),
+            ("rope-nan", ["llama.rope.freq_base": .f32(.nan)], "llama.rope.freq_base is nan; it must be a finite number above 1"),
+            ("rope-zero", ["llama.rope.freq_base": .f32(0)], "llama.rope.freq_base is 0.0"),
+            ("rope-negative", ["llama.rope.freq_base": .f32(-10_000)], "llama.rope.freq_base is -10000.0"),
+            ("rope-infinite", ["llama.rope.freq_base": .f32(.infinity)], "llama.rope.freq_base is inf"),
+            ("context-huge", ["llama.context_length": .u32(1 << 30)], "llama.context_length 1073741824 x head dim 2 exceeds the RoPE table limit"),
+            ("width-huge", ["llama.embedding_length": .u32(1 << 20)], "tensor token_embd.weight has shape [8, 4], expected [8, 1048576]"),
+            ("head-dim-odd", ["llama.rope.dimension_count": .u32(1)], "inconsistent attention shape"),
+            ("vocab-mismatch", ["llama.vocab_size": .u32(9)], "tokenizer.ggml.tokens has 8 tokens but llama.vocab_size is 9"),
+            ("bos-outside", ["tokenizer.ggml.bos_token_id": .u32(8)], "tokenizer.ggml.bos_token_id is 8, outside the 8 tokens"),
+            ("blocks-huge", ["llama.block_count": .u32(16_776_960)], "llama.block_count is 16776960 but the file has only 11 tensors"),
+            ("no-heads", ["llama.attention.head_count": nil], "metadata key llama.attention.head_count is missing or not an integer"),
+            ("architecture", ["general.architecture": .string("gpt\u{1B}[2J")], "general.architecture is gpt\\u{1B}[2J; this loader handles llama"),
+        ]
+        for (name, metadata, expected) in cases {
+            let got = try reason(name, tinyLlamaGGUF(metadata: metadata))
+            #expect(got.contains(expected), "\(name): \(got)")
+        }
+        // A tensor offset past the end of the file, one that overlaps the file end, and a NaN weight.
+        let pastEnd = try reason("offset-past-end", tinyLlamaGGUF(tensorOffsetShift: 1 << 20))
+        #expect(pastEnd.contains("tensor blk.0.ffn_down.weight offset 10") && pastEnd.contains("is past the end of the file"), "\(pastEnd)")
+        #expect(try reason("offset-overlaps-end", tinyLlamaGGUF(tensorOffsetShift: 32)).contains("blk.0.ffn_down.weight (f32, 64 bytes at data offset"))
+        #expect(try reason("nan-weight", tinyLlamaGGUF(poisonFirstWeight: true))
+            .contains("tensor token_embd.weight (f32 at data offset 0) has a non-finite weight nan at element 0"))
+        // The unmodified file loads and gives finite logits, so each case above fails for its own reason.
+        let path = try writeFile(tinyLlamaGGUF(), folder, "valid.gguf")
+        let model = try LlamaModel(path: path)
+        #expect(model.config.kvHeads == 1 && model.config.headDim == 2 && model.config.contextLength == 16)
+        #expect(try model.forward([[0, 1, 2]]).logits(row: 0).allSatisfy(\.isFinite))
+        // A prompt with no room left in the context is refused before the prefill, naming the limit.
+        #expect(throws: LabError.invalidArgument("the prompt has 12 tokens; with 8 tokens to generate it needs 19 positions, above the model's context length 16")) {
+            _ = try model.generate(prompt: Array(repeating: 1, count: 12), maxTokens: 8)
+        }
+        #expect(try model.generate(prompt: Array(repeating: 1, count: 12), maxTokens: 5, stopTokens: []).count == 5)
     }
 }

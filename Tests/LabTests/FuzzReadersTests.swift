@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import Lab
 @testable import LabData
+@testable import LabLLM
 @testable import LabSignal
 
 /// The seeded fuzz suite of the file readers: hundreds of mutants (bit flips, byte overwrites, truncations,
@@ -107,5 +108,34 @@ import Testing
             }
         }
         report("safetensors", outcome)
+    }
+
+    /// The GGUF reader on its own (every value type, arrays nested, six tensor types, alignment 64), and the
+    /// whole Llama loader (configuration checks, tokenizer, shapes, finite weights) on a complete tiny model.
+    @Test func gguf() throws {
+        let counts = [LengthField(offset: 8, width: 8, bigEndian: false), LengthField(offset: 16, width: 8, bigEndian: false)]
+        let reader = try fuzz("gguf", seeds: [(syntheticGGUF().bytes, counts, "synthetic.gguf"),
+                                              (syntheticGGUF(version: 2).bytes, counts, "synthetic-v2.gguf")],
+                              count: Self.mutantsPerReader, seed: Self.seed) { path in
+            let file = try GGUFFile(path: path)
+            #expect([2, 3].contains(file.version) && file.dataOffset % file.alignment == 0)
+            for tensor in file.tensors {
+                #expect(file.dataOffset + tensor.offset + tensor.byteCount <= file.fileSize, "\(tensor.name)")
+                #expect(file.floats(tensor).count == tensor.elementCount)
+            }
+        }
+        report("GGUF", reader)
+        // Random 4-byte words get the hostile values here (no field list): counts, dimensions, offsets, the
+        // configuration's integers and floats.
+        let model = try fuzz("gguf-llama", seeds: [(tinyLlamaGGUF(), [], "tiny-llama.gguf")], count: Self.mutantsPerReader,
+                             seed: Self.seed) { path in
+            let llm = try LlamaModel(path: path)
+            let config = llm.config
+            #expect(config.kvHeads >= 1 && config.heads % config.kvHeads == 0 && config.headDim * config.heads == config.width)
+            #expect(config.normEpsilon.isFinite && config.normEpsilon > 0 && config.ropeBase.isFinite && config.ropeBase > 1)
+            #expect(llm.tokenizer.vocabularySize == config.vocabularySize)
+            _ = try llm.forward([[0, config.vocabularySize - 1]])
+        }
+        report("GGUF Llama model", model)
     }
 }

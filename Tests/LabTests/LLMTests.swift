@@ -86,6 +86,64 @@ func syntheticGGUF(version: UInt32 = 3) -> (bytes: [UInt8], expected: [String: [
     return (h.bytes + data.bytes, expected, headerEnd)
 }
 
+/// A metadata value of `tinyLlamaGGUF`, written with its GGUF type.
+enum GGUFTestValue {
+    case u32(UInt32), i32(Int32), f32(Float), string(String), strings([String]), bytes(type: UInt32, [UInt8])
+
+    func write(_ key: String, into h: inout GGUFWriter) {
+        switch self {
+        case let .u32(v): h.key(key, type: 4); h.u32(v)
+        case let .i32(v): h.key(key, type: 5); h.u32(UInt32(bitPattern: v))
+        case let .f32(v): h.key(key, type: 6); h.f32(v)
+        case let .string(v): h.key(key, type: 8); h.string(v)
+        case let .strings(v): h.key(key, type: 9); h.u32(8); h.u64(UInt64(v.count)); for s in v { h.string(s) }
+        case let .bytes(type, raw): h.key(key, type: type); h.bytes += raw
+        }
+    }
+}
+
+/// A complete Llama GGUF small enough to fuzz: 8 tokens, width 4, 2 heads sharing 1 key/value head (head dim 2),
+/// one block, SwiGLU width 4, context 16, F32 weights w_i = sin(i + 1) / 2 by tensor and index. `metadata`
+/// replaces (or, with nil, removes) keys of the defaults; `tensorOffsetShift` moves the last tensor's offset.
+func tinyLlamaGGUF(metadata overrides: [String: GGUFTestValue?] = [:], tensorOffsetShift: Int = 0,
+                   poisonFirstWeight: Bool = false) -> [UInt8] {
+    var metadata: [(String, GGUFTestValue)] = [
+        ("general.architecture", .string("llama")), ("llama.vocab_size", .u32(8)), ("llama.embedding_length", .u32(4)),
+        ("llama.block_count", .u32(1)), ("llama.attention.head_count", .u32(2)), ("llama.attention.head_count_kv", .u32(1)),
+        ("llama.feed_forward_length", .u32(4)), ("llama.rope.freq_base", .f32(10_000)),
+        ("llama.attention.layer_norm_rms_epsilon", .f32(1e-5)), ("llama.context_length", .u32(16)),
+        ("tokenizer.ggml.model", .string("gpt2")), ("tokenizer.ggml.tokens", .strings(["a", "b", "c", "d", "ab", "cd", "Ġ", "<|endoftext|>"])),
+        ("tokenizer.ggml.merges", .strings(["a b", "c d"])), ("tokenizer.ggml.bos_token_id", .u32(7)),
+        ("tokenizer.ggml.eos_token_id", .u32(7)),
+    ]
+    for (key, value) in overrides {
+        if let index = metadata.firstIndex(where: { $0.0 == key }) { metadata.remove(at: index) }
+        if let value { metadata.append((key, value)) }
+    }
+    let shapes: [(String, [UInt64])] = [("token_embd.weight", [4, 8]), ("output_norm.weight", [4]),
+        ("blk.0.attn_norm.weight", [4]), ("blk.0.attn_q.weight", [4, 4]), ("blk.0.attn_k.weight", [4, 2]),
+        ("blk.0.attn_v.weight", [4, 2]), ("blk.0.attn_output.weight", [4, 4]), ("blk.0.ffn_norm.weight", [4]),
+        ("blk.0.ffn_gate.weight", [4, 4]), ("blk.0.ffn_up.weight", [4, 4]), ("blk.0.ffn_down.weight", [4, 4])]
+    var data = GGUFWriter()
+    var offsets: [UInt64] = []
+    for (t, (_, dims)) in shapes.enumerated() {
+        offsets.append(UInt64(data.bytes.count))
+        for i in 0..<Int(dims.reduce(1, *)) { data.f32(t == 0 && i == 0 && poisonFirstWeight ? .nan : sin(Float(t * 100 + i + 1)) / 2) }
+        data.pad(to: 32)
+    }
+    offsets[offsets.count - 1] = UInt64(Int(offsets[offsets.count - 1]) + tensorOffsetShift)
+    var h = GGUFWriter()
+    h.u32(0x4655_4747); h.u32(3); h.u64(UInt64(shapes.count)); h.u64(UInt64(metadata.count))
+    for (key, value) in metadata { value.write(key, into: &h) }
+    for ((name, dims), offset) in zip(shapes, offsets) {
+        h.string(name); h.u32(UInt32(dims.count))
+        for d in dims { h.u64(d) }
+        h.u32(0); h.u64(offset)
+    }
+    h.pad(to: 32)
+    return h.bytes + data.bytes
+}
+
 func writeTemporary(_ bytes: [UInt8], _ name: String) throws -> String {
     let path = NSTemporaryDirectory() + "labllm-\(name)-\(ProcessInfo.processInfo.processIdentifier).gguf"
     try Data(bytes).write(to: URL(fileURLWithPath: path))

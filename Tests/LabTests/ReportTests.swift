@@ -447,6 +447,36 @@ private struct FakeFigure: PNGWritable {
         #expect(throws: LabError.self) { try report.attach("missing.wav", caption: "c") }
     }
 
+    @Test func nanOrInfinityStopsTheRunInsteadOfBecomingAResult() throws {
+        let folder = ReportScratch.folder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let report = Report(paper: "arXiv:1", title: "T", outputDirectory: folder, quiet: true)
+        #expect(throws: LabError.nonFiniteResult(what: "claim faster: measured value", value: .infinity)) {
+            try report.claim(Claim(id: "faster", statement: "s", measured: .infinity, .atMost(250), seeds: [0]))
+        }
+        #expect(throws: LabError.nonFiniteResult(what: "claim gap: precondition 'train MSE ratio'", value: -.infinity)) {
+            try report.claim(Claim(id: "gap", statement: "s", measured: 1, .atMost(1.25),
+                                   given: [Condition("train MSE ratio", measured: -.infinity, .atMost(0.7))], seeds: [0]))
+        }
+        // (NaN != NaN, so these compare the messages.)
+        func refusal(_ body: () throws -> Void) -> String {
+            do { try body(); return "accepted" } catch { return "\(error)" }
+        }
+        #expect(refusal { try report.claim(Claim(id: "tolerance", statement: "s", measured: 1, .within(1, tolerance: .nan), seeds: [0])) }
+            == "claim tolerance: threshold is nan, not a finite number: the run stopped before reporting it")
+        let table = Table(header: ["method", "loss"], rows: [["EOI", 0.5], ["SAO", .number(.nan)]])
+        #expect(refusal { try report.table(table, name: "losses", caption: "c") }
+            == "table 'losses', row 1 (SAO), column 'loss' is nan, not a finite number: the run stopped before reporting it")
+        let nanCondition = Claim(id: "both", statement: "s", measured: 1, .atLeast(0),
+                                 and: [Condition("baseline accuracy", measured: .nan, .atMost(0.2))], seeds: [0])
+        #expect(refusal { try report.claim(nanCondition) }.hasPrefix("claim both: condition 'baseline accuracy' is nan, not a finite number"))
+        // Nothing was kept: the finished report has no claim and no table.
+        try report.claim(Claim(id: "finite", statement: "s", measured: 1, .atMost(2), seeds: [0]))
+        try report.finish()
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasPrefix("table-") }.isEmpty)
+        #expect(report.claimsFile.claims.map(\.id) == ["finite"])
+    }
+
     @Test func resultsTableIsRegeneratedBetweenMarkers() throws {
         let root = ReportScratch.folder()
         defer { try? FileManager.default.removeItem(atPath: root) }
@@ -462,14 +492,28 @@ private struct FakeFigure: PNGWritable {
         try full.write(to: figures + "/alpha/claims.json")
         try AtomicFile.createFolder(figures + "/gallery")
         try AtomicFile.write("not a paper", to: figures + "/gallery/line.png")
+        try AtomicFile.write("{\"wallSeconds\": 150, \"threads\": 2}\n", to: figures + "/alpha/run.json")
         let readme = root + "/README.md"
-        try AtomicFile.write("# LabBook\n\n<!-- results:begin -->\nstale\n<!-- results:end -->\n\nAfter.\n", to: readme)
+        let papers = """
+            <!-- papers:begin -->
+            | arXiv | paper | make target | status |
+            |---|---|---|---|
+            | 1 | Alpha | `alpha` | typed by hand |
+            | 2 | Beta | `beta` | stale |
+            | 3 | Gamma | `gamma` | planned |
+            <!-- papers:end -->
+            """
+        try AtomicFile.write("# LabBook\n\n\(papers)\n\n<!-- results:begin -->\nstale\n<!-- results:end -->\n\nAfter.\n", to: readme)
 
         let results = try ResultsTable.update(readmePath: readme, figuresDirectory: figures)
         #expect(results.map(\.folder) == ["alpha", "beta"] && results.flatMap(\.claims.claims).count == 3)
         let text = try #require(ReportScratch.text(readme))
-        #expect(!text.contains("stale"))
-        #expect(text.hasPrefix("# LabBook\n\n<!-- results:begin -->\n| paper | claim | measured | threshold | verdict | scale | command |"))
+        #expect(!text.contains("stale") && !text.contains("typed by hand"))
+        // The status column comes from claims.json and run.json; a planned paper's row stays as it is.
+        #expect(text.contains("\n| 1 | Alpha | `alpha` | full scale, seed 0, 2.5 min: 2 of 2 claims hold |\n"))
+        #expect(text.contains("\n| 2 | Beta | `beta` | smoke scale, seed 0: 0 of 1 claims hold, 1 fails; fails: b1 |\n"))
+        #expect(text.contains("\n| 3 | Gamma | `gamma` | planned |\n"))
+        #expect(text.contains("<!-- results:begin -->\n| paper | claim | measured | threshold | verdict | scale | command |"))
         #expect(text.hasSuffix("<!-- results:end -->\n\nAfter.\n"))
         let rows = text.split(separator: "\n").filter { $0.hasPrefix("| [") }
         #expect(rows.count == 3)
@@ -487,6 +531,10 @@ private struct FakeFigure: PNGWritable {
         let withGamma = try #require(ReportScratch.text(readme))
         #expect(withGamma.contains("| g1: vacuous | 1; given 1.02 | <= 1.25; given <= 0.7 (beats zero) | *inconclusive* | full |"))
         #expect(withGamma.contains("2 of 4 claims hold, 1 fails, 1 inconclusive."))
+        #expect(withGamma.contains("| 3 | Gamma | `gamma` | full scale, seed 0: 0 of 1 claims hold, 1 inconclusive; inconclusive: g1 |"))
+        #expect(ResultsTable.statusLine(ClaimsFile(paper: "p", title: nil, scale: .full, seed: 0, seeds: [0, 1, 2], command: nil,
+                                                   claims: gamma.claims), wallSeconds: 42)
+            == "full scale, seed 0 (averaging seeds 0, 1, 2), 42 s: 0 of 1 claims hold, 1 inconclusive; inconclusive: g1")
 
         // A paper folder with results but no claims.json is an error naming the paper; the README is untouched.
         try FileManager.default.removeItem(atPath: figures + "/gamma/claims.json")
@@ -499,6 +547,15 @@ private struct FakeFigure: PNGWritable {
         }
         #expect(ReportScratch.text(readme) == withGamma)
         try FileManager.default.removeItem(atPath: figures + "/gamma")
+
+        // A paper with results but no row in the papers table is an error naming it.
+        try full.write(to: figures + "/delta/claims.json")
+        #expect {
+            try ResultsTable.update(readmePath: readme, figuresDirectory: figures)
+        } throws: { error in
+            (error as? LabError)?.description.contains("the papers table has no row with make target `delta`") == true
+        }
+        try FileManager.default.removeItem(atPath: figures + "/delta")
 
         try AtomicFile.write("# no markers\n", to: readme)
         #expect(throws: LabError.self) { try ResultsTable.update(readmePath: readme, figuresDirectory: figures) }

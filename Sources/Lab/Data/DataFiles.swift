@@ -44,9 +44,11 @@ public enum DataFiles {
     }
 
     /// The bytes of a file, gunzipped when it is gzip'd (zlib's gzread passes plain files through unchanged).
-    /// A truncated or corrupt gzip stream is a `corruptFile` error naming zlib's reason.
+    /// A truncated or corrupt gzip stream is a `corruptFile` error naming zlib's reason. The file's SHA-256 goes
+    /// to `DataProvenance` (run.json's `dataFiles`).
     public static func readBytes(_ path: String) throws -> [UInt8] {
         try requireFile(path)
+        DataProvenance.record(path)
         guard let file = gzopen(path, "rb") else {
             throw LabError.io(path: path, reason: "cannot open: \(String(cString: strerror(errno)))")
         }

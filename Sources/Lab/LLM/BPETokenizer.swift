@@ -30,15 +30,22 @@ public final class BPETokenizer: @unchecked Sendable {
         let types = gguf.metadata["tokenizer.ggml.token_type"]?.array?.compactMap { $0.integer }
         let model = try gguf.string("tokenizer.ggml.model")
         guard model == "gpt2" else {
-            throw LabError.corruptFile(path: gguf.path, reason: "tokenizer.ggml.model is \(model); only gpt2 (byte-level BPE) is supported")
+            throw LabError.corruptFile(path: gguf.path, reason: "tokenizer.ggml.model is \(GGUFFile.printable(model)); only gpt2 (byte-level BPE) is supported")
         }
         var specials: [String] = []
         if let types, types.count == tokens.count {
             for (i, t) in types.enumerated() where t == 3 || t == 4 { specials.append(tokens[i]) }  // CONTROL, USER_DEFINED
         }
+        func tokenID(_ key: String) throws -> Int {
+            let id = try gguf.integer(key)
+            guard tokens.indices.contains(id) else {
+                throw LabError.corruptFile(path: gguf.path, reason: "\(key) is \(id), outside the \(tokens.count) tokens of tokenizer.ggml.tokens")
+            }
+            return id
+        }
         self.init(tokens: tokens, merges: merges, specialTokens: specials,
-                  bosID: try gguf.integer("tokenizer.ggml.bos_token_id"),
-                  eosID: try gguf.integer("tokenizer.ggml.eos_token_id"),
+                  bosID: try tokenID("tokenizer.ggml.bos_token_id"),
+                  eosID: try tokenID("tokenizer.ggml.eos_token_id"),
                   preTokenizer: gguf.metadata["tokenizer.ggml.pre"]?.string ?? "gpt2")
     }
 

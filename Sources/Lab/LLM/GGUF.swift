@@ -75,7 +75,9 @@ public struct GGUFTensorInfo: Sendable {
 /// (string = u64 length + UTF-8 bytes; array = u32 element type + u64 count + elements), the tensor infos
 /// (name, u32 rank, u64 dims, u32 type, u64 offset), then the data section at the header end rounded up to
 /// `general.alignment` (default 32). Every count, length and offset is checked against the file length, so a
-/// truncated or corrupt file throws `LabError.corruptFile` naming the file and the problem.
+/// truncated or corrupt file throws `LabError.corruptFile` naming the file and the problem. Arrays nest at most
+/// `maximumArrayDepth` deep (a deeper file would otherwise recurse until the stack overflows), and keys and
+/// tensor names quoted in a message pass through `printable` (a corrupt name is raw binary).
 public final class GGUFFile: @unchecked Sendable {
     public let path: String
     public let version: Int
@@ -88,6 +90,23 @@ public final class GGUFFile: @unchecked Sendable {
     public let fileSize: Int
     private let base: UnsafeRawPointer
     private var mapped: Bool
+
+    /// How deep arrays of arrays may nest (the GGUF files this reader knows use depth 1).
+    public static let maximumArrayDepth = 8
+
+    /// `text` as it may appear in a one-line message: printable ASCII as is, anything else (control bytes, the
+    /// U+FFFD of undecodable bytes, non-ASCII) as `\u{…}`, cut to `limit` characters with "…" and the length.
+    public static func printable(_ text: String, limit: Int = 64) -> String {
+        var out = ""
+        var count = 0
+        for scalar in text.unicodeScalars {
+            if count == limit { return out + "… (\(text.unicodeScalars.count) characters)" }
+            out += (0x20..<0x7F).contains(scalar.value) && scalar != "\\" ? String(scalar)
+                : "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
+            count += 1
+        }
+        return out
+    }
 
     public init(path: String) throws {
         self.path = path
@@ -107,6 +126,7 @@ public final class GGUFFile: @unchecked Sendable {
         }
         base = UnsafeRawPointer(m)
         mapped = true
+        DataProvenance.record(path)
         var cursor = GGUFCursor(base: base, size: fileSize, path: path)
         do {
             let magic = try cursor.read(UInt32.self)
@@ -125,41 +145,42 @@ public final class GGUFFile: @unchecked Sendable {
             for _ in 0..<kvCount {
                 let key = try cursor.string()
                 let type = try cursor.read(UInt32.self)
-                meta[key] = try cursor.value(type: type, key: key)
+                meta[key] = try cursor.value(type: type, key: GGUFFile.printable(key), depth: 0)
             }
             metadata = meta
             var infos: [GGUFTensorInfo] = []
             infos.reserveCapacity(tensorCount)
             for _ in 0..<tensorCount {
                 let name = try cursor.string()
+                let quoted = GGUFFile.printable(name)
                 let rank = try cursor.read(UInt32.self)
                 guard (1...4).contains(rank) else {
-                    throw LabError.corruptFile(path: path, reason: "tensor \(name) has rank \(rank) (expected 1...4)")
+                    throw LabError.corruptFile(path: path, reason: "tensor \(quoted) has rank \(rank) (expected 1...4)")
                 }
                 var dims: [Int] = []
                 var elements = 1
                 for _ in 0..<rank {
                     let d = try cursor.read(UInt64.self)
                     guard d >= 1, d < 1 << 32 else {
-                        throw LabError.corruptFile(path: path, reason: "tensor \(name) has dimension \(d)")
+                        throw LabError.corruptFile(path: path, reason: "tensor \(quoted) has dimension \(d)")
                     }
                     dims.append(Int(d))
                     let (p, overflow) = elements.multipliedReportingOverflow(by: Int(d))
                     guard !overflow, p < 1 << 40 else {
-                        throw LabError.corruptFile(path: path, reason: "tensor \(name) has an absurd element count")
+                        throw LabError.corruptFile(path: path, reason: "tensor \(quoted) has an absurd element count")
                     }
                     elements = p
                 }
                 let rawType = try cursor.read(UInt32.self)
                 guard let type = GGMLType(rawValue: rawType) else {
-                    throw LabError.corruptFile(path: path, reason: "tensor \(name) has ggml type \(rawType), which this reader cannot dequantise (F32, F16, BF16, Q8_0, Q4_0, Q4_1)")
+                    throw LabError.corruptFile(path: path, reason: "tensor \(quoted) has ggml type \(rawType), which this reader cannot dequantise (F32, F16, BF16, Q8_0, Q4_0, Q4_1)")
                 }
                 guard dims[0] % type.blockSize == 0 else {
-                    throw LabError.corruptFile(path: path, reason: "tensor \(name): row length \(dims[0]) is not a multiple of the \(type) block size \(type.blockSize)")
+                    throw LabError.corruptFile(path: path, reason: "tensor \(quoted): row length \(dims[0]) is not a multiple of the \(type) block size \(type.blockSize)")
                 }
                 let offset = try cursor.read(UInt64.self)
                 guard offset < UInt64(fileSize) else {
-                    throw LabError.corruptFile(path: path, reason: "tensor \(name) offset \(offset) is past the end of the file")
+                    throw LabError.corruptFile(path: path, reason: "tensor \(quoted) offset \(offset) is past the end of the file")
                 }
                 infos.append(GGUFTensorInfo(name: name, dimensions: dims, type: type, offset: Int(offset)))
             }
@@ -172,11 +193,11 @@ public final class GGUFFile: @unchecked Sendable {
             dataOffset = (cursor.position + align - 1) / align * align
             for t in infos {
                 guard t.offset % align == 0 else {
-                    throw LabError.corruptFile(path: path, reason: "tensor \(t.name) offset \(t.offset) is not aligned to \(align)")
+                    throw LabError.corruptFile(path: path, reason: "tensor \(GGUFFile.printable(t.name)) offset \(t.offset) is not aligned to \(align)")
                 }
                 let end = dataOffset + t.offset + t.byteCount
                 guard end <= fileSize else {
-                    throw LabError.corruptFile(path: path, reason: "tensor \(t.name) (\(t.type), \(t.byteCount) bytes at data offset \(t.offset)) ends at byte \(end), past the file end \(fileSize): the file is truncated")
+                    throw LabError.corruptFile(path: path, reason: "tensor \(GGUFFile.printable(t.name)) (\(t.type), \(t.byteCount) bytes at data offset \(t.offset)) ends at byte \(end), past the file end \(fileSize): the file is truncated")
                 }
             }
         } catch {
@@ -191,7 +212,7 @@ public final class GGUFFile: @unchecked Sendable {
     /// The tensor info named `name`.
     public func tensor(_ name: String) throws -> GGUFTensorInfo {
         guard let t = tensors.first(where: { $0.name == name }) else {
-            throw LabError.corruptFile(path: path, reason: "tensor \(name) is missing")
+            throw LabError.corruptFile(path: path, reason: "tensor \(GGUFFile.printable(name)) is missing")
         }
         return t
     }
@@ -232,7 +253,7 @@ public final class GGUFFile: @unchecked Sendable {
         return try a.map { guard let s = $0.string else { throw missingKey(key, "a string array") }; return s }
     }
     private func missingKey(_ key: String, _ kind: String) -> LabError {
-        .corruptFile(path: path, reason: "metadata key \(key) is missing or not \(kind)")
+        .corruptFile(path: path, reason: "metadata key \(GGUFFile.printable(key)) is missing or not \(kind)")
     }
 }
 
@@ -267,7 +288,19 @@ struct GGUFCursor {
         return s
     }
 
-    mutating func value(type: UInt32, key: String) throws -> GGUFValue {
+    /// The bytes a value of GGUF type `type` takes at least (an array: its element type and count).
+    static func minimumBytes(ofType type: UInt32) -> Int {
+        switch type {
+        case 0, 1, 7: return 1
+        case 2, 3: return 2
+        case 4, 5, 6: return 4
+        case 9: return 12
+        default: return 8  // u64, i64, f64, and a string's length
+        }
+    }
+
+    /// One value of GGUF type `type` for the key `key` (already `printable`), inside `depth` enclosing arrays.
+    mutating func value(type: UInt32, key: String, depth: Int) throws -> GGUFValue {
         switch type {
         case 0: return .uint8(try read(UInt8.self))
         case 1: return .int8(try read(Int8.self))
@@ -286,10 +319,13 @@ struct GGUFCursor {
             guard elementType <= 12 else {
                 throw LabError.corruptFile(path: path, reason: "key \(key): unknown array element type \(elementType)")
             }
-            let n = try count("array length of \(key)", minimumBytesEach: 1)
+            guard depth < GGUFFile.maximumArrayDepth else {
+                throw LabError.corruptFile(path: path, reason: "key \(key): arrays nested deeper than \(GGUFFile.maximumArrayDepth) at byte \(position - 4)")
+            }
+            let n = try count("array length of \(key)", minimumBytesEach: Self.minimumBytes(ofType: elementType))
             var items: [GGUFValue] = []
             items.reserveCapacity(n)
-            for _ in 0..<n { items.append(try value(type: elementType, key: key)) }
+            for _ in 0..<n { items.append(try value(type: elementType, key: key, depth: depth + 1)) }
             return .array(items)
         case 10: return .uint64(try read(UInt64.self))
         case 11: return .int64(try read(Int64.self))

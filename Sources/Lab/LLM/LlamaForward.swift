@@ -144,9 +144,11 @@ extension LlamaModel {
 
     /// Greedy decoding: prefill `prompt`, then append the argmax token until `maxTokens` or a stop token
     /// (default: eos and `<|im_end|>`). Returns the generated ids (the stop token excluded); `onToken` sees
-    /// each as it comes.
+    /// each as it comes. A prompt with no room for `maxTokens` more tokens in the context is refused before
+    /// the prefill (`checkRoom`).
     public func generate(prompt: [Int], maxTokens: Int, stopTokens: Set<Int>? = nil,
                          onToken: ((Int) -> Void)? = nil) throws -> [Int] {
+        try checkRoom(prompts: [prompt], maxTokens: maxTokens)
         let stops = stopTokens ?? Set([tokenizer.eosID] + (tokenizer.specialTokens["<|im_end|>"].map { [$0] } ?? []))
         var caches = [makeCache()]
         var next = [prompt]
@@ -166,6 +168,7 @@ extension LlamaModel {
     /// the sequences still running (their weight reads are shared, so the aggregate rate is far above one
     /// stream's). Sequence s stops at a stop token or after `maxTokens`; returns the generated ids of each.
     public func generate(prompts: [[Int]], maxTokens: Int, stopTokens: Set<Int>? = nil) throws -> [[Int]] {
+        try checkRoom(prompts: prompts, maxTokens: maxTokens)
         let stops = stopTokens ?? Set([tokenizer.eosID] + (tokenizer.specialTokens["<|im_end|>"].map { [$0] } ?? []))
         var caches = prompts.map { _ in makeCache() }
         var outputs = Array(repeating: [Int](), count: prompts.count)
@@ -229,6 +232,15 @@ extension LlamaModel {
             packed = chosen
         }
         return .states(layers: layers, rows: packed)
+    }
+
+    /// Throws unless `maxTokens` ≥ 0 and every prompt fits the context together with the tokens generated
+    /// after it: prompt + maxTokens − 1 positions (the last generated token is not fed back).
+    public func checkRoom(prompts: [[Int]], maxTokens: Int) throws {
+        guard maxTokens >= 0 else { throw LabError.invalidArgument("LlamaModel.generate: maxTokens \(maxTokens) is negative") }
+        if let longest = prompts.map(\.count).max(), longest + max(maxTokens - 1, 0) > config.contextLength {
+            throw LabError.invalidArgument("the prompt has \(longest) tokens; with \(maxTokens) tokens to generate it needs \(longest + max(maxTokens - 1, 0)) positions, above the model's context length \(config.contextLength)")
+        }
     }
 
     private func validate(_ sequences: [[Int]]) throws {

@@ -73,27 +73,12 @@ public final class LlamaModel: @unchecked Sendable {
     public init(path: String) throws {
         let start = DispatchTime.now().uptimeNanoseconds
         let file = try GGUFFile(path: path)
-        let arch = try file.string("general.architecture")
-        guard arch == "llama" else {
-            throw LabError.corruptFile(path: path, reason: "general.architecture is \(arch); this loader handles llama")
-        }
-        let heads = try file.integer("llama.attention.head_count")
-        let width = try file.integer("llama.embedding_length")
-        let tokens = try file.strings("tokenizer.ggml.tokens")
-        let config = LlamaConfig(
-            vocabularySize: file.metadata["llama.vocab_size"]?.integer ?? tokens.count,
-            width: width, layers: try file.integer("llama.block_count"), heads: heads,
-            kvHeads: file.metadata["llama.attention.head_count_kv"]?.integer ?? heads,
-            headDim: file.metadata["llama.rope.dimension_count"]?.integer ?? width / heads,
-            ffnWidth: try file.integer("llama.feed_forward_length"),
-            ropeBase: file.metadata["llama.rope.freq_base"]?.double ?? 10_000,
-            normEpsilon: Float(file.metadata["llama.attention.layer_norm_rms_epsilon"]?.double ?? 1e-5),
-            contextLength: file.metadata["llama.context_length"]?.integer ?? 2048)
-        guard config.heads % config.kvHeads == 0, config.headDim * config.heads == config.width, config.headDim % 2 == 0 else {
-            throw LabError.corruptFile(path: path, reason: "inconsistent attention shape: \(config.heads) heads, \(config.kvHeads) kv heads, head dim \(config.headDim), width \(config.width)")
-        }
+        let config = try LlamaConfig(file)
         self.config = config
         tokenizer = try BPETokenizer(gguf: file)
+        guard tokenizer.vocabularySize == config.vocabularySize else {
+            throw LabError.corruptFile(path: path, reason: "tokenizer.ggml.tokens has \(tokenizer.vocabularySize) tokens but llama.vocab_size is \(config.vocabularySize)")
+        }
 
         var allocations: [UnsafeMutablePointer<Float>] = []
         func allocate(_ n: Int) -> UnsafeMutablePointer<Float> {
@@ -101,15 +86,38 @@ public final class LlamaModel: @unchecked Sendable {
             allocations.append(p)
             return p
         }
-        /// Dequantises tensor `name`, checking its row-major shape, into `destination` (+ `rowOffset` rows).
-        func load(_ name: String, _ shape: [Int], into destination: UnsafeMutablePointer<Float>) throws {
+        let d = config.width, m = config.ffnWidth, hd = config.headDim
+        /// Tensor `name`, checked to have the row-major `shape`.
+        func tensor(_ name: String, _ shape: [Int]) throws -> GGUFTensorInfo {
             let t = try file.tensor(name)
             guard t.shape == shape else {
                 throw LabError.corruptFile(path: path, reason: "tensor \(name) has shape \(t.shape), expected \(shape)")
             }
-            file.dequantize(t, into: destination)
+            return t
         }
-        let d = config.width, m = config.ffnWidth, hd = config.headDim
+        // Every shape is checked before anything is allocated: the allocations below are then bounded by the
+        // file's own size (each tensor's bytes were checked against it). The block count is bounded by the
+        // tensor table first (9 tensors per block, plus the embedding and the final norm).
+        guard config.layers <= (file.tensors.count - 2) / 9 else {
+            throw LabError.corruptFile(path: path, reason: "llama.block_count is \(config.layers) but the file has only \(file.tensors.count) tensors (9 per block + 2)")
+        }
+        var expectedShapes = [("token_embd.weight", [config.vocabularySize, d]), ("output_norm.weight", [d])]
+        for l in 0..<config.layers {
+            expectedShapes += [("attn_norm.weight", [d]), ("attn_q.weight", [config.heads * hd, d]),
+                               ("attn_k.weight", [config.kvWidth, d]), ("attn_v.weight", [config.kvWidth, d]),
+                               ("attn_output.weight", [d, d]), ("ffn_norm.weight", [d]), ("ffn_gate.weight", [m, d]),
+                               ("ffn_up.weight", [m, d]), ("ffn_down.weight", [d, m])].map { ("blk.\(l)." + $0.0, $0.1) }
+        }
+        for (name, shape) in expectedShapes { _ = try tensor(name, shape) }
+        /// Dequantises tensor `name` into `destination`; a weight that is not finite (corrupt data, or an offset
+        /// that points at other bytes) is refused here rather than becoming NaN probabilities later.
+        func load(_ name: String, _ shape: [Int], into destination: UnsafeMutablePointer<Float>) throws {
+            let t = try tensor(name, shape)
+            file.dequantize(t, into: destination)
+            if let bad = UnsafeBufferPointer(start: destination, count: t.elementCount).firstIndex(where: { !$0.isFinite }) {
+                throw LabError.corruptFile(path: path, reason: "tensor \(name) (\(t.type) at data offset \(t.offset)) has a non-finite weight \(destination[bad]) at element \(bad)")
+            }
+        }
         var layers: [Layer] = []
         var headQuantized: QuantizedMatrix?
         do {
@@ -175,6 +183,56 @@ public final class LlamaModel: @unchecked Sendable {
 
     /// The default SmolLM2 file location (`make data-smollm2`).
     public static let defaultPath = "data/smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
+}
+
+extension LlamaConfig {
+    /// The most positions times head dimensions the RoPE table may hold (cos and sin of each: 64 MiB).
+    public static let maximumRopeTableFloats = 1 << 24
+
+    /// Reads the configuration from the GGUF's `llama.*` keys and checks it before anything is sized by it:
+    /// every count positive (no division by zero in heads / kvHeads or width / heads), the attention shape
+    /// consistent, RMSNorm's ε a positive finite Float32 below 1, the RoPE base finite and above 1 (θ_i =
+    /// pos · base^(−2i/headDim) must decrease with i), and the RoPE table within `maximumRopeTableFloats`.
+    /// Each violation throws `LabError.corruptFile` naming the file, the key and the value.
+    public init(_ file: GGUFFile) throws {
+        let path = file.path
+        let architecture = try file.string("general.architecture")
+        guard architecture == "llama" else {
+            throw LabError.corruptFile(path: path, reason: "general.architecture is \(GGUFFile.printable(architecture)); this loader handles llama")
+        }
+        func count(_ key: String, default fallback: Int? = nil) throws -> Int {
+            let value = try fallback.map { file.metadata[key]?.integer ?? $0 } ?? file.integer(key)
+            guard value >= 1, value < 1 << 31 else {
+                throw LabError.corruptFile(path: path, reason: "\(key) is \(value); it must be a positive count below 2^31")
+            }
+            return value
+        }
+        func number(_ key: String, default fallback: Double, _ valid: (Double) -> Bool, _ rule: String) throws -> Double {
+            guard let value = file.metadata[key].map({ $0.double }) ?? fallback else {
+                throw LabError.corruptFile(path: path, reason: "\(key) is not a number")
+            }
+            guard valid(value) else { throw LabError.corruptFile(path: path, reason: "\(key) is \(value); it must be \(rule)") }
+            return value
+        }
+        let heads = try count("llama.attention.head_count")
+        let width = try count("llama.embedding_length")
+        self.init(
+            vocabularySize: try count("llama.vocab_size", default: file.strings("tokenizer.ggml.tokens").count),
+            width: width, layers: try count("llama.block_count"), heads: heads,
+            kvHeads: try count("llama.attention.head_count_kv", default: heads),
+            headDim: try count("llama.rope.dimension_count", default: width / heads),
+            ffnWidth: try count("llama.feed_forward_length"),
+            ropeBase: try number("llama.rope.freq_base", default: 10_000, { $0.isFinite && $0 > 1 }, "a finite number above 1"),
+            normEpsilon: Float(try number("llama.attention.layer_norm_rms_epsilon", default: 1e-5,
+                                          { Float($0).isFinite && Float($0) > 0 && $0 < 1 }, "a positive Float32 below 1")),
+            contextLength: try count("llama.context_length", default: 2048))
+        guard heads % kvHeads == 0, headDim * heads == width, headDim % 2 == 0 else {
+            throw LabError.corruptFile(path: path, reason: "inconsistent attention shape: \(heads) heads, \(kvHeads) kv heads (llama.attention.head_count_kv), head dim \(headDim), width \(width)")
+        }
+        guard contextLength <= Self.maximumRopeTableFloats / headDim else {
+            throw LabError.corruptFile(path: path, reason: "llama.context_length \(contextLength) x head dim \(headDim) exceeds the RoPE table limit of \(Self.maximumRopeTableFloats) values")
+        }
+    }
 }
 
 extension GGUFFile {

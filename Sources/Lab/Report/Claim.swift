@@ -1,4 +1,5 @@
 import Foundation
+import Lab
 
 /// How a measured value is judged: against a bound, a target with a tolerance, or a closed interval.
 /// A NaN measurement (or a NaN bound) never holds.
@@ -164,6 +165,30 @@ public struct Claim: Sendable, Equatable {
     public var verdict: Verdict {
         guard preconditions.allSatisfy(\.holds) else { return .inconclusive }
         return comparison.holds(measured) && conditions.allSatisfy(\.holds) ? .holds : .fails
+    }
+
+    /// Throws `LabError.nonFiniteResult` naming the claim and the quantity when the measured value, a further
+    /// condition's or a precondition's value, or a number of a comparison is NaN or infinite: NaN and Inf never
+    /// reach claims.json (a value that was "not reached" is expressed by the paper's rule, e.g. the budget,
+    /// and said in the note). `Report.claim` calls it.
+    public func checkFinite() throws {
+        func numbers(_ comparison: Comparison) -> [Double] {
+            switch comparison {
+            case .within(let target, let tolerance): return [target, tolerance]
+            case .inRange(let lower, let upper): return [lower, upper]
+            default: return [comparison.threshold]
+            }
+        }
+        var named = [("measured value", measured)] + numbers(comparison).map { ("threshold", $0) }
+        for (role, list) in [("condition", conditions), ("precondition", preconditions)] {
+            for condition in list {
+                named.append(("\(role) '\(condition.label)'", condition.measured))
+                named += numbers(condition.comparison).map { ("threshold of \(role) '\(condition.label)'", $0) }
+            }
+        }
+        if let (what, value) = named.first(where: { !$0.1.isFinite }) {
+            throw LabError.nonFiniteResult(what: "claim \(id): \(what)", value: value)
+        }
     }
 
     /// `verdict == .holds` (an inconclusive claim does not hold).

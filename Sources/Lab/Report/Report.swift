@@ -143,7 +143,8 @@ public final class Report {
 
     // MARK: tables, figures, attachments, claims
 
-    /// Writes `table-<name>.md` and `table-<name>.csv` and embeds the table under its caption.
+    /// Writes `table-<name>.md` and `table-<name>.csv` and embeds the table under its caption. A table with a
+    /// NaN or infinite number is refused (`Table.validate`); a value that does not exist is a text cell ("-").
     public func table(_ table: Table, name: String, caption: String) throws {
         try checkFileName(name)
         try table.validate(name: name)
@@ -190,8 +191,10 @@ public final class Report {
         entries.append(.attachment(file: link, caption: caption))
     }
 
-    /// Adds a claim; ids must be unique within the run.
+    /// Adds a claim; ids must be unique within the run, and every number of it finite (`Claim.checkFinite`):
+    /// a NaN or Inf stops the run with the name of the quantity instead of reaching claims.json.
     public func claim(_ claim: Claim) throws {
+        try claim.checkFinite()
         guard !claims.contains(where: { $0.id == claim.id }) else {
             throw LabError.invalidArgument("claim id '\(claim.id)' was already added to this report; ids must be unique")
         }
@@ -199,7 +202,7 @@ public final class Report {
     }
 
     /// Adds a fact to run.json under `key` at the top level, next to the command, commit and timings: e.g.
-    /// `try report.record("data_sha256", ["data/mnist.idx": "3f2a..."])` or `try report.record("flops", counts)`.
+    /// `try report.record("flops", counts)` (the data files' SHA-256 are recorded by Lab's readers, under `dataFiles`).
     /// Recording a key again replaces the value; a key run.json already has (`seed`, `sections`, ...) is
     /// rejected.
     public func record(_ key: String, _ value: some Encodable & Sendable) throws {
@@ -246,7 +249,8 @@ public final class Report {
                   peakMemoryBytes: Provenance.peakMemoryBytes,
                   hostname: Provenance.hostname,
                   operatingSystem: ProcessInfo.processInfo.operatingSystemVersionString,
-                  started: Provenance.iso8601(started), finished: Provenance.iso8601(Date()))
+                  started: Provenance.iso8601(started), finished: Provenance.iso8601(Date()),
+                  dataFiles: DataProvenance.checksums)
     }
 
     /// REPORT.md: title, run facts, the entries in order, the claim table, the run's timings and versions.

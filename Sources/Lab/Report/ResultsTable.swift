@@ -82,7 +82,81 @@ public enum ResultsTable {
         return String(readme[..<begin.upperBound]) + "\n" + table + String(readme[end.lowerBound...])
     }
 
-    /// Regenerates the table in `readmePath` (atomically) and returns the results it shows.
+    // MARK: the papers table's status column
+
+    public static let papersBeginMarker = "<!-- papers:begin -->"
+    public static let papersEndMarker = "<!-- papers:end -->"
+
+    /// What run.json says that the status line needs.
+    struct RunFacts: Decodable {
+        var wallSeconds: Double
+    }
+
+    /// One paper's status: "full scale, seed 0 (averaging seeds 0, 1, 2), 5.3 min: 7 of 11 claims hold, 4 fail;
+    /// fails: a, b; inconclusive: c" — scale, seed(s) and wall time from claims.json and run.json, the verdict
+    /// counts, and the ids of the claims that fail and of those that are inconclusive.
+    public static func statusLine(_ claims: ClaimsFile, wallSeconds: Double?) -> String {
+        var text = "\(claims.scale.rawValue) scale, seed \(claims.seed)"
+        if let seeds = claims.seeds, seeds.count > 1 {
+            text += " (averaging seeds \(seeds.map(String.init).joined(separator: ", ")))"
+        }
+        if let wallSeconds {
+            text += wallSeconds < 60 ? String(format: ", %.0f s", wallSeconds) : String(format: ", %.1f min", wallSeconds / 60)
+        }
+        text += ": " + verdictSummary(claims.claims)
+        for verdict in [Verdict.fails, .inconclusive] {
+            let ids = claims.claims.filter { $0.verdict == verdict }.map(\.id)
+            if !ids.isEmpty { text += "; \(verdict == .fails ? "fails" : "inconclusive"): " + ids.joined(separator: ", ") }
+        }
+        return text
+    }
+
+    /// `readme` with the status cell (the last column) of each row between the papers markers regenerated for
+    /// every paper in `results`, found by its make target in backticks (`` `hypersound` ``); rows of papers
+    /// without results (planned ones) stay as they are.
+    public static func replacingStatuses(in readme: String, results: [PaperResults], wallSeconds: [String: Double],
+                                         readmePath: String) throws -> String {
+        guard let begin = readme.range(of: papersBeginMarker), let end = readme.range(of: papersEndMarker),
+              begin.upperBound <= end.lowerBound else {
+            throw LabError.corruptFile(
+                path: readmePath,
+                reason: "no '\(papersBeginMarker)' followed by '\(papersEndMarker)': put the two markers around the papers table")
+        }
+        let byFolder = Dictionary(results.map { ($0.folder, $0) }, uniquingKeysWith: { first, _ in first })
+        var seen: Set<String> = []
+        let lines = readme[begin.upperBound..<end.lowerBound].split(separator: "\n", omittingEmptySubsequences: false).map { line in
+            var cells = line.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+            // "| a | b | `target` | status |" splits into "", " a ", " b ", " `target` ", " status ", "".
+            guard cells.count >= 4,
+                  let folder = cells.dropFirst().dropLast(2).lazy.map({ $0.trimmingCharacters(in: .whitespaces) })
+                      .first(where: { $0.hasPrefix("`") && $0.hasSuffix("`") && byFolder[String($0.dropFirst().dropLast())] != nil })
+                      .map({ String($0.dropFirst().dropLast()) }),
+                  let paper = byFolder[folder] else { return String(line) }
+            seen.insert(folder)
+            cells[cells.count - 2] = " " + escapeMarkdownCell(statusLine(paper.claims, wallSeconds: wallSeconds[folder])) + " "
+            return cells.joined(separator: "|")
+        }
+        if let missing = results.map(\.folder).first(where: { !seen.contains($0) }) {
+            throw LabError.corruptFile(path: readmePath, reason: "the papers table has no row with make target `\(missing)`, which has results: add its row")
+        }
+        return String(readme[..<begin.upperBound]) + lines.joined(separator: "\n") + String(readme[end.lowerBound...])
+    }
+
+    /// Each paper's run.json wall time (nil when run.json is missing or has none).
+    static func wallSeconds(_ results: [PaperResults], figuresDirectory: String) -> [String: Double] {
+        var seconds: [String: Double] = [:]
+        for paper in results {
+            let path = "\(figuresDirectory)/\(paper.folder)/run.json"
+            if let data = FileManager.default.contents(atPath: path),
+               let facts = try? LabJSON.decoder.decode(RunFacts.self, from: data) {
+                seconds[paper.folder] = facts.wallSeconds
+            }
+        }
+        return seconds
+    }
+
+    /// Regenerates the results table and the papers table's status column in `readmePath` (atomically) and
+    /// returns the results they show.
     @discardableResult
     public static func update(readmePath: String, figuresDirectory: String) throws -> [PaperResults] {
         guard let data = FileManager.default.contents(atPath: readmePath) else {
@@ -90,7 +164,10 @@ public enum ResultsTable {
         }
         let results = try collect(figuresDirectory: figuresDirectory)
         let readme = String(decoding: data, as: UTF8.self)
-        let updated = try replacingTable(in: readme, with: markdown(results, linkPrefix: figuresDirectory),
+        let withStatuses = try replacingStatuses(in: readme, results: results,
+                                                 wallSeconds: wallSeconds(results, figuresDirectory: figuresDirectory),
+                                                 readmePath: readmePath)
+        let updated = try replacingTable(in: withStatuses, with: markdown(results, linkPrefix: figuresDirectory),
                                          readmePath: readmePath)
         if updated != readme { try AtomicFile.write(updated, to: readmePath) }
         return results

@@ -65,6 +65,9 @@ public struct RunRecord: Codable, Sendable {
     /// ISO 8601, UTC.
     public var started: String
     public var finished: String
+    /// Every data file the run read (path as given → lowercase hex SHA-256), from `DataProvenance`; nil in
+    /// files written before it was recorded.
+    public var dataFiles: [String: String]?
 }
 
 /// Facts about the build and the machine, gathered once per run.

@@ -56,12 +56,21 @@ public struct Table: Sendable, Equatable {
 
     public mutating func append(_ row: [TableCell]) { rows.append(row) }
 
-    /// Every row has one cell per column.
+    /// Every row has one cell per column, and every number is finite (NaN or Inf throws
+    /// `LabError.nonFiniteResult` naming the table, the row and the column).
     public func validate(name: String) throws {
         guard !header.isEmpty else { throw LabError.invalidArgument("table '\(name)': the header is empty") }
-        for (index, row) in rows.enumerated() where row.count != header.count {
-            throw LabError.invalidArgument(
-                "table '\(name)': row \(index) has \(row.count) cells but the header has \(header.count) columns (\(header.joined(separator: ", ")))")
+        for (index, row) in rows.enumerated() {
+            guard row.count == header.count else {
+                throw LabError.invalidArgument(
+                    "table '\(name)': row \(index) has \(row.count) cells but the header has \(header.count) columns (\(header.joined(separator: ", ")))")
+            }
+            for (column, cell) in row.enumerated() {
+                if case .number(let x) = cell, !x.isFinite {
+                    let first = row.first.map { " (\($0.markdown))" } ?? ""
+                    throw LabError.nonFiniteResult(what: "table '\(name)', row \(index)\(first), column '\(header[column])'", value: x)
+                }
+            }
         }
     }
 

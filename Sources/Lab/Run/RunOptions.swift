@@ -57,24 +57,10 @@ public struct RunOptions: ParsableArguments, Sendable {
     /// The flags of these options, each of which may be given once.
     static let flagNames = ["--scale", "--seed", "--seeds", "--out", "--threads", "--quiet"]
 
-    /// Throws when one of the shared flags appears twice in `arguments` (`--seed 1 --seed=2`): the run would
-    /// otherwise silently use the last one. The value after a flag that takes one is skipped, so
-    /// `--out --seed` names a folder "--seed".
+    /// Throws when one of the shared flags appears twice in `arguments` (`--seed 1 --seed=2`), see
+    /// `rejectRepeatedFlags(_:flags:valueless:)`.
     public static func rejectRepeatedFlags(_ arguments: [String]) throws {
-        var seen: Set<String> = []
-        var index = arguments.startIndex
-        while index < arguments.endIndex {
-            let argument = arguments[index]
-            if argument == "--" { return }
-            let name = argument.split(separator: "=", maxSplits: 1).first.map(String.init) ?? argument
-            if flagNames.contains(name) {
-                guard seen.insert(name).inserted else {
-                    throw ValidationError("\(name) is given more than once; give it once")
-                }
-                if name != "--quiet", !argument.contains("=") { index += 1 }
-            }
-            index += 1
-        }
+        try LabRun.rejectRepeatedFlags(arguments, flags: flagNames, valueless: ["--quiet"])
     }
 
     /// The seeds to average over: `seed, seed+1, ..., seed+n-1` with n = `--seeds`, else `defaultCount`.
@@ -100,5 +86,25 @@ public struct RunOptions: ParsableArguments, Sendable {
     /// A progress display on stderr that honours `--quiet`.
     public func progress(_ label: String, total: Int) -> Progress {
         Progress(label, total: total, quiet: quiet)
+    }
+}
+
+/// Throws when one of `flags` appears twice in `arguments` (`--seed 1 --seed=2`): a command would otherwise
+/// silently use the last one. The value after a flag that takes one (every flag but the `valueless` ones) is
+/// skipped, so `--out --seed` names a folder "--seed"; nothing after `--` is looked at.
+public func rejectRepeatedFlags(_ arguments: [String], flags: [String], valueless: Set<String>) throws {
+    var seen: Set<String> = []
+    var index = arguments.startIndex
+    while index < arguments.endIndex {
+        let argument = arguments[index]
+        if argument == "--" { return }
+        let name = argument.split(separator: "=", maxSplits: 1).first.map(String.init) ?? argument
+        if flags.contains(name) {
+            guard seen.insert(name).inserted else {
+                throw ValidationError("\(name) is given more than once; give it once")
+            }
+            if !valueless.contains(name), !argument.contains("=") { index += 1 }
+        }
+        index += 1
     }
 }

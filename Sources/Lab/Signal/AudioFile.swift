@@ -46,7 +46,8 @@ public enum AudioFile {
     /// Throws `LabError.missingFile` when there is no file, `LabError.corruptFile` (naming the file and what is
     /// wrong) when it is not audio, declares a sample rate outside `sampleRates` or an impossible channel or frame
     /// count, is truncated, holds no frames, or holds a NaN or infinite sample (the first one's frame and channel
-    /// are named). Samples are read in blocks, so a header that overstates the frame count allocates nothing.
+    /// are named). Samples are read in blocks, so a header that overstates the frame count allocates nothing. The
+    /// file's SHA-256 goes to `DataProvenance` (run.json's `dataFiles`).
     public static func read(_ path: String, sampleRates: ClosedRange<Int> = plausibleSampleRates) throws -> Audio {
         guard FileManager.default.fileExists(atPath: path) else {
             throw LabError.missingFile(path: path, fix: "check the path; fetched data comes from `make data`")
@@ -56,6 +57,7 @@ public enum AudioFile {
             throw LabError.corruptFile(path: path, reason: "not a readable audio file (libsndfile: \(String(cString: sf_strerror(nil))))")
         }
         defer { sf_close(file) }
+        DataProvenance.record(path)
         let channels = Int(info.channels), frames = Int(info.frames), rate = Int(info.samplerate)
         guard channels >= 1 else { throw LabError.corruptFile(path: path, reason: "header declares \(channels) channels") }
         guard plausibleSampleRates.contains(rate) else {

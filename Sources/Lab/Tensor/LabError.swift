@@ -12,6 +12,9 @@ public enum LabError: Error, CustomStringConvertible, Equatable {
     case invalidArgument(String)
     /// A loss or tensor became NaN or infinite during training.
     case nonFinite(what: String, step: Int)
+    /// A result (a measured value, a table cell, a printed number) is NaN or infinite: the run stops instead of
+    /// reporting it; `what` names the quantity.
+    case nonFiniteResult(what: String, value: Double)
     /// An I/O operation failed (writing an output, creating a folder).
     case io(path: String, reason: String)
 
@@ -23,6 +26,7 @@ public enum LabError: Error, CustomStringConvertible, Equatable {
             return "\(op): shapes \(shapes.map { "\($0)" }.joined(separator: " and ")) do not fit: \(reason)"
         case let .invalidArgument(s): return s
         case let .nonFinite(what, step): return "\(what) is not finite at step \(step): training stopped"
+        case let .nonFiniteResult(what, value): return "\(what) is \(value), not a finite number: the run stopped before reporting it"
         case let .io(path, reason): return "I/O error on \(path): \(reason)"
         }
     }

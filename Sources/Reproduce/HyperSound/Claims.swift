@@ -60,10 +60,13 @@ enum PaperClaims {
         let randomLoss = PerClipResults.meanCurve(fits.randomInit, \.losses)
         let hyperLoss = PerClipResults.meanCurve(fits.hyperInit, \.losses)
         let reached = firstStep(reaching: randomLoss.last!, steps: fits.hyperInit[0].steps, values: hyperLoss)
+        // Not reached within the K steps: the measured value is the budget K (which fails the <= K/2 rule) and
+        // the note says so (docs/papers/hypersound.md §5).
         try report.claim(Claim(id: "hyper-init-faster",
                                statement: "HyperSound's θ is a better INR initialisation (first logged step where the HyperSound-init mean loss <= the random-init loss at K)",
-                               measured: reached.map(Double.init) ?? .infinity, .atMost(Double(fits.steps) / 2), seeds: seeds,
-                               note: "K = \(fits.steps); logged steps \(fits.hyperInit[0].steps); random-init mean loss at K = \(formatNumber(randomLoss.last!))"))
+                               measured: Double(reached ?? fits.steps), .atMost(Double(fits.steps) / 2), seeds: seeds,
+                               note: (reached == nil ? "not reached within K = \(fits.steps) steps (measured = the budget K); " : "K = \(fits.steps); ")
+                                   + "logged steps \(fits.hyperInit[0].steps); random-init mean loss at K = \(formatNumber(randomLoss.last!))"))
 
         try report.claim(Claim(id: "stft-lowers-lsd", statement: "the STFT loss term improves spectral fidelity (LSD(L1+STFT)/LSD(L1only), Allison test)",
                                measured: ablation.withSTFT.logSpectralDistance / ablation.l1Only.logSpectralDistance,

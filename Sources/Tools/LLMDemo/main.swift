@@ -7,6 +7,7 @@ import ArgumentParser
 import Foundation
 import Lab
 import LabLLM
+import LabRun
 
 @main
 struct LLMDemo: ParsableCommand {
@@ -16,35 +17,71 @@ struct LLMDemo: ParsableCommand {
     @Argument(help: "The prompt.") var prompt: String?
     @Option(help: "Path of the GGUF model.") var model: String = LlamaModel.defaultPath
     @Flag(help: "Wrap the prompt in the ChatML chat template (as a user message).") var chat = false
-    @Option(help: "Print the top-K next tokens with probabilities instead of generating.") var top: Int?
-    @Option(help: "Maximum number of generated tokens.") var maxTokens: Int = 32
-    @Option(help: "Threads for Lab loops and OpenBLAS.") var threads: Int?
+    @Option(parsing: .unconditional, help: "Print the top-K next tokens (1 ... 1000) with probabilities instead of generating.")
+    var top: Int?
+    @Option(parsing: .unconditional, help: "Maximum number of generated tokens (0 ... 1000000).") var maxTokens: Int = 32
+    @Option(parsing: .unconditional, help: "Threads for Lab loops and OpenBLAS (1 ... 1024).") var threads: Int?
     @Flag(help: "Run the speed benchmark.") var bench = false
-    @Option(help: "Perplexity of the first --tokens tokens of this text file (windows of 512).") var perplexity: String?
-    @Option(help: "With --perplexity: how many tokens to score.") var tokens: Int = 2000
+    @Option(help: "Perplexity of the first --tokens tokens of this UTF-8 text file (windows of 512, or the context length if shorter).") var perplexity: String?
+    @Option(parsing: .unconditional, help: "With --perplexity: how many tokens to score (2 ... 100000000).") var tokens: Int = 2000
     @Option(help: "With --bench: also write the results as JSON here.") var json: String?
+
+    /// Every option is checked before the model loads; a flag given twice is refused in `main()`.
+    func validate() throws {
+        func check(_ flag: String, _ value: Int?, _ range: ClosedRange<Int>) throws {
+            if let value, !range.contains(value) {
+                throw ValidationError("\(flag) must be between \(range.lowerBound) and \(range.upperBound), got \(value)")
+            }
+        }
+        try check("--threads", threads, 1...RunOptions.maximumThreads)
+        try check("--top", top, 1...1000)
+        try check("--max-tokens", maxTokens, 0...1_000_000)
+        try check("--tokens", tokens, 2...100_000_000)
+        if perplexity == nil, prompt == nil, !bench { throw ValidationError("give a prompt, --perplexity FILE or --bench") }
+    }
+
+    static let flags = ["--model", "--chat", "--top", "--max-tokens", "--threads", "--bench", "--perplexity", "--tokens", "--json"]
+
+    static func main() {
+        do {
+            try rejectRepeatedFlags(Array(CommandLine.arguments.dropFirst()), flags: flags, valueless: ["--chat", "--bench"])
+        } catch {
+            exit(withError: error)
+        }
+        main(nil)
+    }
 
     func run() throws {
         Parallel.configure(threads: threads)
+        let perplexityText = try perplexity.map(Self.readText)
         let llm = try LlamaModel(path: model)
         if bench { try runBenchmark(llm); return }
-        if let perplexity {
-            guard let text = try? String(contentsOfFile: perplexity, encoding: .utf8) else {
-                throw LabError.missingFile(path: perplexity, fix: "give a UTF-8 text file")
+        if let perplexity, let perplexityText {
+            let ids = Array(llm.tokenizer.encode(perplexityText, parseSpecial: false).prefix(tokens))
+            guard ids.count >= 2 else {
+                throw LabError.corruptFile(path: perplexity, reason: "\(ids.count) token\(ids.count == 1 ? "" : "s"); perplexity needs at least 2")
             }
-            let ids = Array(llm.tokenizer.encode(text, parseSpecial: false).prefix(tokens))
-            let start = now()
-            let (sum, count) = try llm.negativeLogLikelihood(ids, window: 512)
-            print(String(format: "perplexity %.3f over %d scored tokens (%d tokens, windows of 512) in %.1f s",
-                         Foundation.exp(sum / Double(count)), count, ids.count, now() - start))
+            let start = now(), window = min(512, llm.config.contextLength)
+            let (sum, count) = try llm.negativeLogLikelihood(ids, window: window)
+            let value = Foundation.exp(sum / Double(count))
+            guard value.isFinite else {
+                throw LabError.nonFiniteResult(what: "perplexity of \(perplexity) over \(count) tokens", value: value)
+            }
+            print(String(format: "perplexity %.3f over %d scored tokens (%d tokens, windows of %d) in %.1f s",
+                         value, count, ids.count, window, now() - start))
             return
         }
-        guard let prompt else { throw ValidationError("give a prompt, or --bench") }
+        guard let prompt else { throw ValidationError("give a prompt, --perplexity FILE or --bench") }
         let text = chat ? BPETokenizer.chatPrompt([.init(role: "user", content: prompt)]) : prompt
         let ids = llm.tokenizer.encode(text)
+        guard !ids.isEmpty else { throw ValidationError("the prompt is empty") }
         if let k = top {
+            try llm.checkRoom(prompts: [ids], maxTokens: 1)
             let out = try llm.forward([ids], logits: .lastToken)
             let row = Array(out.logits(row: 0))
+            if let bad = row.firstIndex(where: { !$0.isFinite }) {
+                throw LabError.nonFiniteResult(what: "next-token logit of token \(bad)", value: Double(row[bad]))
+            }
             let probabilities = softmax(row)
             for id in row.indices.sorted(by: { row[$0] > row[$1] }).prefix(k) {
                 print(String(format: "%6d  %-20@  p=%.4f  logit=%.3f", id, "\(llm.tokenizer.decode([id]).debugDescription)" as NSString,
@@ -52,6 +89,7 @@ struct LLMDemo: ParsableCommand {
             }
             return
         }
+        try llm.checkRoom(prompts: [ids], maxTokens: maxTokens)
         FileHandle.standardOutput.write(Data((chat ? prompt + "\n" : prompt).utf8))
         let start = now()
         var generated: [Int] = []
@@ -158,6 +196,23 @@ struct LLMDemo: ParsableCommand {
             try text.write(toFile: temporary, atomically: false, encoding: .utf8)
             guard rename(temporary, json) == 0 else { throw LabError.io(path: json, reason: "rename from \(temporary) failed (errno \(errno))") }
         }
+    }
+
+    /// The text of `path` for `--perplexity`: missing, unreadable, empty or non-UTF-8 files are refused with
+    /// an error naming the file and what is wrong (before the model loads).
+    static func readText(_ path: String) throws -> String {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw LabError.missingFile(path: path, fix: "give --perplexity an existing UTF-8 text file")
+        }
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            throw LabError.io(path: path, reason: "cannot be read (\(error.localizedDescription))")
+        }
+        guard !data.isEmpty else { throw LabError.corruptFile(path: path, reason: "the file is empty; perplexity needs text") }
+        guard let text = String(validating: data, as: UTF8.self) else {
+            throw LabError.corruptFile(path: path, reason: "not UTF-8 text (a binary file?)")
+        }
+        return text
     }
 
     func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
