@@ -61,6 +61,8 @@ PAPERS += stability-gap
 PAPERS += activation-sparsity
 # ---- early-exit-calibration (arXiv 2508.21495): data via DATA_FOR_early-exit-calibration (fashion-mnist)
 PAPERS += early-exit-calibration
+# ---- safety-probe (arXiv 2502.16174): data via DATA_FOR_safety-probe (smollm2 prompts)
+PAPERS += safety-probe
 
 smoke: build $(addprefix smoke-,$(PAPERS)) ## every paper at smoke scale into .smoke/
 	@echo "smoke: $(words $(PAPERS)) paper(s) ran at smoke scale"

@@ -28,6 +28,7 @@ let package = Package(
         .executable(name: "stability-gap", targets: ["StabilityGap"]),
         .executable(name: "activation-sparsity", targets: ["ActivationSparsity"]),
         .executable(name: "early-exit-calibration", targets: ["EarlyExitCalibration"]),
+        .executable(name: "safety-probe", targets: ["SafetyProbe"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -89,10 +90,14 @@ let package = Package(
         // early-exit-calibration (arXiv 2508.21495): the multi-exit CNN, the toy, calibrators and per-exit metrics (Core), the script.
         .target(name: "EarlyExitCalibrationCore", dependencies: ["Lab", "LabData"], path: "Sources/ReproduceCore/EarlyExitCalibration", swiftSettings: fast),
         .executableTarget(name: "EarlyExitCalibration", dependencies: ["Lab", "LabData", "LabPlot", "LabRun", "EarlyExitCalibrationCore"], path: "Sources/Reproduce/EarlyExitCalibration", swiftSettings: fast),
+        // safety-probe (arXiv 2502.16174): prompt pool, templated benign sets, heads, encoding, refusal detector (Core), the script.
+        .target(name: "SafetyProbeCore", dependencies: ["Lab", "LabData", "LabLLM"], path: "Sources/ReproduceCore/SafetyProbe", swiftSettings: fast),
+        .executableTarget(name: "SafetyProbe", dependencies: ["Lab", "LabData", "LabLLM", "LabPlot", "LabRun", "SafetyProbeCore"], path: "Sources/Reproduce/SafetyProbe", swiftSettings: fast),
 
         .testTarget(name: "ReproduceTests", dependencies: ["Lab", "LabSignal", "LabData", "LabContinual", "ExpertSimCore", "HyperSoundCore", "ExactOrthogonalInitCore",
                                                         "StabilityGapCore",
-                                                        "ActivationSparsityCore", "LabLLM", "EarlyExitCalibrationCore"],
+                                                        "ActivationSparsityCore", "LabLLM", "EarlyExitCalibrationCore",
+                                                        "SafetyProbeCore"],
                     path: "Tests/ReproduceTests"),
         .testTarget(name: "LabTests", dependencies: ["Lab", "LabSignal", "LabData", "LabContinual", "LabPlot", "LabReport", "LabRun", "LabLLM"],
                     path: "Tests/LabTests", exclude: ["Fixtures"]),
