@@ -65,6 +65,8 @@ PAPERS += early-exit-calibration
 PAPERS += teacher-adaptation
 # ---- early-exit-continual (arXiv 2403.07404): data via DATA_FOR_early-exit-continual (fashion-mnist)
 PAPERS += early-exit-continual
+# ---- safety-probe (arXiv 2502.16174): data via DATA_FOR_safety-probe (smollm2 prompts)
+PAPERS += safety-probe
 
 smoke: build $(addprefix smoke-,$(PAPERS)) ## every paper at smoke scale into .smoke/
 	@echo "smoke: $(words $(PAPERS)) paper(s) ran at smoke scale"

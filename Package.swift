@@ -31,6 +31,7 @@ let package = Package(
         .executable(name: "early-exit-calibration", targets: ["EarlyExitCalibration"]),
         .executable(name: "teacher-adaptation", targets: ["TeacherAdaptation"]),
         .executable(name: "early-exit-continual", targets: ["EarlyExitContinual"]),
+        .executable(name: "safety-probe", targets: ["SafetyProbe"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -100,11 +101,14 @@ let package = Package(
         // early-exit-continual (arXiv 2403.07404): the multi-head multi-exit CNN, CL methods, TLC and the exit evaluation (Core), the script.
         .target(name: "EarlyExitContinualCore", dependencies: ["Lab", "LabData", "LabContinual"], path: "Sources/ReproduceCore/EarlyExitContinual", swiftSettings: fast),
         .executableTarget(name: "EarlyExitContinual", dependencies: ["Lab", "LabData", "LabContinual", "LabPlot", "LabRun", "EarlyExitContinualCore"], path: "Sources/Reproduce/EarlyExitContinual", swiftSettings: fast),
+        // safety-probe (arXiv 2502.16174): prompt pool, templated benign sets, heads, encoding, refusal detector (Core), the script.
+        .target(name: "SafetyProbeCore", dependencies: ["Lab", "LabData", "LabLLM"], path: "Sources/ReproduceCore/SafetyProbe", swiftSettings: fast),
+        .executableTarget(name: "SafetyProbe", dependencies: ["Lab", "LabData", "LabLLM", "LabPlot", "LabRun", "SafetyProbeCore"], path: "Sources/Reproduce/SafetyProbe", swiftSettings: fast),
 
         .testTarget(name: "ReproduceTests", dependencies: ["Lab", "LabSignal", "LabData", "LabContinual", "ExpertSimCore", "HyperSoundCore", "ExactOrthogonalInitCore",
                                                         "StabilityGapCore",
                                                         "ActivationSparsityCore", "LabLLM", "EarlyExitCalibrationCore", "EarlyExitContinualCore",
-                                                        "TeacherAdaptationCore"],
+                                                        "TeacherAdaptationCore", "SafetyProbeCore"],
                     path: "Tests/ReproduceTests"),
         .testTarget(name: "LabTests", dependencies: ["Lab", "LabSignal", "LabData", "LabContinual", "LabPlot", "LabReport", "LabRun", "LabLLM"],
                     path: "Tests/LabTests", exclude: ["Fixtures"]),

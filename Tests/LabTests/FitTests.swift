@@ -185,4 +185,62 @@ import Testing
             _ = try solvePositiveDefinite(estimate.covariance, [Double](repeating: 1, count: d))
         }
     }
+
+    // MARK: - Mahalanobis classifier
+
+    @Test func mahalanobisOneFeatureByHand() throws {
+        // Class 0 at {0, 2} (mean 1), class 1 at {4, 6} (mean 5); pooled within-class variance 1, and with one
+        // feature Ledoit-Wolf cannot shrink (ρ = 0), so Σ = 1: d_0² = (x − 1)², d_1² = (x − 5)².
+        let model = try MahalanobisClassifier(features: Matrix(rows: 4, cols: 1, data: [0, 2, 4, 6]), labels: [0, 0, 1, 1], classes: 2)
+        #expect(model.means == [[1], [5]] && model.shrinkage == 0)
+        let x = Matrix(rows: 3, cols: 1, data: [3, 5, 0])
+        #expect(model.squaredDistances(x).data == [4, 4, 16, 0, 1, 25])
+        // d_0² − d_1² = 8x − 24.
+        #expect(model.binaryScores(x) == [0, 16, -24])
+    }
+
+    @Test func mahalanobisUsesThePooledShrunkCovariance() throws {
+        var rng = RNG(seed: 3)
+        var x = Matrix.gaussian(rows: 30, cols: 2, rng: &rng)
+        let labels = (0..<30).map { $0 % 3 == 0 ? 1 : 0 }
+        for i in 0..<30 { x[i, 1] += 0.6 * x[i, 0]; if labels[i] == 1 { x[i, 0] += 3 } }
+        let model = try MahalanobisClassifier(features: x, labels: labels, classes: 2)
+        // The same estimate by its definition: class means, rows centred by their class mean, Ledoit-Wolf,
+        // and the 2 x 2 inverse [[c, −b], [−b, a]] / (ac − b²).
+        var centred = x
+        for k in 0..<2 {
+            let rows = (0..<30).filter { labels[$0] == k }
+            for j in 0..<2 {
+                let mean = rows.reduce(0) { $0 + x[$1, j] } / Double(rows.count)
+                #expect(abs(model.means[k][j] - mean) < 1e-12)
+                for i in rows { centred[i, j] -= mean }
+            }
+        }
+        let sigma = Covariance.ledoitWolf(centred).covariance
+        let (a, b, c) = (sigma[0, 0], sigma[0, 1], sigma[1, 1])
+        let determinant = a * c - b * b
+        let probe = Matrix(rows: 2, cols: 2, data: [0.5, -1, 2, 1.5])
+        let distances = model.squaredDistances(probe)
+        for i in 0..<2 {
+            for k in 0..<2 {
+                let (u, v) = (probe[i, 0] - model.means[k][0], probe[i, 1] - model.means[k][1])
+                let expected = (c * u * u - 2 * b * u * v + a * v * v) / determinant
+                #expect(abs(distances[i, k] - expected) < 1e-10)
+            }
+            #expect(abs(model.binaryScores(probe)[i] - (distances[i, 0] - distances[i, 1])) < 1e-12)
+        }
+    }
+
+    @Test func mahalanobisRefusesBadInput() throws {
+        let x = Matrix(rows: 2, cols: 1, data: [0, 1])
+        #expect(throws: LabError.self) { try MahalanobisClassifier(features: x, labels: [0], classes: 2) }
+        #expect(throws: LabError.self) { try MahalanobisClassifier(features: x, labels: [0, 2], classes: 2) }
+        #expect(throws: LabError.self) { try MahalanobisClassifier(features: x, labels: [0, 0], classes: 2) }
+        // Every row on its class mean: zero scatter, Σ singular.
+        #expect(throws: LabError.self) { try MahalanobisClassifier(features: x, labels: [0, 1], classes: 2) }
+        #expect(throws: LabError.self) { try MahalanobisClassifier(features: x, labels: [0, 1], classes: 2, ridge: -1) }
+        // A ridge makes it invertible: Σ = 0.5·I, so d_k² = 2·(x − μ_k)² with μ = (0, 1).
+        let ridged = try MahalanobisClassifier(features: x, labels: [0, 1], classes: 2, ridge: 0.5)
+        for (got, want) in zip(ridged.squaredDistances(Matrix(rows: 1, cols: 1, data: [2])).data, [8.0, 2]) { #expect(abs(got - want) < 1e-12) }
+    }
 }
