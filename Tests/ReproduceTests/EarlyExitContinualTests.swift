@@ -104,6 +104,9 @@ private func outcomes(confidences: [[Double]], correct: [[Bool]]) -> ExitOutcome
         #expect(abs(loss(0) - 0.25) < 1e-12 && abs(loss(-0.5) - 0.5625) < 1e-12 && loss(1) == 0)
         // β = −2: z' = (−1, 1 | 2, 0); ĉ = class 2 (task 1): m = (1, 0), μ = 0.5, L = 0.25.
         #expect(abs(loss(-2) - 0.25) < 1e-12)
+        // The masked maxima at β = 0: predicted task 0 keeps its runner-up 1, task 1 its maximum 2.
+        let masked = summary.maskedMaxima(.identity(taskCount: 2))
+        #expect(masked.predicted == 1 && masked.others == 2)
         // β < −1: ĉ = class 2 (task 1), m = (3 + β, 0), L = ((3 + β)/2)², so β = −3 is a second zero.
         #expect(loss(-3) == 0 && abs(loss(-2.5) - 0.0625) < 1e-12)
         // With two tasks only β = a + b matters; the first zero in a-major order is a = −4, b = 1 (β = −3).

@@ -15,6 +15,9 @@ struct EvaluatedRun: Sendable {
     let corrected: ExitOutcomes?
     let curve: EarlyExitCurve?
     let correctedCurve: EarlyExitCurve?
+    /// EE only: the loss's masked task maxima on the last task's training images without correction (the predicted
+    /// task's runner-up, and the other tasks' maxima), docs/papers/early-exit-continual.md §3.
+    let maskedMaxima: (predicted: Double, others: Double)?
     /// Seconds of the TLC fit and the curves.
     let evaluationSeconds: Double
 
@@ -97,17 +100,18 @@ func evaluate(_ result: ContinualRunResult, plan: Plan, exitCosts: [Double]) thr
     let outcomes = ExitOutcomes(result.test, outputTask: result.outputTask)
     guard result.variant == .earlyExit else {
         return EvaluatedRun(result: result, outcomes: outcomes, fit: nil, corrected: nil, curve: nil, correctedCurve: nil,
-                            evaluationSeconds: 0)
+                            maskedMaxima: nil, evaluationSeconds: 0)
     }
     let started = Date()
     let grid = plan.tlcGrid
-    let fit = TaskLogitsCorrectionFit(TaskLogitSummary(result.lastTaskTraining, outputTask: result.outputTask),
-                                      range: grid.range, step: grid.step, refineStep: grid.refineStep, refineHalfWidth: grid.halfWidth)
+    let summary = TaskLogitSummary(result.lastTaskTraining, outputTask: result.outputTask)
+    let fit = TaskLogitsCorrectionFit(summary, range: grid.range, step: grid.step, refineStep: grid.refineStep,
+                                      refineHalfWidth: grid.halfWidth)
     let corrected = ExitOutcomes(result.test, outputTask: result.outputTask, correction: fit.correction)
     return EvaluatedRun(result: result, outcomes: outcomes, fit: fit, corrected: corrected,
                         curve: outcomes.curve(exitCosts: exitCosts, thresholds: plan.curveThresholds),
                         correctedCurve: corrected.curve(exitCosts: exitCosts, thresholds: plan.curveThresholds),
-                        evaluationSeconds: Date().timeIntervalSince(started))
+                        maskedMaxima: summary.maskedMaxima(.identity(taskCount: summary.taskCount)), evaluationSeconds: Date().timeIntervalSince(started))
 }
 
 /// The progress line of the job pool, advanced from the workers under a lock.

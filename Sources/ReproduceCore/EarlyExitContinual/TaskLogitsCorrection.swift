@@ -72,6 +72,23 @@ public struct TaskLogitSummary: Sendable {
         self.second = second
     }
 
+    /// The masked task maxima m_{i,k,t} of the loss, averaged separately over the predicted task t* (whose maximum
+    /// after masking is its runner-up) and over the other tasks. With two classes per task the predicted task keeps
+    /// only its other class, so on the last task's own training images `predicted` sits far below `others`, and the
+    /// loss is lowest when the other tasks' logits are pulled down to it.
+    public func maskedMaxima(_ correction: TaskLogitsCorrection) -> (predicted: Double, others: Double) {
+        let bias = (0..<taskCount).map(correction.bias(task:))
+        var predicted = 0.0, others = 0.0
+        for slot in stride(from: 0, to: top.count, by: taskCount) {
+            var best = 0, bestValue = -Double.infinity
+            for t in 0..<taskCount where top[slot + t] + bias[t] > bestValue { bestValue = top[slot + t] + bias[t]; best = t }
+            predicted += second[slot + best] + bias[best]
+            for t in 0..<taskCount where t != best { others += top[slot + t] + bias[t] }
+        }
+        let rows = Double(sampleCount * exitCount)
+        return (predicted / rows, others / (rows * Double(taskCount - 1)))
+    }
+
     /// L(a, b) of the correction.
     public func loss(_ correction: TaskLogitsCorrection) -> Double {
         precondition(correction.taskCount == taskCount, "TaskLogitSummary.loss: a correction for \(correction.taskCount) tasks, \(taskCount) here")
