@@ -7,8 +7,8 @@ import LabSignal
 @Suite struct HyperSoundTests {
     @Test func parameterCountsAndLayoutFollowTheSpec() {
         let nerf = TargetNetwork(kind: .nerf), siren = TargetNetwork(kind: .siren)
-        #expect(nerf.parameterCount == 5_953 && siren.parameterCount == 4_849)
-        #expect(nerf.inputSize == 24 && siren.inputSize == 1)
+        #expect(nerf.parameterCount == 5_761 && siren.parameterCount == 4_849)
+        #expect(nerf.inputSize == 20 && siren.inputSize == 1)
         // Blocks are contiguous: W then b for each layer, layer after layer.
         for network in [nerf, siren] {
             #expect(network.layers[0].weightOffset == 0)
@@ -60,21 +60,56 @@ import LabSignal
         }
     }
 
-    @Test func hypernetworkStartsAtOneStandardInit() {
+    @Test func headsAroundOneTargetInitStayNearIt() {
         var rng = RNG(seed: 1)
-        let model = HyperSound(target: TargetNetwork(kind: .nerf), samples: 4_096, rng: &rng)
-        #expect(model.encoder.embeddingSize == 512)
-        let x = Tensor.randn([2, 4_096], rng: &rng)
+        let model = HyperSound(target: TargetNetwork(kind: .nerf), samples: 1_024,
+                               outputInitialisation: .aroundTargetInit(spread: 0.1), rng: &rng)
+        #expect(model.encoder.embeddingSize == 128)
+        let x = Tensor.randn([2, 1_024], rng: &rng)
         let theta = noGrad { model.theta(for: x) }
-        #expect(theta.shape == [2, 5_953])
+        #expect(theta.shape == [2, 5_761])
         // θ = θ0 + W·h with W ~ N(0, (0.1 s_j)²/256): the deviation from the bias is a small fraction of the init scale.
         let bias = model.hypernetwork.output.bias!.data
         let deviations = model.target.initStandardDeviations()
         var ratio = 0.0
-        for j in 0..<5_953 { ratio += Double(abs(theta.data[j] - bias[j]) / deviations[j]) }
-        ratio /= 5_953
+        for j in 0..<5_761 { ratio += Double(abs(theta.data[j] - bias[j]) / deviations[j]) }
+        ratio /= 5_761
         #expect(ratio > 0.005 && ratio < 0.5, "mean |θ - θ0|/s = \(ratio)")
-        #expect(noGrad { model(x) }.shape == [2, 4_096])
+        #expect(noGrad { model(x) }.shape == [2, 1_024])
+    }
+
+    @Test func fanInHeadsFollowTheAuthorsRule() {
+        var rng = RNG(seed: 2)
+        let target = TargetNetwork(kind: .nerf)
+        let hypernetwork = HyperNetwork(embeddingSize: 8, target: target, hiddenSize: 64, outputInitialisation: .fanIn, rng: &rng)
+        let weight = hypernetwork.output.weight.data, width = 64
+        #expect(hypernetwork.output.bias!.data.allSatisfy { $0 == 0 })
+        for layer in target.layers {
+            // Rows of W_ℓ: U(±√(3/(fanIn·H))), variance 1/(fanIn·H); rows of b_ℓ: U(±√(3/H)), variance 1/H.
+            for (rows, variance) in [(layer.weightOffset..<layer.biasOffset, 1 / Double(layer.inputs * width)),
+                                     (layer.biasOffset..<layer.end, 1 / Double(width))] {
+                let values = rows.flatMap { j in (0..<width).map { Double(weight[j * width + $0]) } }
+                let bound = (3 * variance).squareRoot()
+                #expect(values.allSatisfy { abs($0) <= bound * (1 + 1e-6) })
+                let measured = values.reduce(0) { $0 + $1 * $1 } / Double(values.count)
+                #expect(abs(measured / variance - 1) < 0.2, "layer \(layer) variance \(measured) vs \(variance)")
+            }
+        }
+    }
+
+    @Test func clipSpreadSplitsSharedAndClipDependentParts() {
+        // Columns 0 and 1: means 2 and 0, deviations ±1 and ±3 → shared √((4 + 0)/2) = √2, across √((1 + 9)/2) = √5.
+        let vectors: [[Float]] = [[3, 3, 7], [1, -3, 7]]
+        let spread = ClipSpread(vectors, columns: 0..<2)
+        #expect(abs(spread.shared - 2.0.squareRoot()) < 1e-12 && abs(spread.acrossClips - 5.0.squareRoot()) < 1e-12)
+        #expect(abs(spread.rootMeanSquare - 7.0.squareRoot()) < 1e-12)
+        // A column every clip shares has no across-clip part.
+        #expect(ClipSpread(vectors, columns: 2..<3).acrossClips == 0)
+        // perLayer reads each layer's weight block only.
+        let network = TargetNetwork(kind: .siren, hiddenSize: 2, hiddenLayers: 1)
+        var theta = [Float](repeating: 9, count: network.parameterCount)
+        for layer in network.layers { for j in layer.weightOffset..<layer.biasOffset { theta[j] = 1 } }
+        #expect(ClipSpread.perLayer([theta, theta], network: network).map(\.shared) == [1, 1])
     }
 
     @Test func fileSplitIsFixedDisjointAndComplete() {

@@ -60,17 +60,25 @@ enum PaperClaims {
         let randomLoss = PerClipResults.meanCurve(fits.randomInit, \.losses)
         let hyperLoss = PerClipResults.meanCurve(fits.hyperInit, \.losses)
         let reached = firstStep(reaching: randomLoss.last!, steps: fits.hyperInit[0].steps, values: hyperLoss)
-        // Not reached within the K steps: the measured value is the budget K (which fails the <= K/2 rule) and
-        // the note says so (docs/papers/hypersound.md §5).
+        // Never reached within the K steps: the budget K stands in (a finite value that fails the K/2 bar), and the
+        // note says so.
+        let reachedNote = reached == nil
+            ? "not reached within K = \(fits.steps) steps (HyperSound-init mean loss at K = \(formatNumber(hyperLoss.last!))): the budget K is reported"
+            : "K = \(fits.steps)"
         try report.claim(Claim(id: "hyper-init-faster",
                                statement: "HyperSound's θ is a better INR initialisation (first logged step where the HyperSound-init mean loss <= the random-init loss at K)",
                                measured: Double(reached ?? fits.steps), .atMost(Double(fits.steps) / 2), seeds: seeds,
-                               note: (reached == nil ? "not reached within K = \(fits.steps) steps (measured = the budget K); " : "K = \(fits.steps); ")
-                                   + "logged steps \(fits.hyperInit[0].steps); random-init mean loss at K = \(formatNumber(randomLoss.last!))"))
+                               note: "\(reachedNote); logged steps \(fits.hyperInit[0].steps); random-init mean loss at K = \(formatNumber(randomLoss.last!))"))
 
+        // A model that outputs one mean spectrum for every clip wins on LSD by its STFT term alone: the ablation is
+        // judged only once the main model reconstructs the clips by the unseen-mse bar.
         try report.claim(Claim(id: "stft-lowers-lsd", statement: "the STFT loss term improves spectral fidelity (LSD(L1+STFT)/LSD(L1only), Allison test)",
                                measured: ablation.withSTFT.logSpectralDistance / ablation.l1Only.logSpectralDistance,
-                               .atMost(0.9), seeds: seeds))
+                               .atMost(0.9),
+                               given: [Condition("MSE(NeRF)/MSE(zero) on the Allison test clips: the L1 + MR-STFT model reconstructs the clips",
+                                                 measured: test["HyperSound-NeRF"]!.meanSquaredError / test["zero"]!.meanSquaredError,
+                                                 .atMost(0.7))],
+                               seeds: seeds))
         try report.claim(Claim(id: "hf-harder", statement: "high frequencies are reconstructed worse (band LSD 2-4 kHz / 0-1 kHz, NeRF)",
                                measured: ablation.withSTFT.highBandLSD / ablation.withSTFT.lowBandLSD,
                                .atLeast(1.2), seeds: seeds))

@@ -39,10 +39,10 @@ enum Examples {
                 let bins = images[column].count, frames = images[column][0].count
                 axes.yticks([0, 1, 2, 3, 4].map { Double(bins - 1) - Double($0) * 1_000 * 256 / Double(sampleRate) },
                             labels: ["0", "1", "2", "3", "4"])
-                let seconds = stride(from: 0.0, through: Double(frames - 1) * 64 / Double(sampleRate), by: 0.1)
-                axes.xticks(seconds.map { $0 * Double(sampleRate) / 64 }, labels: seconds.map { String(format: "%.1f", $0) })
+                let milliseconds = stride(from: 0.0, through: Double(frames - 1) * 64_000 / Double(sampleRate), by: 25)
+                axes.xticks(milliseconds.map { $0 * Double(sampleRate) / 64_000 }, labels: milliseconds.map { String(format: "%.0f", $0) })
                 axes.title = "\(example.name): \(version.label)"
-                axes.xlabel = "time (s)"
+                axes.xlabel = "time (ms)"
                 axes.ylabel = column == 0 ? "frequency (kHz)" : nil
             }
         }

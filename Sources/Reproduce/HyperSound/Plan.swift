@@ -1,7 +1,8 @@
 import LabRun
 
-/// Every size of a run at one scale (docs/papers/hypersound.md §2). Full: every recording, the design's 1,500 training steps per
-/// variant and 500-step per-clip fits on 8 clips; smoke: the same code on a few clips and steps.
+/// Every size of a run at one scale (docs/papers/hypersound.md §2). Full: every recording, 2,000 training steps per variant
+/// (the first design had 1,500 on 4x longer clips) and 500-step per-clip fits on 8 clips; smoke: the same code on a few
+/// clips and steps.
 struct Plan {
     /// Sample rate of every clip (Allison's prompts are 8 kHz; flite's 16 kHz voices are resampled to it).
     let sampleRate = 8_000
@@ -19,7 +20,7 @@ struct Plan {
         switch scale {
         case .full:
             (trainRecordings, testClips, trainEvaluationClips, allFliteClips) = (nil, nil, 64, true)
-            (trainingSteps, sanitySteps) = (1_500, 300)
+            (trainingSteps, sanitySteps) = (2_000, 300)
             (perClipSteps, perClipClips) = (500, 8)
         case .smoke:
             (trainRecordings, testClips, trainEvaluationClips, allFliteClips) = (40, 8, 8, false)

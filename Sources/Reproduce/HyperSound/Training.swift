@@ -12,6 +12,9 @@ struct Variant: Sendable {
     /// Peak learning rate of the OneCycle schedule: 5e-4 NeRF, 1e-4 SIREN.
     let peakLearningRate: Float
     let steps: Int
+    /// How the hypernetwork's heads start: around one target init (docs/papers/hypersound.md §3 "Hypernetwork"; the
+    /// authors use this for SIREN and a fan-in rule for NeRF, which learnt slower here: §2).
+    let outputInitialisation: HyperNetwork.OutputInitialisation
 }
 
 /// A trained model and its curves. The model is a class; it is handed from one job thread to the main flow
@@ -23,6 +26,9 @@ struct TrainedVariant: @unchecked Sendable {
     let trainLoss: [Double]
     /// (step, L1 + MR-STFT loss on the test clips), every `evaluationInterval` steps and at the end.
     let testLoss: [(step: Int, loss: Double)]
+    /// (step, gradient norm of each target layer's head (the rows of H's last layer that emit W_ℓ and b_ℓ), before
+    /// clipping), every `evaluationInterval` steps and at the end.
+    let headGradientNorms: [(step: Int, norms: [Double])]
     /// Wall time per step, and CPU time per step of the training thread (independent of other load on the machine).
     let secondsPerStep: Double, cpuSecondsPerStep: Double
 }
@@ -50,12 +56,14 @@ func train(_ variant: Variant, trainFiles: [[Float]], testClips: [[Float]], batc
            evaluationInterval: Int = 100, seed: Int, quiet: Bool) throws -> TrainedVariant {
     let root = RNG(seed: UInt64(seed)).derived("hypersound-\(variant.name)")
     var initRNG = root.derived("init"), batchRNG = root.derived("batches")
-    let model = HyperSound(target: TargetNetwork(kind: variant.kind), rng: &initRNG)
+    let model = HyperSound(target: TargetNetwork(kind: variant.kind), outputInitialisation: variant.outputInitialisation,
+                           rng: &initRNG)
     let parameters = model.parameters
     let optimizer = AdamW(parameters: parameters, learningRate: variant.peakLearningRate, weightDecay: 1e-4)
     let schedule = OneCycleSchedule(totalSteps: variant.steps)
     let progress = Progress("train \(variant.name)", total: variant.steps, quiet: quiet)
     var trainLoss: [Double] = [], testLoss: [(step: Int, loss: Double)] = []
+    var headGradientNorms: [(step: Int, norms: [Double])] = []
     let length = HyperSoundClips.length
     let start = Date(), cpuStart = CPUTime.threadSeconds()
     for step in 1...variant.steps {
@@ -69,11 +77,13 @@ func train(_ variant: Variant, trainFiles: [[Float]], testClips: [[Float]], batc
         let loss = reconstructionLoss(prediction: model(x), target: x, spectral: variant.spectralLoss)
         try checkFinite(loss.item, what: "\(variant.name) training loss", step: step)
         loss.backward()
+        let logged = step % evaluationInterval == 0 || step == variant.steps
+        if logged { headGradientNorms.append((step, headGradientNorm(of: model))) }
         clipGradientNorm(parameters, maxNorm: 1)
         optimizer.learningRate = variant.peakLearningRate * schedule.factor(at: step - 1)
         optimizer.step()
         trainLoss.append(Double(loss.item))
-        if step % evaluationInterval == 0 || step == variant.steps {
+        if logged {
             testLoss.append((step, meanLoss(of: model, on: testClips)))
         }
         progress.update(step, loss: Double(loss.item))
@@ -83,7 +93,23 @@ func train(_ variant: Variant, trainFiles: [[Float]], testClips: [[Float]], batc
     let secondsPerStep = Date().timeIntervalSince(start) / Double(variant.steps)
     let cpuSecondsPerStep = (CPUTime.threadSeconds() - cpuStart) / Double(variant.steps)
     return TrainedVariant(variant: variant, model: model, trainLoss: trainLoss, testLoss: testLoss,
-                          secondsPerStep: secondsPerStep, cpuSecondsPerStep: cpuSecondsPerStep)
+                          headGradientNorms: headGradientNorms, secondsPerStep: secondsPerStep, cpuSecondsPerStep: cpuSecondsPerStep)
+}
+
+/// ‖∂L/∂(head of layer ℓ)‖ for each target layer ℓ: the Frobenius norm of the gradient of the rows of H's last
+/// layer (weights and bias) that emit W_ℓ and b_ℓ.
+func headGradientNorm(of model: HyperSound) -> [Double] {
+    let output = model.hypernetwork.output
+    guard let weightGradient = output.weight.grad, let biasGradient = output.bias?.grad else { return [] }
+    let width = output.weight.shape[1]
+    return model.target.layers.map { layer in
+        var total = 0.0
+        for j in layer.weightOffset..<layer.end {
+            total += Double(biasGradient.data[j]) * Double(biasGradient.data[j])
+            for i in 0..<width { let g = Double(weightGradient.data[j * width + i]); total += g * g }
+        }
+        return total.squareRoot()
+    }
 }
 
 /// Mean L1 + MR-STFT loss over clips (in chunks of 16, no tape).

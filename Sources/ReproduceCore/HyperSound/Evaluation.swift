@@ -133,3 +133,38 @@ public func fitINR(clip: [Float], network: TargetNetwork, features: Tensor, init
     return INRFit(steps: logged, losses: losses, scaleInvariantSNRs: ratios, theta: theta.data,
                   seconds: Date().timeIntervalSince(start))
 }
+
+/// How a set of vectors (one per clip: generated θ, embeddings, hidden features) splits into a part shared by
+/// every clip and a part that depends on the clip, over the columns `columns`. With v_cj the column j of clip c's
+/// vector and m_j = mean_c v_cj:
+///
+///     shared      = sqrt(mean_j m_j²)
+///     acrossClips = sqrt(mean_j mean_c (v_cj - m_j)²)
+///     rootMeanSquare = sqrt(mean_c,j v_cj²) = sqrt(shared² + acrossClips²)
+///
+/// acrossClips / shared near 0 means the vectors hardly depend on the clip.
+public struct ClipSpread: Sendable {
+    public let shared: Double, acrossClips: Double
+    public var rootMeanSquare: Double { (shared * shared + acrossClips * acrossClips).squareRoot() }
+    /// acrossClips / shared (∞ when nothing is shared).
+    public var dependence: Double { acrossClips / shared }
+
+    public init(_ vectors: [[Float]], columns: Range<Int>) {
+        precondition(!vectors.isEmpty && !columns.isEmpty && vectors.allSatisfy { $0.count >= columns.upperBound },
+                     "ClipSpread: \(vectors.count) vectors, columns \(columns)")
+        let count = Double(vectors.count)
+        var squaredMean = 0.0, variance = 0.0
+        for j in columns {
+            let mean = vectors.reduce(0) { $0 + Double($1[j]) } / count
+            squaredMean += mean * mean
+            variance += vectors.reduce(0) { $0 + (Double($1[j]) - mean) * (Double($1[j]) - mean) } / count
+        }
+        shared = (squaredMean / Double(columns.count)).squareRoot()
+        acrossClips = (variance / Double(columns.count)).squareRoot()
+    }
+
+    /// The spread of each target layer's weight W_ℓ (biases excluded) in a set of θ vectors.
+    public static func perLayer(_ thetas: [[Float]], network: TargetNetwork) -> [ClipSpread] {
+        network.layers.map { ClipSpread(thetas, columns: $0.weightOffset..<$0.biasOffset) }
+    }
+}

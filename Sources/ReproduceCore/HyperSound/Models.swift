@@ -39,10 +39,11 @@ public final class PlainTargetINR: Module {
 
 /// Raw-waveform encoder, a small SEANet-like stack (docs/papers/hypersound.md §3 "Encoder"; the paper's is a 4-block causal SEANet):
 ///
-///     x: [B, 4096] → [B, 1, 4096] → Conv 1→16 k7 (same) → ELU            [B, 16, 4096]
-///       → Conv 16→32 k8 s4 p2 → ELU → Conv 32→64 k8 s4 p2 → ELU            [B, 64, 256]
-///       → Conv 64→64 k8 s4 p2 → ELU                                         [B, 64, 64]
-///       → Conv 64→8 k3 (same) → flatten → LayerNorm                         [B, 512]
+///     x: [B, N] → [B, 1, N] → Conv 1→16 k7 (same) → ELU                   [B, 16, N]
+///       → Conv 16→32 k8 s4 p2 → ELU → Conv 32→64 k8 s4 p2 → ELU            [B, 64, N/16]
+///       → Conv 64→64 k8 s4 p2 → ELU                                         [B, 64, N/64]
+///       → Conv 64→8 k3 (same) → flatten → LayerNorm                         [B, 8·N/64]
+/// (N = 1,024: a 128-d embedding.)
 public final class WaveformEncoder: Module {
     public let input: Conv1d
     public let downsampling: [Conv1d]
@@ -50,7 +51,7 @@ public final class WaveformEncoder: Module {
     public let norm: LayerNorm
     public let samples: Int
 
-    public init(samples: Int = 4_096, rng: inout RNG) {
+    public init(samples: Int = HyperSoundClips.length, rng: inout RNG) {
         self.samples = samples
         input = Conv1d(inputChannels: 1, outputChannels: 16, kernelSize: 7, padding: 3, rng: &rng)
         downsampling = [(16, 32), (32, 64), (64, 64)].map { channels in
@@ -60,7 +61,7 @@ public final class WaveformEncoder: Module {
         norm = LayerNorm(features: 8 * samples / 64)
     }
 
-    /// Size of the embedding: 8 channels × N/64 positions (512 for N = 4,096).
+    /// Size of the embedding: 8 channels × N/64 positions (128 for N = 1,024).
     public var embeddingSize: Int { 8 * samples / 64 }
 
     /// x: [B, N] → e: [B, 8·N/64].
@@ -74,30 +75,51 @@ public final class WaveformEncoder: Module {
 
 /// The hypernetwork H: an ELU MLP from the embedding to θ (docs/papers/hypersound.md §3; the paper's is 3296→400→768x4→400→|θ|):
 ///
-///     e: [B, 512] → Linear 512→256 → ELU → Linear 256→256 → ELU → Linear 256→|θ|  → θ: [B, |θ|]
-///
-/// Last-layer init (our choice): its bias is one standard target init θ0, so an untrained H already renders a
-/// valid INR; its weights are N(0, (0.1·s_j)²/256), where s_j is the init std of target parameter j, so the
-/// embedding moves θ around θ0 by about a tenth of the init scale.
+///     e: [B, E] → Linear E→256 → ELU → Linear 256→256 → ELU → Linear 256→|θ|  → θ: [B, |θ|]
 public final class HyperNetwork: Module {
+    /// How the last layer (the heads that emit θ) starts.
+    public enum OutputInitialisation: Sendable {
+        /// Bias = one standard target init θ0, weights N(0, (spread·s_j)²/H) (s_j: init std of target parameter j,
+        /// H: hidden width): θ starts at θ0 and the embedding moves it by about `spread` of the init scale.
+        case aroundTargetInit(spread: Double)
+        /// The authors' (hypnettorch's) fan-in rule: bias 0, the rows of target layer ℓ's weights
+        /// U(±√(3/(fanIn_ℓ·H))), of its bias U(±√(3/H)): with unit-variance hidden features every generated
+        /// weight has variance 1/fanIn_ℓ and θ is wholly a function of the embedding.
+        case fanIn
+    }
+
     public let hidden: [Linear]
     public let output: Linear
 
-    public init(embeddingSize: Int, target: TargetNetwork, hiddenSize: Int = 256, rng: inout RNG) {
+    public init(embeddingSize: Int, target: TargetNetwork, hiddenSize: Int = 256,
+                outputInitialisation: OutputInitialisation = .aroundTargetInit(spread: 0.1), rng: inout RNG) {
         hidden = [Linear(inputSize: embeddingSize, outputSize: hiddenSize, rng: &rng),
                   Linear(inputSize: hiddenSize, outputSize: hiddenSize, rng: &rng)]
-        let deviations = target.initStandardDeviations()
-        let scale = 0.1 / Double(hiddenSize).squareRoot()   // 0.1·s_j / √256 (see above)
         var weight = [Float](repeating: 0, count: target.parameterCount * hiddenSize)
-        for j in 0..<target.parameterCount {
-            for i in 0..<hiddenSize { weight[j * hiddenSize + i] = Float(rng.normal(mean: 0, std: scale * Double(deviations[j]))) }
+        var bias = [Float](repeating: 0, count: target.parameterCount)
+        switch outputInitialisation {
+        case .aroundTargetInit(let spread):
+            let deviations = target.initStandardDeviations()
+            let scale = spread / Double(hiddenSize).squareRoot()
+            for j in 0..<target.parameterCount {
+                for i in 0..<hiddenSize { weight[j * hiddenSize + i] = Float(rng.normal(mean: 0, std: scale * Double(deviations[j]))) }
+            }
+            bias = target.initialParameters(rng: &rng)
+        case .fanIn:
+            for layer in target.layers {
+                let weightBound = (3 / Double(layer.inputs * hiddenSize)).squareRoot()
+                let biasBound = (3 / Double(hiddenSize)).squareRoot()
+                for j in layer.weightOffset..<layer.end {
+                    let bound = j < layer.biasOffset ? weightBound : biasBound
+                    for i in 0..<hiddenSize { weight[j * hiddenSize + i] = Float(rng.uniform(-bound, bound)) }
+                }
+            }
         }
-        let bias = target.initialParameters(rng: &rng)
         output = Linear(weight: Tensor(shape: [target.parameterCount, hiddenSize], data: weight, requiresGrad: true),
                         bias: Tensor(shape: [target.parameterCount], data: bias, requiresGrad: true))
     }
 
-    /// e: [B, 512] → θ: [B, |θ|].
+    /// e: [B, E] → θ: [B, |θ|].
     public func callAsFunction(_ embedding: Tensor) -> Tensor {
         var h = embedding
         for layer in hidden { h = layer(h).elu() }
@@ -114,10 +136,12 @@ public final class HyperSound: Module {
     public let features: Tensor
     override public var bufferNames: Set<String> { ["features"] }
 
-    public init(target: TargetNetwork, samples: Int = 4_096, rng: inout RNG) {
+    public init(target: TargetNetwork, samples: Int = HyperSoundClips.length,
+                outputInitialisation: HyperNetwork.OutputInitialisation = .aroundTargetInit(spread: 0.1), rng: inout RNG) {
         self.target = target
         encoder = WaveformEncoder(samples: samples, rng: &rng)
-        hypernetwork = HyperNetwork(embeddingSize: encoder.embeddingSize, target: target, rng: &rng)
+        hypernetwork = HyperNetwork(embeddingSize: encoder.embeddingSize, target: target,
+                                    outputInitialisation: outputInitialisation, rng: &rng)
         features = target.inputFeatures(coordinates: TargetNetwork.coordinates(count: samples))
     }
 
