@@ -26,7 +26,8 @@ func mainTable(_ study: Study) -> Table {
             table.append([.text(method.rawValue), .text(corrected ? "EE + TLC" : "EE")]
                          + (0..<CurveSummary.budgets.count).map { b in meanStd(summaries.map { $0.budgetAccuracies[b] }) }
                          + [meanStd(summaries.map(\.area)), meanStd(outcomes.map { $0.accuracies.last! }),
-                            meanStd(summaries.map(\.costToMatch)),
+                            summaries.allSatisfy { $0.costToMatch != nil } ? meanStd(summaries.map { $0.costToMatch! })
+                                : .text("not reached (\(summaries.filter { $0.costToMatch == nil }.count) of \(summaries.count) seeds)"),
                             corrected ? meanStd(fits.map(\.a)) : notApplicable, corrected ? meanStd(fits.map(\.b)) : notApplicable])
         }
     }

@@ -100,16 +100,19 @@ public struct ExitOutcomes: Sendable {
 
 /// The summaries of one cost–accuracy curve (docs/papers/early-exit-continual.md §3): AUC, Acc@b for
 /// b ∈ {25, 50, 75, 100 %} (the point with the largest cost ≤ b; NaN if none), and the least cost reaching a
-/// target accuracy (+∞ if never).
+/// target accuracy (nil if the curve never reaches it).
 public struct CurveSummary: Sendable, Equatable {
     public static let budgets = [0.25, 0.5, 0.75, 1.0]
     public let area: Double
     public let budgetAccuracies: [Double]
-    public let costToMatch: Double
+    public let costToMatch: Double?
+    /// The last exit's cost c_K (every sample through every exit): what "never reaches" is reported as.
+    public let fullCost: Double
 
     public init(_ curve: EarlyExitCurve, target: Double) {
         area = curve.area
         budgetAccuracies = Self.budgets.map { curve.accuracy(atBudget: $0) ?? .nan }
-        costToMatch = curve.costToMatch(accuracy: target) ?? .infinity
+        costToMatch = curve.costToMatch(accuracy: target)
+        fullCost = curve.exitCosts.last!
     }
 }
