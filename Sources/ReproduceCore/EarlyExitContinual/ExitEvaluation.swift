@@ -68,6 +68,12 @@ public struct ExitOutcomes: Sendable {
         return (means, counts)
     }
 
+    /// Mean s_k over every image of task u (correct or not); NaN when the set has no image of task u.
+    public func meanConfidence(exit k: Int, task u: Int) -> Double {
+        let images = (0..<sampleCount).filter { outputTask[targets[$0]] == u }
+        return images.isEmpty ? .nan : images.reduce(0) { $0 + confidences[k][$1] } / Double(images.count)
+    }
+
     /// Recency (ii): the share of all images that exit k assigns to task u's classes ([k][u]; rows sum to 1).
     public var predictionShare: [[Double]] {
         predictions.map { predicted in
