@@ -61,6 +61,8 @@ PAPERS += stability-gap
 PAPERS += activation-sparsity
 # ---- early-exit-calibration (arXiv 2508.21495): data via DATA_FOR_early-exit-calibration (fashion-mnist)
 PAPERS += early-exit-calibration
+# ---- dynamic-k-moe (arXiv 2310.04361): data via DATA_FOR_dynamic-k-moe (kjv)
+PAPERS += dynamic-k-moe
 
 smoke: build $(addprefix smoke-,$(PAPERS)) ## every paper at smoke scale into .smoke/
 	@echo "smoke: $(words $(PAPERS)) paper(s) ran at smoke scale"

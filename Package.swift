@@ -28,6 +28,7 @@ let package = Package(
         .executable(name: "stability-gap", targets: ["StabilityGap"]),
         .executable(name: "activation-sparsity", targets: ["ActivationSparsity"]),
         .executable(name: "early-exit-calibration", targets: ["EarlyExitCalibration"]),
+        .executable(name: "dynamic-k-moe", targets: ["DynamicKMoE"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -89,10 +90,12 @@ let package = Package(
         // early-exit-calibration (arXiv 2508.21495): the multi-exit CNN, the toy, calibrators and per-exit metrics (Core), the script.
         .target(name: "EarlyExitCalibrationCore", dependencies: ["Lab", "LabData"], path: "Sources/ReproduceCore/EarlyExitCalibration", swiftSettings: fast),
         .executableTarget(name: "EarlyExitCalibration", dependencies: ["Lab", "LabData", "LabPlot", "LabRun", "EarlyExitCalibrationCore"], path: "Sources/Reproduce/EarlyExitCalibration", swiftSettings: fast),
-
+        // dynamic-k-moe (arXiv 2310.04361): the char GPT-2, Hoyer loss, routers and MoE evaluation (Core), the script.
+        .target(name: "DynamicKMoECore", dependencies: ["Lab", "LabData"], path: "Sources/ReproduceCore/DynamicKMoE", swiftSettings: fast),
+        .executableTarget(name: "DynamicKMoE", dependencies: ["Lab", "LabData", "LabPlot", "LabRun", "DynamicKMoECore"], path: "Sources/Reproduce/DynamicKMoE", swiftSettings: fast),
         .testTarget(name: "ReproduceTests", dependencies: ["Lab", "LabSignal", "LabData", "LabContinual", "ExpertSimCore", "HyperSoundCore", "ExactOrthogonalInitCore",
                                                         "StabilityGapCore",
-                                                        "ActivationSparsityCore", "LabLLM", "EarlyExitCalibrationCore"],
+                                                        "ActivationSparsityCore", "LabLLM", "EarlyExitCalibrationCore", "DynamicKMoECore"],
                     path: "Tests/ReproduceTests"),
         .testTarget(name: "LabTests", dependencies: ["Lab", "LabSignal", "LabData", "LabContinual", "LabPlot", "LabReport", "LabRun", "LabLLM"],
                     path: "Tests/LabTests", exclude: ["Fixtures"]),
