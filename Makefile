@@ -67,6 +67,8 @@ PAPERS += teacher-adaptation
 PAPERS += early-exit-continual
 # ---- safety-probe (arXiv 2502.16174): data via DATA_FOR_safety-probe (smollm2 prompts)
 PAPERS += safety-probe
+# ---- dynamic-k-moe (arXiv 2310.04361): data via DATA_FOR_dynamic-k-moe (kjv)
+PAPERS += dynamic-k-moe
 
 smoke: build $(addprefix smoke-,$(PAPERS)) ## every paper at smoke scale into .smoke/
 	@echo "smoke: $(words $(PAPERS)) paper(s) ran at smoke scale"

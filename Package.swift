@@ -32,6 +32,7 @@ let package = Package(
         .executable(name: "teacher-adaptation", targets: ["TeacherAdaptation"]),
         .executable(name: "early-exit-continual", targets: ["EarlyExitContinual"]),
         .executable(name: "safety-probe", targets: ["SafetyProbe"]),
+        .executable(name: "dynamic-k-moe", targets: ["DynamicKMoE"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -104,11 +105,14 @@ let package = Package(
         // safety-probe (arXiv 2502.16174): prompt pool, templated benign sets, heads, encoding, refusal detector (Core), the script.
         .target(name: "SafetyProbeCore", dependencies: ["Lab", "LabData", "LabLLM"], path: "Sources/ReproduceCore/SafetyProbe", swiftSettings: fast),
         .executableTarget(name: "SafetyProbe", dependencies: ["Lab", "LabData", "LabLLM", "LabPlot", "LabRun", "SafetyProbeCore"], path: "Sources/Reproduce/SafetyProbe", swiftSettings: fast),
+        // dynamic-k-moe (arXiv 2310.04361): the char GPT-2, Hoyer loss, routers and MoE evaluation (Core), the script.
+        .target(name: "DynamicKMoECore", dependencies: ["Lab", "LabData"], path: "Sources/ReproduceCore/DynamicKMoE", swiftSettings: fast),
+        .executableTarget(name: "DynamicKMoE", dependencies: ["Lab", "LabData", "LabPlot", "LabRun", "DynamicKMoECore"], path: "Sources/Reproduce/DynamicKMoE", swiftSettings: fast),
 
         .testTarget(name: "ReproduceTests", dependencies: ["Lab", "LabSignal", "LabData", "LabContinual", "ExpertSimCore", "HyperSoundCore", "ExactOrthogonalInitCore",
                                                         "StabilityGapCore",
                                                         "ActivationSparsityCore", "LabLLM", "EarlyExitCalibrationCore", "EarlyExitContinualCore",
-                                                        "TeacherAdaptationCore", "SafetyProbeCore"],
+                                                        "TeacherAdaptationCore", "SafetyProbeCore", "DynamicKMoECore"],
                     path: "Tests/ReproduceTests"),
         .testTarget(name: "LabTests", dependencies: ["Lab", "LabSignal", "LabData", "LabContinual", "LabPlot", "LabReport", "LabRun", "LabLLM"],
                     path: "Tests/LabTests", exclude: ["Fixtures"]),

@@ -49,6 +49,30 @@ final class TinyMLP: Module, Layer {
         let fused = noGrad { rms(xl) }
         #expect(zip(fused.data, composed.data).allSatisfy { abs($0 - $1) < 1e-5 }, "RMSNorm values")
 
+        // Fused LayerNorm against its formula composed from primitive ops, values and gradients (with and
+        // without bias); the gradient check above covers the fused backward against finite differences.
+        let noBias = LayerNorm(features: 6, bias: false)
+        noBias.weight.data = ln.weight.data
+        r = gradientCheck([xl, noBias.weight]) { _ in noBias(xl) }
+        #expect(r.maxError < 2e-2, "LayerNorm without bias: \(r)")
+        func composedLayerNorm(_ x: Tensor, _ w: Tensor, _ b: Tensor) -> Tensor {
+            let centred = x - x.mean(axis: -1, keepDims: true)
+            return centred / (centred.square().mean(axis: -1, keepDims: true) + ln.epsilon).sqrt() * w + b
+        }
+        ln.bias!.data = (0..<6).map { Float($0) * 0.05 - 0.1 }
+        let upstream = rnd([3, 6], seed: 9)
+        var gradients: [[[Float]]] = []
+        for useFused in [true, false] {
+            let xg = Tensor(shape: xl.shape, data: xl.data, requiresGrad: true)
+            let (w, b) = (Tensor(shape: [6], data: ln.weight.data, requiresGrad: true), Tensor(shape: [6], data: ln.bias!.data, requiresGrad: true))
+            let y = useFused ? xg.layerNormalized(weight: w, bias: b, epsilon: ln.epsilon) : composedLayerNorm(xg, w, b)
+            (y * upstream).sum().backward()
+            gradients.append([y.data, xg.grad!.data, w.grad!.data, b.grad!.data])
+        }
+        for (name, (fusedValues, composedValues)) in zip(["y", "dx", "dw", "db"], zip(gradients[0], gradients[1])) {
+            #expect(zip(fusedValues, composedValues).allSatisfy { abs($0 - $1) < 1e-5 }, "LayerNorm fused vs composed: \(name)")
+        }
+
         let emb = Embedding(vocabularySize: 7, dimension: 3, rng: &rng)
         r = gradientCheck([emb.weight]) { _ in emb([1, 4, 1, 6], shape: [2, 2]) }
         #expect(r.maxError < 1e-2, "Embedding: \(r)")

@@ -160,6 +160,15 @@ func rnd(_ shape: [Int], seed: UInt64 = 1, low: Float = -1, high: Float = 1) -> 
             let r = gradientCheck([x], f)
             #expect(r.maxError < 1e-2, "\(name): \(r)")
         }
+        // The tanh-form GELU kernel against its formula composed from primitive ops (values and gradient).
+        let x = Tensor(shape: [9], data: [-4, -2, -1, -0.3, 0, 0.3, 1, 2, 4], requiresGrad: true)
+        let fused = x.gelu(approximate: true)
+        fused.sum().backward()
+        let xc = Tensor(shape: [9], data: x.data, requiresGrad: true)
+        let composed = xc * 0.5 * (((xc + xc * xc * xc * 0.044715) * 0.797_884_560_8).tanh() + 1)
+        composed.sum().backward()
+        #expect(zip(fused.data, composed.data).allSatisfy { abs($0 - $1) < 1e-5 }, "gelu-tanh values")
+        #expect(zip(x.grad!.data, xc.grad!.data).allSatisfy { abs($0 - $1) < 1e-5 }, "gelu-tanh gradient")
         // hard tanh's kinks are at ±1: inputs chosen at least 0.1 away from them.
         let h = gradientCheck([Tensor([-1.8, -0.6, 0.4, 1.6, 0.9, -1.2])]) { $0[0].hardTanh() }
         #expect(h.maxError < 1e-2, "hardTanh: \(h)")

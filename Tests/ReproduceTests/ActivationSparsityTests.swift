@@ -104,8 +104,8 @@ import LabLLM
         let hooked = noGrad { model(ids, batch: 1, length: 8) { _, _, t in t } }
         #expect(hooked.data == logits.data)
         let corpus = (0..<400).map { $0 % 7 }
-        let losses = train(model, recipe: TrainingRecipe(steps: 30, batchSize: 4, length: 16, warmupSteps: 3), train: corpus, dataSeed: 2,
-                           loss: { m, w, _ in autoregressiveLoss(m, windows: w, length: 16) })
+        let losses = trainLanguageModel(model, recipe: TrainingRecipe(steps: 30, batchSize: 4, length: 16, warmupSteps: 3), corpus: corpus, dataSeed: 2,
+                                        loss: { m, w, _, _ in autoregressiveLoss(m, windows: w, length: 16) })
         #expect(losses.last! < losses.first! * 0.7)
     }
 

@@ -155,10 +155,7 @@ public final class LayerNorm: Module, Layer {
     /// x: [.., features] → same shape.
     public func callAsFunction(_ x: Tensor) -> Tensor {
         precondition(x.shape.last == weight.count, "LayerNorm(\(weight.count)): input \(x.shape)")
-        let centred = x - x.mean(axis: -1, keepDims: true)
-        let normalised = centred / (centred.square().mean(axis: -1, keepDims: true) + epsilon).sqrt()
-        let scaled = normalised * weight
-        return bias.map { scaled + $0 } ?? scaled
+        return x.layerNormalized(weight: weight, bias: bias, epsilon: epsilon)
     }
 }
 
@@ -261,6 +258,110 @@ extension Tensor {
             }
             if let dx { x.accumulateGrad(dx) }
             if let dw { weight.accumulateGrad(dw) }
+        }
+    }
+}
+
+extension Tensor {
+    /// LayerNorm (Ba et al. 2016, arXiv 1607.06450) over the last axis as one fused op:
+    /// x̂ = (x − μ)·r with μ = mean(x), r = 1/√(mean((x − μ)²) + ε) per row; y = x̂ ⊙ w (+ b).
+    /// self: [.., n], weight: [n], bias: [n] or nil → same shape as self.
+    /// Backward, with ĝ = dy ⊙ w: dx = r·(ĝ − mean(ĝ) − x̂·mean(ĝ ⊙ x̂));  dw = Σ_rows dy ⊙ x̂;  db = Σ_rows dy.
+    /// Rows run in parallel; dw and db are summed over rows in order, per column block, so they do not depend
+    /// on the thread count.
+    public func layerNormalized(weight: Tensor, bias: Tensor?, epsilon: Float) -> Tensor {
+        let n = shape.last ?? 0
+        precondition(weight.shape == [n], "layerNormalized: weight \(weight.shape) for input \(shape)")
+        if let bias { precondition(bias.shape == [n], "layerNormalized: bias \(bias.shape) for input \(shape)") }
+        let rows = n == 0 ? 0 : count / n
+        let x = self
+        // Per row: the mean and r, kept for the backward pass.
+        var statistics = scratchFloats(2 * rows)
+        let zeros = [Float](repeating: 0, count: bias == nil ? n : 0)
+        let out = Tensor(shape: shape) { y in
+            guard rows > 0 else { return }
+            x.data.withUnsafeBufferPointer { xp in
+            weight.data.withUnsafeBufferPointer { wp in
+            (bias?.data ?? zeros).withUnsafeBufferPointer { bp in
+            statistics.withUnsafeMutableBufferPointer { sp in
+                let shared = UncheckedSendable((x: xp.baseAddress!, w: wp.baseAddress!, b: bp.baseAddress!, s: sp.baseAddress!,
+                                                y: y.baseAddress!))
+                Parallel.forChunks(rows, costPerItem: 5 * n) { lo, hi in
+                    let (xb, wb, bb, sb, yb) = shared.value
+                    for row in lo..<hi {
+                        let xr = xb + row * n, yr = yb + row * n
+                        var sum: Float = 0
+                        for j in 0..<n { sum += xr[j] }
+                        let mean = sum / Float(n)
+                        var squares: Float = 0
+                        for j in 0..<n { let c = xr[j] - mean; squares += c * c }
+                        let r = 1 / (squares / Float(n) + epsilon).squareRoot()
+                        sb[2 * row] = mean; sb[2 * row + 1] = r
+                        for j in 0..<n { yr[j] = (xr[j] - mean) * r * wb[j] + bb[j] }
+                    }
+                }
+            }
+            }
+            }
+            }
+        }
+        let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
+        return out.recorded(inputs: inputs) { g in
+            guard rows > 0 else { return }
+            // Every element of each needed gradient is written below.
+            let (dx, dw) = (scratchGradient(for: x), scratchGradient(for: weight))
+            let db = bias.flatMap { scratchGradient(for: $0) }
+            x.data.withUnsafeBufferPointer { xp in
+            weight.data.withUnsafeBufferPointer { wp in
+            statistics.withUnsafeBufferPointer { sp in
+            g.data.withUnsafeBufferPointer { gp in
+            withMutableData(dx) { dxp in
+            withMutableData(dw) { dwp in
+            withMutableData(db) { dbp in
+                let shared = UncheckedSendable((x: xp.baseAddress!, w: wp.baseAddress!, s: sp.baseAddress!, g: gp.baseAddress!,
+                                                dx: dxp, dw: dwp, db: dbp))
+                if dx != nil {
+                    Parallel.forChunks(rows, costPerItem: 8 * n) { lo, hi in
+                        let (xb, wb, sb, gb, dxb, _, _) = shared.value
+                        for row in lo..<hi {
+                            let xr = xb + row * n, gr = gb + row * n, dr = dxb! + row * n
+                            let (mean, r) = (sb[2 * row], sb[2 * row + 1])
+                            var sumG: Float = 0, sumGX: Float = 0
+                            for j in 0..<n {
+                                let gw = gr[j] * wb[j]
+                                sumG += gw; sumGX += gw * (xr[j] - mean) * r
+                            }
+                            let (meanG, meanGX) = (sumG / Float(n), sumGX / Float(n))
+                            for j in 0..<n { dr[j] = r * (gr[j] * wb[j] - meanG - (xr[j] - mean) * r * meanGX) }
+                        }
+                    }
+                }
+                if dw != nil || db != nil {
+                    Parallel.forChunks(n, costPerItem: 3 * rows) { lo, hi in
+                        let (xb, _, sb, gb, _, dwb, dbb) = shared.value
+                        var weightSum = [Float](repeating: 0, count: hi - lo), biasSum = weightSum
+                        for row in 0..<rows {
+                            let xr = xb + row * n + lo, gr = gb + row * n + lo
+                            let (mean, r) = (sb[2 * row], sb[2 * row + 1])
+                            for j in 0..<(hi - lo) {
+                                weightSum[j] += gr[j] * (xr[j] - mean) * r
+                                biasSum[j] += gr[j]
+                            }
+                        }
+                        if let dwb { for j in lo..<hi { dwb[j] = weightSum[j - lo] } }
+                        if let dbb { for j in lo..<hi { dbb[j] = biasSum[j - lo] } }
+                    }
+                }
+            }
+            }
+            }
+            }
+            }
+            }
+            }
+            if let dx { x.accumulateGrad(dx) }
+            if let dw { weight.accumulateGrad(dw) }
+            if let db, let bias { bias.accumulateGrad(db) }
         }
     }
 }

@@ -66,17 +66,30 @@ extension Tensor {
     /// GELU (Hendrycks & Gimpel 2016, arXiv 1606.08415). Exact: x·Φ(x) with the normal CDF via erf;
     /// `approximate: true` uses the tanh form 0.5x(1 + tanh(√(2/π)(x + 0.044715x³))) as in GPT-2.
     public func gelu(approximate: Bool = false) -> Tensor {
+        let x = self
         if approximate {
+            // Tanh form as chunk kernels (like silu), so both directions vectorise: it sits in every GPT-2 FFN.
+            // u = c(x + 0.044715x³), t = tanh u;  dy/dx = ½(1 + t) + ½x(1 − t²)·c(1 + 3·0.044715x²).
             let c: Float = 0.797_884_560_8  // √(2/π)
-            return unary({ x in 0.5 * x * (1 + fastTanh(c * (x + 0.044715 * x * x * x))) }, derivative: { x, _ in
-                let u = c * (x + 0.044715 * x * x * x)
-                let t = fastTanh(u)
-                return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * c * (1 + 3 * 0.044715 * x * x)
-            })
+            let out = Tensor.mapChunks(x, costPerItem: 14) { src, dst, range in
+                for i in range {
+                    let v = src[i]
+                    dst[i] = 0.5 * v * (1 + fastTanh(c * (v + 0.044715 * v * v * v)))
+                }
+            }
+            guard Tensor.recording(x) else { return out }
+            return out.recorded(x) { g in
+                x.accumulateGrad(Tensor.zipChunks(x, g, costPerItem: 20) { src, grad, dst, range in
+                    for i in range {
+                        let v = src[i]
+                        let t = fastTanh(c * (v + 0.044715 * v * v * v))
+                        dst[i] = grad[i] * (0.5 * (1 + t) + 0.5 * v * (1 - t * t) * c * (1 + 3 * 0.044715 * v * v))
+                    }
+                })
+            }
         }
         // Exact form, as chunk kernels (like relu) so both directions vectorise:
         // y = x·Φ(x), Φ(x) = ½(1 + erf(x/√2));  dy/dx = Φ(x) + x·φ(x), φ(x) = e^(−x²/2)/√(2π).
-        let x = self
         let out = Tensor.mapChunks(x, costPerItem: 16) { src, dst, range in
             for i in range { dst[i] = 0.5 * src[i] * (1 + fastErf(src[i] * 0.707_106_781_2)) }
         }

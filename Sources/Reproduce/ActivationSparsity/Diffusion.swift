@@ -34,9 +34,9 @@ func diffusionModel(_ setup: CharLMSetup) throws -> DiffusionResult {
     var initRNG = RNG(seed: UInt64(setup.seed)).derived("init-diffusion")
     let model = CharLlama(size: plan.diffusionSize, vocabularySize: setup.vocabulary.count + 1, causal: false, rng: &initRNG)
     let progress = setup.options.progress("train diffusion \(plan.diffusionSize.name)", total: plan.recipe.steps)
-    let losses = train(model, recipe: plan.recipe, train: setup.train, dataSeed: UInt64(setup.seed) &+ 1000,
-                       loss: { m, ids, rng in maskedDiffusionLoss(m, windows: ids, length: plan.recipe.length, maskID: maskID, rng: &rng) },
-                       onStep: { step, loss in progress.update(step + 1, loss: Double(loss)) })
+    let losses = trainLanguageModel(model, recipe: plan.recipe, corpus: setup.train, dataSeed: UInt64(setup.seed) &+ 1000,
+                                    loss: { m, ids, _, rng in maskedDiffusionLoss(m, windows: ids, length: plan.recipe.length, maskID: maskID, rng: &rng) },
+                                    onStep: { step, loss in progress.update(step + 1, loss: Double(loss)) })
     progress.finish()
     try checkFinite(Double(losses.last ?? .nan), what: "diffusion training loss", step: plan.recipe.steps)
     let windows = setup.evalWindows.map { Array($0.prefix(plan.evalLength)) }

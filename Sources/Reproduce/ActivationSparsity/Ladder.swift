@@ -52,9 +52,9 @@ func ladderModel(_ size: LadderSize, _ setup: CharLMSetup) throws -> LadderResul
     var initRNG = RNG(seed: UInt64(setup.seed)).derived("init-\(size.name)")
     let model = CharLlama(size: size, vocabularySize: setup.vocabulary.count, causal: true, rng: &initRNG)
     let progress = setup.options.progress("train \(size.name)", total: plan.recipe.steps)
-    let losses = train(model, recipe: plan.recipe, train: setup.train, dataSeed: UInt64(setup.seed) &+ 1000,
-                       loss: { m, ids, _ in autoregressiveLoss(m, windows: ids, length: plan.recipe.length) },
-                       onStep: { step, loss in progress.update(step + 1, loss: Double(loss)) })
+    let losses = trainLanguageModel(model, recipe: plan.recipe, corpus: setup.train, dataSeed: UInt64(setup.seed) &+ 1000,
+                                    loss: { m, ids, _, _ in autoregressiveLoss(m, windows: ids, length: plan.recipe.length) },
+                                    onStep: { step, loss in progress.update(step + 1, loss: Double(loss)) })
     progress.finish()
     let finalLoss = meanOfLastTen(losses)
     try checkFinite(finalLoss, what: "\(size.name) training loss", step: plan.recipe.steps)

@@ -38,7 +38,7 @@ final class LlamaBlock: Module {
 /// The ladder's character LM (docs/papers/activation-sparsity.md §3): token embedding (tied with the output head), pre-norm blocks with RMSNorm
 /// (ε 1e-5), RoPE attention (base 10,000, adjacent pairs; causal, or bidirectional for the masked-diffusion LM),
 /// SwiGLU FFN, no biases; init N(0, 0.02) with the attention and FFN output projections scaled by 1/√(2·layers).
-public final class CharLlama: Module {
+public final class CharLlama: Module, TokenSequenceModel {
     public let size: LadderSize
     public let vocabularySize: Int
     public let causal: Bool
@@ -78,64 +78,8 @@ public final class CharLlama: Module {
         let hidden = finalNorm(x).reshaped([batch * length, size.width])
         return hidden.matmul(embedding.weight, transposeB: true)
     }
-}
 
-/// The ladder's optimisation recipe (docs/papers/activation-sparsity.md §3): AdamW lr 3e-3, β (0.9, 0.95), weight decay 0.1, linear warm-up
-/// then cosine to 10 %, gradient clipping at 1.0; batches of `batchSize` windows of `length` characters.
-public struct TrainingRecipe: Sendable {
-    public var steps: Int
-    public var batchSize: Int
-    public var length: Int
-    public var learningRate: Float = 3e-3
-    public var warmupSteps: Int
-    public var weightDecay: Float = 0.1
-    public var clipNorm: Float = 1
-
-    public init(steps: Int, batchSize: Int, length: Int, warmupSteps: Int) {
-        self.steps = steps; self.batchSize = batchSize; self.length = length; self.warmupSteps = warmupSteps
-    }
-}
-
-/// Trains `model` on windows of `train` drawn from `dataRNG` (the same stream for every size, so all sizes see
-/// the same tokens). `loss(model, batchIDs, batchRNG)` returns the step's loss. Returns the loss per step.
-public func train(_ model: CharLlama, recipe: TrainingRecipe, train corpus: [Int], dataSeed: UInt64,
-                  loss: (CharLlama, [Int], inout RNG) -> Tensor, onStep: ((Int, Float) -> Void)? = nil) -> [Float] {
-    let parameters = model.parameters
-    let optimizer = AdamW(parameters: parameters, learningRate: recipe.learningRate, beta1: 0.9, beta2: 0.95,
-                          weightDecay: recipe.weightDecay)
-    let schedule = CosineSchedule(totalSteps: recipe.steps, warmupSteps: recipe.warmupSteps, finalFactor: 0.1)
-    var dataRNG = RNG(seed: dataSeed)
-    var noiseRNG = RNG(seed: dataSeed).derived("noise")
-    var losses: [Float] = []
-    let span = recipe.length + 1
-    for step in 0..<recipe.steps {
-        var ids: [Int] = []
-        ids.reserveCapacity(recipe.batchSize * span)
-        for _ in 0..<recipe.batchSize {
-            let start = dataRNG.int(below: corpus.count - span + 1)
-            ids += corpus[start..<start + span]
-        }
-        optimizer.learningRate = recipe.learningRate * schedule.factor(at: step)
-        optimizer.zeroGrad()
-        let value = loss(model, ids, &noiseRNG)
-        value.backward()
-        clipGradientNorm(parameters, maxNorm: recipe.clipNorm)
-        optimizer.step()
-        losses.append(value.item)
-        onStep?(step, value.item)
-    }
-    return losses
-}
-
-/// Autoregressive next-character loss on windows of length+1 ids: inputs ids[0..<T], targets ids[1...T].
-public func autoregressiveLoss(_ model: CharLlama, windows ids: [Int], length: Int) -> Tensor {
-    let span = length + 1, batch = ids.count / span
-    var inputs: [Int] = [], targets: [Int] = []
-    for b in 0..<batch {
-        inputs += ids[b * span..<b * span + length]
-        targets += ids[b * span + 1..<b * span + span]
-    }
-    return crossEntropy(model(inputs, batch: batch, length: length), targets: targets)
+    public func logits(_ ids: [Int], batch: Int, length: Int) -> Tensor { self(ids, batch: batch, length: length) }
 }
 
 /// LLaDA-style masked-diffusion loss (Nie et al. 2025, arXiv 2502.09992) on windows of length+1 ids (the first

@@ -13,16 +13,9 @@ public func evaluateAutoregressive(_ model: CharLlama, windows: [[Int]], firstSc
     let logits = noGrad {
         model(inputs, batch: windows.count, length: length, hook: probe.map { p in { l, point, t in p.apply(layer: l, point: point, t) } })
     }
-    let v = model.vocabularySize
-    var stats: [WindowStats] = []
-    logits.data.withUnsafeBufferPointer { buffer in
-        for (w, window) in windows.enumerated() {
-            let targets = (0..<length).map { i in i >= firstScored - 1 ? window[i + 1] : -1 }
-            let texts = window.dropFirst().map { vocabulary.symbols[$0] }
-            // Cloze spans are over target positions (row i predicts character i+1).
-            let cloze = clozeSpans(tokenTexts: Array(texts), firstScored: firstScored - 1)
-            stats.append(WindowStats.score(logits: buffer.baseAddress! + w * length * v, vocabulary: v, targets: targets, cloze: cloze))
-        }
+    // Cloze spans are over target positions (row i predicts character i+1).
+    let stats = autoregressiveWindowStats(logits: logits.data, vocabulary: model.vocabularySize, windows: windows, firstScored: firstScored) { w in
+        clozeSpans(tokenTexts: windows[w].dropFirst().map { vocabulary.symbols[$0] }, firstScored: firstScored - 1)
     }
     return (stats, logits.data)
 }
