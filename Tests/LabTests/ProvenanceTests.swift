@@ -37,6 +37,12 @@ import Testing
         _ = try IDX.read(path)
         #expect(DataProvenance.checksums[path] == digest(bytes, chunk: 64))
         #expect(DataProvenance.checksums[path] == (try SHA256.hexDigest(ofFile: path)))
+        // A file the process wrote itself is output, not data.
+        let own = folder + "/written-here.idx"
+        try Data(bytes).write(to: URL(fileURLWithPath: own))
+        DataProvenance.noteWritten(own)
+        _ = try IDX.read(own)
+        #expect(DataProvenance.checksums[own] == nil)
         // run.json lists it under dataFiles.
         let report = Report(paper: "arXiv:1", title: "T", outputDirectory: folder + "/out", quiet: true)
         try report.finish()

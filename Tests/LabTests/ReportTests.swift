@@ -477,6 +477,57 @@ private struct FakeFigure: PNGWritable {
         #expect(report.claimsFile.claims.map(\.id) == ["finite"])
     }
 
+    @Test func goldenCheckSeesMovedValuesChangedVerdictsAndMissingClaims() throws {
+        let tolerance = GoldenCheck.GoldenTolerance(relative: 1e-9, threads: 2, wallClockClaims: ["p": ["speedup"]])
+        func file(_ claims: [Claim]) -> ClaimsFile {
+            ClaimsFile(paper: "arXiv:1", title: "T", scale: .smoke, seed: 0, seeds: nil, command: nil, claims: claims)
+        }
+        let golden = file([
+            Claim(id: "accuracy", statement: "s", measured: 0.75, .atLeast(0.5),
+                  given: [Condition("beats chance", measured: 0.3, .atLeast(0.1))], seeds: [0]),
+            Claim(id: "orthogonal", statement: "s", measured: 1e-7, .atMost(1e-5), seeds: [0]),
+            Claim(id: "speedup", statement: "s", measured: 38, .atLeast(10), seeds: [0]),
+        ])
+        #expect(GoldenCheck.differences(fresh: golden, golden: golden, paper: "p", tolerance: tolerance).isEmpty)
+        // Rounding in the last bits and any wall-clock value pass.
+        var same = golden
+        same.claims[0].measured = 0.75 * (1 + 1e-12)
+        same.claims[2].measured = 5
+        #expect(GoldenCheck.differences(fresh: same, golden: golden, paper: "p", tolerance: tolerance).isEmpty)
+        // A moved value, a moved precondition (verdict flips to inconclusive), a missing and a new claim.
+        var moved = golden
+        moved.claims[0].measured = 0.76
+        moved.claims[0].preconditions[0].measured = 0.05
+        moved.claims.remove(at: 1)
+        moved.claims.append(Claim(id: "extra", statement: "s", measured: 1, .atLeast(0), seeds: [0]))
+        let lines = GoldenCheck.differences(fresh: moved, golden: golden, paper: "p", tolerance: tolerance)
+        #expect(lines == [
+            "claim extra is new (not in the golden file)",
+            "claim accuracy: verdict inconclusive, golden holds (measured 0.76, golden 0.75)",
+            "claim accuracy: measured 0.76, golden 0.75 (difference 0.01, tolerance 1e-09)",
+            "claim accuracy: precondition 'beats chance' 0.05, golden 0.3 (difference -0.25, tolerance 1e-09)",
+            "claim orthogonal is missing from the fresh run",
+        ], "\(lines)")
+
+        // On disk: a paper without a golden file is a notice; a smoke run of another thread count is refused.
+        let root = ReportScratch.folder()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try golden.write(to: root + "/smoke/p/claims.json")
+        try AtomicFile.write("{\"threads\": 2}\n", to: root + "/smoke/p/run.json")
+        #expect(try GoldenCheck.check(paper: "p", smokeDirectory: root + "/smoke", goldenDirectory: root + "/golden",
+                                      tolerance: tolerance) == .noGolden)
+        try GoldenCheck.update(paper: "p", smokeDirectory: root + "/smoke", goldenDirectory: root + "/golden", tolerance: tolerance)
+        #expect(try GoldenCheck.check(paper: "p", smokeDirectory: root + "/smoke", goldenDirectory: root + "/golden",
+                                      tolerance: tolerance) == .agrees)
+        try moved.write(to: root + "/smoke/p/claims.json")
+        #expect(try GoldenCheck.check(paper: "p", smokeDirectory: root + "/smoke", goldenDirectory: root + "/golden",
+                                      tolerance: tolerance) == .differs(lines))
+        try AtomicFile.write("{\"threads\": 16}\n", to: root + "/smoke/p/run.json")
+        #expect(throws: LabError.self) {
+            try GoldenCheck.check(paper: "p", smokeDirectory: root + "/smoke", goldenDirectory: root + "/golden", tolerance: tolerance)
+        }
+    }
+
     @Test func resultsTableIsRegeneratedBetweenMarkers() throws {
         let root = ReportScratch.folder()
         defer { try? FileManager.default.removeItem(atPath: root) }

@@ -193,5 +193,6 @@ public enum AudioFile {
             unlink(temporary)
             throw LabError.io(path: path, reason: "cannot move the written file into place: \(reason)")
         }
+        DataProvenance.noteWritten(path)
     }
 }

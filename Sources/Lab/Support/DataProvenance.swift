@@ -5,7 +5,8 @@ import Synchronization
 /// LabSignal's `AudioFile.read`, LabLLM's `GGUFFile`) call `record` when they open a file, and `Report` writes
 /// `checksums` into run.json (`dataFiles`), so a result names the exact bytes it came from.
 ///
-/// A file is hashed once per (path, size, modification time); reading it again costs a `stat`.
+/// A file is hashed once per (path, size, modification time); reading it again costs a `stat`. A file this
+/// process wrote itself (`noteWritten`, e.g. a round-trip test's WAV) is output, not data, and is not recorded.
 public enum DataProvenance {
     private struct Entry {
         var size: Int
@@ -14,11 +15,18 @@ public enum DataProvenance {
     }
 
     private static let entries = Mutex<[String: Entry]>([:])
+    private static let written = Mutex<Set<String>>([])
+
+    /// Marks `path` as written by this process: a later `record` of it is ignored.
+    public static func noteWritten(_ path: String) {
+        _ = written.withLock { $0.insert(path) }
+        _ = entries.withLock { $0.removeValue(forKey: path) }
+    }
 
     /// Hashes `path` (as given, e.g. "data/kjv/kjv.txt") unless it was hashed in this state already. A file that
     /// cannot be read is left out: the reader that called this reports the error itself.
     public static func record(_ path: String) {
-        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+        guard !written.withLock({ $0.contains(path) }), let attributes = try? FileManager.default.attributesOfItem(atPath: path),
               let size = (attributes[.size] as? NSNumber)?.intValue,
               let modified = (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 else { return }
         let known = entries.withLock { $0[path] }
