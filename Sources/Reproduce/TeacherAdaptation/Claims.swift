@@ -97,12 +97,20 @@ func makeClaims(_ readings: Readings, controls: Controls, report: Report) throws
             - Metrics.mean(readings.summaries(sequence, .finetuning).map(\.finalAccuracy))
     }
     let kdWorks = min(finalGap(RunSet.shift), finalGap(RunSet.noshift))
+    func adaptedGap(_ sequence: String) -> Double {
+        Metrics.mean(readings.summaries(sequence, .lwfAdapted).map(\.finalAccuracy))
+            - Metrics.mean(readings.summaries(sequence, .finetuning).map(\.finalAccuracy))
+    }
     let kdWorksCondition = Condition("lwf-beats-ft: final acc LwF − FT (pp), worst sequence", measured: kdWorks, .atLeast(5))
     try report.claim(Claim(
         id: "lwf-beats-ft", statement: "KD works at this scale (sanity)",
         measured: kdWorks, .atLeast(5), seeds: seeds,
         note: String(format: "final acc LwF − FT: shift %.2f pp, noshift-5 %.2f pp", finalGap(RunSet.shift), finalGap(RunSet.noshift)),
-        whenFails: "LwF does not clearly beat finetuning here, so there is little forgetting for TA to reduce"))
+        whenFails: String(format: """
+            LwF does not clearly beat finetuning in task-agnostic accuracy here (for comparison, final acc LwF+TA − FT: \
+            shift %.2f pp, noshift-5 %.2f pp); a likely cause is the teacher's stale BN statistics on new-task data, \
+            which make LwF's targets misleading and which TA removes. By the design, the TA claims are then inconclusive
+            """, adaptedGap(RunSet.shift), adaptedGap(RunSet.noshift))))
 
     // The paper's TA gains, paired per seed.
     let requiredSeeds = Double(Int((0.8 * Double(seeds.count)).rounded(.up)))
@@ -113,8 +121,9 @@ func makeClaims(_ readings: Readings, controls: Controls, report: Report) throws
             and: [Condition("seeds with Δ > 0", measured: Double(gains.filter { $0 > 0 }.count), .atLeast(requiredSeeds))],
             given: [kdWorksCondition], seeds: seeds,
             note: "Δ avg-inc-acc (pp) on \(sequence), paired per seed: \(perSeed(seeds, gains))",
-            whenFails: String(format: "mean gain %.2f pp, %d of %d seeds positive", Metrics.mean(gains),
-                              gains.filter { $0 > 0 }.count, gains.count)))
+            whenFails: String(format: "mean gain %.2f pp, %d of %d seeds positive%@", Metrics.mean(gains),
+                              gains.filter { $0 > 0 }.count, gains.count,
+                              kdWorksCondition.holds ? "" : "; inconclusive because LwF does not beat FT (lwf-beats-ft)")))
     }
     try gainClaim(id: "ta-improves-lwf-shift", statement: "TA improves LwF under domain shift", sequence: RunSet.shift, .lwf)
     try gainClaim(id: "ta-improves-lwfmc-shift", statement: "TA improves LwF.MC under domain shift",

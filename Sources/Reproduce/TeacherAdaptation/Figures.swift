@@ -18,9 +18,11 @@ func accuracyFigure(_ readings: Readings) -> Figure {
         axes.title = sequence == RunSet.shift
             ? "shift: Fashion and MNIST pairs alternate (LwF.MC ± TA: first \(readings.plan.matchedTaskCount) tasks)"
             : "noshift-5: Fashion-MNIST pairs only"
+        let tasks = (0..<readings.taskCount(sequence)).map(Double.init)
+        axes.xticks(tasks, labels: tasks.map { String(Int($0)) })
         axes.xlabel = "task t (after training it)"
         axes.ylabel = "avg_acc[t] (%, task-agnostic)"
-        axes.legend = .lowerLeft
+        axes.legend = .auto
     }
     return figure
 }
@@ -39,33 +41,38 @@ func gainFigure(_ readings: Readings) -> Figure {
     let dots = zip(gains.indices, gains).flatMap { index, values in values.map { (Double(index), $0) } }
     axes.scatter(dots.map(\.0), dots.map(\.1), label: "one seed (paired)", color: Color(hex: 0x08306B), size: 6)
     axes.horizontalLine(at: 0)
-    axes.title = "Teacher Adaptation gain: avg-inc-acc(method + TA) − avg-inc-acc(method), paired per seed"
+    axes.title = "Teacher Adaptation gain, paired per seed (dots: seeds, bars: their mean)"
     axes.xlabel = "method and sequence"
-    axes.ylabel = "Δ avg-inc-acc (pp)"
-    axes.legend = .upperRight
+    axes.ylabel = "avg-inc-acc(method + TA) − avg-inc-acc(method) (pp)"
+    axes.legend = .hidden
     return figure
 }
 
-/// `fig-kd-loss`: D against the training step over tasks ≥ 1, mean over seeds, dashed task boundaries.
+/// `fig-kd-loss`: D against the training step over tasks ≥ 1, mean over seeds, dashed task boundaries; rows are
+/// the sequences, columns LwF (softmax KL) and LwF.MC (Bernoulli KL), each with and without TA.
 func kdErrorFigure(_ readings: Readings) -> Figure {
-    let figure = Figure(rows: 2, cols: 1, width: 12, height: 8, dpi: 130)
-    figure.suptitle = "KD error D on the training batch before each update (mean over \(readings.plan.seeds.count) seed(s))"
+    let figure = Figure(rows: 2, cols: 2, width: 14, height: 8, dpi: 130)
+    figure.suptitle = "KD error D on the training batch before each update (mean over \(readings.plan.seeds.count) seed(s)); dashed: task switches"
     let steps = readings.plan.stepsPerTask
-    for (panel, sequence) in [RunSet.shift, RunSet.noshift].enumerated() {
-        let axes = figure[panel, 0]
-        for method in Method.all where method.distillation != .none {
-            let source = readings.runs.has(sequence: sequence, method: method) ? sequence : RunSet.matched
-            let (x, runs) = readings.kdErrorCurves(source, method)
-            let mean = x.indices.map { index in Metrics.mean(runs.map { $0[index] }) }
-            axes.line(x.map { $0 + Double(steps) }, mean, label: method.name + (method.distillation == .lwf ? " (KL, τ = 2)" : " (Bernoulli KL)"),
-                      color: method.color, width: 1.2, dash: method.dash)
+    for (row, sequence) in [RunSet.shift, RunSet.noshift].enumerated() {
+        for (column, distillation) in [Distillation.lwf, .lwfMultiClass].enumerated() {
+            let axes = figure[row, column]
+            let pair = [Method(distillation), Method(distillation, teacherAdaptation: true)]
+            let source = readings.runs.has(sequence: sequence, method: pair[0]) ? sequence : RunSet.matched
+            for method in pair {
+                let (x, runs) = readings.kdErrorCurves(source, method)
+                let mean = x.indices.map { index in Metrics.mean(runs.map { $0[index] }) }
+                axes.line(x.map { $0 + Double(steps) }, mean, label: method.name, color: method.teacherAdaptation ? method.color : Color(hex: 0x555555),
+                          width: 1.2, dash: method.dash)
+            }
+            for t in 1..<readings.taskCount(source) { axes.verticalLine(at: Double(t * steps), dash: .dashed) }
+            let tasks = "tasks 1-\(readings.taskCount(source) - 1)"
+            axes.title = (sequence == RunSet.shift ? "shift, \(tasks) (domain changes at every switch)" : "noshift-5, \(tasks)")
+                + (distillation == .lwf ? ": LwF, KL at τ = 2" : ": LwF.MC, Bernoulli KL")
+            axes.xlabel = "global training step (task t starts at t·\(steps))"
+            axes.ylabel = "D (nats)"
+            axes.legend = .auto
         }
-        for t in 1..<readings.taskCount(sequence) { axes.verticalLine(at: Double(t * steps), dash: .dashed) }
-        axes.title = sequence == RunSet.shift ? "shift: tasks 1-\(readings.taskCount(sequence) - 1) (domain changes at every switch)"
-                                              : "noshift-5: tasks 1-\(readings.taskCount(sequence) - 1) (Fashion-MNIST only)"
-        axes.xlabel = "global training step (updates; task t starts at t·\(steps), dashed)"
-        axes.ylabel = "D (nats)"
-        axes.legend = .upperRight
     }
     return figure
 }
