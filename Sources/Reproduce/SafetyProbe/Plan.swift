@@ -1,7 +1,7 @@
 import LabRun
 import SafetyProbeCore
 
-/// What one scale runs (docs/papers/safety-probe.md §2). Full: the design's pool (2,039 prompts under P1: dna-id's
+/// What one scale runs (docs/papers/safety-probe.md §2). Full: the design's pool (2,041 prompts under P1: dna-id's
 /// 667 lines hold one duplicate after normalisation, so 666 remain; a common pool of 780 under P1/P2/P3), 3 seeds, self-judgement 40 per set, generation 24 per set × 40 tokens;
 /// smoke: the same code on a pool of 120, a common pool of 48, 1 seed, 4 per set and 2 per set × 8 tokens.
 struct Plan {
