@@ -43,13 +43,19 @@ import Testing
         // a at 0.5: between (0.3, 1.4) and (0.6, 1.1): 1.4 − 0.3·(0.2/0.3) = 1.2; b at 0.5: 2 − (0.4/0.9) = 1.5556.
         #expect(abs(a.crossEntropy(atBudget: 0.5)! - 1.2) < 1e-12)
         let bAtHalf: Double = 2 - 0.4 / 0.9
-        let difference: Double = crossEntropyDifference(a, b, atBudget: 0.5)
-        #expect(abs(difference - (1.2 - bAtHalf)) < 1e-12)
-        // 0.25 is below a's cheapest point: a does not reach it (+∞, a loses); swapped, −∞.
+        let compared = crossEntropyDifference(a, b, atBudget: 0.5)
+        #expect(abs(compared.difference - (1.2 - bAtHalf)) < 1e-12 && compared.firstReached)
+        // 0.25 is below a's cheapest point (0.3, CE 1.4): a does not reach it and is read there; b at 0.25 is
+        // 2 − 0.15/0.9.
         #expect(a.crossEntropy(atBudget: 0.25) == nil)
-        #expect(crossEntropyDifference(a, b, atBudget: 0.25) == .infinity)
-        #expect(crossEntropyDifference(b, a, atBudget: 0.25) == -.infinity)
-        #expect(crossEntropyDifference(a, b, atBudget: 0.05).isNaN)
+        let below = crossEntropyDifference(a, b, atBudget: 0.25)
+        #expect(!below.firstReached && abs(below.difference - (1.4 - (2 - 0.15 / 0.9))) < 1e-12)
+        let swapped = crossEntropyDifference(b, a, atBudget: 0.25)
+        #expect(swapped.firstReached && abs(swapped.difference + below.difference) < 1e-12)
+        // 0.05 is below both: a at 1.4, b at its cheapest point (0.1, 2.0); 1.1 is above a's dearest point (1.05, 1.0).
+        let neither = crossEntropyDifference(a, b, atBudget: 0.05)
+        #expect(!neither.firstReached && abs(neither.difference - (1.4 - 2.0)) < 1e-12)
+        #expect(a.clampedCrossEntropy(atBudget: 1.1) == (1.0, false))
         // Cost to reach CE ≤ 1.2 walking along cost: the crossing on the segment (0.3, 1.4)–(0.6, 1.1) at 0.5.
         #expect(abs(a.cost(reaching: 1.2)! - 0.5) < 1e-12)
         #expect(a.cost(reaching: 0.5) == nil)

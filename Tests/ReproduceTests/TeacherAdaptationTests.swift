@@ -34,7 +34,7 @@ import Testing
         #expect(Method.all.map(\.name) == ["FT", "LwF", "LwF+TA", "LwF.MC", "LwF.MC+TA"])
         #expect(Method.lwfMultiClassAdapted.withoutAdaptation == .lwfMultiClass)
         #expect(Distillation.lwf.weight == 10 && Distillation.lwfMultiClass.weight == 1 && Distillation.none.weight == 0)
-        let recipe = TrainingRecipe(epochsPerTask: 5, batchSize: 32, milestones: [3, 4])
+        let recipe = TaskTrainingRecipe(epochsPerTask: 5, batchSize: 32, milestones: [3, 4])
         let rates = (0..<5).map(recipe.learningRate(epoch:))
         #expect(rates[0] == 0.1 && rates[2] == 0.1 && abs(rates[3] - 0.01) < 1e-8 && abs(rates[4] - 0.001) < 1e-9)
         // LwF's training loss on the old heads is the Lab loss at τ = 2, ε = 1e-5.
@@ -60,7 +60,7 @@ import Testing
     @Test func teacherAdaptationChangesOnlyBatchNormStatistics() throws {
         let data = try Self.tinyData(perClass: 12)
         let tasks = try ClassIncrementalTasks(groups: [[0, 1], [2, 3]])
-        let recipe = TrainingRecipe(epochsPerTask: 1, batchSize: 8, milestones: [])
+        let recipe = TaskTrainingRecipe(epochsPerTask: 1, batchSize: 8, milestones: [])
         let experiment = DistillationExperiment(data: data, recipe: recipe)
         let first = try experiment.trainFirstTask(tasks: tasks, seed: 3)
         let plain = try experiment.run(.lwf, sequence: "tiny", tasks: tasks, seed: 3, from: first)
@@ -81,7 +81,7 @@ import Testing
     @Test func teacherAdaptationIsANoOpWithoutBatchNorm() throws {
         let data = try Self.tinyData(perClass: 12)
         let tasks = try ClassIncrementalTasks(groups: [[0, 1], [2, 3]])
-        let experiment = DistillationExperiment(data: data, recipe: TrainingRecipe(epochsPerTask: 1, batchSize: 8, milestones: []),
+        let experiment = DistillationExperiment(data: data, recipe: TaskTrainingRecipe(epochsPerTask: 1, batchSize: 8, milestones: []),
                                                 batchNorm: false)
         let first = try experiment.trainFirstTask(tasks: tasks, seed: 5)
         let plain = try experiment.run(.lwf, sequence: "tiny", tasks: tasks, seed: 5, from: first)

@@ -13,7 +13,7 @@ struct Plan {
     let seeds: [Int]
     /// Images per class of both domains: training / test.
     let trainPerClass: Int, testPerClass: Int
-    let recipe: TrainingRecipe
+    let recipe: TaskTrainingRecipe
     /// Tasks of `shift` (the long methods run all of them) and of `noshift-5`; `shift-5` is the first
     /// `matchedTaskCount` tasks of `shift`, matched to the control sequence.
     let shiftTasks: ClassIncrementalTasks
@@ -21,7 +21,7 @@ struct Plan {
     var matchedTaskCount: Int { noshiftTasks.taskCount }
     /// The no-BN control: `noshift-5` tasks 0-1, 2 epochs, the first seed, LwF vs LwF+TA.
     let controlTasks: ClassIncrementalTasks
-    let controlRecipe: TrainingRecipe
+    let controlRecipe: TaskTrainingRecipe
 
     /// The methods run over every task of `shift`; the others stop after `shift-5` (budget).
     static let longMethods: [Method] = [.finetuning, .lwf, .lwfAdapted]
@@ -45,12 +45,12 @@ struct Plan {
         switch scale {
         case .full:
             (trainPerClass, testPerClass) = (300, 200)
-            recipe = TrainingRecipe(epochsPerTask: 5, batchSize: 32, milestones: Self.milestones)
+            recipe = TaskTrainingRecipe(epochsPerTask: 5, batchSize: 32, milestones: Self.milestones)
             shiftTasks = try .alternatingFashionDigits(taskCount: 10)
             noshiftTasks = try .fashionPairs(taskCount: 5)
         case .smoke:
             (trainPerClass, testPerClass) = (40, 20)
-            recipe = TrainingRecipe(epochsPerTask: 2, batchSize: 16, milestones: Self.milestones)
+            recipe = TaskTrainingRecipe(epochsPerTask: 2, batchSize: 16, milestones: Self.milestones)
             shiftTasks = try .alternatingFashionDigits(taskCount: 4)
             noshiftTasks = try .fashionPairs(taskCount: 3)
         }

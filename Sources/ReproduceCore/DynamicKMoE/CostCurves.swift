@@ -37,17 +37,23 @@ public struct CostCurve: Sendable {
 
     /// The smallest cost at which CE falls to `level` or below (walking along increasing cost), nil if never.
     public func cost(reaching level: Double) -> Double? { crossEntropyCurve.firstCrossing(of: level, .atMost) }
+
+    /// CE at `budget`, or, when the curve does not reach it, CE at the curve's point nearest in cost (its cheapest
+    /// point below the range, its dearest above): always finite, with `reached` saying which.
+    public func clampedCrossEntropy(atBudget budget: Double) -> (value: Double, reached: Bool) {
+        if let value = crossEntropy(atBudget: budget) { return (value, true) }
+        let sorted = points.sorted { $0.cost < $1.cost }
+        return ((budget < sorted.first!.cost ? sorted.first! : sorted.last!).crossEntropy, false)
+    }
 }
 
-/// CE(a) − CE(b) at a budget, where "not reached" counts as a loss for that curve: +∞ when only a does not reach
-/// the budget, −∞ when only b does not, NaN when neither does (no comparison; never holds).
-public func crossEntropyDifference(_ a: CostCurve, _ b: CostCurve, atBudget budget: Double) -> Double {
-    switch (a.crossEntropy(atBudget: budget), b.crossEntropy(atBudget: budget)) {
-    case let (x?, y?): return x - y
-    case (nil, _?): return .infinity
-    case (_?, nil): return -.infinity
-    case (nil, nil): return .nan
-    }
+/// CE(a) − CE(b) at a budget, each curve's CE clamped to its nearest point when it does not reach the budget
+/// (`CostCurve.clampedCrossEntropy`), and whether `a` reaches it. A comparison claim counts an unreached `a` as a
+/// loss through a separate condition; an unreached `b` is compared at its nearest point (the design counts it as
+/// a loss for `b`; this reading is stricter for `a` whenever that point beats `a`).
+public func crossEntropyDifference(_ a: CostCurve, _ b: CostCurve, atBudget budget: Double) -> (difference: Double, firstReached: Bool) {
+    let x = a.clampedCrossEntropy(atBudget: budget), y = b.clampedCrossEntropy(atBudget: budget)
+    return (x.value - y.value, x.reached)
 }
 
 /// The load of one sweep point across layers and tokens: max/min over layers of k̄_ℓ/E, and the mean over layers

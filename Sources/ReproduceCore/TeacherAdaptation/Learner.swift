@@ -5,7 +5,7 @@ import LabData
 
 /// The training recipe of every task (docs/papers/teacher-adaptation.md §3): SGD without momentum or weight
 /// decay, a per-epoch MultiStep schedule, global gradient-norm clipping.
-public struct TrainingRecipe: Sendable {
+public struct TaskTrainingRecipe: Sendable {
     public var epochsPerTask: Int
     public var batchSize: Int
     /// A last batch with fewer images is dropped (600 images in batches of 32: 18 full batches and one of 24).
@@ -92,12 +92,12 @@ public struct SequenceRunResult: Sendable {
 /// sequences of a seed see the same first-task model, the same batches and the same head initialisations.
 public struct DistillationExperiment: Sendable {
     public var data: ContinualData
-    public var recipe: TrainingRecipe
+    public var recipe: TaskTrainingRecipe
     public var batchNorm: Bool
     /// Images per evaluation forward chunk.
     public var evaluationChunk = 256
 
-    public init(data: ContinualData, recipe: TrainingRecipe, batchNorm: Bool = true) {
+    public init(data: ContinualData, recipe: TaskTrainingRecipe, batchNorm: Bool = true) {
         self.data = data
         self.recipe = recipe
         self.batchNorm = batchNorm
