@@ -198,7 +198,7 @@ struct HyperSoundPaper: PaperCommand {
         }
 
         // MARK: Claims
-        try report.section("Claims") {
+        try report.section("Checking the claims") {
             try PaperClaims.add(reconstruction: reconstruction, fits: fits, ablation: ablation, nerf: nerf, siren: siren,
                                 data: data, report: report)
         }

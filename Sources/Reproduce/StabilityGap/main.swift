@@ -254,7 +254,7 @@ struct StabilityGap: PaperCommand {
 
         // MARK: Claims
         // Every claim of the design, computed from the runs above; a failing claim stays failing and is a finding.
-        try report.section("Claims") {
+        try report.section("The main setting in numbers") {
             report.text("""
                 Main setting fashion-5x2, mean over seeds \(main.seeds.map(String.init).joined(separator: ", ")): \
                 SG linear \(String(format: "%.1f", main.mean(.linear, \.gap))) pp, NMC \
