@@ -96,6 +96,7 @@ PYTHON ?= python3
 .PHONY: bench
 bench: build llm-bench ## Lab vs PyTorch (PYTHON=venv/bin/python if torch lives in a venv) -> bench/results.json
 	$(BIN)/lab-bench --python $(PYTHON) --out bench/results.json
+	$(BIN)/lab-results  # the README's per-paper wall-time table, from figures/*/run.json
 
 .PHONY: kernel-families
 kernel-families: build ## does a paper's seed-0 result depend on the CPU? PAPER=<paper> [KERNELS_SCALE=smoke|full]: portable vs three emulated CPU kernel families
@@ -112,7 +113,7 @@ help:
 	@echo "papers: $(PAPERS)"
 
 # ---------------------------------------------------------------- results table (Lab.Report)
-results: build ## regenerate the README results table from every figures/*/claims.json
+results: build ## regenerate the README results table, status lines and wall-time table from every figures/*/claims.json and run.json
 	$(BIN)/lab-results
 
 # ---------------------------------------------------------------- data (fetch, check, convert; see data/README.md)
@@ -164,7 +165,7 @@ llm-bench-peer: data-smollm2 ## Optional: the llama.cpp peer (LLAMACPP_PYTHON wi
 # ---------------------------------------------------------------- seeds and Slurm (README "Many seeds, many machines")
 # make <paper> SEEDS="0 1 2" | make reproduce-all SEEDS="0 1 2": seed 0 runs into $(FIGURES)/<paper>/ as always,
 # seed n into $(FIGURES)/<paper>/seeds/<n>/; then lab-seeds writes <paper>/claims-seeds.json and table-seeds.md and
-# regenerates the README seeds section. A failing seed does not stop the paper's other seeds; the aggregate reports
+# regenerates the README seeds section, and lab-results the papers' status lines. A failing seed does not stop the paper's other seeds; the aggregate reports
 # it missing and the make fails (`make -k reproduce-all ...` goes on with the other papers). LAUNCHER=slurm submits the same runs as one `sbatch --array` job and one dependent
 # aggregate job (scripts/slurm/submit.sh); SLURM_OPTIONS adds sbatch options (--partition=..., --account=...).
 SEEDS         ?= 0
@@ -187,6 +188,7 @@ define run-paper-local
 $(foreach seed,$(SEEDS),
 $(if $(word 2,$(SEEDS)),-)$(BIN)/$(1) --scale $(SCALE) --seed $(seed) --out $(call seed-folder,$(1),$(seed)))
 $(if $(word 2,$(SEEDS)),$(BIN)/lab-seeds --paper $(1) --seeds $(SEEDS) --figures $(FIGURES) --readme $(README_FILE) --fail-on-missing)
+$(if $(word 2,$(SEEDS)),$(BIN)/lab-results --figures $(FIGURES) --readme $(README_FILE))
 endef
 run-paper = $(if $(filter slurm,$(LAUNCHER)),$(SLURM_SUBMIT) $(1),$(call run-paper-local,$(1)))
 

@@ -543,7 +543,10 @@ private struct FakeFigure: PNGWritable {
         try full.write(to: figures + "/alpha/claims.json")
         try AtomicFile.createFolder(figures + "/gallery")
         try AtomicFile.write("not a paper", to: figures + "/gallery/line.png")
-        try AtomicFile.write("{\"wallSeconds\": 150, \"threads\": 2}\n", to: figures + "/alpha/run.json")
+        try AtomicFile.write("""
+            {"paper": "arXiv:1", "scale": "full", "wallSeconds": 150, "cpuSeconds": 290, "threads": 2,
+             "peakMemoryBytes": 104857600, "cpu": "AMD EPYC", "kernels": "portable", "started": "2026-12-05T07:00:00Z"}
+            """, to: figures + "/alpha/run.json")
         let readme = root + "/README.md"
         let papers = """
             <!-- papers:begin -->
@@ -554,12 +557,17 @@ private struct FakeFigure: PNGWritable {
             | 3 | Gamma | `gamma` | planned |
             <!-- papers:end -->
             """
-        try AtomicFile.write("# LabBook\n\n\(papers)\n\n<!-- results:begin -->\nstale\n<!-- results:end -->\n\nAfter.\n", to: readme)
+        try AtomicFile.write("# LabBook\n\n\(papers)\n\n<!-- walltimes:begin -->\ntyped\n<!-- walltimes:end -->\n\n"
+                             + "<!-- results:begin -->\nstale\n<!-- results:end -->\n\nAfter.\n", to: readme)
 
         let results = try ResultsTable.update(readmePath: readme, figuresDirectory: figures)
         #expect(results.map(\.folder) == ["alpha", "beta"] && results.flatMap(\.claims.claims).count == 3)
         let text = try #require(ReportScratch.text(readme))
-        #expect(!text.contains("stale") && !text.contains("typed by hand"))
+        #expect(!text.contains("stale") && !text.contains("typed"))
+        // The wall-time section comes from run.json: one row per full-scale run, and the schedule of 3 seeds.
+        #expect(text.contains("| `alpha` | 2.5 | 4.8 | 2 | 100 | AMD EPYC | portable | 2026-12-05T07:00:00Z |"))
+        #expect(text.contains("Expected wall time of 1 papers × 3 seeds (3 tasks) from these recorded times: 7.5 minutes"))
+        #expect(text.contains("| wall time (minutes) | 7.5 | 5.0 | 2.5 | 2.5 | 2.5 | 2.5 | 2.5 |"))
         // The status column comes from claims.json and run.json; a planned paper's row stays as it is.
         #expect(text.contains("\n| 1 | Alpha | `alpha` | full scale, seed 0, 2.5 min: 2 of 2 claims hold |\n"))
         #expect(text.contains("\n| 2 | Beta | `beta` | smoke scale, seed 0: 0 of 1 claims hold, 1 fails; fails: b1 |\n"))
@@ -608,9 +616,36 @@ private struct FakeFigure: PNGWritable {
         }
         try FileManager.default.removeItem(atPath: figures + "/delta")
 
+        // A paper with an aggregate over seeds (claims-seeds.json) says so in its status line.
+        try alphaSeed(1, measured: 0.95).write(to: figures + "/alpha/seeds/1/claims.json")
+        try alphaSeed(2, measured: 0.5).write(to: figures + "/alpha/seeds/2/claims.json")
+        try SeedAggregate.write(figures: figures, paper: "alpha", seeds: [0, 1, 2])
+        try ResultsTable.update(readmePath: readme, figuresDirectory: figures)
+        #expect(try #require(ReportScratch.text(readme)).contains(
+            "| 1 | Alpha | `alpha` | full scale, seed 0, 2.5 min: 2 of 2 claims hold; over seeds: 1 of 2 claims hold on all seeds (0, 1, 2); 1 holds on some |"))
+        try FileManager.default.removeItem(atPath: figures + "/alpha/seeds")
+        try FileManager.default.removeItem(atPath: figures + "/alpha/" + SeedAggregate.aggregateFileName)
+        try FileManager.default.removeItem(atPath: figures + "/alpha/" + SeedAggregate.tableFileName)
+
         try AtomicFile.write("# no markers\n", to: readme)
         #expect(throws: LabError.self) { try ResultsTable.update(readmePath: readme, figuresDirectory: figures) }
         #expect(ReportScratch.text(readme) == "# no markers\n")
+    }
+
+    /// Seed n of the fixture paper "alpha": a1 holds, a2 measured as given.
+    func alphaSeed(_ seed: Int, measured: Double) -> ClaimsFile {
+        ClaimsFile(paper: "arXiv:1", title: "Alpha", scale: .full, seed: seed, seeds: nil, command: nil, claims: [
+            Claim(id: "a1", statement: "first", measured: 3.1e-7, .atMost(1e-5), kind: .exact, seeds: [seed]),
+            Claim(id: "a2", statement: "second | piped", measured: measured, .atLeast(0.9), seeds: [seed])])
+    }
+
+    @Test func wallTimeScheduleIsLongestFirst() {
+        // Longest first on 2 slots: 5 | 4, then 3 → slot 2 (7), 3 → slot 1 (8), 2 → slot 2 (9).
+        #expect(WallTimeTable.makespan([3, 5, 2, 4, 3], slots: 2) == 9)
+        #expect(WallTimeTable.makespan([3, 5, 2, 4, 3], slots: 1) == 17)
+        #expect(WallTimeTable.makespan([3, 5, 2, 4, 3], slots: 3) == 6)
+        #expect(WallTimeTable.makespan([3, 5, 2, 4, 3], slots: 30) == 5)
+        #expect(WallTimeTable.markdown([]) == "No full-scale runs recorded yet: run `make reproduce-all`.\n")
     }
 
     @Test func numbersAreFormattedForReading() {

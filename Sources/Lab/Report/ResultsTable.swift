@@ -94,8 +94,9 @@ public enum ResultsTable {
 
     /// One paper's status: "full scale, seed 0 (averaging seeds 0, 1, 2), 5.3 min: 7 of 11 claims hold, 4 fail;
     /// fails: a, b; inconclusive: c" — scale, seed(s) and wall time from claims.json and run.json, the verdict
-    /// counts, and the ids of the claims that fail and of those that are inconclusive.
-    public static func statusLine(_ claims: ClaimsFile, wallSeconds: Double?) -> String {
+    /// counts, and the ids of the claims that fail and of those that are inconclusive; then, when the paper ran
+    /// on several seeds (its claims-seeds.json), "; over seeds: 9 of 11 claims hold on all seeds (0, 1, 2); ...".
+    public static func statusLine(_ claims: ClaimsFile, wallSeconds: Double?, seeds: PaperSeeds? = nil) -> String {
         var text = "\(claims.scale.rawValue) scale, seed \(claims.seed)"
         if let seeds = claims.seeds, seeds.count > 1 {
             text += " (averaging seeds \(seeds.map(String.init).joined(separator: ", ")))"
@@ -108,6 +109,7 @@ public enum ResultsTable {
             let ids = claims.claims.filter { $0.verdict == verdict }.map(\.id)
             if !ids.isEmpty { text += "; \(verdict == .fails ? "fails" : "inconclusive"): " + ids.joined(separator: ", ") }
         }
+        if let seeds, seeds.seeds.count > 1 { text += "; over seeds: " + SeedAggregate.statusLine(seeds) }
         return text
     }
 
@@ -115,7 +117,7 @@ public enum ResultsTable {
     /// every paper in `results`, found by its make target in backticks (`` `hypersound` ``); rows of papers
     /// without results (planned ones) stay as they are.
     public static func replacingStatuses(in readme: String, results: [PaperResults], wallSeconds: [String: Double],
-                                         readmePath: String) throws -> String {
+                                         seeds: [String: PaperSeeds] = [:], readmePath: String) throws -> String {
         guard let begin = readme.range(of: papersBeginMarker), let end = readme.range(of: papersEndMarker),
               begin.upperBound <= end.lowerBound else {
             throw LabError.corruptFile(
@@ -133,7 +135,7 @@ public enum ResultsTable {
                       .map({ String($0.dropFirst().dropLast()) }),
                   let paper = byFolder[folder] else { return String(line) }
             seen.insert(folder)
-            cells[cells.count - 2] = " " + escapeMarkdownCell(statusLine(paper.claims, wallSeconds: wallSeconds[folder])) + " "
+            cells[cells.count - 2] = " " + escapeMarkdownCell(statusLine(paper.claims, wallSeconds: wallSeconds[folder], seeds: seeds[folder])) + " "
             return cells.joined(separator: "|")
         }
         if let missing = results.map(\.folder).first(where: { !seen.contains($0) }) {
@@ -155,8 +157,24 @@ public enum ResultsTable {
         return seconds
     }
 
-    /// Regenerates the results table and the papers table's status column in `readmePath` (atomically) and
-    /// returns the results they show.
+    /// Each paper's aggregate over seeds (`claims-seeds.json`, written by lab-seeds), where there is one. One
+    /// that does not decode is an error naming the file.
+    static func seedAggregates(_ results: [PaperResults], figuresDirectory: String) throws -> [String: PaperSeeds] {
+        var aggregates: [String: PaperSeeds] = [:]
+        for paper in results {
+            let path = "\(figuresDirectory)/\(paper.folder)/\(SeedAggregate.aggregateFileName)"
+            guard let data = FileManager.default.contents(atPath: path) else { continue }
+            do {
+                aggregates[paper.folder] = try LabJSON.decoder.decode(PaperSeeds.self, from: data)
+            } catch {
+                throw LabError.corruptFile(path: path, reason: "not a \(SeedAggregate.aggregateFileName): \(describeDecodingError(error))")
+            }
+        }
+        return aggregates
+    }
+
+    /// Regenerates the results table, the papers table's status column and the wall-time section
+    /// (`WallTimeTable`) in `readmePath` (atomically) and returns the results they show.
     @discardableResult
     public static func update(readmePath: String, figuresDirectory: String) throws -> [PaperResults] {
         guard let data = FileManager.default.contents(atPath: readmePath) else {
@@ -166,9 +184,13 @@ public enum ResultsTable {
         let readme = String(decoding: data, as: UTF8.self)
         let withStatuses = try replacingStatuses(in: readme, results: results,
                                                  wallSeconds: wallSeconds(results, figuresDirectory: figuresDirectory),
+                                                 seeds: try seedAggregates(results, figuresDirectory: figuresDirectory),
                                                  readmePath: readmePath)
-        let updated = try replacingTable(in: withStatuses, with: markdown(results, linkPrefix: figuresDirectory),
-                                         readmePath: readmePath)
+        let withTable = try replacingTable(in: withStatuses, with: markdown(results, linkPrefix: figuresDirectory),
+                                           readmePath: readmePath)
+        let updated = try WallTimeTable.replacingSection(
+            in: withTable, with: WallTimeTable.markdown(try WallTimeTable.collect(figuresDirectory: figuresDirectory)),
+            readmePath: readmePath)
         if updated != readme { try AtomicFile.write(updated, to: readmePath) }
         return results
     }
