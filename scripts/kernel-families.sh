@@ -8,7 +8,8 @@
 #
 # With LAB_KERNELS=portable Lab re-executes itself with OpenBLAS's Haswell kernels on every AVX2 CPU, so the three
 # emulated CPUs must give identical claims.json; with LAB_KERNELS=native each CPU type keeps its own kernels and
-# results may differ in the last bits (and, near a threshold, in a verdict). The emulation sets OPENBLAS_CORETYPE
+# results may differ in the last bits (and, near a threshold, in a verdict). Each row also gives the run's wall time
+# and its ratio to the portable run's: what pinning the kernels costs (time it on an idle machine). The emulation sets OPENBLAS_CORETYPE
 # for the native runs only: a user-set OPENBLAS_CORETYPE is always respected, which is what the native rows need.
 set -euo pipefail
 paper=${1:?usage: scripts/kernel-families.sh <paper> [smoke|full]}
@@ -45,8 +46,9 @@ data = {r: load(r) for r in runs}
 base, _ = data["portable"]
 print(f"{paper}, scale {scale}, seed 0: every claim's measured values against the portable run")
 print()
-print("| run | OpenBLAS kernels (run.json) | claims with other values | verdicts changed | largest relative difference |")
-print("|---|---|---:|---:|---:|")
+print("| run | OpenBLAS kernels (run.json) | claims with other values | verdicts changed | largest relative difference | wall time (s) | wall time / portable |")
+print("|---|---|---:|---:|---:|---:|---:|")
+portable_wall = data["portable"][1]["wallSeconds"]
 for r in runs:
     claims, run = data[r]
     differ = changed = 0; largest = 0.0
@@ -58,5 +60,5 @@ for r in runs:
             for x, y in zip(a, b):
                 if x != y: largest = max(largest, abs(x - y) / max(abs(x), abs(y), 1e-300))
         if c.get("verdict") != other.get("verdict"): changed += 1
-    print(f"| {r} | {run['openblas'].split()[-2] if 'MAX_THREADS' in run['openblas'] else run['openblas']} ({run['kernels']}) | {differ} of {len(base)} | {changed} | {largest:.3g} |")
+    print(f"| {r} | {run['openblas'].split()[-2] if 'MAX_THREADS' in run['openblas'] else run['openblas']} ({run['kernels']}) | {differ} of {len(base)} | {changed} | {largest:.3g} | {run['wallSeconds']:.1f} | {run['wallSeconds'] / portable_wall:.3f} |")
 PY
