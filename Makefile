@@ -92,11 +92,24 @@ $(PAPERS): %: build $$(addprefix data-,$$(DATA_FOR_$$*))
 	$(call run-paper,$@)
 
 # ---------------------------------------------------------------- benchmark
-PYTHON ?= python3
-.PHONY: bench
-bench: build llm-bench ## Lab vs PyTorch (PYTHON=venv/bin/python if torch lives in a venv) -> bench/results.json
-	$(BIN)/lab-bench --python $(PYTHON) --out bench/results.json
+# The peers (optional, never a dependency): `make bench-peers` installs PyTorch and llama-cpp-python into
+# $(PEERS_VENV); PYTHON and LLAMACPP_PYTHON default to it when it exists. Method: bench/README.md.
+PEERS_VENV      ?= .venv-peers
+PEERS_PYTHON    := $(if $(wildcard $(PEERS_VENV)/bin/python),$(PEERS_VENV)/bin/python,python3)
+PYTHON          ?= $(PEERS_PYTHON)
+LLAMACPP_PYTHON ?= $(PEERS_PYTHON)
+BENCH_REPETITIONS ?= 5
+.PHONY: bench bench-peers
+bench: build llm-bench ## Lab vs PyTorch and llama.cpp (when importable; see bench-peers), 5 runs each -> bench/results.json
+	$(BIN)/lab-bench --python $(PYTHON) --repetitions $(BENCH_REPETITIONS) --out bench/results.json
+	@if $(LLAMACPP_PYTHON) -c "import llama_cpp" 2>/dev/null; then $(MAKE) --no-print-directory llm-bench-peer; \
+	 else echo "bench: llama_cpp is not importable with $(LLAMACPP_PYTHON): no llama.cpp peer (make bench-peers installs it)"; fi
 	$(BIN)/lab-results  # the README's per-paper wall-time table, from figures/*/run.json
+
+bench-peers: ## Optional: install the benchmark peers from PyPI into .venv-peers (PyTorch, ~5 GB; llama-cpp-python builds llama.cpp: 10+ min)
+	python3 -m venv $(PEERS_VENV)
+	$(PEERS_VENV)/bin/pip install --quiet torch numpy
+	$(PEERS_VENV)/bin/pip install --quiet llama-cpp-python==0.3.36
 
 .PHONY: kernel-families
 kernel-families: build ## does a paper's seed-0 result depend on the CPU? PAPER=<paper> [KERNELS_SCALE=smoke|full]: portable vs three emulated CPU kernel families
@@ -158,8 +171,8 @@ llm-bench: build data-smollm2 ## LabLLM speed: prefill 512 and 32x64 tokens, gre
 	$(BIN)/lab-llm --model $(LLM_MODEL) --bench --json bench/llm-results.json
 
 # Optional, never part of `make test`: llama.cpp on the same GGUF and workloads (2 threads). llama-cpp-python builds
-# llama.cpp from source (10+ minutes on 2 cores): python3 -m venv /tmp/llamacpp && /tmp/llamacpp/bin/pip install llama-cpp-python==0.3.36
-LLAMACPP_PYTHON ?= /tmp/llamacpp/bin/python
+# llama.cpp from source (10+ minutes on 2 cores): `make bench-peers` installs it into $(PEERS_VENV); `make bench`
+# runs this target when llama_cpp is importable with LLAMACPP_PYTHON.
 llm-bench-peer: data-smollm2 ## Optional: the llama.cpp peer (LLAMACPP_PYTHON with llama-cpp-python==0.3.36) -> bench/llm-llamacpp.json
 	$(LLAMACPP_PYTHON) bench/peers/llamacpp_bench.py $(LLM_MODEL) bench/llm-llamacpp.json
 # ---------------------------------------------------------------- seeds and Slurm (README "Many seeds, many machines")

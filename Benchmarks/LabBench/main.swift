@@ -147,42 +147,39 @@ func charLMStep() -> Measurement {
     return perStep("charlm", step)
 }
 
-/// SGEMM through Lab's matmul vs raw cblas_sgemm, n x n x n, the best single product of one second of products
-/// each (single products take 1–10 ms; on this virtual machine a second thread is now and then slowed for a
-/// few hundred milliseconds, so a shorter window lets one hiccup decide the ratio). Lab's GEMMs run OpenBLAS on one
-/// thread and split the product over Lab's threads; the raw reference is OpenBLAS's own threading with the
-/// same thread count, switched on in this single-threaded process only after Lab's runs.
+/// The median of `count` timed calls of `body` (seconds).
+func medianTime(_ count: Int, _ body: () -> Void) -> Double {
+    let times = (0..<count).map { _ in time(body) }.sorted()
+    return count % 2 == 1 ? times[count / 2] : (times[count / 2 - 1] + times[count / 2]) / 2
+}
+
+/// SGEMM through Lab's matmul vs raw cblas_sgemm, n x n x n: a quarter second of products to warm up, then the
+/// median of 30 products (bench/peers/torch_bench.py times `a @ b` the same way). Lab's GEMMs run OpenBLAS on one
+/// thread and split the product over Lab's threads; the raw reference is OpenBLAS's own threading with the same
+/// thread count, switched on in this single-threaded process only after Lab's runs.
 func gemm(_ n: Int) -> Measurement {
     var rng = RNG(seed: 0)
     let a = Tensor.randn([n, n], rng: &rng), b = Tensor.randn([n, n], rng: &rng)
-    let lab: Double, raw: Double
     var c = [Float](repeating: 0, count: n * n)
-    // Warm-up (a quarter second of products): a new process's second thread can share the first one's core
-    // for tens of milliseconds before the kernel moves it, which is the whole of 30 products at n = 512.
-    let warmUp = DispatchTime.now().uptimeNanoseconds
-    while DispatchTime.now().uptimeNanoseconds - warmUp < 250_000_000 { _ = a.matmul(b) }
-    /// The fastest of the products that `body` runs in one second (at least 30).
-    func best(_ body: () -> Void) -> Double {
-        var fastest = Double.infinity, count = 0
+    func warmUp(_ body: () -> Void) {
         let start = DispatchTime.now().uptimeNanoseconds
-        while count < 30 || DispatchTime.now().uptimeNanoseconds - start < 1_000_000_000 {
-            fastest = min(fastest, time(body))
-            count += 1
-        }
-        return fastest
+        while DispatchTime.now().uptimeNanoseconds - start < 250_000_000 { body() }
     }
-    lab = best { _ = a.matmul(b) }
+    warmUp { _ = a.matmul(b) }
+    let lab = medianTime(30) { _ = a.matmul(b) }
     openblas_set_num_threads(Int32(Parallel.threads))
-    raw = best {
+    let raw: () -> Void = {
         a.data.withUnsafeBufferPointer { ap in b.data.withUnsafeBufferPointer { bp in
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(n), Int32(n), 1,
                         ap.baseAddress, Int32(n), bp.baseAddress, Int32(n), 0, &c, Int32(n))
         } }
     }
+    warmUp(raw)
+    let rawSeconds = medianTime(30, raw)
     let flops = 2 * Double(n * n * n)
     return Measurement(workload: "gemm\(n)", seconds: lab, peakMB: peakRSSMB(),
                        detail: String(format: "Lab %.1f GFLOP/s, raw OpenBLAS %.1f GFLOP/s (%.0f%%)",
-                                      flops / lab / 1e9, flops / raw / 1e9, 100 * raw / lab))
+                                      flops / lab / 1e9, flops / rawSeconds / 1e9, 100 * rawSeconds / lab))
 }
 
 /// The early-exit evaluator (docs/papers/early-exit-calibration.md §3) at the size of that paper's evaluation
@@ -216,14 +213,17 @@ let order = ["mlp", "cnn", "transformer", "charlm", "gemm512", "gemm1024", "eecu
 
 let args = CommandLine.arguments
 let usage = """
-    usage: lab-bench [--out PATH] [--python PATH]   every workload, Lab and its PyTorch peer; writes PATH
-                                                     (default bench/results.json)
-           lab-bench --workload NAME                  one workload in this process, one JSON line on stdout
+    usage: lab-bench [--out PATH] [--python PATH] [--repetitions N]
+                         every workload, Lab and its PyTorch peer, N runs each (default 5), each run a fresh process,
+                         Lab's and the peer's runs alternating; prints medians and ranges and writes PATH
+                         (default bench/results.json). The method: bench/README.md.
+           lab-bench --workload NAME
+                         one workload in this process, one JSON line on stdout
     workloads: \(order.joined(separator: ", "))
     """
 
-/// The value of each `--flag value` option; `--help` prints the usage and exits 0; anything else (an unknown or
-/// repeated flag, a flag without its value) exits 64 with a one-line error before any work or write.
+/// The value of each `--flag value` option; `--help` prints the usage and exits 0 (before any work or write);
+/// anything else (an unknown or repeated flag, a flag without its value) exits 64 with a one-line error.
 func parseOptions(_ arguments: [String]) -> [String: String] {
     func fail(_ message: String) -> Never {
         FileHandle.standardError.write(Data("lab-bench: \(message)\n".utf8))
@@ -233,11 +233,12 @@ func parseOptions(_ arguments: [String]) -> [String: String] {
     var rest = arguments.dropFirst()
     while let flag = rest.popFirst() {
         if flag == "--help" || flag == "-h" { print(usage); exit(0) }
-        guard ["--workload", "--out", "--python"].contains(flag) else { fail("unknown argument '\(flag)' (see --help)") }
+        guard ["--workload", "--out", "--python", "--repetitions"].contains(flag) else { fail("unknown argument '\(flag)' (see --help)") }
         guard options[flag] == nil else { fail("\(flag) given twice") }
         guard let value = rest.popFirst(), !value.hasPrefix("--"), !value.isEmpty else { fail("\(flag) needs a value") }
         options[flag] = value
     }
+    if let value = options["--repetitions"], (Int(value) ?? 0) < 1 { fail("--repetitions \(value): need a whole number >= 1") }
     return options
 }
 let options = parseOptions(args)
@@ -266,27 +267,112 @@ func runChild(_ command: [String]) -> Measurement? {
     return try? JSONDecoder().decode(Measurement.self, from: Data(line.utf8))
 }
 
+/// The runs of one side of one workload: each run's seconds, their median, fastest and slowest.
+struct Summary: Codable {
+    var runs: [Double]
+    var median: Double
+    var min: Double
+    var max: Double
+    var peakMB: Double
+
+    init(_ measurements: [Measurement]) {
+        runs = measurements.map(\.seconds)
+        let sorted = runs.sorted()
+        median = sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+        min = sorted.first ?? .nan
+        max = sorted.last ?? .nan
+        peakMB = measurements.map(\.peakMB).max() ?? .nan
+    }
+}
+
+/// One workload: Lab's and the peer's runs; ratio = Lab's median / the peer's median (below 1: Lab is faster),
+/// and the range of the per-repetition ratios (Lab's run i / the peer's run i, run back to back).
+struct WorkloadResult: Codable {
+    var workload: String
+    var lab: Summary
+    var peer: Summary?
+    var ratio: Double?
+    var ratioMin: Double?
+    var ratioMax: Double?
+    var detail: String
+}
+
+/// What bench/results.json holds: the results and everything needed to say where and how they were measured.
+struct BenchResults: Codable {
+    var date: String
+    var cpu: String
+    var cores: Int
+    var threads: Int
+    var kernels: String
+    var openblasCore: String
+    var openblas: String
+    var torch: String
+    var repetitions: Int
+    var method: String
+    var results: [WorkloadResult]
+}
+
+func cpuModel() -> String {
+    guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+          let line = text.split(separator: "\n").first(where: { $0.hasPrefix("model name") }),
+          let colon = line.firstIndex(of: ":") else { return "unknown" }
+    return line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+}
+
 let outPath = options["--out"] ?? "bench/results.json"
 let python = options["--python"] ?? "python3"
+let repetitions = Int(options["--repetitions"] ?? "5")!
 let peerScript = "bench/peers/torch_bench.py"
 let torchAvailable = runChild([ "/usr/bin/env", python, "-c", "import torch, json; print(json.dumps({'workload': 'probe', 'seconds': 0, 'peakMB': 0, 'detail': torch.__version__}))"])
 if torchAvailable == nil {
     print("PyTorch is not importable with \(python): Lab-only numbers (install torch in a venv and pass --python PATH).")
 }
-print(String(format: "%-12@ %10@ %10@ %7@ %9@ %9@  %@", "workload", "Lab s", "torch s", "ratio", "Lab MB", "torch MB", "detail"))
-var rows: [[String: Any]] = []
-for name in order where workloads[name] != nil {
-    guard let lab = runChild([args[0], "--workload", name]) else { print("\(name): Lab run failed"); continue }
-    let peer = torchAvailable == nil ? nil : runChild(["/usr/bin/env", python, peerScript, name])
-    let ratio = peer.map { lab.seconds / $0.seconds }
-    print(String(format: "%-12@ %10.4f %10@ %7@ %9.0f %9@  %@", name, lab.seconds,
-                 peer.map { String(format: "%.4f", $0.seconds) } ?? "-", ratio.map { String(format: "%.2f", $0) } ?? "-",
-                 lab.peakMB, peer.map { String(format: "%.0f", $0.peakMB) } ?? "-", lab.detail))
-    var row: [String: Any] = ["workload": name, "lab_seconds": lab.seconds, "lab_peak_mb": lab.peakMB, "detail": lab.detail]
-    if let p = peer { row["torch_seconds"] = p.seconds; row["torch_peak_mb"] = p.peakMB; row["ratio"] = ratio! }
-    rows.append(row)
+print("\(repetitions) runs per side, each a fresh process, Lab and peer alternating; median [min–max] seconds")
+/// One table line: the workload name left-aligned, the other columns right-aligned to fixed widths.
+func tableLine(_ cells: [String]) -> String {
+    let widths = [12, 25, 25, 6, 10, 7, 9]
+    return zip(cells, widths).enumerated().map { index, pair in
+        let (text, width) = pair
+        let padding = String(repeating: " ", count: max(0, width - text.count))
+        return index == 0 ? text + padding : padding + text
+    }.joined(separator: " ") + "  " + (cells.count > widths.count ? cells[widths.count] : "")
 }
-let report: [String: Any] = ["threads": Parallel.threads, "torch": torchAvailable?.detail ?? "unavailable", "results": rows]
-let data = try! JSONSerialization.data(withJSONObject: report, options: [.prettyPrinted, .sortedKeys])
-do { try AtomicFile.write(data, to: outPath) } catch { print("lab-bench: \(error)"); exit(1) }
+print(tableLine(["workload", "Lab s", "torch s", "ratio", "range", "Lab MB", "torch MB", "detail"]))
+var rows: [WorkloadResult] = []
+func cell(_ s: Summary?) -> String {
+    s.map { String(format: "%.4f [%.4f–%.4f]", $0.median, $0.min, $0.max) } ?? "-"
+}
+for name in order where workloads[name] != nil {
+    var lab: [Measurement] = [], peer: [Measurement] = []
+    for _ in 0..<repetitions {
+        guard let l = runChild([args[0], "--workload", name]) else { break }
+        lab.append(l)
+        if torchAvailable != nil, name != "eecurves", let p = runChild(["/usr/bin/env", python, peerScript, name]) { peer.append(p) }
+    }
+    guard lab.count == repetitions else { print("\(name): Lab run failed"); continue }
+    let labSummary = Summary(lab)
+    let peerSummary = peer.count == repetitions ? Summary(peer) : nil
+    let ratios = peerSummary == nil ? [] : zip(lab, peer).map { $0.seconds / $1.seconds }
+    let result = WorkloadResult(workload: name, lab: labSummary, peer: peerSummary,
+                                ratio: peerSummary.map { labSummary.median / $0.median },
+                                ratioMin: ratios.min(), ratioMax: ratios.max(), detail: lab[0].detail)
+    print(tableLine([name, cell(labSummary), cell(peerSummary), result.ratio.map { String(format: "%.2f", $0) } ?? "-",
+                     result.ratioMin.map { String(format: "%.2f–%.2f", $0, result.ratioMax!) } ?? "-",
+                     String(format: "%.0f", labSummary.peakMB), peerSummary.map { String(format: "%.0f", $0.peakMB) } ?? "-",
+                     result.detail]))
+    rows.append(result)
+}
+let formatter = ISO8601DateFormatter()
+let report = BenchResults(
+    date: formatter.string(from: Date()), cpu: cpuModel(), cores: ProcessInfo.processInfo.activeProcessorCount,
+    threads: Parallel.threads, kernels: Parallel.kernels.rawValue, openblasCore: Parallel.openBLASCore,
+    openblas: String(cString: openblas_get_config()), torch: torchAvailable?.detail ?? "unavailable",
+    repetitions: repetitions,
+    method: "each run a fresh process; Lab and peer runs alternate; training workloads: one warm-up epoch then one "
+        + "timed epoch (mlp, cnn), or 3 warm-up steps then the mean of 20 (transformer, charlm); gemm: 0.25 s of "
+        + "warm-up products then the median of 30; ratio = median Lab / median peer (bench/README.md)",
+    results: rows)
+let encoder = JSONEncoder()
+encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+do { try AtomicFile.write(try encoder.encode(report), to: outPath) } catch { print("lab-bench: \(error)"); exit(1) }
 print("wrote \(outPath)")
