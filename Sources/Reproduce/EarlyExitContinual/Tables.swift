@@ -166,7 +166,8 @@ func recencyMechanismText(_ study: Study) -> String {
         \(exitNames[worst.exit]) (last-task share \(formatNumber(worst.share))) task \(Plan.taskCount)'s head has \
         \(headText(profile, exit: worst.exit, task: last)), the favoured task \(favoured + 1)'s (share \
         \(formatNumber(shares[favoured]))) \(headText(profile, exit: worst.exit, task: favoured)). Side runs with 3× the \
-        epochs, LwF λ = 0.5 or zero-initialised heads do not lift every exit to 0.4 (docs/papers/early-exit-continual.md §8)
+        epochs, 3× the learning rate, LwF λ = 0.5 or zero-initialised heads do not lift every exit of both methods to \
+        0.4 (docs/papers/early-exit-continual.md §8)
         """
 }
 
