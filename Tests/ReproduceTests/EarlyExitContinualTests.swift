@@ -114,6 +114,8 @@ private func outcomes(confidences: [[Double]], correct: [[Bool]]) -> ExitOutcome
         #expect(fit.loss < 1e-12 && abs(fit.correction.bias(task: 0) + 3) < 1e-9 && abs(fit.correction.a + 4) < 1e-12)
         #expect(abs(fit.uncorrectedLoss - 0.25) < 1e-12)
         #expect(fit.evaluations == 161 * 161 + 21 * 21 - 1)
+        // a = −4 is the coarse grid's edge.
+        #expect(fit.range == 4 && fit.atGridEdge)
     }
 
     /// The top/second shortcut equals the loss computed from the full corrected rows with the argmax masked to −∞.
@@ -190,6 +192,36 @@ private func outcomes(confidences: [[Double]], correct: [[Bool]]) -> ExitOutcome
         // AUC = [0.15·0.75 + 0.25·1 + 0.4·0.75] / 0.8.
         #expect(abs(summary.area - 0.6625 / 0.8) < 1e-12)
         #expect(CurveSummary(curve, target: 1.01).costToMatch == nil)
+    }
+
+    /// Head level and spread by hand: one exit, tasks {0, 1} × 2 classes, rows (1, 3 | 2, 0) and (−1, 1 | 4, 4).
+    /// Levels: task 0 (2 + 0)/2 = 1, task 1 (1 + 4)/2 = 2.5; spreads: task 0 (1 + 1)/2 = 1, task 1 (1 + 0)/2 = 0.5.
+    @Test func headLogitProfileByHand() {
+        let table = ExitLogitTable(exits: [[1, 3, 2, 0, -1, 1, 4, 4]], classCount: 4, targets: [1, 2])
+        let profile = HeadLogitProfile(table, outputTask: [0, 0, 1, 1])
+        #expect(profile.level == [[1, 2.5]] && profile.spread == [[1, 0.5]])
+    }
+
+    /// The mechanism behind the failing recency claims (docs/papers/early-exit-continual.md §8): CE within a
+    /// two-class head gives its two logits opposite gradients (p − y sums to 0), so Adam moves its two weight rows
+    /// and biases by opposite steps: their sums, hence the head's level, stay at the initial values while the
+    /// spread grows.
+    @Test func twoClassHeadKeepsItsLevelUnderAdam() {
+        var rng = RNG(seed: 3)
+        let head = Linear(inputSize: 3, outputSize: 2, rng: &rng)
+        let x = Tensor(shape: [8, 3], data: (0..<24).map { _ in Float(rng.uniform() * 2) })
+        let targets = (0..<8).map { $0 % 2 }
+        func sums() -> [Float] { let w = head.weight.data, b = head.bias!.data; return [w[0] + w[3], w[1] + w[4], w[2] + w[5], b[0] + b[1]] }
+        func spread() -> Float { let z = head(x).data; return (0..<8).reduce(0) { $0 + abs(z[2 * $1] - z[2 * $1 + 1]) } / 16 }
+        let (before, spreadBefore) = (sums(), spread())
+        let optimizer = Adam(parameters: head.parameters, learningRate: 0.05)
+        for _ in 0..<20 {
+            optimizer.zeroGrad()
+            crossEntropy(head(x), targets: targets).backward()
+            optimizer.step()
+        }
+        for (after, initial) in zip(sums(), before) { #expect(abs(after - initial) < 1e-5) }
+        #expect(spread() > spreadBefore + 0.1)
     }
 
     /// A tiny run of every method end to end: matrices grow task by task, LwF's teacher and ER's buffer work, and

@@ -55,7 +55,7 @@ func addClaims(to report: Report, study: Study) throws {
         id: "recency-bias", statement: "exemplar-free EE nets send most predictions to the last task",
         measured: lastTaskShares.flatMap { $0 }.min()!, .atLeast(0.4), given: exemplarFree.map(learned), seeds: seeds,
         note: "min over exits of FT-EE and LwF-EE of the share of test images assigned to task \(Plan.taskCount) (uniform 0.2); FT \(lastTaskShares[0].map(formatNumber).joined(separator: "/")), LwF \(lastTaskShares[1].map(formatNumber).joined(separator: "/"))",
-        whenFails: "the exits favour FT-EE \(dominantTasks(study, method: .finetuning)); LwF-EE \(dominantTasks(study, method: .lwf)): the task-local losses leave each head's level free, and in our short training the last head does not end on top"))
+        whenFails: "the exits favour FT-EE \(dominantTasks(study, method: .finetuning)); LwF-EE \(dominantTasks(study, method: .lwf)): \(recencyMechanismText(study))"))
 
     // recency-confidence: exits where every seed has ≥ 20 correct task-1 test images; the measured value is the
     // smallest gap among them. With no such exit (a smoke run) the gap is taken where every seed has at least one
@@ -78,13 +78,20 @@ func addClaims(to report: Report, study: Study) throws {
         gapBasis = (qualifying.isEmpty ? "no exit has 20 correct task-1 images in every seed, so over the exits with at least one (" : "over the qualifying exits (")
             + "\(gapExits.map { exitNames[$0] }.joined(separator: ", "))): mean s_k(correct task-\(Plan.taskCount) images) − mean s_k(correct task-1 images)"
     }
+    // Confidence follows the heads' levels and spreads (docs/papers/early-exit-continual.md §8): the heads of tasks 1
+    // and 5 at the exit with the smallest gap.
+    let lwfProfile = headProfile(study, method: .lwf)
+    let worstGap = gapExits.isEmpty ? nil : gapExits[confidenceGaps.indices.min { confidenceGaps[$0] < confidenceGaps[$1] }!]
+    let confidenceText = worstGap.map { k in
+        "at \(exitNames[k]) the correct task-1 predictions are the more confident: there task 1's head has \(headText(lwfProfile, exit: k, task: 0)), task \(Plan.taskCount)'s \(headText(lwfProfile, exit: k, task: lastTask)) (test images, mean over seeds); a head's level stays at its random initialisation (see recency-bias), so confidence is not ordered by recency"
+    } ?? "at some exit the correct old-task predictions are as confident as the recent ones"
     try report.claim(Claim(
         id: "recency-confidence", statement: "recent tasks get higher confidence",
         measured: confidenceGaps.min()!, .greaterThan(0),
         and: [Condition("exits with ≥ 20 correct task-1 images in every seed", measured: Double(qualifying.count), .atLeast(2))],
         given: [learned(.lwf)], seeds: seeds,
         note: "LwF-EE before TLC, smallest gap; \(gapBasis); per exit \(confidenceGaps.map(formatNumber).joined(separator: "/")).",
-        whenFails: qualifying.count < 2 ? "fewer than two exits classify 20 task-1 test images correctly in every seed" : "at some exit the correct old-task predictions are as confident as the recent ones"))
+        whenFails: qualifying.count < 2 ? "fewer than two exits classify 20 task-1 test images correctly in every seed" : confidenceText))
 
     func spread(_ outcomes: ExitOutcomes) -> Double {
         Metrics.mean(outcomes.predictionShare.map { $0.max()! - $0.min()! })
@@ -94,7 +101,7 @@ func addClaims(to report: Report, study: Study) throws {
         id: "tlc-reduces-recency", statement: "TLC evens out task predictions",
         measured: spreadAfter / spreadBefore, .atMost(0.7), given: [learned(.lwf)], seeds: seeds,
         note: "LwF-EE: (max − min over tasks of the prediction share), mean over exits and seeds, after / before TLC = \(formatNumber(spreadAfter)) / \(formatNumber(spreadBefore))",
-        whenFails: "TLC concentrates LwF-EE's predictions on the last task instead of spreading them (see tlc-auc-gain)"))
+        whenFails: "TLC's fit shifts the older tasks' logits (mean bias over tasks 1–\(Plan.taskCount - 1) \(formatNumber(study.mean(.lwf) { run in Metrics.mean((0..<lastTask).map { run.earlyExit.fit!.correction.bias(task: $0) }) }))) and moves LwF-EE's share of test images assigned to the last task from \(formatNumber(study.mean(.lwf) { Metrics.mean($0.earlyExit.outcomes.predictionShare.map { $0[lastTask] }) })) before TLC to \(formatNumber(study.mean(.lwf) { Metrics.mean($0.earlyExit.corrected!.predictionShare.map { $0[lastTask] }) })) after (mean over exits and seeds; balanced 0.2); why: see tlc-auc-gain"))
 
     let aucGain = { (method: ContinualMethodKind) in study.mean(method) { $0.correctedSummary.area - $0.summary.area } }
     try report.claim(Claim(
@@ -112,18 +119,19 @@ func addClaims(to report: Report, study: Study) throws {
         and: [Condition("min over budgets of LwF Acc@b(EE+TLC) − Acc@b(EE)", measured: budgetGains.min()!, .atLeast(-0.005))],
         given: [learned(.lwf)], seeds: seeds,
         note: "LwF budgets (25/50/75/100 %) with a positive mean gain; gains \(budgetGains.map(formatNumber).joined(separator: "/"))",
-        whenFails: "TLC lowers the older tasks' logits at our scale (see tlc-auc-gain), so it costs accuracy at every budget"))
+        whenFails: "TLC's fit shifts the older tasks' logits (see tlc-auc-gain) and hands \(formatNumber(study.mean(.lwf) { Metrics.mean($0.earlyExit.corrected!.predictionShare.map { $0[lastTask] }) })) of the test images to the last task (mean over exits and seeds), whose images are 1/\(Plan.taskCount) of the test set: it costs accuracy wherever it moves predictions"))
 
     // A seed whose EE+TLC curve never reaches the base accuracy counts with the full cost c_K (every sample
     // through the last exit, > 1 with the ICs' overhead): finite, and failing the ≤ 0.7 bar.
     let notReached = study[.lwf].filter { $0.correctedSummary.costToMatch == nil }.count
     let matchCost = study.mean(.lwf) { $0.correctedSummary.costToMatch ?? $0.correctedSummary.fullCost }
+    let beforeCost = study.mean(.lwf) { $0.summary.costToMatch ?? $0.summary.fullCost }
     try report.claim(Claim(
         id: "tlc-cheaper-than-base", statement: "EE+TLC reaches the base network's accuracy at a fraction of its compute",
         measured: matchCost, .atMost(0.7), given: [learned(.lwf)], seeds: seeds,
         note: "LwF: least cost on the EE+TLC curve whose accuracy ≥ the base network's (same seed), mean over seeds; "
             + (notReached == 0 ? "reached in every seed" : "not reached in \(notReached) of \(study[.lwf].count) seeds, counted at the full cost c_K"),
-        whenFails: "LwF-EE+TLC (final exit \(formatNumber(study.mean(.lwf) { $0.earlyExit.corrected!.accuracies.last! }))) does not reach the base network's \(formatNumber(study.mean(.lwf) { $0.baseAccuracy })) early enough"))
+        whenFails: "LwF-EE+TLC (final exit \(formatNumber(study.mean(.lwf) { $0.earlyExit.corrected!.accuracies.last! }))) does not reach the base network's \(formatNumber(study.mean(.lwf) { $0.baseAccuracy })) early enough, while the EE curve without TLC reaches it at cost \(formatNumber(beforeCost)) (mean over seeds, never reached in \(study[.lwf].filter { $0.summary.costToMatch == nil }.count) of \(study[.lwf].count))\(beforeCost <= 0.7 ? ": TLC's fit is what fails here" : "") (see tlc-auc-gain)"))
 
     let forgettingGap = { (method: ContinualMethodKind) in
         study.mean(method) { $0.earlyExit.result.taskAwareForgetting(exit: 0) - $0.earlyExit.result.taskAwareForgetting(exit: exitNames.count - 1) }

@@ -100,6 +100,9 @@ func tlcMechanismText(_ study: Study, method: ContinualMethodKind) -> String {
     let runs = study[method].map(\.earlyExit)
     let predicted = Metrics.mean(runs.map { $0.maskedMaxima!.predicted }), others = Metrics.mean(runs.map { $0.maskedMaxima!.others })
     let lastShare = Metrics.mean(runs.map { Metrics.mean($0.corrected!.predictionShare.map { $0[Plan.taskCount - 1] }) })
+    let oracles = runs.map(oracleCorrectionAccuracy)
+    let edge = runs.filter { $0.fit!.atGridEdge }.count
+    let oracle = (best: Metrics.mean(oracles.map(\.best)), uncorrected: Metrics.mean(oracles.map(\.uncorrected)))
     return """
         With 2 classes per task (the paper: 10), masking the predicted class leaves the predicted task only its other \
         class. On the last task's own training images (\(method.rawValue)-EE, mean over exits, images and seeds) that \
@@ -107,8 +110,86 @@ func tlcMechanismText(_ study: Study, method: ContinualMethodKind) -> String {
         \(predicted < others ? ", so the loss falls as the older tasks are pushed down towards it" : ""). The fit gives \
         b = \(meanText(runs.map { $0.fit!.correction.b })), a = \(meanText(runs.map { $0.fit!.correction.a })), and after \
         TLC the exits assign \(formatNumber(lastShare)) of the test images to the last task (mean over exits and seeds; \
-        balanced: 0.2).
+        balanced: 0.2). (a, b) lies on the edge of the fit's grid in \(edge) of \(runs.count) fits\
+        \(edge > 0 ? ", where the minimum may lie further out (a wider grid: docs/papers/early-exit-continual.md §8)" : ""). \
+        Chosen on the test images themselves (an oracle over a, b ∈ [−4, 4] in steps of 0.5), a correction of TLC's form \
+        would move the final exit's TAg accuracy from \(formatNumber(oracle.uncorrected)) to at most \
+        \(formatNumber(oracle.best)) (mean over seeds)\
+        \(oracle.best - oracle.uncorrected < 0.05 ? ": the heads' levels, which decide the task-agnostic argmax, are random, not ordered by task age (see recency-bias), so no bias a·(T − 1 − t) + b evens them out" : "").
         """
+}
+
+/// Each exit's head level and spread on the test images for `method`'s EE network, mean over seeds
+/// (docs/papers/early-exit-continual.md §8).
+func headProfile(_ study: Study, method: ContinualMethodKind) -> HeadLogitProfile {
+    let profiles = study[method].map { HeadLogitProfile($0.earlyExit.result.test, outputTask: $0.earlyExit.result.outputTask) }
+    func mean(_ pick: (HeadLogitProfile) -> [[Double]]) -> [[Double]] {
+        pick(profiles[0]).indices.map { k in pick(profiles[0])[k].indices.map { t in Metrics.mean(profiles.map { pick($0)[k][t] }) } }
+    }
+    return HeadLogitProfile(level: mean(\.level), spread: mean(\.spread))
+}
+
+/// "level l, spread s" of task t's head at exit k.
+func headText(_ profile: HeadLogitProfile, exit k: Int, task t: Int) -> String {
+    "level \(formatNumber(profile.level[k][t])), spread \(formatNumber(profile.spread[k][t]))"
+}
+
+/// Why the last task does not collect the predictions (docs/papers/early-exit-continual.md §8), from the run's
+/// numbers: the ratio of the last head's spread to the largest old head's at every exit, and the heads of the
+/// last task and of the favoured task at the exit with the smallest last-task share.
+func recencyMechanismText(_ study: Study) -> String {
+    let last = Plan.taskCount - 1
+    let methods: [ContinualMethodKind] = [.finetuning, .lwf]
+    let profiles = methods.map { headProfile(study, method: $0) }
+    let ratios = zip(methods, profiles).map { method, profile in
+        "\(method.rawValue)-EE " + (0..<exitNames.count).map { k in
+            formatNumber(profile.spread[k][last] / profile.spread[k][..<last].max()!)
+        }.joined(separator: "/")
+    }
+    var worst = (method: 0, exit: 0, share: Double.infinity)
+    for (m, method) in methods.enumerated() {
+        for k in 0..<exitNames.count {
+            let share = study.mean(method) { $0.earlyExit.outcomes.predictionShare[k][last] }
+            if share < worst.share { worst = (m, k, share) }
+        }
+    }
+    let shares = (0..<Plan.taskCount).map { u in study.mean(methods[worst.method]) { $0.earlyExit.outcomes.predictionShare[worst.exit][u] } }
+    let favoured = shares.indices.max { shares[$0] < shares[$1] }!
+    let profile = profiles[worst.method]
+    return """
+        with two classes per task, CE within the current head and task-wise distillation give a head's two logits \
+        opposite gradients, so a head's level (the mean of its logits) stays at its random initialisation (exactly in FT, \
+        approximately in LwF) and the task-agnostic argmax follows the heads' random levels plus their spreads (largest \
+        logit − level); the old heads \
+        keep spreads about as large as the last head's (last head's spread / largest old head's, test images, mean \
+        over seeds, IC1/IC2/IC3/final: \(ratios.joined(separator: "; "))). At \(methods[worst.method].rawValue)-EE \
+        \(exitNames[worst.exit]) (last-task share \(formatNumber(worst.share))) task \(Plan.taskCount)'s head has \
+        \(headText(profile, exit: worst.exit, task: last)), the favoured task \(favoured + 1)'s (share \
+        \(formatNumber(shares[favoured]))) \(headText(profile, exit: worst.exit, task: favoured)). Side runs with 3× the \
+        epochs, 3× the learning rate, LwF λ = 0.5 or zero-initialised heads do not lift every exit of both methods to \
+        0.4 (docs/papers/early-exit-continual.md §8)
+        """
+}
+
+/// The best final-exit TAg accuracy any correction of TLC's form reaches when chosen on the test images
+/// themselves (an oracle, a and b on a grid of step 0.5 in [−4, 4]), and the accuracy without correction.
+func oracleCorrectionAccuracy(_ run: EvaluatedRun) -> (best: Double, uncorrected: Double) {
+    let table = run.result.test, outputTask = run.result.outputTask
+    let taskCount = (outputTask.max() ?? 0) + 1, last = table.exitCount - 1
+    func accuracy(_ correction: TaskLogitsCorrection) -> Double {
+        let bias = outputTask.map { correction.bias(task: $0) }
+        var right = 0
+        for i in 0..<table.sampleCount {
+            let row = table.row(exit: last, sample: i)
+            var top = 0, best = -Double.infinity
+            for (j, z) in row.enumerated() where Double(z) + bias[j] > best { best = Double(z) + bias[j]; top = j }
+            if top == table.targets[i] { right += 1 }
+        }
+        return Double(right) / Double(table.sampleCount)
+    }
+    let grid = (-8...8).map { Double($0) * 0.5 }
+    let best = grid.flatMap { a in grid.map { b in accuracy(TaskLogitsCorrection(a: a, b: b, taskCount: taskCount)) } }.max()!
+    return (best, accuracy(.identity(taskCount: taskCount)))
 }
 
 /// The task each exit assigns most test images to (mean share over seeds), e.g. "task 4 (0.56)".
@@ -143,11 +224,8 @@ func recencyText(_ study: Study) -> String {
     return """
         Share of all test images that each exit (IC1 / IC2 / IC3 / final) assigns to the last task's two classes (a \
         balanced classifier: 0.2), mean over seeds: \(parts.joined(separator: "; ")). The task each exit favours most: \
-        FT-EE \(dominantTasks(study, method: .finetuning)); LwF-EE \(dominantTasks(study, method: .lwf)). FT's loss (CE \
-        within the current head) and LwF's task-wise distillation are both unchanged when a constant is added to one \
-        head's logits, so nothing in training sets the level of one task's head against another's: which task the \
-        task-agnostic argmax favours is left to how the heads drift, and in our short training it is not always the last \
-        one (the paper's 200-epoch SGD runs on CIFAR-100 end with the last task on top).
+        FT-EE \(dominantTasks(study, method: .finetuning)); LwF-EE \(dominantTasks(study, method: .lwf)). Why not the \
+        last task: \(recencyMechanismText(study)).
 
         \(tlcMechanismText(study, method: .lwf))
         """

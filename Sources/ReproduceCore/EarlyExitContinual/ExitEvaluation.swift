@@ -122,3 +122,46 @@ public struct CurveSummary: Sendable, Equatable {
         fullCost = curve.exitCosts.last!
     }
 }
+
+/// What decides which task the task-agnostic argmax picks (docs/papers/early-exit-continual.md §8): per exit k and
+/// task t, the mean over images of head t's **level** (the mean of its logits) and of its **spread** (its largest
+/// logit minus that mean), so that task t's largest logit is level + spread. With two classes per task, CE within
+/// the head (FT, LwF) and task-wise distillation (LwF) give the head's two logits opposite gradients, so under SGD
+/// or Adam without weight decay the sum of its two weight rows and of its two biases does not move from the
+/// initialisation: training changes a head's spread, not its level (for FT up to rounding: its old heads get no
+/// gradient and its current head opposite ones; LwF's near-zero distillation gradients let Adam turn rounding
+/// into a small drift).
+public struct HeadLogitProfile: Sendable, Equatable {
+    /// level[k][t], spread[k][t].
+    public let level: [[Double]]
+    public let spread: [[Double]]
+
+    public init(level: [[Double]], spread: [[Double]]) {
+        self.level = level
+        self.spread = spread
+    }
+
+    /// From a logit table; outputTask[j] is the task of output j.
+    public init(_ table: ExitLogitTable, outputTask: [Int]) {
+        precondition(outputTask.count == table.classCount, "HeadLogitProfile: \(outputTask.count) output tasks for \(table.classCount) logits")
+        let taskCount = (outputTask.max() ?? -1) + 1
+        let outputs = (0..<taskCount).map { t in outputTask.indices.filter { outputTask[$0] == t } }
+        var level: [[Double]] = [], spread: [[Double]] = []
+        for k in 0..<table.exitCount {
+            var levelSum = [Double](repeating: 0, count: taskCount), spreadSum = levelSum
+            for i in 0..<table.sampleCount {
+                let row = table.row(exit: k, sample: i)
+                for t in 0..<taskCount {
+                    let z = outputs[t].map { Double(row[row.startIndex + $0]) }
+                    let mean = z.reduce(0, +) / Double(z.count)
+                    levelSum[t] += mean
+                    spreadSum[t] += z.max()! - mean
+                }
+            }
+            let n = Double(table.sampleCount)
+            level.append(levelSum.map { $0 / n })
+            spread.append(spreadSum.map { $0 / n })
+        }
+        self.init(level: level, spread: spread)
+    }
+}

@@ -126,6 +126,11 @@ public struct TaskLogitsCorrectionFit: Sendable {
     public let loss: Double
     public let uncorrectedLoss: Double
     public let evaluations: Int
+    /// The half-width of the coarse grid; a fitted |a| or |b| above it lies in the refinement around an edge point.
+    public let range: Double
+
+    /// True when the fit sits on the edge of the coarse grid (|a| or |b| ≥ range): the minimum may lie outside it.
+    public var atGridEdge: Bool { max(abs(correction.a), abs(correction.b)) >= range - 1e-12 }
 
     public init(_ summary: TaskLogitSummary, range: Double, step: Double, refineStep: Double, refineHalfWidth: Int) {
         precondition(range > 0 && step > 0 && refineStep > 0 && refineHalfWidth >= 0,
@@ -149,5 +154,6 @@ public struct TaskLogitsCorrectionFit: Sendable {
         loss = best.loss
         uncorrectedLoss = summary.loss(.identity(taskCount: taskCount))
         self.evaluations = evaluations
+        self.range = range
     }
 }
