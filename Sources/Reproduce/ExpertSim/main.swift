@@ -42,7 +42,7 @@ struct ExpertSimPaper: PaperCommand {
     func reproduce(in report: Report) throws {
         let runWatch = Stopwatch()   // the run's wall time for the budget sentence of the deviations
         let plan = Plan(scale: options.scale, seeds: report.seeds)
-        let seedText = report.seeds.map(String.init).joined(separator: ", ")
+        let seedText = plan.seeds.map(String.init).joined(separator: ", ")
         report.text("""
             Scale **\(options.scale.rawValue)**: \(plan.trainConditions) training and \(plan.testConditions) test \
             conditions (x2 replicas each), \(plan.config.epochs) epochs at batch \(plan.config.batchSize), \
