@@ -170,4 +170,13 @@ import Testing
         #expect(ZDCMetrics.bestPermutationAccuracy(assignments: [0, 0, 0, 0], groups: [0, 1, 2, 0], classes: 3) == 0.5)
         #expect(ZDCMetrics.permutations(of: [0, 1, 2]).count == 6)
     }
+
+    @Test func positiveShareCountsLivePreActivationsPerGroup() {
+        // 4 rows of 3 values; rows 0 and 2 → group 0, row 1 → group 2, row 3 → group 0; group 1 has no row.
+        let values: [Float] = [1, -1, 0,   -2, -3, -0.5,   0.1, 2, -1,   5, 6, 7]
+        let shares = ZDCMetrics.positiveShare(values, valuesPerRow: 3, groups: [0, 2, 0, 0], groupCount: 3)
+        #expect(shares[0] == 6.0 / 9)          // 1, 0.1, 2, 5, 6, 7 of 9 (0 is not live)
+        #expect(shares[1].isNaN)
+        #expect(shares[2] == 0)                // a dead group: every pre-activation ≤ 0
+    }
 }

@@ -187,6 +187,11 @@ struct RouterAnalysis {
         /// KS[i][j] between the real photon sums routed to experts i and j (NaN when one gets none).
         let ks: [[Double]]
         let tercileAccuracy: Double
+        /// Per expert, on the test conditions routed to it (fresh noise, eval mode, after training): the share of
+        /// its generator's final-layer pre-activations that are > 0 (the pixels the output ReLU passes, and the
+        /// only ones a gradient flows back through; a dead expert has ~0), and their median.
+        let liveShare: [Double]
+        let medianPreActivation: [Double]
         /// Smallest off-diagonal KS (0 when an expert gets no event).
         var minimumKS: Double {
             var m = Double.infinity
@@ -212,14 +217,40 @@ struct RouterAnalysis {
                 run.routes.indices.filter { run.routes[$0] == k }.map { generatedSums[$0] }
             }
             let ks = routed.indices.map { i in routed.indices.map { j in Metrics.ksStatistic(routed[i], routed[j]) } }
+            let preActivations = Self.routedPreActivations(run, conditions: test.conditions)
             return Seed(seed: run.spec.seed, routes: run.routes,
                         load: routed.map { Double($0.count) / Double(sums.count) },
                         medianPhotonSum: routed.map { $0.isEmpty ? .nan : Metrics.median($0) },
                         medianGeneratedPhotonSum: generated.map { $0.isEmpty ? .nan : Metrics.median($0) },
                         ks: ks,
                         tercileAccuracy: ZDCMetrics.bestPermutationAccuracy(assignments: run.routes, groups: test.events.intensityGroups,
-                                                                            classes: run.spec.experts))
+                                                                            classes: run.spec.experts),
+                        liveShare: ZDCMetrics.positiveShare(preActivations.values, valuesPerRow: ZDCSimulator.pixels,
+                                                            groups: preActivations.groups, groupCount: run.spec.experts),
+                        medianPreActivation: preActivations.medians)
         }
+    }
+
+    /// Each expert's final-layer pre-activations on the test conditions it was routed (draw 0's routes), with
+    /// noise from a stream of its own: a pure evaluation after training that moves no other stream and no weight.
+    private static func routedPreActivations(_ run: TrainedModel, conditions: Tensor)
+        -> (values: [Float], groups: [Int], medians: [Double])
+    {
+        let model = run.model
+        model.eval()
+        defer { model.train() }
+        var rng = RNG(seed: UInt64(run.spec.seed)).derived("pre-activations/\(run.spec.name)")
+        var values: [Float] = [], groups: [Int] = [], medians: [Double] = []
+        for (k, expert) in model.experts.enumerated() {
+            let rows = run.routes.indices.filter { run.routes[$0] == k }
+            guard !rows.isEmpty else { medians.append(.nan); continue }
+            let noise = Tensor.randn([rows.count, noiseSize], rng: &rng)
+            let pre = noGrad { expert.generator.preActivation(noise: noise, conditions: conditions.indexSelect(axis: 0, rows)) }
+            values += pre.data
+            groups += [Int](repeating: k, count: rows.count)
+            medians.append(Metrics.median(pre.data.map(Double.init)))
+        }
+        return (values, groups, medians)
     }
 
     /// Mean over seeds of the smallest pairwise KS and of the smallest test load.

@@ -26,7 +26,7 @@ let imageHeight = 56, imageWidth = 30
 
 /// G(z, c): concat(z, c) [B, 19] → Linear → BN1d → LReLU → Dropout → Linear (C·14·8) → BN1d → LReLU → Dropout
 /// → [B, C, 14, 8] → up x2 → Conv3x3 C→C → BN2d → LReLU → up x2 → [B, C, 56, 32] → Conv3x3 C→C' → BN2d → LReLU
-/// → Conv3x3 C'→1 → columns 1..30 → ReLU → [B, 1, 56, 30], an image in log(1 + photons).
+/// → Conv3x3 C'→1 → columns 1..30 (`preActivation`) → ReLU → [B, 1, 56, 30], an image in log(1 + photons).
 final class Generator: Module {
     let input: Linear, inputNorm: BatchNorm, inputDropout: Dropout
     let seedMap: Linear, seedNorm: BatchNorm, seedDropout: Dropout
@@ -52,13 +52,19 @@ final class Generator: Module {
 
     /// z: [B, 10], c: [B, 9] → [B, 1, 56, 30]
     func callAsFunction(noise z: Tensor, conditions c: Tensor) -> Tensor {
+        preActivation(noise: z, conditions: c).relu()
+    }
+
+    /// The final convolution's output before the output ReLU: z: [B, 10], c: [B, 9] → [B, 1, 56, 30]. A pixel
+    /// whose value is ≤ 0 is 0 in the image and passes no gradient back to the generator.
+    func preActivation(noise z: Tensor, conditions c: Tensor) -> Tensor {
         let batch = z.shape[0]
         var h = inputDropout(inputNorm(input(Tensor.concat([z, c], axis: 1))).leakyRelu(slope: leakySlope))
         h = seedDropout(seedNorm(seedMap(h)).leakyRelu(slope: leakySlope))
         h = h.reshaped([batch, channels, 14, 8]).upsampleNearest(scale: 2)                 // [B, C, 28, 16]
         h = convolutionNorm(convolution(h)).leakyRelu(slope: leakySlope).upsampleNearest(scale: 2)  // [B, C, 56, 32]
         h = narrowNorm(narrow(h)).leakyRelu(slope: leakySlope)                             // [B, C', 56, 32]
-        return output(h).slice(axis: 3, 1..<(1 + imageWidth)).relu()                       // [B, 1, 56, 30]
+        return output(h).slice(axis: 3, 1..<(1 + imageWidth))                              // [B, 1, 56, 30]
     }
 
     /// Forward multiply-accumulates per image (Linear in·out; Conv kH·kW·Cin·Cout·Hout·Wout).

@@ -4,6 +4,7 @@ import LabRun
 
 /// Every size of a run at one scale (docs/papers/expertsim.md §2), and the seeds each model trains with.
 struct Plan: Sendable {
+    let scale: Scale
     let trainConditions: Int, testConditions: Int
     let config: TrainingConfig
     let draws: Int
@@ -16,11 +17,14 @@ struct Plan: Sendable {
     /// The large batch of the generator timing (design: 256; smoke 64).
     let timingBatch: Int
     let simulationThreads = 2, trainingWorkers = 2
+    /// The wall-time budget of docs/papers/expertsim.md §2 (smoke 30 s, full 8 min on 2 cores).
+    let budgetSeconds: Double
     /// Count-only resamples behind the sim-heterogeneous evidence: training sets of this run's size, and the
     /// events of the "population" medians.
     let contrastTrainingSets: Int, contrastPopulationEvents: Int
 
     init(scale: Scale, seeds: [Int]) {
+        self.scale = scale
         switch scale {
         case .smoke:
             (trainConditions, testConditions) = (150, 50)
@@ -30,6 +34,7 @@ struct Plan: Sendable {
             baselineSeeds = [seeds[0]]
             (timingConditions, batchOneImages, timingBatch) = (40, 8, 64)
             (contrastTrainingSets, contrastPopulationEvents) = (10, 20_000)
+            budgetSeconds = 30
         case .full:
             (trainConditions, testConditions) = (1500, 500)
             // The design's plan without its cut rule: B2 and B3 train two seeds, every model the design's 8 epochs.
@@ -39,6 +44,7 @@ struct Plan: Sendable {
             baselineSeeds = Array(seeds.prefix(2))
             (timingConditions, batchOneImages, timingBatch) = (300, 32, 256)
             (contrastTrainingSets, contrastPopulationEvents) = (200, 200_000)
+            budgetSeconds = 8 * 60
         }
     }
 

@@ -75,12 +75,14 @@ extension RouterAnalysis {
     /// Per seed and expert: test load, median routed photon sum, KS to every other expert; then the
     /// per-seed tercile accuracy.
     func table() -> Table {
-        var table = Table(header: ["seed", "expert", "test load", "median photon sum", "median generated sum"]
+        var table = Table(header: ["seed", "expert", "test load", "median photon sum", "median generated sum",
+                                   "live pre-activation share", "median pre-activation"]
                           + (0..<experts).map { "KS vs expert \($0)" } + ["tercile accuracy"])
         for s in seeds {
             for k in 0..<experts {
                 table.append([.integer(s.seed), .integer(k), .number(s.load[k]), .number(s.medianPhotonSum[k]),
-                              .number(s.medianGeneratedPhotonSum[k])]
+                              .number(s.medianGeneratedPhotonSum[k]), .number(s.liveShare[k]),
+                              .number(s.medianPreActivation[k])]
                              + s.ks[k].map { TableCell.number($0) } + [.number(s.tercileAccuracy)])
             }
         }
@@ -114,15 +116,40 @@ extension RouterAnalysis {
 
     private func collapseSummary() -> String {
         let collapsed = collapsedExperts
-        guard !collapsed.isEmpty else { return " No expert collapsed (every expert's median generated sum is at least a tenth of its routed real median)." }
+        let shares = seeds.flatMap(\.liveShare).filter { !$0.isNaN }
+        guard !collapsed.isEmpty else {
+            let sharesText = shares.isEmpty ? ""
+                : " The share of their final-layer pre-activations above 0 on the routed conditions (the "
+                + "pixels the output ReLU passes, and through which a gradient flows back) is "
+                + "\(formatNumber(shares.min()!))-\(formatNumber(shares.max()!)) (table-router)."
+            return " No expert collapsed (every expert's median generated sum is at least a tenth of its routed real median)."
+                + sharesText
+        }
         let seedsWithCollapse = Set(collapsed.map(\.seed)).count
-        let list = collapsed.map { "seed \($0.seed) expert \($0.expert) (median generated sum \(formatNumber($0.generated)) vs routed real \(formatNumber($0.real)))" }
+        let share = { (seed: Int, expert: Int) in self.seeds.first { $0.seed == seed }!.liveShare[expert] }
+        let list = collapsed.map {
+            "seed \($0.seed) expert \($0.expert) (median generated sum \(formatNumber($0.generated)) vs routed real "
+                + "\(formatNumber($0.real)); live pre-activation share \(formatNumber(share($0.seed, $0.expert))))"
+        }
+        let collapsedShares = collapsed.map { share($0.seed, $0.expert) }
+        let healthyShares = seeds.flatMap { s in
+            (0..<experts).filter { k in !collapsed.contains { $0.seed == s.seed && $0.expert == k } }.map { s.liveShare[$0] }
+        }.filter { !$0.isNaN }
+        let range = { (values: [Double]) in
+            "\(formatNumber(values.min()!))-\(formatNumber(values.max()!))"
+        }
+        let comparison = healthyShares.isEmpty ? ""
+            : ", against \(range(healthyShares)) for the other \(healthyShares.count) experts"
         return """
              **Collapsed experts** (median generated photon sum below a tenth of the routed real median): \
             \(collapsed.count) of \(seeds.count * experts) experts, in \(seedsWithCollapse) of \(seeds.count) seeds: \
-            \(list.joined(separator: "; ")). A collapsed expert's final ReLU zeroes (almost) the whole image; once every \
-            pre-activation is negative no gradient reaches its generator, and the intensity loss cannot pull it back. \
-            The experts that take the dim (miss) events are expected to be dark; the bright ones are not.
+            \(list.joined(separator: "; ")). The mechanism, measured after training on the test conditions routed to \
+            each expert (fresh noise, eval mode; columns "live pre-activation share" and "median pre-activation" of \
+            table-router): the share of the final layer's pre-activations above 0 (the pixels the output ReLU passes, \
+            the only ones through which any loss, the intensity loss included, sends a gradient back to the generator) \
+            is \(range(collapsedShares)) for the collapsed experts\(comparison). An expert with a share near 0 is a \
+            dead ReLU: its image is (almost) empty and (almost) no gradient reaches it. The experts that take the dim \
+            (miss) events are expected to be dark; the bright ones are not.
             """
     }
 }

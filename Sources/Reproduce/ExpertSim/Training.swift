@@ -111,6 +111,8 @@ final class MixtureOfGenerators {
     let auxiliaryOptimizer: Adam
     let router: Router?
     let routerOptimizer: Adam?
+    /// ALB's exponent cap: exp(80) is finite in Float32.
+    static let balanceExponentCap: Float = 80
     /// The training stream: noise, Gumbel draws, random routes.
     var rng: RNG
 
@@ -271,7 +273,7 @@ final class MixtureOfGenerators {
         for i in 0..<b { for j in 0..<b { distances[i * b + j] = abs(intensities[i] - intensities[j]) } }
         let ed = (gate.matmul(gate, transposeB: true) * Tensor(shape: [b, b], data: distances)).sum() / Float(b)
         // ALB = mean_k exp(1/(Σ_b g_bk + 1e-6)); the exponent is capped at 80 so a starved expert stays finite in Float32.
-        let balance = (1 / (gate.sum(axis: 0) + 1e-6)).clamp(max: 80).exp().mean()
+        let balance = (1 / (gate.sum(axis: 0) + 1e-6)).clamp(max: Self.balanceExponentCap).exp().mean()
         let loss = config.ganWeight * gan - config.utilisationWeight * entropy + config.intensityDifferenceWeight * ed
             + config.balanceWeight * balance + config.differentiationWeight * Float(differentiation)
         router!.zeroGrad()

@@ -97,6 +97,21 @@ public enum ZDCMetrics {
         return Double(best) / Double(groups.count)
     }
 
+    /// Per group (expert), the share of the values of its rows that are > 0: `values` holds `valuesPerRow`
+    /// values per row back to back, `groups[r]` is row r's group. Applied to a generator's final-layer
+    /// pre-activations (before the output ReLU) on the conditions routed to each expert, it is the share of
+    /// output pixels a gradient can pass through: a dead expert has ~0. A group with no row gives NaN.
+    public static func positiveShare(_ values: [Float], valuesPerRow: Int, groups: [Int], groupCount: Int) -> [Double] {
+        precondition(valuesPerRow > 0 && values.count == groups.count * valuesPerRow,
+                     "positiveShare: \(values.count) values for \(groups.count) rows of \(valuesPerRow)")
+        var positive = [Int](repeating: 0, count: groupCount), total = [Int](repeating: 0, count: groupCount)
+        for (row, group) in groups.enumerated() {
+            total[group] += valuesPerRow
+            for v in values[(row * valuesPerRow)..<((row + 1) * valuesPerRow)] where v > 0 { positive[group] += 1 }
+        }
+        return zip(positive, total).map { $1 == 0 ? .nan : Double($0) / Double($1) }
+    }
+
     /// Every ordering of `items` (Heap's algorithm is overkill for K ≤ 4; recursion is clearer).
     static func permutations(of items: [Int]) -> [[Int]] {
         guard items.count > 1 else { return [items] }
