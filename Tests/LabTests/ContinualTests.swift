@@ -316,6 +316,41 @@ private struct RecordingFinetuner: ContinualMethod {
         #expect(abs(Double(y.data[0]) - (2 * (1 - 2.5) / (1.25 + 1e-5).squareRoot() + 0.5)) < 1e-5)
     }
 
+    @Test func frozenModuleWithBatchNormOnImagesUpdatesOnlyRunningStatisticsInTrainModeUnderNoGrad() {
+        // Teacher adaptation on [B, C, H, W] activations: a frozen module (the teacher) put back in train mode
+        // inside noGrad normalises each channel over batch and space (n = B·H·W) and moves its running
+        // statistics; a later eval-mode forward uses the moved statistics. No tape, no change to γ, β.
+        let norm = BatchNorm(features: 2)
+        norm.weight.data = [2, 1]
+        norm.bias.data = [0.5, -1]
+        let teacher = Sequential(norm)
+        teacher.freeze()
+        teacher.eval()
+        // x: [2, 2, 2, 2]. Channel 0 holds 1...8 (mean 4.5, biased var 5.25, unbiased 5.25·8/7 = 6);
+        // channel 1 holds four 0s and four 2s (mean 1, biased var 1, unbiased 8/7).
+        let x = Tensor(shape: [2, 2, 2, 2], data: [1, 2, 3, 4, 0, 0, 0, 0, 5, 6, 7, 8, 2, 2, 2, 2])
+        let adapted = noGrad { () -> Tensor in
+            teacher.train()
+            return teacher(x)
+        }
+        #expect(!adapted.requiresGrad)
+        #expect(teacher.parameters.allSatisfy { !$0.requiresGrad && $0.grad == nil })
+        #expect(norm.weight.data == [2, 1] && norm.bias.data == [0.5, -1])
+        // Running statistics: 0.9·(0, 1) + 0.1·(batch mean, unbiased batch variance).
+        #expect(abs(norm.runningMean.data[0] - 0.45) < 1e-6 && abs(norm.runningMean.data[1] - 0.1) < 1e-6)
+        #expect(abs(norm.runningVar.data[0] - 1.5) < 1e-6)
+        #expect(abs(Double(norm.runningVar.data[1]) - (0.9 + 0.1 * 8.0 / 7)) < 1e-6)
+        // Batch statistics in the output: x[0, 0, 0, 0] = 1 → 2·(1 − 4.5)/√(5.25 + 1e-5) + 0.5; x[1, 1, 0, 0] = 2 →
+        // 1·(2 − 1)/√(1 + 1e-5) − 1.
+        #expect(abs(Double(adapted.data[0]) - (2 * (1 - 4.5) / (5.25 + 1e-5).squareRoot() + 0.5)) < 1e-5)
+        #expect(abs(Double(adapted.data[12]) - (1 / (1 + 1e-5).squareRoot() - 1)) < 1e-5)
+        // Back in eval mode: the moved running statistics, x[0, 0, 0, 0] = 1 → 2·(1 − 0.45)/√(1.5 + 1e-5) + 0.5.
+        teacher.eval()
+        let evaluated = noGrad { teacher(x) }
+        #expect(abs(Double(evaluated.data[0]) - (2 * (1 - 0.45) / (1.5 + 1e-5).squareRoot() + 0.5)) < 1e-5)
+        #expect(abs(norm.runningMean.data[0] - 0.45) < 1e-6)   // eval mode leaves them alone
+    }
+
     // MARK: - Fashion / MNIST task draws
 
     @Test func fashionAndDigitsTaskSequences() throws {

@@ -30,6 +30,13 @@ import Testing
         #expect(Distillation.none.error(student: [0], teacher: [0], classes: 1).isNaN)
     }
 
+    @Test func firstHeadShareCountsPredictionsInHeadZero() {
+        // Outputs 0..<2 are head 0: predictions 0, 3, 1, 2, 5 → 2 of 5 = 40 %.
+        #expect(DistillationLearner.percent(of: [0, 3, 1, 2, 5], in: 0..<2) == 40)
+        #expect(DistillationLearner.percent(of: [2, 3], in: 0..<2) == 0)
+        #expect(DistillationLearner.percent(of: [], in: 0..<2).isNaN)
+    }
+
     @Test func methodsAndRecipe() {
         #expect(Method.all.map(\.name) == ["FT", "LwF", "LwF+TA", "LwF.MC", "LwF.MC+TA"])
         #expect(Method.lwfMultiClassAdapted.withoutAdaptation == .lwfMultiClass)
@@ -76,6 +83,8 @@ import Testing
         #expect(adapted.taskAgnostic.taskCount == 2 && adapted.taskAgnostic[after: 0, on: 0] == first.taskAgnosticAccuracy)
         // The same batches: the CE of the first step (before any update) is equal.
         #expect(plain.steps[0].crossEntropy == adapted.steps[0].crossEntropy)
+        // One share of task 1's test images taken by head 0, a percentage.
+        #expect(plain.firstHeadShare.count == 1 && (0...100).contains(plain.firstHeadShare[0]))
     }
 
     @Test func teacherAdaptationIsANoOpWithoutBatchNorm() throws {

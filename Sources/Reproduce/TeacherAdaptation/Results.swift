@@ -45,6 +45,19 @@ struct Readings {
             .map { $0.averageIncrementalAccuracy - $1.averageIncrementalAccuracy }
     }
 
+    /// The task-agnostic accuracy on the task just learned, acc_tag[t, t], averaged over t = 1..<T, per seed (%).
+    func newTaskAccuracy(_ sequence: String, _ method: Method) -> [Double] {
+        plan.seeds.map { seed in
+            let matrix = runs.run(seed: seed, sequence: sequence, method: method).taskAgnostic
+            return Metrics.mean((1..<taskCount(sequence)).map { matrix[after: $0, on: $0] })
+        }
+    }
+
+    /// After the sequence's last task, the share (%) of the test images of tasks 1..<T predicted into head 0, per seed.
+    func firstHeadShare(_ sequence: String, _ method: Method) -> [Double] {
+        plan.seeds.map { runs.run(seed: $0, sequence: sequence, method: method).firstHeadShare[taskCount(sequence) - 2] }
+    }
+
     /// avg_acc[t] for t = 0..<T per seed.
     func averageAccuracyCurves(_ sequence: String, _ method: Method) -> [[Double]] {
         plan.seeds.map { seed in

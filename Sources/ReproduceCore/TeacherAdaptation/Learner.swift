@@ -77,6 +77,9 @@ public struct SequenceRunResult: Sendable {
     /// task's start to the task's end, and max |Δ running mean| of its BatchNorm layers; −∞ without a teacher.
     public var maxTeacherParameterChange: Double
     public var maxTeacherRunningMeanChange: Double
+    /// After each task t ≥ 1 (entry t − 1): the share (%) of the test images of tasks 1...t whose task-agnostic
+    /// prediction is a class of task 0 (head 0): how much of the later tasks the first head takes.
+    public var firstHeadShare: [Double]
     public var trainingSampleSteps: Int
     public var teacherForwards: Int
     public var evaluationForwards: Int
@@ -140,7 +143,7 @@ public struct DistillationExperiment: Sendable {
             seed: seed, sequence: sequence, method: method, taskAgnostic: learner.taskAgnostic,
             taskAware: learner.taskAware, steps: learner.records, startParameters: startParameters,
             maxTeacherParameterChange: learner.maxTeacherParameterChange,
-            maxTeacherRunningMeanChange: learner.maxTeacherRunningMeanChange,
+            maxTeacherRunningMeanChange: learner.maxTeacherRunningMeanChange, firstHeadShare: learner.firstHeadShare,
             trainingSampleSteps: learner.sampleSteps, teacherForwards: learner.teacherForwards,
             evaluationForwards: learner.evaluationForwards, seconds: Date().timeIntervalSince(started),
             cpuSeconds: CPUTime.threadSeconds() - startedCPU)
@@ -174,6 +177,7 @@ struct DistillationLearner: ContinualMethod {
     var taskAware: AccuracyMatrix
     var records: [StepRecord] = []
     var maxTeacherParameterChange = -Double.infinity, maxTeacherRunningMeanChange = -Double.infinity
+    var firstHeadShare: [Double] = []
     var sampleSteps = 0, teacherForwards = 0, evaluationForwards = 0
 
     init(method: Method, experiment: DistillationExperiment, tasks: ClassIncrementalTasks,
@@ -242,6 +246,7 @@ struct DistillationLearner: ContinualMethod {
         let scores = evaluate(upTo: task.index)
         taskAgnostic.append(scores.taskAgnostic)
         taskAware.append(scores.taskAware)
+        if task.index > 0 { firstHeadShare.append(scores.firstHeadShare) }
         if let teacher {
             for (before, after) in zip(teacherStart.parameters, teacher.parameters.map(\.data)) {
                 maxTeacherParameterChange = max(maxTeacherParameterChange, Self.maxDifference(before, after))
@@ -253,13 +258,15 @@ struct DistillationLearner: ContinualMethod {
         teacher = nil
     }
 
-    /// acc_tag[t, u] and acc_taw[t, u] (%) for u ≤ t from one eval-mode forward of each task's test images.
-    mutating func evaluate(upTo t: Int) -> (taskAgnostic: [Double], taskAware: [Double]) {
+    /// acc_tag[t, u] and acc_taw[t, u] (%) for u ≤ t from one eval-mode forward of each task's test images, and the
+    /// share (%) of the test images of tasks 1...t predicted (task-agnostic) into head 0 (NaN for t = 0).
+    mutating func evaluate(upTo t: Int) -> (taskAgnostic: [Double], taskAware: [Double], firstHeadShare: Double) {
         let data = experiment.data, classifier = model.classifier
         model.eval()
         defer { model.train() }
         return noGrad {
             var agnostic: [Double] = [], aware: [Double] = []
+            var laterPredictions: [Int] = []
             for u in 0...t {
                 let classes = tasks.groups[u]
                 let indices = classes.flatMap { data.testIndicesByClass[$0] }
@@ -273,10 +280,16 @@ struct DistillationLearner: ContinualMethod {
                 let taw = MultiHeadPrediction.taskAware(logits, tasks: Array(repeating: u, count: indices.count),
                                                         outputRanges: classifier.outputRanges)
                 agnostic.append(100 * Double(zip(tag, targets).filter { $0 == $1 }.count) / Double(indices.count))
+                if u > 0 { laterPredictions += tag }
                 aware.append(100 * Double(zip(taw, targets).filter { $0 == $1 }.count) / Double(indices.count))
             }
-            return (agnostic, aware)
+            return (agnostic, aware, Self.percent(of: laterPredictions, in: classifier.outputRanges[0]))
         }
+    }
+
+    /// The share (%) of `predictions` (output indices) that fall in `outputs`; NaN for no predictions.
+    static func percent(of predictions: [Int], in outputs: Range<Int>) -> Double {
+        predictions.isEmpty ? .nan : 100 * Double(predictions.filter(outputs.contains).count) / Double(predictions.count)
     }
 
     static func runningMeans(_ network: IncrementalClassifier) -> [[Float]] {
