@@ -41,8 +41,9 @@ struct Plan: Sendable {
         self.scale = scale
         switch scale {
         case .full:
-            // The design's full plan (no cut rule needed): measured 4:13 wall with the 2+2 / 3-value cut on an idle
-            // 2-core machine after Lab's fused attention and RMSNorm, so the full plan fits the 8-minute budget.
+            // The design's full plan (no cut rule needed): 5.1 min wall on an idle 2-core machine with 200 training
+            // steps; at 500 steps, with the ladder and the diffusion LM as jobs side by side, an estimated 6.5 min
+            // (CPU seconds per section, docs/papers/activation-sparsity.md §2).
             smolWindowsPerCorpus = 3; smolWindowTokens = 256
             smolPGrid = [0.99, 0.98, 0.95, 0.9, 0.8, 0.5]
             ruleWindowsPerCorpus = 2
