@@ -211,6 +211,48 @@ private final class Captured {
         #expect(try JobPool.run([] as [@Sendable () throws -> Int]).isEmpty)
     }
 
+    /// A one-block Llama-style char LM: embedding, RoPE attention and SwiGLU, tied head.
+    private final class TinyCharLM: Module, TokenSequenceModel {
+        let vocabularySize = 9
+        let embedding: Embedding
+        let norm = RMSNorm(features: 32)
+        let attention: MultiHeadAttention
+        let ffn: SwiGLU
+
+        init(seed: UInt64) {
+            var rng = RNG(seed: seed)
+            embedding = Embedding(vocabularySize: 9, dimension: 32, std: 0.02, rng: &rng)
+            attention = MultiHeadAttention(dimension: 32, heads: 2, causal: true, ropeBase: 10_000, rng: &rng)
+            ffn = SwiGLU(dimension: 32, hiddenSize: 64, rng: &rng)
+        }
+
+        func logits(_ ids: [Int], batch: Int, length: Int) -> Tensor {
+            var x = embedding(ids, shape: [batch, length])
+            x = x + attention(norm(x))
+            x = x + ffn(norm(x))
+            return x.reshaped([batch * length, 32]).matmul(embedding.weight, transposeB: true)
+        }
+    }
+
+    @Test func jobPoolTrainingIsTheSameAloneOrSideBySide() throws {
+        // Three char LMs trained as jobs: each one's losses and weights are bit-identical whether the jobs run
+        // one at a time or three side by side (each job on one thread, its own model and RNGs).
+        let corpus = (0..<600).map { ($0 * 7 + $0 / 13) % 9 }
+        let recipe = TrainingRecipe(steps: 12, batchSize: 4, length: 24, warmupSteps: 2)
+        let jobs: [@Sendable () throws -> [Float]] = (0..<3).map { index in
+            {
+                let model = TinyCharLM(seed: UInt64(index))
+                let losses = trainLanguageModel(model, recipe: recipe, corpus: corpus, dataSeed: UInt64(10 + index),
+                                                loss: { m, w, _, _ in autoregressiveLoss(m, windows: w, length: recipe.length) })
+                return losses + model.parameters.flatMap(\.data)
+            }
+        }
+        let alone = try JobPool.run(jobs, workers: 1)
+        let sideBySide = try JobPool.run(jobs, workers: 3)
+        #expect(alone == sideBySide)
+        #expect(alone[0] != alone[1])
+    }
+
     @Test func jobPoolPropagatesTheFirstError() {
         let threadsBefore = Parallel.threads
         let jobs: [@Sendable () throws -> Int] = (0..<10).map { index in

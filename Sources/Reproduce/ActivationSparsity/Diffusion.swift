@@ -2,10 +2,11 @@ import ActivationSparsityCore
 import Foundation
 import Lab
 import LabData
+import LabReport
 import LabRun
 
 /// The masked-diffusion LM's results.
-struct DiffusionResult {
+struct DiffusionResult: Sendable {
     /// top-p curves for input and intermediate.
     let curves: [Curve]
     let trace: DiffusionSamplingTrace
@@ -13,6 +14,7 @@ struct DiffusionResult {
     let dense: [WindowStats]
     let finalLoss: Double
     let monotoneIncrease: Double
+    let timing: JobTiming
 
     /// Mean J(M_1, M_S) on generated positions.
     var driftEnd: Double { layerMean(trace.driftGenerated).last ?? .nan }
@@ -27,16 +29,21 @@ func layerMean(_ rows: [[Double]]) -> [Double] { rows.map { $0.reduce(0, +) / Do
 
 /// Trains the LLaDA-style masked-diffusion LM (ladder size `plan.diffusionSize`, bidirectional, a [MASK] token) on
 /// the AR models' tokens, sweeps input and intermediate on fixed seeded masks, and samples with top-p on the
-/// intermediate tensor while recording kept masks (docs/papers/activation-sparsity.md §3).
+/// intermediate tensor while recording kept masks (docs/papers/activation-sparsity.md §3). Runs as one job of a
+/// `JobPool` beside the ladder's.
 func diffusionModel(_ setup: CharLMSetup) throws -> DiffusionResult {
     let plan = setup.plan
+    let jobClock = Stopwatch()
+    var timing = JobTiming()
     let maskID = setup.vocabulary.count
     var initRNG = RNG(seed: UInt64(setup.seed)).derived("init-diffusion")
     let model = CharLlama(size: plan.diffusionSize, vocabularySize: setup.vocabulary.count + 1, causal: false, rng: &initRNG)
     let progress = setup.options.progress("train diffusion \(plan.diffusionSize.name)", total: plan.recipe.steps)
-    let losses = trainLanguageModel(model, recipe: plan.recipe, corpus: setup.train, dataSeed: UInt64(setup.seed) &+ 1000,
-                                    loss: { m, ids, _, rng in maskedDiffusionLoss(m, windows: ids, length: plan.recipe.length, maskID: maskID, rng: &rng) },
-                                    onStep: { step, loss in progress.update(step + 1, loss: Double(loss)) })
+    let losses = timedTraining(&timing) {
+        trainLanguageModel(model, recipe: plan.recipe, corpus: setup.train, dataSeed: UInt64(setup.seed) &+ 1000,
+                           loss: { m, ids, _, rng in maskedDiffusionLoss(m, windows: ids, length: plan.recipe.length, maskID: maskID, rng: &rng) },
+                           onStep: { step, loss in progress.update(step + 1, loss: Double(loss)) })
+    }
     progress.finish()
     try checkFinite(Double(losses.last ?? .nan), what: "diffusion training loss", step: plan.recipe.steps)
     let windows = setup.evalWindows.map { Array($0.prefix(plan.evalLength)) }
@@ -67,7 +74,9 @@ func diffusionModel(_ setup: CharLMSetup) throws -> DiffusionResult {
     let trace = sampleWithMaskTrace(model, windows: Array(windows.prefix(plan.samplingWindows)),
                                     promptLength: plan.evalLength - plan.generatedLength, steps: plan.samplingSteps,
                                     perStep: plan.unmaskPerStep, maskID: maskID, probe: samplingProbe)
-    return DiffusionResult(curves: curves, trace: trace, dense: dense, finalLoss: meanOfLastTen(losses), monotoneIncrease: increase)
+    timing.jobSeconds = jobClock.seconds
+    return DiffusionResult(curves: curves, trace: trace, dense: dense, finalLoss: meanOfLastTen(losses), monotoneIncrease: increase,
+                           timing: timing)
 }
 
 /// The trivial baselines of a character model on `test`: the accuracy of always predicting the most frequent

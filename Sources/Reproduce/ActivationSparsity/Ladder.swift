@@ -2,11 +2,13 @@ import ActivationSparsityCore
 import Foundation
 import Lab
 import LabData
+import LabReport
 import LabRun
 
 /// What the ladder and the diffusion LM share: the plan, the run's seed, the KJV training tokens and vocabulary,
-/// the fixed KJV-test evaluation windows, and the run's progress lines.
-struct CharLMSetup {
+/// the fixed KJV-test evaluation windows, and the run's progress lines. Read-only, so the side-by-side training
+/// jobs share it.
+struct CharLMSetup: Sendable {
     let plan: Plan
     let seed: Int
     let train: [Int]
@@ -16,8 +18,26 @@ struct CharLMSetup {
     let options: RunOptions
 }
 
+/// How long one single-threaded job (`JobPool`) took: training alone and the whole job (training, sweeps and
+/// effective rank), wall seconds, and the training's CPU seconds on the job's own thread.
+struct JobTiming: Sendable {
+    var trainSeconds = 0.0
+    var trainCPUSeconds = 0.0
+    var jobSeconds = 0.0
+}
+
+/// Times `train` (wall and this thread's CPU) into `timing`.
+func timedTraining<T>(_ timing: inout JobTiming, _ train: () throws -> T) rethrows -> T {
+    let clock = Stopwatch(), cpu = CPUTime.threadSeconds()
+    defer {
+        timing.trainSeconds = clock.seconds
+        timing.trainCPUSeconds = CPUTime.threadSeconds() - cpu
+    }
+    return try train()
+}
+
 /// One trained ladder model and its sweeps.
-struct LadderResult {
+struct LadderResult: Sendable {
     let size: LadderSize
     let parameters: Int
     let finalLoss: Double
@@ -30,6 +50,7 @@ struct LadderResult {
     let identityError: Double
     /// sparsity-monotone: the largest rise of sparsity from one grid p to the next smaller one.
     let monotoneIncrease: Double
+    let timing: JobTiming
 }
 
 /// The final training loss: the mean of the last 10 steps' losses.
@@ -46,15 +67,20 @@ func monotoneIncrease(_ parameters: [Double], _ sparsity: [Double]) -> Double {
 }
 
 /// Trains one AR ladder model (docs/papers/activation-sparsity.md §3) and sweeps every target over the ladder's p grid
-/// on the evaluation windows; also the effective rank of its dense activations.
+/// on the evaluation windows; also the effective rank of its dense activations. Runs as one job of a `JobPool`
+/// (one thread): its own model, RNGs and probes, so its numbers do not depend on what runs beside it.
 func ladderModel(_ size: LadderSize, _ setup: CharLMSetup) throws -> LadderResult {
     let plan = setup.plan
+    let jobClock = Stopwatch()
+    var timing = JobTiming()
     var initRNG = RNG(seed: UInt64(setup.seed)).derived("init-\(size.name)")
     let model = CharLlama(size: size, vocabularySize: setup.vocabulary.count, causal: true, rng: &initRNG)
     let progress = setup.options.progress("train \(size.name)", total: plan.recipe.steps)
-    let losses = trainLanguageModel(model, recipe: plan.recipe, corpus: setup.train, dataSeed: UInt64(setup.seed) &+ 1000,
-                                    loss: { m, ids, _, _ in autoregressiveLoss(m, windows: ids, length: plan.recipe.length) },
-                                    onStep: { step, loss in progress.update(step + 1, loss: Double(loss)) })
+    let losses = timedTraining(&timing) {
+        trainLanguageModel(model, recipe: plan.recipe, corpus: setup.train, dataSeed: UInt64(setup.seed) &+ 1000,
+                           loss: { m, ids, _, _ in autoregressiveLoss(m, windows: ids, length: plan.recipe.length) },
+                           onStep: { step, loss in progress.update(step + 1, loss: Double(loss)) })
+    }
     progress.finish()
     let finalLoss = meanOfLastTen(losses)
     try checkFinite(finalLoss, what: "\(size.name) training loss", step: plan.recipe.steps)
@@ -96,6 +122,32 @@ func ladderModel(_ size: LadderSize, _ setup: CharLMSetup) throws -> LadderResul
         }
     }
     if let failure { throw failure }
+    timing.jobSeconds = jobClock.seconds
     return LadderResult(size: size, parameters: model.parameterCount, finalLoss: finalLoss, dense: dense, curves: curves,
-                        erank: erankSum.map { $0 / Double(size.layers) }, identityError: identityError, monotoneIncrease: increase)
+                        erank: erankSum.map { $0 / Double(size.layers) }, identityError: identityError, monotoneIncrease: increase,
+                        timing: timing)
+}
+
+/// Trains and sweeps the ladder's models and the diffusion LM as single-threaded jobs, `workers` of them side by
+/// side (`JobPool`). Each job has its own model, RNGs and probes and reads only `setup`, so its numbers are the
+/// same whatever runs beside it. Jobs start largest first (per-token matmul work, layers × (4d² + 3dm)) so that
+/// the workers finish close together; results come back in plan order.
+func trainSideBySide(_ setup: CharLMSetup, workers: Int) throws -> (ladder: [LadderResult], diffusion: DiffusionResult) {
+    enum Outcome: Sendable { case ladder(LadderResult), diffusion(DiffusionResult) }
+    let plan = setup.plan
+    func work(_ size: LadderSize) -> Int { size.layers * (4 * size.width * size.width + 3 * size.width * size.ffnWidth) }
+    // The diffusion LM is the last job in plan order, after the ladder model of its size.
+    var jobs: [@Sendable () throws -> Outcome] = plan.ladder.map { size in { .ladder(try ladderModel(size, setup)) } }
+    jobs.append { .diffusion(try diffusionModel(setup)) }
+    let works = plan.ladder.map(work) + [work(plan.diffusionSize)]
+    let order = jobs.indices.sorted { works[$0] != works[$1] ? works[$0] > works[$1] : $0 < $1 }
+    let outcomes = try JobPool.run(order.map { jobs[$0] }, workers: workers)
+    var byJob = [Outcome?](repeating: nil, count: jobs.count)
+    for (k, index) in order.enumerated() { byJob[index] = outcomes[k] }
+    let ladder = byJob.prefix(plan.ladder.count).map { outcome -> LadderResult in
+        guard case .ladder(let result)? = outcome else { preconditionFailure("trainSideBySide: job order") }
+        return result
+    }
+    guard let last = byJob.last, case .diffusion(let diffusion)? = last else { preconditionFailure("trainSideBySide: job order") }
+    return (ladder, diffusion)
 }

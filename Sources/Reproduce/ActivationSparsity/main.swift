@@ -16,7 +16,7 @@
 //
 // Scaled down, and why (2 CPU cores, 8 minutes): lm-eval tasks → next-token accuracy and NLL on fixed windows of
 // KJV and fortunes (relative performance r = mean of acc and exp(−ΔNLL) ratios); 1.7B-70B models → SmolLM2-135M plus
-// a 28 k - 800 k parameter ladder trained for 200 steps on KJV; LLaDA-8B → a 340 k parameter masked-diffusion char
+// a 28 k - 800 k parameter ladder trained for 500 steps on KJV; LLaDA-8B → a 340 k parameter masked-diffusion char
 // LM; MoE experts (C4) are not reproduced.
 import ActivationSparsityCore
 import Foundation
@@ -38,8 +38,8 @@ struct ActivationSparsity: PaperCommand {
             """)
     @OptionGroup var options: RunOptions
     @Option(help: ArgumentHelp("""
-        Training steps of the ladder and the diffusion LM (default: the design's 200 at full scale, 30 at smoke; \
-        warm-up 10 %). Any other value is a deviation from the design, stated in REPORT.md.
+        Training steps of the ladder and the diffusion LM (default: the design's 500 at full scale, warm-up 4 %; \
+        30 at smoke, warm-up 10 %). Any other value is a deviation from the design, stated in REPORT.md.
         """, valueName: "n"))
     var trainSteps: Int?
 
@@ -205,20 +205,29 @@ struct ActivationSparsity: PaperCommand {
         let evalStarts = kjvTest.windowStarts(count: plan.evalWindows, length: plan.evalLength + 1, rng: &evalRNG)
         let setup = CharLMSetup(plan: plan, seed: seed, train: kjvTrain.tokens, vocabulary: kjvTrain.vocabulary,
                                 evalWindows: evalStarts.map { Array(kjvTest.tokens[$0..<$0 + plan.evalLength + 1]) }, options: options)
-        let ladder = try report.section("Size ladder: training and sweeps (Fig. 3)") {
-            var results: [LadderResult] = []
-            var table = Table(header: ["model", "params", "final train loss (nats)", "test acc", "test NLL (nats/char)"])
-            for size in plan.ladder {
-                let result = try ladderModel(size, setup)
-                results.append(result)
-                table.append([.text(size.name), .integer(result.parameters), .number(rounded(result.finalLoss)),
-                              .number(rounded(result.dense.accuracy)), .number(rounded(result.dense.meanNLL))])
-                log("\(size.name): \(result.parameters) params, test NLL \(String(format: "%.3f", result.dense.meanNLL)), crit " +
-                    result.curves.map { String(format: "%.3f", $0.critical.sparsity) }.joined(separator: " "))
+        // The four ladder models and the diffusion LM are independent single-threaded jobs (own model, RNGs and
+        // probes), run side by side on as many workers as --threads: each model's numbers are the same whether it
+        // trains alone or beside others. Largest first, so the two workers finish together.
+        let (ladder, diffusion) = try report.section("Size ladder and diffusion LM: training and sweeps (Fig. 3)") {
+            let (ladder, diffusion) = try trainSideBySide(setup, workers: Parallel.threads)
+            var table = Table(header: ["model", "params", "final train loss (nats)", "test acc", "test NLL (nats/char)",
+                                       "train (s)", "train CPU (s)", "job (s)"])
+            for result in ladder {
+                table.append([.text(result.size.name), .integer(result.parameters), .number(rounded(result.finalLoss)),
+                              .number(rounded(result.dense.accuracy)), .number(rounded(result.dense.meanNLL)),
+                              .number(rounded(result.timing.trainSeconds)), .number(rounded(result.timing.trainCPUSeconds)),
+                              .number(rounded(result.timing.jobSeconds))])
+                log("\(result.size.name): \(result.parameters) params, test NLL \(String(format: "%.3f", result.dense.meanNLL)), crit " +
+                    result.curves.map { String(format: "%.3f", $0.critical.sparsity) }.joined(separator: " ") +
+                    ", train \(String(format: "%.1f", result.timing.trainSeconds)) s")
             }
-            try report.table(table, name: "ladder", caption: "The ladder: same data, same \(plan.recipe.steps) steps; dense quality on \(plan.evalWindows) KJV-test windows")
-            try report.figure(ladderCurvesFigure(results), name: "fig-ladder-curves", caption: "r vs sparsity for each ladder size and target (dashed: r = 0.99)")
-            return results
+            try report.table(table, name: "ladder", caption: """
+                The ladder: same data, same \(plan.recipe.steps) steps; dense quality on \(plan.evalWindows) KJV-test windows. \
+                Timing: each model is one single-threaded job, \(min(Parallel.threads, plan.ladder.count + 1)) side by side with \
+                the diffusion LM's (train: wall and CPU seconds of its training; job: training, sweeps and effective rank)
+                """)
+            try report.figure(ladderCurvesFigure(ladder), name: "fig-ladder-curves", caption: "r vs sparsity for each ladder size and target (dashed: r = 0.99)")
+            return (ladder, diffusion)
         }
 
         // Critical sparsity vs size, with SmolLM2 (KJV-only r) as a hollow direction check.
@@ -243,13 +252,12 @@ struct ActivationSparsity: PaperCommand {
         // The same architecture with bidirectional attention and a [MASK] token, trained with the LLaDA loss on the
         // same tokens as the AR model of that size. (a) Is it as tolerant? (c, d) Do kept-neuron masks drift
         // across denoising steps?
-        let diffusion = try report.section("Masked-diffusion LM") { try diffusionModel(setup) }
         let arPartner = ladder.first { $0.size == plan.diffusionPartner }!
         let diffusionGap = diffusion.curves.map { curve in
             curve.critical.sparsity - arPartner.curves[SparsityTarget.allCases.firstIndex(of: curve.target)!].critical.sparsity
         }.reduce(0, +) / 2
         let unigram = unigramBaseline(kjvTest, vocabulary: kjvTrain.vocabulary.count)
-        try report.section("Diffusion figures") {
+        try report.section("Masked-diffusion LM") {
             try report.figure(diffusionFigure(diffusion, partner: arPartner, plan: plan), name: "fig-diffusion",
                               caption: "Masked-diffusion LM: tolerance (a), sparsity per step (b), mask drift (c, d)")
             report.text("""
@@ -257,7 +265,9 @@ struct ActivationSparsity: PaperCommand {
                 at mask ratios \(plan.diffusionMaskRatios.map { String($0) }.joined(separator: " / ")); sampling \(plan.samplingWindows) windows, \
                 \(plan.samplingSteps) steps, \(plan.unmaskPerStep) unmasked per step: generated characters match the held-out text \
                 \(String(format: "%.1f", 100 * diffusion.trace.generatedAccuracy)) % of the time. Mean J(M_1, M_S) on generated positions = \
-                \(String(format: "%.3f", diffusion.driftEnd)); mean consecutive J = \(String(format: "%.3f", diffusion.consecutiveMean)).
+                \(String(format: "%.3f", diffusion.driftEnd)); mean consecutive J = \(String(format: "%.3f", diffusion.consecutiveMean)). \
+                Trained \(plan.recipe.steps) steps beside the ladder (one thread): \(String(format: "%.1f", diffusion.timing.trainSeconds)) s \
+                (\(String(format: "%.1f", diffusion.timing.trainCPUSeconds)) CPU s), the whole job \(String(format: "%.1f", diffusion.timing.jobSeconds)) s.
                 """)
             if let caveat = unigramCaveat(diffusion, partner: arPartner, unigram: unigram, plan: plan) {
                 report.text(caveat)
