@@ -72,14 +72,12 @@ func addClaims(to report: Report, _ m: Measurements, plan: Plan, seed: Int) thro
               whenFails: """
                   The input tensor of this small model is less tolerant than gate/up on our tasks: crit input \
                   \(format(crit[.input]!)), gate \(format(crit[.gate]!)), up \(format(crit[.up]!)). SmolLM2's numbers do not \
-                  depend on the seed; with 2+2 windows (an earlier run) the margin was −0.029, so more windows move it \
-                  towards the threshold but not past it.
+                  depend on the seed, only on the evaluation windows (the plan's \(plan.smolWindowsPerCorpus)+\(plan.smolWindowsPerCorpus)).
                   """),
         Claim(id: "input-most-practical", statement: "C3: input saves the most FFN FLOPs of the single-matrix targets ((2/3)crit_in − (1/3)crit_int)",
               measured: 2.0 / 3 * crit[.input]! - 1.0 / 3 * crit[.intermediate]!, .greaterThan(0), seeds: [seed],
               whenFails: """
-                  SmolLM2's intermediate tensor h = SiLU(W_g x) ⊙ W_u x is far more compressible than its input x (DATA.md: \
-                  25-38 % of |h| < 0.01 in the first layers): crit_int \(format(crit[.intermediate]!)) vs crit_in \
+                  SmolLM2's intermediate tensor h = SiLU(W_g x) ⊙ W_u x is far more compressible than its input x: crit_int \(format(crit[.intermediate]!)) vs crit_in \
                   \(format(crit[.input]!)), so skipping W_d columns at crit_int saves more than skipping W_g/W_u \
                   columns at crit_in. The paper's claim rests on larger models where crit_in is much higher.
                   """),
