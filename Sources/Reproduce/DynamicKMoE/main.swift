@@ -34,17 +34,17 @@ struct DynamicKMoE: PaperCommand {
     @OptionGroup var options: RunOptions
     // Side-run overrides for the investigation of the failing claims (docs/papers/dynamic-k-moe.md §8); the
     // committed figures never use them.
-    @Option(help: ArgumentHelp("""
+    @Option(parsing: .unconditional, help: ArgumentHelp("""
         Side runs only: the square-Hoyer weight α_mid of relu-mid, the D2DMoE model (default: the design's 0.001; \
         α_high stays 0.003). Any other value is a deviation from the design, stated in REPORT.md.
         """, valueName: "α"))
     var alphaMid: Double?
-    @Option(help: ArgumentHelp("""
+    @Option(parsing: .unconditional, help: ArgumentHelp("""
         Side runs only: steps of each of the four fine-tunes (default: the design's 80 at full scale, 10 at smoke). \
         Any other value is a deviation from the design, stated in REPORT.md.
         """, valueName: "n"))
     var fineTuneSteps: Int?
-    @Option(name: .customLong("fine-tune-lr"), help: ArgumentHelp("""
+    @Option(name: .customLong("fine-tune-lr"), parsing: .unconditional, help: ArgumentHelp("""
         Side runs only: peak AdamW learning rate of the four fine-tunes (default: the design's 0.0003). Any other \
         value is a deviation from the design, stated in REPORT.md.
         """, valueName: "lr"))
@@ -53,6 +53,9 @@ struct DynamicKMoE: PaperCommand {
     var sideRun: SideRun { SideRun(alphaMid: alphaMid, fineTuneSteps: fineTuneSteps, fineTuneLearningRate: fineTuneLearningRate) }
 
     func validate() throws {
+        // As for the shared flags, a side-run flag given twice is an error, not "the last one wins".
+        try rejectRepeatedFlags(Array(CommandLine.arguments.dropFirst()), flags: ["--alpha-mid", "--fine-tune-steps", "--fine-tune-lr"],
+                                valueless: [])
         if let alphaMid, !(alphaMid.isFinite && alphaMid >= 0) {
             throw ValidationError("--alpha-mid must be a finite number ≥ 0, got \(alphaMid)")
         }
