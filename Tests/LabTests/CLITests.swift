@@ -59,6 +59,27 @@ private struct ChildRun {
         #expect(Set(try FileManager.default.contentsOfDirectory(atPath: scratch)) == ["file"])
     }
 
+    /// dynamic-k-moe's side-run flags (docs/papers/dynamic-k-moe.md §8): out-of-range or repeated values exit 64
+    /// naming the flag, before any data is read or anything is written.
+    @Test func dynamicKMoESideRunFlagsAreValidated() throws {
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("labtests-cli-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let cases: [(arguments: [String], message: String)] = [
+            (["--alpha-mid", "-1"], "--alpha-mid must be a finite number ≥ 0, got -1.0"),
+            (["--alpha-mid", "nan"], "--alpha-mid must be a finite number ≥ 0, got nan"),
+            (["--alpha-mid", "0.01", "--alpha-mid=0.02"], "--alpha-mid is given more than once"),
+            (["--fine-tune-steps", "0"], "--fine-tune-steps must be at least 1, got 0"),
+            (["--fine-tune-lr", "0"], "--fine-tune-lr must be a finite number > 0, got 0.0"),
+        ]
+        for (arguments, message) in cases {
+            let run = try ChildRun.run("dynamic-k-moe", ["--scale", "smoke", "--quiet"] + arguments, in: scratch)
+            #expect(!run.signalled && run.status == 64, "\(arguments): exit \(run.status), \(run.output)")
+            #expect(run.output.contains(message), "\(arguments): \(run.output)")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch).isEmpty)
+    }
+
     /// lab-llm: out-of-range options exit 64 before the model loads; bad --perplexity files, a bad model and a
     /// prompt longer than the context exit 1 naming the file or the limit, before any prefill. The model is the
     /// tiny Llama GGUF of the fuzz suite (context 16), so no data is needed.

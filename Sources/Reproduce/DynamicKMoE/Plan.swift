@@ -10,7 +10,8 @@ struct Plan {
     let pretraining: TrainingRecipe
     /// The four fine-tunes: AdamW lr 3e-4, cosine to 10 % without warm-up, from the pretrained checkpoint.
     let fineTuning: TrainingRecipe
-    let alphaMid = 1e-3
+    /// The square-Hoyer weights of relu-mid (the D2DMoE model) and relu-high (docs/papers/dynamic-k-moe.md §3).
+    let alphaMid: Double
     let alphaHigh = 3e-3
     /// Expert counts E of the splits; `mainExperts` is the paper's main setting (s = 8 at full scale) and
     /// `coarseExperts` the larger experts of the small-experts-help comparison.
@@ -37,13 +38,17 @@ struct Plan {
     /// The budgets of the comparisons and of table-budgets (FFN cost fractions).
     let budgets = [0.25, 0.5, 0.75]
 
-    init(scale: Scale) {
+    /// The design's plan at `scale`. `sideRun` overrides α_mid and the fine-tunes' length and learning rate for the
+    /// investigation of failing claims (docs/papers/dynamic-k-moe.md §8); nil fields keep the design's values.
+    init(scale: Scale, sideRun: SideRun = SideRun()) {
         self.scale = scale
+        alphaMid = sideRun.alphaMid ?? 1e-3
         switch scale {
         case .full:
             config = (128, 4, 4, 512, 128)
             pretraining = TrainingRecipe(steps: 500, batchSize: 24, length: 128, warmupSteps: 30)
-            fineTuning = TrainingRecipe(steps: 80, batchSize: 24, length: 128, warmupSteps: 0, learningRate: 3e-4)
+            fineTuning = TrainingRecipe(steps: sideRun.fineTuneSteps ?? 80, batchSize: 24, length: 128, warmupSteps: 0,
+                                        learningRate: sideRun.fineTuneLearningRate ?? 3e-4)
             expertCounts = [16, 64, 128]; mainExperts = 64; coarseExperts = 16
             routerSteps = 500; routerBatch = 1024
             cacheWindows = 256
@@ -53,7 +58,8 @@ struct Plan {
         case .smoke:
             config = (64, 2, 4, 256, 64)
             pretraining = TrainingRecipe(steps: 40, batchSize: 8, length: 64, warmupSteps: 4)
-            fineTuning = TrainingRecipe(steps: 10, batchSize: 8, length: 64, warmupSteps: 0, learningRate: 3e-4)
+            fineTuning = TrainingRecipe(steps: sideRun.fineTuneSteps ?? 10, batchSize: 8, length: 64, warmupSteps: 0,
+                                        learningRate: sideRun.fineTuneLearningRate ?? 3e-4)
             expertCounts = [8, 16]; mainExperts = 16; coarseExperts = 8
             routerSteps = 30; routerBatch = 256
             cacheWindows = 32
@@ -69,5 +75,18 @@ struct Plan {
     func gptConfig(vocabularySize: Int) -> GPTConfig {
         GPTConfig(width: config.width, layers: config.layers, heads: config.heads, ffnWidth: config.ffnWidth, context: config.context,
                   vocabularySize: vocabularySize)
+    }
+}
+
+/// Overrides of a side run (docs/papers/dynamic-k-moe.md §8): every non-nil field is a deviation from the design.
+struct SideRun {
+    var alphaMid: Double?
+    var fineTuneSteps: Int?
+    var fineTuneLearningRate: Float?
+
+    /// The overrides as command-line text, e.g. "--alpha-mid 0.01 --fine-tune-steps 240"; empty for the design.
+    var flags: String {
+        [alphaMid.map { "--alpha-mid \($0)" }, fineTuneSteps.map { "--fine-tune-steps \($0)" },
+         fineTuneLearningRate.map { "--fine-tune-lr \($0)" }].compactMap { $0 }.joined(separator: " ")
     }
 }
