@@ -632,6 +632,35 @@ private struct FakeFigure: PNGWritable {
         #expect(ReportScratch.text(readme) == "# no markers\n")
     }
 
+    @Test func runOutputsDoNotMakeTheTreeDirtyButSourceChangesDo() throws {
+        let root = ReportScratch.folder()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        func git(_ arguments: String...) throws {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["git", "-C", root, "-c", "user.name=t", "-c", "user.email=t@t"] + arguments
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            process.waitUntilExit()
+            try #require(process.terminationStatus == 0, "git \(arguments) failed")
+        }
+        try AtomicFile.write("source\n", to: root + "/main.swift")
+        try AtomicFile.write("old result\n", to: root + "/figures/p/REPORT.md")
+        try AtomicFile.write("# table\n", to: root + "/README.md")
+        try git("init", "-q")
+        try git("add", ".")
+        try git("commit", "-q", "-m", "fixture")
+        #expect(Provenance.gitState(directory: root).dirty == false)
+        // A run rewrites its own figures and the README's tables: still clean.
+        try AtomicFile.write("new result\n", to: root + "/figures/p/REPORT.md")
+        try AtomicFile.write("# regenerated table\n", to: root + "/README.md")
+        #expect(Provenance.gitState(directory: root).dirty == false)
+        // A change to what the run is built from is dirty.
+        try AtomicFile.write("edited source\n", to: root + "/main.swift")
+        #expect(Provenance.gitState(directory: root).dirty == true)
+    }
+
     /// Seed n of the fixture paper "alpha": a1 holds, a2 measured as given.
     func alphaSeed(_ seed: Int, measured: Double) -> ClaimsFile {
         ClaimsFile(paper: "arXiv:1", title: "Alpha", scale: .full, seed: seed, seeds: nil, command: nil, claims: [

@@ -73,10 +73,17 @@ public struct RunRecord: Codable, Sendable {
 /// Facts about the build and the machine, gathered once per run.
 enum Provenance {
     /// Reads the current commit and whether tracked files differ from it, from the working directory.
-    static func gitState() -> RunRecord.GitState {
-        guard let commit = runGit(["rev-parse", "HEAD"])?.trimmingCharacters(in: .whitespacesAndNewlines),
+    ///
+    /// What runs write is not what they ran from: changes under `figures/` (every paper's committed results) and
+    /// to `README.md` (its generated tables) do not make a tree dirty. Otherwise `make reproduce-all`, or a paper's
+    /// seeds run one after another, would record every run after the first as dirty, because the runs before it
+    /// rewrote their own committed figures.
+    static func gitState(directory: String? = nil) -> RunRecord.GitState {
+        let here = directory.map { ["-C", $0] } ?? []
+        guard let commit = runGit(here + ["rev-parse", "HEAD"])?.trimmingCharacters(in: .whitespacesAndNewlines),
               !commit.isEmpty else { return RunRecord.GitState(commit: "unknown", dirty: false) }
-        let changes = runGit(["status", "--porcelain", "--untracked-files=no"]) ?? ""
+        let changes = runGit(here + ["status", "--porcelain", "--untracked-files=no", "--",
+                                     ":(top)", ":(top,exclude)figures", ":(top,exclude)README.md"]) ?? ""
         return RunRecord.GitState(commit: commit, dirty: !changes.isEmpty)
     }
 
