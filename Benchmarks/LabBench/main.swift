@@ -147,10 +147,16 @@ func charLMStep() -> Measurement {
     return perStep("charlm", step)
 }
 
+/// The median of `values` (the mean of the middle two for an even count; NaN when empty).
+func median(_ values: [Double]) -> Double {
+    let sorted = values.sorted()
+    guard !sorted.isEmpty else { return .nan }
+    return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+}
+
 /// The median of `count` timed calls of `body` (seconds).
 func medianTime(_ count: Int, _ body: () -> Void) -> Double {
-    let times = (0..<count).map { _ in time(body) }.sorted()
-    return count % 2 == 1 ? times[count / 2] : (times[count / 2 - 1] + times[count / 2]) / 2
+    median((0..<count).map { _ in time(body) })
 }
 
 /// SGEMM through Lab's matmul vs raw cblas_sgemm, n x n x n: a quarter second of products to warm up, then the
@@ -277,10 +283,9 @@ struct Summary: Codable {
 
     init(_ measurements: [Measurement]) {
         runs = measurements.map(\.seconds)
-        let sorted = runs.sorted()
-        median = sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
-        min = sorted.first ?? .nan
-        max = sorted.last ?? .nan
+        median = LabBench.median(runs)
+        min = runs.min() ?? .nan
+        max = runs.max() ?? .nan
         peakMB = measurements.map(\.peakMB).max() ?? .nan
     }
 }
