@@ -87,10 +87,6 @@ public enum ResultsTable {
     public static let papersBeginMarker = "<!-- papers:begin -->"
     public static let papersEndMarker = "<!-- papers:end -->"
 
-    /// What run.json says that the status line needs.
-    struct RunFacts: Decodable {
-        var wallSeconds: Double
-    }
 
     /// One paper's status: "full scale, seed 0 (averaging seeds 0, 1, 2), 5.3 min: 7 of 11 claims hold, 4 fail;
     /// fails: a, b; inconclusive: c" — scale, seed(s) and wall time from claims.json and run.json, the verdict
@@ -144,18 +140,6 @@ public enum ResultsTable {
         return String(readme[..<begin.upperBound]) + lines.joined(separator: "\n") + String(readme[end.lowerBound...])
     }
 
-    /// Each paper's run.json wall time (nil when run.json is missing or has none).
-    static func wallSeconds(_ results: [PaperResults], figuresDirectory: String) -> [String: Double] {
-        var seconds: [String: Double] = [:]
-        for paper in results {
-            let path = "\(figuresDirectory)/\(paper.folder)/run.json"
-            if let data = FileManager.default.contents(atPath: path),
-               let facts = try? LabJSON.decoder.decode(RunFacts.self, from: data) {
-                seconds[paper.folder] = facts.wallSeconds
-            }
-        }
-        return seconds
-    }
 
     /// Each paper's aggregate over seeds (`claims-seeds.json`, written by lab-seeds), where there is one. One
     /// that does not decode is an error naming the file.
@@ -182,14 +166,16 @@ public enum ResultsTable {
         }
         let results = try collect(figuresDirectory: figuresDirectory)
         let readme = String(decoding: data, as: UTF8.self)
+        let times = try WallTimeTable.collect(figuresDirectory: figuresDirectory)
         let withStatuses = try replacingStatuses(in: readme, results: results,
-                                                 wallSeconds: wallSeconds(results, figuresDirectory: figuresDirectory),
+                                                 wallSeconds: Dictionary(times.map { ($0.folder, $0.wallSeconds) },
+                                                                         uniquingKeysWith: { first, _ in first }),
                                                  seeds: try seedAggregates(results, figuresDirectory: figuresDirectory),
                                                  readmePath: readmePath)
         let withTable = try replacingTable(in: withStatuses, with: markdown(results, linkPrefix: figuresDirectory),
                                            readmePath: readmePath)
         let updated = try WallTimeTable.replacingSection(
-            in: withTable, with: WallTimeTable.markdown(try WallTimeTable.collect(figuresDirectory: figuresDirectory)),
+            in: withTable, with: WallTimeTable.markdown(times),
             readmePath: readmePath)
         if updated != readme { try AtomicFile.write(updated, to: readmePath) }
         return results
