@@ -37,6 +37,13 @@ import Testing
         _ = try IDX.read(path)
         #expect(DataProvenance.checksums[path] == digest(bytes, chunk: 64))
         #expect(DataProvenance.checksums[path] == (try SHA256.hexDigest(ofFile: path)))
+        // The hash is taken when the checksums are read: a file changed after it was read is named as changed,
+        // never given the hash of bytes the run did not read.
+        let changing = folder + "/changing-idx1-ubyte"
+        try Data(bytes).write(to: URL(fileURLWithPath: changing))
+        _ = try IDX.read(changing)
+        try Data(bytes + [9]).write(to: URL(fileURLWithPath: changing))
+        #expect(DataProvenance.checksums[changing]?.hasPrefix("changed since it was read") == true)
         // A file the process wrote itself is output, not data.
         let own = folder + "/written-here.idx"
         try Data(bytes).write(to: URL(fileURLWithPath: own))

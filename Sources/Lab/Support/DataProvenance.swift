@@ -5,13 +5,16 @@ import Synchronization
 /// LabSignal's `AudioFile.read`, LabLLM's `GGUFFile`) call `record` when they open a file, and `Report` writes
 /// `checksums` into run.json (`dataFiles`), so a result names the exact bytes it came from.
 ///
-/// A file is hashed once per (path, size, modification time); reading it again costs a `stat`. A file this
-/// process wrote itself (`noteWritten`, e.g. a round-trip test's WAV) is output, not data, and is not recorded.
+/// `record` notes the file's size and modification time only; the hash is computed when `checksums` is read
+/// (once per file), so opening a 100 MB model does not pay for hashing it. A file whose size or modification
+/// time changed between `record` and `checksums` gets a digest that says so instead of a hash of other bytes.
+/// A file this process wrote itself (`noteWritten`, e.g. a round-trip test's WAV) is output, not data, and is
+/// not recorded.
 public enum DataProvenance {
     private struct Entry {
         var size: Int
         var modified: Double
-        var sha256: String
+        var sha256: String?
     }
 
     private static let entries = Mutex<[String: Entry]>([:])
@@ -23,21 +26,43 @@ public enum DataProvenance {
         _ = entries.withLock { $0.removeValue(forKey: path) }
     }
 
-    /// Hashes `path` (as given, e.g. "data/kjv/kjv.txt") unless it was hashed in this state already. A file that
-    /// cannot be read is left out: the reader that called this reports the error itself.
-    public static func record(_ path: String) {
-        guard !written.withLock({ $0.contains(path) }), let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+    private static func stat(_ path: String) -> (size: Int, modified: Double)? {
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
               let size = (attributes[.size] as? NSNumber)?.intValue,
-              let modified = (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 else { return }
-        let known = entries.withLock { $0[path] }
-        if let known, known.size == size, known.modified == modified { return }
-        guard let digest = try? SHA256.hexDigest(ofFile: path) else { return }
-        entries.withLock { $0[path] = Entry(size: size, modified: modified, sha256: digest) }
+              let modified = (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 else { return nil }
+        return (size, modified)
     }
 
-    /// Path → lowercase hex SHA-256 of every file recorded so far.
+    /// Notes `path` (as given, e.g. "data/kjv/kjv.txt") with its size and modification time; a file already
+    /// noted with the same ones is left as it is. A file that cannot be read is left out: the reader that
+    /// called this reports the error itself.
+    public static func record(_ path: String) {
+        guard !written.withLock({ $0.contains(path) }), let (size, modified) = stat(path) else { return }
+        entries.withLock { entries in
+            if let known = entries[path], known.size == size, known.modified == modified { return }
+            entries[path] = Entry(size: size, modified: modified, sha256: nil)
+        }
+    }
+
+    /// Path → lowercase hex SHA-256 of every file recorded so far (hashed now if not yet), or "changed since it
+    /// was read (...)" when the file's size or modification time is no longer the one `record` saw.
     public static var checksums: [String: String] {
-        entries.withLock { $0.mapValues(\.sha256) }
+        let pending = entries.withLock { $0.filter { $0.value.sha256 == nil } }
+        for (path, entry) in pending {
+            let digest: String
+            if let now = stat(path), now.size == entry.size, now.modified == entry.modified,
+               let hash = try? SHA256.hexDigest(ofFile: path) {
+                digest = hash
+            } else {
+                digest = "changed since it was read (size \(entry.size) bytes, modified \(entry.modified))"
+            }
+            entries.withLock { entries in
+                if let current = entries[path], current.size == entry.size, current.modified == entry.modified {
+                    entries[path]?.sha256 = digest
+                }
+            }
+        }
+        return entries.withLock { $0.compactMapValues(\.sha256) }
     }
 }
 
