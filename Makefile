@@ -100,10 +100,8 @@ PYTHON          ?= $(PEERS_PYTHON)
 LLAMACPP_PYTHON ?= $(PEERS_PYTHON)
 BENCH_REPETITIONS ?= 5
 .PHONY: bench bench-peers
-bench: build llm-bench ## Lab vs PyTorch and llama.cpp (when importable; see bench-peers), 5 runs each -> bench/results.json
+bench: build llm-bench ## Lab vs PyTorch and llama.cpp (when importable; see bench-peers), 5 runs each -> bench/results.json, bench/llm-results.json
 	$(BIN)/lab-bench --python $(PYTHON) --repetitions $(BENCH_REPETITIONS) --out bench/results.json
-	@if $(LLAMACPP_PYTHON) -c "import llama_cpp" 2>/dev/null; then $(MAKE) --no-print-directory llm-bench-peer; \
-	 else echo "bench: llama_cpp is not importable with $(LLAMACPP_PYTHON): no llama.cpp peer (make bench-peers installs it)"; fi
 	$(BIN)/lab-results  # the README's per-paper wall-time table, from figures/*/run.json
 
 bench-peers: ## Optional: install the benchmark peers from PyPI into .venv-peers (PyTorch, ~5 GB; llama-cpp-python builds llama.cpp: 10+ min)
@@ -160,21 +158,29 @@ gallery: build ## draw one example of every LabPlot plot type into figures/galle
 # Needs data/smollm2/SmolLM2-135M-Instruct.Q4_1.gguf (`make data-smollm2`); lab-llm names that fix when it is missing.
 LLM_MODEL := data/smollm2/SmolLM2-135M-Instruct.Q4_1.gguf
 KJV_EXCERPT := Tests/LabTests/Fixtures/llm/kjv-genesis-1-4.txt
-.PHONY: llm-demo llm-bench llm-bench-peer
+.PHONY: llm-demo llm-bench
 llm-demo: build data-smollm2 ## SmolLM2-135M in Lab: greedy continuation, chat answer, top-5 next tokens, KJV perplexity
 	$(BIN)/lab-llm --model $(LLM_MODEL) "The capital of France is"
 	$(BIN)/lab-llm --model $(LLM_MODEL) --chat "What is the capital of France?" --max-tokens 48
 	$(BIN)/lab-llm --model $(LLM_MODEL) --top 5 "The capital of France is"
 	$(BIN)/lab-llm --model $(LLM_MODEL) --perplexity $(KJV_EXCERPT) --tokens 2000
 
-llm-bench: build data-smollm2 ## LabLLM speed: prefill 512 and 32x64 tokens, greedy generation, load time, peak RSS
-	$(BIN)/lab-llm --model $(LLM_MODEL) --bench --json bench/llm-results.json
+# LabLLM against llama.cpp (bench/llm_compare.py, method in bench/README.md): the shipped Q4_1 file and, when
+# llama-cpp-python is importable (make bench-peers), the same model requantised to Q4_0 by llama.cpp's own quantiser
+# (llama.cpp repacks Q4_0 for its fastest CPU kernels, not Q4_1). Without the peer: Lab's numbers on Q4_1 alone.
+LLM_MODEL_Q4_0 := data/smollm2/SmolLM2-135M-Instruct.Q4_0.gguf
+llm-bench: build data-smollm2 ## LabLLM vs llama.cpp (when importable): prefill 512 and 32x64, generation, load, peak RSS -> bench/llm-results.json
+	@if $(LLAMACPP_PYTHON) -c "import llama_cpp" 2>/dev/null; then \
+	  $(MAKE) --no-print-directory $(LLM_MODEL_Q4_0) && \
+	  python3 bench/llm_compare.py --lab $(BIN)/lab-llm --peer-python $(LLAMACPP_PYTHON) --repetitions $(BENCH_REPETITIONS) \
+	    --out bench/llm-results.json $(LLM_MODEL) $(LLM_MODEL_Q4_0); \
+	 else echo "llm-bench: llama_cpp is not importable with $(LLAMACPP_PYTHON): Lab alone (make bench-peers installs it)"; \
+	  python3 bench/llm_compare.py --lab $(BIN)/lab-llm --peer-python $(LLAMACPP_PYTHON) --repetitions $(BENCH_REPETITIONS) \
+	    --out bench/llm-results.json $(LLM_MODEL); fi
 
-# Optional, never part of `make test`: llama.cpp on the same GGUF and workloads (2 threads). llama-cpp-python builds
-# llama.cpp from source (10+ minutes on 2 cores): `make bench-peers` installs it into $(PEERS_VENV); `make bench`
-# runs this target when llama_cpp is importable with LLAMACPP_PYTHON.
-llm-bench-peer: data-smollm2 ## Optional: the llama.cpp peer (LLAMACPP_PYTHON with llama-cpp-python==0.3.36) -> bench/llm-llamacpp.json
-	$(LLAMACPP_PYTHON) bench/peers/llamacpp_bench.py $(LLM_MODEL) bench/llm-llamacpp.json
+$(LLM_MODEL_Q4_0): $(LLM_MODEL)
+	$(LLAMACPP_PYTHON) bench/peers/requantize.py $(LLM_MODEL) $@ q4_0
+
 # ---------------------------------------------------------------- seeds and Slurm (README "Many seeds, many machines")
 # make <paper> SEEDS="0 1 2" | make reproduce-all SEEDS="0 1 2": seed 0 runs into $(FIGURES)/<paper>/ as always,
 # seed n into $(FIGURES)/<paper>/seeds/<n>/; then lab-seeds writes <paper>/claims-seeds.json and table-seeds.md and

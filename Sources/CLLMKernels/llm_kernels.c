@@ -2,6 +2,7 @@
 #include <immintrin.h>
 #include <stdlib.h>
 #include <string.h>
+#include <math.h>
 
 enum { Q4_RECORD = 320, Q8_RECORD = 544 };
 
@@ -171,4 +172,308 @@ void llm_q8_groups(int level, const uint8_t *data, const float *x, int blocks,
                    int group_begin, int group_end, int rows, float *y, float beta) {
     if (level >= 2) q8_groups_avx512(data, x, blocks, group_begin, group_end, rows, y, beta);
     else q8_groups_avx2(data, x, blocks, group_begin, group_end, rows, y, beta);
+}
+
+/* ---------------------------------------------------------------- dequantisation into a transposed panel */
+
+/* The weights are the dequantiser's exactly (LabLLM's Dequantize.row): one multiply, then one add, never fused. */
+#pragma clang fp contract(off)
+
+__attribute__((target("avx2,fma,f16c")))
+static void dequantize_groups_t_avx2(int kind, const uint8_t *data, int blocks, int g0, int g1, float *out, int ldo) {
+    const __m256i low = _mm256_set1_epi32(0x0F), eight = _mm256_set1_epi32(8);
+    int bytes = kind == 2 ? Q8_RECORD : Q4_RECORD;
+    for (int g = g0; g < g1; g++) {
+        const uint8_t *record = data + (long)g * blocks * bytes;
+        float *column = out + 16 * (g - g0);
+        for (int b = 0; b < blocks; b++, record += bytes) {
+            __m256 d0 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)record));
+            __m256 d1 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(record + 16)));
+            float *o = column + (long)(32 * b) * ldo;
+            if (kind == 2) {
+                for (int j = 0; j < 32; j++) {
+                    __m128i c = _mm_loadu_si128((const __m128i *)(record + 32 + 16 * j));
+                    __m256 w0 = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(c)), d0);
+                    __m256 w1 = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(c, 8))), d1);
+                    _mm256_storeu_ps(o + (long)j * ldo, w0);
+                    _mm256_storeu_ps(o + (long)j * ldo + 8, w1);
+                }
+                continue;
+            }
+            __m256 m0 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(record + 32)));
+            __m256 m1 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(record + 48)));
+            for (int j = 0; j < 16; j++) {
+                __m128i c = _mm_loadu_si128((const __m128i *)(record + 64 + 16 * j));
+                __m256i c0 = _mm256_cvtepu8_epi32(c), c1 = _mm256_cvtepu8_epi32(_mm_srli_si128(c, 8));
+                __m256i l0 = _mm256_and_si256(c0, low), l1 = _mm256_and_si256(c1, low);
+                __m256i h0 = _mm256_srli_epi32(c0, 4), h1 = _mm256_srli_epi32(c1, 4);
+                __m256 wl0, wl1, wh0, wh1;
+                if (kind == 1) {
+                    wl0 = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(l0, eight)), d0);
+                    wl1 = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(l1, eight)), d1);
+                    wh0 = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(h0, eight)), d0);
+                    wh1 = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(h1, eight)), d1);
+                } else {
+                    wl0 = _mm256_add_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(l0), d0), m0);
+                    wl1 = _mm256_add_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(l1), d1), m1);
+                    wh0 = _mm256_add_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(h0), d0), m0);
+                    wh1 = _mm256_add_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(h1), d1), m1);
+                }
+                _mm256_storeu_ps(o + (long)j * ldo, wl0);
+                _mm256_storeu_ps(o + (long)j * ldo + 8, wl1);
+                _mm256_storeu_ps(o + (long)(j + 16) * ldo, wh0);
+                _mm256_storeu_ps(o + (long)(j + 16) * ldo + 8, wh1);
+            }
+        }
+    }
+}
+
+void llm_dequantize_groups_t(int level, int kind, const uint8_t *data, int blocks, int group_begin, int group_end,
+                             float *out, int ldo) {
+    if (level >= 1) dequantize_groups_t_avx2(kind, data, blocks, group_begin, group_end, out, ldo);
+}
+
+/* ---------------------------------------------------------------- int8 activations (llama.cpp's Q8_0 scheme) */
+
+/* The same steps 16 lanes at a time: max is exact, x * id is one rounding, cvtps rounds to nearest even as lrintf
+   does in the default rounding mode, the clamp and the integer sum are exact: identical bytes and floats. */
+__attribute__((target("avx512f,avx512bw")))
+static void quantize_rows_q8_avx512(const float *x, int ldx, int tokens, int columns, int8_t *xq, float *xd, int32_t *xs, float *xds) {
+    int blocks = columns / 32;
+    const __m512i top = _mm512_set1_epi32(127), bottom = _mm512_set1_epi32(-127);
+    for (int t = 0; t < tokens; t++) {
+        for (int b = 0; b < blocks; b++) {
+            const float *v = x + (long)t * ldx + 32 * b;
+            __m512 v0 = _mm512_loadu_ps(v), v1 = _mm512_loadu_ps(v + 16);
+            float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(v0), _mm512_abs_ps(v1)));
+            float d = amax / 127.0f, id = d != 0 ? 1.0f / d : 0.0f;
+            __m512 scale = _mm512_set1_ps(id);
+            __m512i q0 = _mm512_cvtps_epi32(_mm512_mul_ps(v0, scale)), q1 = _mm512_cvtps_epi32(_mm512_mul_ps(v1, scale));
+            q0 = _mm512_max_epi32(_mm512_min_epi32(q0, top), bottom);
+            q1 = _mm512_max_epi32(_mm512_min_epi32(q1, top), bottom);
+            int8_t *q = xq + (long)t * columns + 32 * b;
+            _mm_storeu_si128((__m128i *)q, _mm512_cvtepi32_epi8(q0));
+            _mm_storeu_si128((__m128i *)(q + 16), _mm512_cvtepi32_epi8(q1));
+            int sum = _mm512_reduce_add_epi32(_mm512_add_epi32(q0, q1));
+            xd[(long)t * blocks + b] = d;
+            xs[(long)t * blocks + b] = sum;
+            xds[(long)t * blocks + b] = d * (float)sum;
+        }
+    }
+}
+
+static void quantize_rows_q8_scalar(const float *x, int ldx, int tokens, int columns, int8_t *xq, float *xd, int32_t *xs, float *xds) {
+    int blocks = columns / 32;
+    for (int t = 0; t < tokens; t++) {
+        for (int b = 0; b < blocks; b++) {
+            const float *v = x + (long)t * ldx + 32 * b;
+            float amax = 0;
+            for (int j = 0; j < 32; j++) amax = fabsf(v[j]) > amax ? fabsf(v[j]) : amax;
+            float d = amax / 127.0f, id = d != 0 ? 1.0f / d : 0.0f;
+            int8_t *q = xq + (long)t * columns + 32 * b;
+            int sum = 0;
+            for (int j = 0; j < 32; j++) {
+                long r = lrintf(v[j] * id);
+                r = r > 127 ? 127 : r < -127 ? -127 : r;
+                q[j] = (int8_t)r;
+                sum += (int)r;
+            }
+            xd[(long)t * blocks + b] = d;
+            xs[(long)t * blocks + b] = sum;
+            xds[(long)t * blocks + b] = d * (float)sum;
+        }
+    }
+}
+
+void llm_quantize_rows_q8(int level, const float *x, int ldx, int tokens, int columns, int8_t *xq, float *xd, int32_t *xs, float *xds) {
+    if (level >= 3) quantize_rows_q8_avx512(x, ldx, tokens, columns, xq, xd, xs, xds);
+    else quantize_rows_q8_scalar(x, ldx, tokens, columns, xq, xd, xs, xds);
+}
+
+int llm_int8_level(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vnni")
+        && __builtin_cpu_supports("avx512vbmi") && __builtin_cpu_supports("f16c") ? 3 : 0;
+}
+
+/* Half to float without F16C (exact: every fp16 value is a float). */
+static inline float half_to_float(uint16_t h) {
+    uint32_t sign = (uint32_t)(h & 0x8000) << 16, exponent = (h >> 10) & 0x1F, mantissa = h & 0x3FF, bits;
+    if (exponent == 0) {
+        if (mantissa == 0) bits = sign;
+        else {  /* subnormal: normalise */
+            int e = -1;
+            do { e++; mantissa <<= 1; } while ((mantissa & 0x400) == 0);
+            bits = sign | (uint32_t)(127 - 15 - e) << 23 | (mantissa & 0x3FF) << 13;
+        }
+    } else if (exponent == 31) bits = sign | 0x7F800000 | mantissa << 13;
+    else bits = sign | (exponent + 127 - 15) << 23 | mantissa << 13;
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
+/* The reference: the same integer dot products and the same Float32 operations in the same order as the AVX-512 VNNI
+   kernel below (fmaf is one rounding, as _mm512_fmadd_ps), so both give identical floats. */
+static void q4_int8_scalar(int offset, const uint8_t *data, int blocks, int g0, int g1, int rows, const int8_t *xq,
+                           const float *xd, const int32_t *xs, const float *xds, int tokens, float *y, int ldy, float beta) {
+    int columns = 32 * blocks;
+    for (int g = g0; g < g1; g++) {
+        for (int r = 0; r < 16 && 16 * g + r < rows; r++) {
+            for (int t = 0; t < tokens; t++) {
+                float acc = 0;
+                const uint8_t *record = data + (long)g * blocks * Q4_RECORD;
+                for (int b = 0; b < blocks; b++, record += Q4_RECORD) {
+                    const int8_t *q = xq + (long)t * columns + 32 * b;
+                    int dot = 0;
+                    for (int j = 0; j < 16; j++) {
+                        int code = record[64 + 16 * j + r];
+                        dot += (code & 15) * q[j] + (code >> 4) * q[j + 16];
+                    }
+                    if (offset) dot -= 8 * xs[(long)t * blocks + b];
+                    float dw = half_to_float(((const uint16_t *)record)[r]);
+                    float s = dw * xd[(long)t * blocks + b];
+                    acc = fmaf((float)dot, s, acc);
+                    if (!offset) acc = fmaf(half_to_float(((const uint16_t *)record)[16 + r]), xds[(long)t * blocks + b], acc);
+                }
+                float *out = y + (long)t * ldy + 16 * g + r;
+                *out = beta == 0 ? acc : acc + beta * *out;
+            }
+        }
+    }
+}
+
+#ifndef INT8_TILE
+#define INT8_TILE 8
+#endif
+
+__attribute__((target("avx512f,avx512bw,avx512vnni,avx512vbmi,f16c")))
+static void q4_int8_vnni(int offset, const uint8_t *data, int blocks, int g0, int g1, int rows, const int8_t *xq,
+                         const float *xd, const int32_t *xs, const float *xds, int tokens, float *y, int ldy, float beta) {
+    int columns = 32 * blocks;
+    /* vpermb index: dword r of the result = bytes (j, r), (j+1, r), (j+2, r), (j+3, r) of four 16-byte rows j..j+3. */
+    uint8_t index[64];
+    for (int r = 0; r < 16; r++) for (int i = 0; i < 4; i++) index[4 * r + i] = (uint8_t)(16 * i + r);
+    const __m512i gather = _mm512_loadu_si512(index), low = _mm512_set1_epi8(0x0F);
+    for (int g = g0; g < g1; g++) {
+        const uint8_t *base = data + (long)g * blocks * Q4_RECORD;
+        int valid = rows - 16 * g < 16 ? rows - 16 * g : 16;
+        for (int t0 = 0; t0 < tokens; t0 += INT8_TILE) {
+            int tile = tokens - t0 < INT8_TILE ? tokens - t0 : INT8_TILE;
+            __m512 acc[INT8_TILE];
+            for (int t = 0; t < INT8_TILE; t++) acc[t] = _mm512_setzero_ps();
+            const uint8_t *record = base;
+            for (int b = 0; b < blocks; b++, record += Q4_RECORD) {
+                __m512i wl[4], wh[4];
+                for (int i = 0; i < 4; i++) {
+                    __m512i p = _mm512_permutexvar_epi8(gather, _mm512_loadu_si512(record + 64 + 64 * i));
+                    wl[i] = _mm512_and_si512(p, low);
+                    wh[i] = _mm512_and_si512(_mm512_srli_epi16(p, 4), low);
+                }
+                __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)record));
+                __m512 mw = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(record + 32)));
+                for (int t = 0; t < tile; t++) {
+                    const int8_t *q = xq + (long)(t0 + t) * columns + 32 * b;
+                    __m512i dot = _mm512_setzero_si512();
+                    for (int i = 0; i < 4; i++) {
+                        int32_t lo, hi;
+                        memcpy(&lo, q + 4 * i, 4);
+                        memcpy(&hi, q + 16 + 4 * i, 4);
+                        dot = _mm512_dpbusd_epi32(dot, wl[i], _mm512_set1_epi32(lo));
+                        dot = _mm512_dpbusd_epi32(dot, wh[i], _mm512_set1_epi32(hi));
+                    }
+                    long tb = (long)(t0 + t) * blocks + b;
+                    if (offset) dot = _mm512_sub_epi32(dot, _mm512_set1_epi32(8 * xs[tb]));
+                    __m512 s = _mm512_mul_ps(dw, _mm512_set1_ps(xd[tb]));
+                    acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), s, acc[t]);
+                    if (!offset) acc[t] = _mm512_fmadd_ps(mw, _mm512_set1_ps(xds[tb]), acc[t]);
+                }
+            }
+            for (int t = 0; t < tile; t++) {
+                float dot[16];
+                _mm512_storeu_ps(dot, acc[t]);
+                store_group(y + (long)(t0 + t) * ldy + 16 * g, dot, valid, beta);
+            }
+        }
+    }
+}
+
+void llm_q4_int8_groups(int level, int offset, const uint8_t *data, int blocks, int group_begin, int group_end, int rows,
+                        const int8_t *xq, const float *xd, const int32_t *xs, const float *xds, int tokens,
+                        float *y, int ldy, float beta) {
+    if (level >= 3) q4_int8_vnni(offset, data, blocks, group_begin, group_end, rows, xq, xd, xs, xds, tokens, y, ldy, beta);
+    else q4_int8_scalar(offset, data, blocks, group_begin, group_end, rows, xq, xd, xs, xds, tokens, y, ldy, beta);
+}
+
+/* Q8_0 weights: dot = sum_j w[r,j] * xq[t,j] exactly; the VNNI path multiplies (w + 128) (unsigned) and subtracts
+   128 * xs[t,b], which is the same integer. */
+static void q8_int8_scalar(const uint8_t *data, int blocks, int g0, int g1, int rows, const int8_t *xq, const float *xd,
+                           int tokens, float *y, int ldy, float beta) {
+    int columns = 32 * blocks;
+    for (int g = g0; g < g1; g++) {
+        for (int r = 0; r < 16 && 16 * g + r < rows; r++) {
+            for (int t = 0; t < tokens; t++) {
+                float acc = 0;
+                const uint8_t *record = data + (long)g * blocks * Q8_RECORD;
+                for (int b = 0; b < blocks; b++, record += Q8_RECORD) {
+                    const int8_t *q = xq + (long)t * columns + 32 * b;
+                    int dot = 0;
+                    for (int j = 0; j < 32; j++) dot += (int8_t)record[32 + 16 * j + r] * q[j];
+                    float s = half_to_float(((const uint16_t *)record)[r]) * xd[(long)t * blocks + b];
+                    acc = fmaf((float)dot, s, acc);
+                }
+                float *out = y + (long)t * ldy + 16 * g + r;
+                *out = beta == 0 ? acc : acc + beta * *out;
+            }
+        }
+    }
+}
+
+__attribute__((target("avx512f,avx512bw,avx512vnni,avx512vbmi,f16c")))
+static void q8_int8_vnni(const uint8_t *data, int blocks, int g0, int g1, int rows, const int8_t *xq, const float *xd,
+                         const int32_t *xs, int tokens, float *y, int ldy, float beta) {
+    int columns = 32 * blocks;
+    uint8_t index[64];
+    for (int r = 0; r < 16; r++) for (int i = 0; i < 4; i++) index[4 * r + i] = (uint8_t)(16 * i + r);
+    const __m512i gather = _mm512_loadu_si512(index), flip = _mm512_set1_epi8((char)0x80);
+    for (int g = g0; g < g1; g++) {
+        const uint8_t *base = data + (long)g * blocks * Q8_RECORD;
+        int valid = rows - 16 * g < 16 ? rows - 16 * g : 16;
+        for (int t0 = 0; t0 < tokens; t0 += INT8_TILE) {
+            int tile = tokens - t0 < INT8_TILE ? tokens - t0 : INT8_TILE;
+            __m512 acc[INT8_TILE];
+            for (int t = 0; t < INT8_TILE; t++) acc[t] = _mm512_setzero_ps();
+            const uint8_t *record = base;
+            for (int b = 0; b < blocks; b++, record += Q8_RECORD) {
+                __m512i w[8];
+                for (int i = 0; i < 8; i++)
+                    w[i] = _mm512_xor_si512(_mm512_permutexvar_epi8(gather, _mm512_loadu_si512(record + 32 + 64 * i)), flip);
+                __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)record));
+                for (int t = 0; t < tile; t++) {
+                    const int8_t *q = xq + (long)(t0 + t) * columns + 32 * b;
+                    __m512i dot = _mm512_setzero_si512();
+                    for (int i = 0; i < 8; i++) {
+                        int32_t v;
+                        memcpy(&v, q + 4 * i, 4);
+                        dot = _mm512_dpbusd_epi32(dot, w[i], _mm512_set1_epi32(v));
+                    }
+                    long tb = (long)(t0 + t) * blocks + b;
+                    dot = _mm512_sub_epi32(dot, _mm512_set1_epi32(128 * xs[tb]));
+                    __m512 s = _mm512_mul_ps(dw, _mm512_set1_ps(xd[tb]));
+                    acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), s, acc[t]);
+                }
+            }
+            for (int t = 0; t < tile; t++) {
+                float dot[16];
+                _mm512_storeu_ps(dot, acc[t]);
+                store_group(y + (long)(t0 + t) * ldy + 16 * g, dot, valid, beta);
+            }
+        }
+    }
+}
+
+void llm_q8_int8_groups(int level, const uint8_t *data, int blocks, int group_begin, int group_end, int rows,
+                        const int8_t *xq, const float *xd, const int32_t *xs, int tokens, float *y, int ldy, float beta) {
+    if (level >= 3) q8_int8_vnni(data, blocks, group_begin, group_end, rows, xq, xd, xs, tokens, y, ldy, beta);
+    else q8_int8_scalar(data, blocks, group_begin, group_end, rows, xq, xd, tokens, y, ldy, beta);
 }

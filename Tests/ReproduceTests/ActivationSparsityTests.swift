@@ -205,7 +205,7 @@ import LabLLM
 
     @Test(.enabled(if: FileManager.default.fileExists(atPath: LlamaModel.defaultPath)))
     func smolLM2SingleLayerRunsAndRuleComparison() throws {
-        let model = try LlamaModel(path: LlamaModel.defaultPath)
+        let model = try LlamaModel(path: LlamaModel.defaultPath, weights: .float32)
         let text = (0..<60).map { "And God said, Let there be light \($0): and there was light." }
         let windows = try CorpusWindows(corpora: [("KJV", text)], perCorpus: 2, tokens: 48, context: 8, seed: 3,
                                         encode: { model.tokenizer.encode($0, parseSpecial: false) }, decode: { model.tokenizer.decode([$0]) })

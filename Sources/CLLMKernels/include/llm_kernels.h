@@ -20,4 +20,34 @@ void llm_q4_groups(int level, const uint8_t *data, const float *x, const float *
                    int group_begin, int group_end, int rows, float *y, float beta);
 void llm_q8_groups(int level, const uint8_t *data, const float *x, int blocks,
                    int group_begin, int group_end, int rows, float *y, float beta);
+
+/* Dequantises groups [group_begin, group_end) into a transposed panel: out[k * ldo + 16 * (g - group_begin) + r] is
+   the weight of row 16g + r at column k (k < 32 * blocks), computed exactly as LabLLM's Dequantize.row does (one
+   multiply then one add, not fused), so every path gives the same floats. kind 0: w = d*q + m (Q4_1);
+   1: w = d*(q - 8) (Q4_0, from the record's d only); 2: w = d*q (Q8_0). Padding rows of the last group are
+   written too (zero codes). level must be >= 1 (AVX2); QuantizedMatrix has the portable Swift loop. */
+void llm_dequantize_groups_t(int level, int kind, const uint8_t *data, int blocks, int group_begin, int group_end,
+                             float *out, int ldo);
+
+/* Int8 activations (llama.cpp's Q8_0 scheme, for LabLLM's `.int8` activation precision). Each row of x is quantised
+   per block of 32: d = max|x| / 127, q = lrintf(x / d) (x * (1/d), ties to even), also sum(q) and d * sum(q).
+   x: [tokens, columns] (row stride ldx) -> xq: [tokens, columns], xd, xs, xds: [tokens, columns / 32]. level 3 (see
+   llm_int8_level) runs AVX-512, any other the C loop: identical results. */
+void llm_quantize_rows_q8(int level, const float *x, int ldx, int tokens, int columns, int8_t *xq, float *xd, int32_t *xs, float *xds);
+
+/* 3 when the CPU has AVX-512 F/BW/VNNI/VBMI (the int8 kernel's fast path), else 0 (the C reference). The integer dot
+   products are exact and the Float32 steps are the same operations in the same order on both paths, so both give
+   identical floats on any CPU: this choice does not depend on LAB_KERNELS. */
+int llm_int8_level(void);
+
+/* Y[t, 16g + r] = sum_b dw[r,b] * xd[t,b] * (sum_j q[r,b,j] * xq[t,32b+j] - 8 * xs[t,b] if offset (Q4_0))
+                   (+ mw[r,b] * xds[t,b] for Q4_1), summed over b in order into a Float32 accumulator, (+ beta * Y);
+   groups [group_begin, group_end) of a q4 matrix in the layout above, `tokens` rows of x, Y row stride ldy. */
+void llm_q4_int8_groups(int level, int offset, const uint8_t *data, int blocks, int group_begin, int group_end, int rows,
+                        const int8_t *xq, const float *xd, const int32_t *xs, const float *xds, int tokens,
+                        float *y, int ldy, float beta);
+
+/* The same for a q8 matrix (Q8_0): Y[t, 16g + r] = sum_b dw[r,b] * xd[t,b] * (sum_j w[r,b,j] * xq[t,32b+j]) (+ beta Y). */
+void llm_q8_int8_groups(int level, const uint8_t *data, int blocks, int group_begin, int group_end, int rows,
+                        const int8_t *xq, const float *xd, const int32_t *xs, int tokens, float *y, int ldy, float beta);
 #endif

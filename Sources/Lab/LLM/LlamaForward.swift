@@ -306,7 +306,12 @@ extension LlamaModel {
             residual.withUnsafeBufferPointer { x.update(from: $0.baseAddress!, count: total * d) }
         } else {
             var r = 0
-            for seq in sequences { for t in seq { (x + r * d).update(from: embedding + t * d, count: d); r += 1 } }
+            for seq in sequences {
+                for t in seq {
+                    if let embedding { (x + r * d).update(from: embedding + t * d, count: d) } else { embeddingQuantized!.dequantizeRow(t, into: x + r * d) }
+                    r += 1
+                }
+            }
         }
 
         // A state read copies x_ℓ at its rows into every slot k with layers[k] = ℓ.
@@ -424,15 +429,23 @@ extension LlamaModel {
     }
 
     /// y = x Wᵀ (+ y when `accumulate`).   x: [rows, inputs], W: [outputs, inputs] -> y: [rows, outputs]
-    /// A one-row product (a decode step) reads the compact quantised copy when there is one.
+    /// With int8 activations a quantised matrix is multiplied by the int8 kernel. Otherwise a one-row product (a
+    /// decode step) reads the compact quantised matrix when there is one (and
+    /// `quantizedDecode`); otherwise the Float32 copy when there is one (SGEMM, SGEMV for one row); otherwise
+    /// the quantised matrix a dequantised panel at a time (`QuantizedMatrix.multiply(rows:)`).
     @inline(__always)
-    private func linear(_ x: UnsafePointer<Float>, rows: Int, _ weight: UnsafePointer<Float>, _ quantized: QuantizedMatrix?,
+    private func linear(_ x: UnsafePointer<Float>, rows: Int, _ weight: UnsafePointer<Float>?, _ quantized: QuantizedMatrix?,
                         _ y: UnsafeMutablePointer<Float>, outputs: Int, inputs: Int, accumulate: Bool = false) {
-        if rows == 1, quantizedDecode, let quantized {
-            quantized.multiply(x, into: y, beta: accumulate ? 1 : 0)
-        } else {
+        let beta: Float = accumulate ? 1 : 0
+        if activations == .int8, let quantized {
+            quantized.multiplyInt8(rows: rows, x, ldx: inputs, into: y, ldy: outputs, beta: beta)
+        } else if rows == 1, quantizedDecode, let quantized {
+            quantized.multiply(x, into: y, beta: beta)
+        } else if let weight {
             LLMKernels.matmulTransposedB(x, lda: inputs, weight, ldb: inputs, y, ldc: outputs, m: rows, n: outputs, k: inputs,
-                                         beta: accumulate ? 1 : 0)
+                                         beta: beta)
+        } else {
+            quantized!.multiply(rows: rows, x, ldx: inputs, into: y, ldy: outputs, beta: beta)
         }
     }
 

@@ -27,7 +27,32 @@ public struct LlamaConfig: Sendable, Equatable {
     }
 }
 
-/// SmolLM2-style Llama decoder with Float32 weights (dequantised once at load) and its tokenizer.
+/// How a `LlamaModel` holds its weight matrices.
+public enum LlamaWeightStorage: String, Sendable {
+    /// In the file's block quantisation only (Q4_1, Q4_0, Q8_0; see `QuantizedMatrix`): no Float32 copy of a
+    /// matrix. Decode steps read the codes directly; prefills dequantise a cache-sized panel at a time into
+    /// SGEMM. Each weight is the dequantiser's exact Float32 value either way. A matrix of another type (F32,
+    /// F16, BF16) is kept as Float32.
+    case quantized
+    /// Every matrix also dequantised to Float32 once at load (4 bytes per weight): every forward of more than
+    /// one row multiplies the Float32 copies with SGEMM as before the quantised runtime existed, so a study whose
+    /// committed numbers came from this path (activation-sparsity, safety-probe) regenerates them bit for bit.
+    case float32
+}
+
+/// The arithmetic of a `LlamaModel`'s products with its quantised matrices.
+public enum LlamaActivations: String, Sendable {
+    /// Float32 activations times the exact Float32 weights (the default; what the reference tests check).
+    case float32
+    /// llama.cpp's scheme: each activation row quantised to int8 per block of 32 (Q8_0), exact integer dot
+    /// products with the Q4_1, Q4_0 or Q8_0 codes, Float32 scales and sums. About 3x fewer instructions than
+    /// Float32 on a CPU with AVX-512 VNNI; logits move by the int8 rounding (see LLMTests). The same floats on
+    /// every CPU (the fast path and the C reference are tested equal). Matrices of other types (F32, F16, BF16)
+    /// stay Float32.
+    case int8
+}
+
+/// SmolLM2-style Llama decoder and its tokenizer, its weights held as `LlamaWeightStorage` says.
 ///
 /// Block ℓ (pre-norm): a = x + Attn(RMSNorm(x)); x' = a + W_down(SiLU(W_gate n) ⊙ W_up n), n = RMSNorm(a).
 /// Attention: causal, grouped-query (each of `kvHeads` key/value heads serves heads/kvHeads query heads),
@@ -35,46 +60,53 @@ public struct LlamaConfig: Sendable, Equatable {
 public final class LlamaModel: @unchecked Sendable {
     public let config: LlamaConfig
     public let tokenizer: BPETokenizer
-    /// Seconds spent in `init(path:)` (parse + dequantise).
+    /// Seconds spent in `init(path:)` (parse, repack, and with `.float32` dequantise).
     public let loadSeconds: Double
+    public let weightStorage: LlamaWeightStorage
 
+    /// The four matrices of a block: each in Float32 (nil with `.quantized` storage when the quantised form
+    /// exists), in its file quantisation (nil when the type is not Q4_1, Q4_0 or Q8_0), or both.
     struct Layer {
         /// [d]
         let attentionNorm: UnsafeMutablePointer<Float>
         /// [(heads + 2 kvHeads)·headDim, d]: rows of W_q, then W_k, then W_v.
-        let qkv: UnsafeMutablePointer<Float>
+        let qkv: UnsafeMutablePointer<Float>?
         /// [d, d]
-        let attentionOutput: UnsafeMutablePointer<Float>
+        let attentionOutput: UnsafeMutablePointer<Float>?
         /// [d]
         let ffnNorm: UnsafeMutablePointer<Float>
         /// [2m, d]: rows of W_gate, then W_up.
-        let gateUp: UnsafeMutablePointer<Float>
+        let gateUp: UnsafeMutablePointer<Float>?
         /// [d, m]
-        let down: UnsafeMutablePointer<Float>
-        /// The same four matrices in their file quantisation, for one-token decode steps (nil if not quantised).
+        let down: UnsafeMutablePointer<Float>?
+        /// The same four matrices in their file quantisation.
         let qkvQuantized: QuantizedMatrix?, attentionOutputQuantized: QuantizedMatrix?
         let gateUpQuantized: QuantizedMatrix?, downQuantized: QuantizedMatrix?
     }
 
-    /// [vocab, d]
-    let embedding: UnsafeMutablePointer<Float>
+    /// [vocab, d] (nil when only `embeddingQuantized` holds it)
+    let embedding: UnsafeMutablePointer<Float>?
     let layerWeights: [Layer]
     let embeddingQuantized: QuantizedMatrix?
     /// [d]
     let outputNorm: UnsafeMutablePointer<Float>
     /// Whether one-token forwards (decode steps) read the matrices in their compact file quantisation (same
-    /// weights, ~4x fewer bytes; see `QuantizedMatrix`) instead of the Float32 copies.
+    /// weights, ~4x fewer bytes; see `QuantizedMatrix`) instead of an SGEMV of the Float32 weights (the copies
+    /// with `.float32` storage; a dequantised panel at a time with `.quantized`, which is much slower).
     public var quantizedDecode = true
+    /// Float32 (default) or int8 activations in products with the quantised matrices (`LlamaActivations`).
+    public var activations: LlamaActivations = .float32
     /// [contextLength, headDim]: cos θ, sin θ interleaved for each pair i at each position.
     let ropeTable: UnsafeMutablePointer<Float>
     private var allocations: [UnsafeMutablePointer<Float>] = []
 
     /// Loads a GGUF Llama model (architecture `llama`). Throws `LabError.missingFile` / `.corruptFile`.
-    public init(path: String) throws {
+    public init(path: String, weights storage: LlamaWeightStorage = .quantized) throws {
         let start = DispatchTime.now().uptimeNanoseconds
         let file = try GGUFFile(path: path)
         let config = try LlamaConfig(file)
         self.config = config
+        weightStorage = storage
         tokenizer = try BPETokenizer(gguf: file)
         guard tokenizer.vocabularySize == config.vocabularySize else {
             throw LabError.corruptFile(path: path, reason: "tokenizer.ggml.tokens has \(tokenizer.vocabularySize) tokens but llama.vocab_size is \(config.vocabularySize)")
@@ -120,10 +152,26 @@ public final class LlamaModel: @unchecked Sendable {
         }
         var layers: [Layer] = []
         var headQuantized: QuantizedMatrix?
+        var quantizedMatrices: [QuantizedMatrix] = []
+        /// The matrix stacked from `pieces` (rows in order): quantised when the type allows, and as Float32
+        /// (checked finite) unless the storage is `.quantized` and the quantised form exists.
+        func matrix(_ pieces: [(String, [Int])]) throws -> (dense: UnsafeMutablePointer<Float>?, quantized: QuantizedMatrix?) {
+            let infos = try pieces.map { try tensor($0.0, $0.1) }
+            let quantized = QuantizedMatrix(infos, file: file)
+            if let quantized { quantizedMatrices.append(quantized) }
+            if storage == .quantized, quantized != nil { return (nil, quantized) }
+            let dense = allocate(pieces.reduce(0) { $0 + $1.1.reduce(1, *) })
+            var offset = 0
+            for (name, shape) in pieces {
+                try load(name, shape, into: dense + offset)
+                offset += shape.reduce(1, *)
+            }
+            return (dense, quantized)
+        }
         do {
-            embedding = allocate(config.vocabularySize * d)
-            try load("token_embd.weight", [config.vocabularySize, d], into: embedding)
-            headQuantized = QuantizedMatrix([try file.tensor("token_embd.weight")], file: file)
+            let head = try matrix([("token_embd.weight", [config.vocabularySize, d])])
+            embedding = head.dense
+            headQuantized = head.quantized
             outputNorm = allocate(d)
             try load("output_norm.weight", [d], into: outputNorm)
             if file.tensors.contains(where: { $0.name == "output.weight" }) {
@@ -131,31 +179,22 @@ public final class LlamaModel: @unchecked Sendable {
             }
             for l in 0..<config.layers {
                 let p = "blk.\(l)."
-                let t = { (name: String) in try file.tensor(p + name) }
-                let layer = Layer(attentionNorm: allocate(d), qkv: allocate(config.qkvWidth * d),
-                                  attentionOutput: allocate(d * d), ffnNorm: allocate(d),
-                                  gateUp: allocate(2 * m * d), down: allocate(d * m),
-                                  qkvQuantized: QuantizedMatrix([try t("attn_q.weight"), try t("attn_k.weight"), try t("attn_v.weight")], file: file),
-                                  attentionOutputQuantized: QuantizedMatrix([try t("attn_output.weight")], file: file),
-                                  gateUpQuantized: QuantizedMatrix([try t("ffn_gate.weight"), try t("ffn_up.weight")], file: file),
-                                  downQuantized: QuantizedMatrix([try t("ffn_down.weight")], file: file))
+                let qkv = try matrix([(p + "attn_q.weight", [config.heads * hd, d]), (p + "attn_k.weight", [config.kvWidth, d]),
+                                      (p + "attn_v.weight", [config.kvWidth, d])])
+                let output = try matrix([(p + "attn_output.weight", [d, d])])
+                let gateUp = try matrix([(p + "ffn_gate.weight", [m, d]), (p + "ffn_up.weight", [m, d])])
+                let down = try matrix([(p + "ffn_down.weight", [d, m])])
+                let layer = Layer(attentionNorm: allocate(d), qkv: qkv.dense, attentionOutput: output.dense, ffnNorm: allocate(d),
+                                  gateUp: gateUp.dense, down: down.dense,
+                                  qkvQuantized: qkv.quantized, attentionOutputQuantized: output.quantized,
+                                  gateUpQuantized: gateUp.quantized, downQuantized: down.quantized)
                 try load(p + "attn_norm.weight", [d], into: layer.attentionNorm)
-                try load(p + "attn_q.weight", [config.heads * hd, d], into: layer.qkv)
-                try load(p + "attn_k.weight", [config.kvWidth, d], into: layer.qkv + config.heads * hd * d)
-                try load(p + "attn_v.weight", [config.kvWidth, d], into: layer.qkv + (config.heads * hd + config.kvWidth) * d)
-                try load(p + "attn_output.weight", [d, d], into: layer.attentionOutput)
                 try load(p + "ffn_norm.weight", [d], into: layer.ffnNorm)
-                try load(p + "ffn_gate.weight", [m, d], into: layer.gateUp)
-                try load(p + "ffn_up.weight", [m, d], into: layer.gateUp + m * d)
-                try load(p + "ffn_down.weight", [d, m], into: layer.down)
                 layers.append(layer)
             }
         } catch {
             for p in allocations { p.deallocate() }
-            headQuantized?.deallocate()
-            for l in layers {
-                for q in [l.qkvQuantized, l.attentionOutputQuantized, l.gateUpQuantized, l.downQuantized] { q?.deallocate() }
-            }
+            for q in quantizedMatrices { q.deallocate() }
             throw error
         }
         layerWeights = layers

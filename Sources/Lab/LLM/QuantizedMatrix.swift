@@ -1,3 +1,4 @@
+import CBLAS
 import CLLMKernels
 import Lab
 
@@ -17,6 +18,8 @@ struct QuantizedMatrix: @unchecked Sendable {
     enum Codes { case nibbles, bytes }
     let rows: Int, columns: Int
     let codes: Codes
+    /// The file's block type (Q4_1, Q4_0 or Q8_0): Q4_0's weights are d·(q − 8), the others' d·q + m and d·q.
+    let type: GGMLType
     /// [groups · blocks · recordBytes] bytes
     let data: UnsafeMutableRawPointer
 
@@ -28,7 +31,8 @@ struct QuantizedMatrix: @unchecked Sendable {
 
     /// Repacks the rows of one or more tensors of the same type (Q4_1, Q4_0 or Q8_0) and row length, stacked in
     /// order (e.g. W_q, W_k, W_v); nil when the type is another one, the pieces differ, or a Q4_0 scale is too
-    /// large for −8·d to be a finite fp16.
+    /// large for −8·d to be a finite fp16, or a scale or offset is not finite (the caller's dequantiser then
+    /// names the bad weight).
     init?(_ pieces: [GGUFTensorInfo], file: GGUFFile) {
         guard let type = pieces.first?.type, [.q4_1, .q4_0, .q8_0].contains(type),
               pieces.allSatisfy({ $0.type == type && $0.dimensions.count == 2 && $0.dimensions[0] == pieces[0].dimensions[0] })
@@ -40,19 +44,25 @@ struct QuantizedMatrix: @unchecked Sendable {
             let base = file.bytes(of: piece)
             for r in 0..<piece.dimensions[1] { rowSources.append(base + r * blocks * type.bytesPerBlock) }
         }
-        if type == .q4_0 {
-            for source in rowSources {
-                for b in 0..<blocks where !Float16(-8 * Dequantize.half(source + b * type.bytesPerBlock, 0)).isFinite { return nil }
+        for source in rowSources {
+            for b in 0..<blocks {
+                let block = source + b * type.bytesPerBlock, d = Dequantize.half(block, 0)
+                guard d.isFinite, type != .q4_1 || Dequantize.half(block, 2).isFinite,
+                      type != .q4_0 || Float16(-8 * d).isFinite else { return nil }
             }
         }
+        self.type = type
         rows = rowSources.count
         self.columns = columns
         codes = type == .q8_0 ? .bytes : .nibbles
         let groups = (rows + Self.groupRows - 1) / Self.groupRows, recordBytes = codes == .nibbles ? 320 : 544
-        data = UnsafeMutableRawPointer.allocate(byteCount: groups * blocks * recordBytes, alignment: 64)
-        data.initializeMemory(as: UInt8.self, repeating: 0, count: groups * blocks * recordBytes)
+        // Each thread zeroes and fills its own groups (no serial memset of the whole matrix first: SmolLM2's load
+        // went from ~0.15 to ~0.10 s).
+        let byteCount = groups * blocks * recordBytes
+        data = UnsafeMutableRawPointer.allocate(byteCount: byteCount, alignment: 64)
         let out = UncheckedSendable(data), sources = rowSources, rowCount = rows
         Parallel.forChunks(groups, costPerItem: Self.groupRows * columns) { lo, hi in
+            (out.value + lo * blocks * recordBytes).initializeMemory(as: UInt8.self, repeating: 0, count: (hi - lo) * blocks * recordBytes)
             for g in lo..<hi {
                 for lane in 0..<Self.groupRows where g * Self.groupRows + lane < rowCount {
                     let source = sources[g * Self.groupRows + lane]
@@ -125,7 +135,88 @@ struct QuantizedMatrix: @unchecked Sendable {
         }
     }
 
-    /// Row r as Float32 (w = d·q + m exactly as `Dequantize.row`).   -> out: [columns]
+    /// Y = X Wᵀ + beta·Y for a block of `count` rows of X (prefill): X [count, columns] with row stride ldx,
+    /// Y [count, rows] with row stride ldy. The weights are dequantised a panel of output rows at a time into a
+    /// small Float32 scratch (Wᵀ [columns, panel], ~0.5 MB, in cache; never a copy of the whole matrix) and each
+    /// panel is one single-threaded SGEMM; panels are split evenly over Lab's threads. Each output is then the
+    /// same SGEMM dot product of the same Float32 weights as with a dequantised copy of the matrix.
+    func multiply(rows count: Int, _ x: UnsafePointer<Float>, ldx: Int, into y: UnsafeMutablePointer<Float>, ldy: Int,
+                  beta: Float, level: Int = simdLevel) {
+        let threads = Parallel.threads
+        // Panels of at most `maxPanelGroups` groups, a multiple of `threads` of them so that no thread idles.
+        let maxPanelGroups = max(1, 65_536 / columns)   // 16·65536 floats = 4 MiB
+        let perThread = (groups + threads * maxPanelGroups - 1) / (threads * maxPanelGroups)
+        let panelGroups = (groups + threads * perThread - 1) / (threads * perThread)
+        let panels = (groups + panelGroups - 1) / panelGroups
+        let me = self, xs = UncheckedSendable(x), ys = UncheckedSendable(y)
+        Parallel.prepareBLAS()
+        Parallel.forChunks(panels, costPerItem: 1 << 20) { lo, hi in
+            let panel = UnsafeMutablePointer<Float>.allocate(capacity: me.columns * Self.groupRows * panelGroups)
+            defer { panel.deallocate() }
+            for p in lo..<hi {
+                let g0 = p * panelGroups, g1 = min(g0 + panelGroups, me.groups)
+                let width = Self.groupRows * (g1 - g0), outputs = min(width, me.rows - Self.groupRows * g0)
+                me.dequantizeGroupsTransposed(g0, g1, into: panel, ldo: width, level: level)
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(count), Int32(outputs), Int32(me.columns), 1,
+                            xs.value, Int32(ldx), panel, Int32(width), beta, ys.value + Self.groupRows * g0, Int32(ldy))
+            }
+        }
+    }
+
+    /// The int8 kernels' level on this CPU: 3 AVX-512 VNNI, 0 the C reference (identical results; see llm_kernels.h).
+    static let int8Level = Int(llm_int8_level())
+
+    /// Y = X Wᵀ + beta·Y with X quantised to int8 per block of 32 (llama.cpp's Q8_0 scheme: d = max|x|/127,
+    /// q = round(x/d)) and exact integer block dot products with the codes (Q4_1, Q4_0, Q8_0), scaled and summed
+    /// in Float32 (`LlamaActivations.int8`).
+    /// X: [count, columns] (row stride ldx); Y: [count, rows] (row stride ldy).
+    func multiplyInt8(rows count: Int, _ x: UnsafePointer<Float>, ldx: Int, into y: UnsafeMutablePointer<Float>, ldy: Int,
+                      beta: Float, level: Int = int8Level) {
+        let blocks = self.blocks, columns = self.columns
+        let xq = UnsafeMutablePointer<Int8>.allocate(capacity: count * columns)
+        let xd = UnsafeMutablePointer<Float>.allocate(capacity: count * blocks), xds = UnsafeMutablePointer<Float>.allocate(capacity: count * blocks)
+        let xs = UnsafeMutablePointer<Int32>.allocate(capacity: count * blocks)
+        defer { xq.deallocate(); xd.deallocate(); xds.deallocate(); xs.deallocate() }
+        let p = (x: UncheckedSendable(x), q: UncheckedSendable(xq), d: UncheckedSendable(xd), s: UncheckedSendable(xs), ds: UncheckedSendable(xds))
+        Parallel.forChunks(count, costPerItem: columns * 4) { lo, hi in
+            llm_quantize_rows_q8(Int32(level), p.x.value + lo * ldx, Int32(ldx), Int32(hi - lo), Int32(columns), p.q.value + lo * columns,
+                                 p.d.value + lo * blocks, p.s.value + lo * blocks, p.ds.value + lo * blocks)
+        }
+        let me = self, ys = UncheckedSendable(y), offset: Int32 = type == .q4_0 ? 1 : 0
+        Parallel.forChunks(groups, costPerItem: Self.groupRows * columns * count / 4) { lo, hi in
+            let data = me.data.assumingMemoryBound(to: UInt8.self)
+            switch me.codes {
+            case .nibbles:
+                llm_q4_int8_groups(Int32(level), offset, data, Int32(blocks), Int32(lo), Int32(hi), Int32(me.rows),
+                                   p.q.value, p.d.value, p.s.value, p.ds.value, Int32(count), ys.value, Int32(ldy), beta)
+            case .bytes:
+                llm_q8_int8_groups(Int32(level), data, Int32(blocks), Int32(lo), Int32(hi), Int32(me.rows),
+                                   p.q.value, p.d.value, p.s.value, Int32(count), ys.value, Int32(ldy), beta)
+            }
+        }
+    }
+
+    /// Groups g0..<g1 as the transposed panel out[k·ldo + 16·(g − g0) + r] = W[16g + r, k], every weight exactly
+    /// as `Dequantize.row` gives it (padding rows of the last group are zero codes).
+    func dequantizeGroupsTransposed(_ g0: Int, _ g1: Int, into out: UnsafeMutablePointer<Float>, ldo: Int, level: Int = simdLevel) {
+        let kind: Int32 = codes == .bytes ? 2 : type == .q4_0 ? 1 : 0
+        if level >= 1 {
+            llm_dequantize_groups_t(Int32(level), kind, data.assumingMemoryBound(to: UInt8.self), Int32(blocks),
+                                    Int32(g0), Int32(g1), out, Int32(ldo))
+            return
+        }
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: columns) { buffer in
+            let row = buffer.baseAddress!
+            for g in g0..<g1 {
+                for lane in 0..<Self.groupRows {
+                    dequantizeRow(Self.groupRows * g + lane, into: row)
+                    for k in 0..<columns { out[k * ldo + Self.groupRows * (g - g0) + lane] = row[k] }
+                }
+            }
+        }
+    }
+
+    /// Row r as Float32, exactly as `Dequantize.row` gives it.   -> out: [columns]
     @inline(__always)
     func dequantizeRow(_ r: Int, into out: UnsafeMutablePointer<Float>) {
         let g = r / Self.groupRows, lane = r % Self.groupRows
@@ -133,6 +224,12 @@ struct QuantizedMatrix: @unchecked Sendable {
             let record = UnsafeRawPointer(data + (g * blocks + b) * recordBytes), o = out + 32 * b
             let d = Dequantize.half(record, 2 * lane)
             switch codes {
+            case .nibbles where type == .q4_0:
+                for j in 0..<16 {
+                    let q = record.load(fromByteOffset: 64 + 16 * j + lane, as: UInt8.self)
+                    o[j] = d * Float(Int(q & 0x0F) - 8)
+                    o[j + 16] = d * Float(Int(q >> 4) - 8)
+                }
             case .nibbles:
                 let m = Dequantize.half(record, 32 + 2 * lane)
                 for j in 0..<16 {

@@ -73,7 +73,7 @@ struct ActivationSparsity: PaperCommand {
             guard FileManager.default.fileExists(atPath: LlamaModel.defaultPath) else {
                 throw LabError.missingFile(path: LlamaModel.defaultPath, fix: "make data-smollm2")
             }
-            let model = try LlamaModel(path: LlamaModel.defaultPath)
+            let model = try LlamaModel(path: LlamaModel.defaultPath, weights: .float32)
             let prompt = model.tokenizer.encode("The capital of France is", parseSpecial: false)
             let out = try model.forward([prompt], logits: .lastToken)
             let top = model.tokenizer.decode([LlamaModel.argmax(out.logits(row: 0))])

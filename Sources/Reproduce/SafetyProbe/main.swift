@@ -55,7 +55,7 @@ struct SafetyProbe: PaperCommand {
         // The real model, run by Lab's LLM room; three identities of the runtime before anything is measured.
         let (model, checks) = try report.section("Model and runtime checks") { () throws -> (LlamaModel, RuntimeChecks) in
             try DataFiles.requireFile(LlamaModel.defaultPath)
-            let model = try LlamaModel(path: LlamaModel.defaultPath)
+            let model = try LlamaModel(path: LlamaModel.defaultPath, weights: .float32)
             // Every forward of this run, decode steps included, multiplies the Float32 weights (dequantised once at
             // load): the cached decode and the recomputation below then differ only in summation order.
             model.quantizedDecode = false

@@ -25,6 +25,10 @@ struct LLMDemo: ParsableCommand {
     @Option(help: "Perplexity of the first --tokens tokens of this UTF-8 text file (windows of 512, or the context length if shorter).") var perplexity: String?
     @Option(parsing: .unconditional, help: "With --perplexity: how many tokens to score (2 ... 100000000).") var tokens: Int = 2000
     @Option(help: "With --bench: also write the results as JSON here.") var json: String?
+    @Option(help: "How the weight matrices are held: quantized (the file's Q4/Q8 codes only) or float32 (also a Float32 copy, as the paper studies use).")
+    var weights: String = LlamaWeightStorage.quantized.rawValue
+    @Option(help: "Activations in products with the quantised matrices: float32 (exact weights) or int8 (llama.cpp's Q8_0 scheme, faster).")
+    var activations: String = LlamaActivations.float32.rawValue
 
     /// Every option is checked before the model loads; a flag given twice is refused in `main()`.
     func validate() throws {
@@ -37,10 +41,12 @@ struct LLMDemo: ParsableCommand {
         try check("--top", top, 1...1000)
         try check("--max-tokens", maxTokens, 0...1_000_000)
         try check("--tokens", tokens, 2...100_000_000)
+        if LlamaActivations(rawValue: activations) == nil { throw ValidationError("--activations must be float32 or int8, got '\(activations)'") }
+        if LlamaWeightStorage(rawValue: weights) == nil { throw ValidationError("--weights must be quantized or float32, got '\(weights)'") }
         if perplexity == nil, prompt == nil, !bench { throw ValidationError("give a prompt, --perplexity FILE or --bench") }
     }
 
-    static let flags = ["--model", "--chat", "--top", "--max-tokens", "--threads", "--bench", "--perplexity", "--tokens", "--json"]
+    static let flags = ["--model", "--chat", "--top", "--max-tokens", "--threads", "--bench", "--perplexity", "--tokens", "--json", "--weights", "--activations"]
 
     static func main() {
         do {
@@ -54,7 +60,8 @@ struct LLMDemo: ParsableCommand {
     func run() throws {
         Parallel.configure(threads: threads)
         let perplexityText = try perplexity.map(Self.readText)
-        let llm = try LlamaModel(path: model)
+        let llm = try LlamaModel(path: model, weights: LlamaWeightStorage(rawValue: weights)!)
+        llm.activations = LlamaActivations(rawValue: activations)!
         if bench { try runBenchmark(llm); return }
         if let perplexity, let perplexityText {
             let ids = Array(llm.tokenizer.encode(perplexityText, parseSpecial: false).prefix(tokens))
@@ -186,11 +193,12 @@ struct LLMDemo: ParsableCommand {
             ("cpu_generate_tok_per_s", counts[2] / cpuEstimates[2], "tokens per CPU-s / threads"),
             ("cpu_generate_32x64_tok_per_s", counts[3] / cpuEstimates[3], "tokens per CPU-s / threads"),
         ]
-        print("lab-llm bench (\(Parallel.threads) threads, OpenBLAS \(Parallel.openBLASCore) kernels, \(model))")
+        print("lab-llm bench (\(Parallel.threads) threads, OpenBLAS \(Parallel.openBLASCore) kernels, \(llm.weightStorage.rawValue) weights, \(llm.activations.rawValue) activations, \(model))")
         for (name, value, unit) in rows { print(String(format: "  %-26@ %10.2f %@", name as NSString, value, unit as NSString)) }
         if let json {
             var fields = rows.map { "\"\($0.0)\": \(String(format: "%.4f", $0.1))" }
             fields.append("\"threads\": \(Parallel.threads)")
+            fields.append("\"weights\": \"\(llm.weightStorage.rawValue)\", \"activations\": \"\(llm.activations.rawValue)\"")
             let text = "{" + fields.joined(separator: ", ") + "}\n"
             let temporary = json + ".tmp"
             try text.write(toFile: temporary, atomically: false, encoding: .utf8)
