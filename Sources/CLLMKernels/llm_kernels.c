@@ -477,3 +477,92 @@ void llm_q8_int8_groups(int level, const uint8_t *data, int blocks, int group_be
     if (level >= 3) q8_int8_vnni(data, blocks, group_begin, group_end, rows, xq, xd, xs, tokens, y, ldy, beta);
     else q8_int8_scalar(data, blocks, group_begin, group_end, rows, xq, xd, tokens, y, ldy, beta);
 }
+
+/* ---------------------------------------------------------------- repacking (at load) */
+
+static inline int half_finite(uint16_t h) { return (h & 0x7C00) != 0x7C00; }
+
+__attribute__((target("avx2,fma,f16c")))
+int llm_repack_groups(int type, const uint8_t *const *sources, int rows, int blocks, int group_begin, int group_end, uint8_t *out) {
+    int q8 = type == 2, bytes_per_block = type == 0 ? 20 : type == 1 ? 18 : 34, record_bytes = q8 ? Q8_RECORD : Q4_RECORD;
+    memset(out + (long)group_begin * blocks * record_bytes, 0, (size_t)(group_end - group_begin) * blocks * record_bytes);
+    for (int g = group_begin; g < group_end; g++) {
+        for (int lane = 0; lane < 16 && 16 * g + lane < rows; lane++) {
+            const uint8_t *block = sources[16 * g + lane];
+            uint8_t *record = out + (long)g * blocks * record_bytes;
+            for (int b = 0; b < blocks; b++, block += bytes_per_block, record += record_bytes) {
+                uint16_t d;
+                memcpy(&d, block, 2);
+                if (!half_finite(d)) return 1;
+                ((uint16_t *)record)[lane] = d;
+                if (q8) {
+                    for (int j = 0; j < 32; j++) record[32 + 16 * j + lane] = block[2 + j];
+                    continue;
+                }
+                uint16_t m;
+                if (type == 0) {
+                    memcpy(&m, block + 2, 2);
+                    if (!half_finite(m)) return 1;
+                } else {
+                    /* Q4_0: m = -8 d folded in as an fp16 (exact: a power-of-two scale) unless it overflows. */
+                    m = _cvtss_sh(-8.0f * _cvtsh_ss(d), _MM_FROUND_TO_NEAREST_INT);
+                    if (!half_finite(m)) return 1;
+                }
+                ((uint16_t *)record)[16 + lane] = m;
+                const uint8_t *codes = block + (type == 0 ? 4 : 2);
+                for (int j = 0; j < 16; j++) record[64 + 16 * j + lane] = codes[j];
+            }
+        }
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- decode attention (int8 runtime) */
+
+/* scores[k] = q . key_k for k < count (keys row stride `stride`, dim a multiple of 8): eight lane sums, each a
+   multiply then an add, reduced in a fixed order; the AVX2 path and the C loop give the same floats. */
+__attribute__((target("avx2")))
+static void dots_avx2(const float *q, const float *keys, int stride, int count, int dim, float *scores) {
+    for (int k = 0; k < count; k++) {
+        const float *key = keys + (long)k * stride;
+        __m256 acc = _mm256_setzero_ps();
+        for (int i = 0; i < dim; i += 8) acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_loadu_ps(q + i), _mm256_loadu_ps(key + i)));
+        float lane[8];
+        _mm256_storeu_ps(lane, acc);
+        scores[k] = ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7]));
+    }
+}
+
+static void dots_scalar(const float *q, const float *keys, int stride, int count, int dim, float *scores) {
+    for (int k = 0; k < count; k++) {
+        const float *key = keys + (long)k * stride;
+        float lane[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+        for (int i = 0; i < dim; i += 8) for (int l = 0; l < 8; l++) lane[l] = lane[l] + q[i + l] * key[i + l];
+        scores[k] = ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7]));
+    }
+}
+
+void llm_attention_dots(int level, const float *q, const float *keys, int stride, int count, int dim, float *scores) {
+    if (level >= 1) dots_avx2(q, keys, stride, count, dim, scores);
+    else dots_scalar(q, keys, stride, count, dim, scores);
+}
+
+/* out = sum_k p[k] * value_k, in k order, each step a multiply then an add (the same on both paths). */
+__attribute__((target("avx2")))
+static void weighted_sum_avx2(const float *p, const float *values, int stride, int count, int dim, float *out) {
+    for (int i = 0; i < dim; i += 8) {
+        __m256 acc = _mm256_setzero_ps();
+        for (int k = 0; k < count; k++)
+            acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_set1_ps(p[k]), _mm256_loadu_ps(values + (long)k * stride + i)));
+        _mm256_storeu_ps(out + i, acc);
+    }
+}
+
+void llm_attention_weighted_sum(int level, const float *p, const float *values, int stride, int count, int dim, float *out) {
+    if (level >= 1) { weighted_sum_avx2(p, values, stride, count, dim, out); return; }
+    for (int i = 0; i < dim; i++) {
+        float acc = 0;
+        for (int k = 0; k < count; k++) acc = acc + p[k] * values[(long)k * stride + i];
+        out[i] = acc;
+    }
+}

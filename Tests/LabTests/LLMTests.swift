@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import CLLMKernels
 @testable import Lab
 @testable import LabLLM
 
@@ -376,6 +377,32 @@ struct ReferenceFixture: Decodable {
             }
             if QuantizedMatrix.int8Level > 0 { #expect(results[results.count - 2] == results[results.count - 1], "beta \(beta)") }
         }
+    }
+
+    /// The int8 runtime's decode attention kernels: the AVX2 path and the C loop give the same floats, and both
+    /// equal the dot products and the weighted sum in Float64 to rounding.
+    @Test func decodeAttentionKernelsAgreeAcrossPaths() {
+        var rng = RNG(seed: 3)
+        let dim = 64, count = 29, stride = 200
+        let q = (0..<dim).map { _ in Float(rng.normal()) }
+        let keys = (0..<count * stride).map { _ in Float(rng.normal()) }
+        let p = (0..<count).map { _ in Float(rng.uniform()) }
+        var results: [[Float]] = []
+        for level in Set([0, min(1, QuantizedMatrix.simdLevel)]).sorted() {
+            var scores = [Float](repeating: 0, count: count), out = [Float](repeating: 0, count: dim)
+            llm_attention_dots(Int32(level), q, keys, Int32(stride), Int32(count), Int32(dim), &scores)
+            llm_attention_weighted_sum(Int32(level), p, keys, Int32(stride), Int32(count), Int32(dim), &out)
+            for k in 0..<count {
+                let exact = (0..<dim).reduce(0.0) { $0 + Double(q[$1]) * Double(keys[k * stride + $1]) }
+                #expect(abs(Double(scores[k]) - exact) < 1e-4)
+            }
+            for i in 0..<dim {
+                let exact = (0..<count).reduce(0.0) { $0 + Double(p[$1]) * Double(keys[$1 * stride + i]) }
+                #expect(abs(Double(out[i]) - exact) < 1e-4)
+            }
+            results.append(scores + out)
+        }
+        #expect(Set(results).count == 1)
     }
 
     // MARK: tokenizer (no model needed)

@@ -50,4 +50,15 @@ void llm_q4_int8_groups(int level, int offset, const uint8_t *data, int blocks, 
 /* The same for a q8 matrix (Q8_0): Y[t, 16g + r] = sum_b dw[r,b] * xd[t,b] * (sum_j w[r,b,j] * xq[t,32b+j]) (+ beta Y). */
 void llm_q8_int8_groups(int level, const uint8_t *data, int blocks, int group_begin, int group_end, int rows,
                         const int8_t *xq, const float *xd, const int32_t *xs, int tokens, float *y, int ldy, float beta);
+
+/* Repacks groups [group_begin, group_end) of a matrix into the layout above (zeroing them first, padding rows
+   included). type 0: Q4_1 (20-byte blocks), 1: Q4_0 (18; m = fp16(-8 d)), 2: Q8_0 (34); sources[r] is row r's first
+   block, `rows` rows. Returns 1 (the output then incomplete) when a scale or offset is not a finite fp16 (or -8 d
+   overflows it), else 0. Needs AVX2 + F16C (llm_simd_level() >= 1). */
+int llm_repack_groups(int type, const uint8_t *const *sources, int rows, int blocks, int group_begin, int group_end, uint8_t *out);
+
+/* Decode-step attention of the int8 runtime, one query head: scores[k] = q . key_k (dim a multiple of 8), and
+   out = sum_k p[k] value_k. level >= 1 runs AVX2, 0 plain C with the same operations in the same order. */
+void llm_attention_dots(int level, const float *q, const float *keys, int stride, int count, int dim, float *scores);
+void llm_attention_weighted_sum(int level, const float *p, const float *values, int stride, int count, int dim, float *out);
 #endif

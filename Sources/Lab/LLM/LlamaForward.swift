@@ -1,5 +1,6 @@
 import Foundation
 import CBLAS
+import CLLMKernels
 import Lab
 
 /// Which rows of a forward get logits (each row costs d·vocab multiply-adds and vocab floats).
@@ -461,6 +462,24 @@ extension LlamaModel {
         let keyCount = start + n, group = c.heads / c.kvHeads
         let scale = 1 / Float(hd).squareRoot()
         let sc = UncheckedSendable(scores)
+        if n == 1, activations == .int8 {
+            // Decode step of the int8 runtime: the heads in parallel, plain dot products in C (SGEMM's packing
+            // costs more than these 1 x keyCount x headDim products).
+            let (q, k, v, o) = (UncheckedSendable(queries), UncheckedSendable(keys), UncheckedSendable(values), UncheckedSendable(output))
+            let level = Int32(QuantizedMatrix.simdLevel > 0 ? 1 : 0)
+            Parallel.forChunks(c.heads, costPerItem: keyCount * hd * 2) { lo, hi in
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: keyCount) { buffer in
+                    let row = buffer.baseAddress!
+                    for h in lo..<hi {
+                        let g = h / group
+                        llm_attention_dots(level, q.value + h * hd, k.value + g * hd, Int32(kvStride), Int32(keyCount), Int32(hd), row)
+                        LLMKernels.softmaxRow(row, n: keyCount, width: keyCount, scale: scale)
+                        llm_attention_weighted_sum(level, row, v.value + g * hd, Int32(kvStride), Int32(keyCount), Int32(hd), o.value + h * hd)
+                    }
+                }
+            }
+            return
+        }
         if n == 1 {
             // Decode step: the `group` query heads sharing a key/value head are contiguous rows [group, headDim].
             for g in 0..<c.kvHeads {

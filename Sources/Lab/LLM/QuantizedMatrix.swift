@@ -44,37 +44,45 @@ struct QuantizedMatrix: @unchecked Sendable {
             let base = file.bytes(of: piece)
             for r in 0..<piece.dimensions[1] { rowSources.append(base + r * blocks * type.bytesPerBlock) }
         }
-        for source in rowSources {
-            for b in 0..<blocks {
-                let block = source + b * type.bytesPerBlock, d = Dequantize.half(block, 0)
-                guard d.isFinite, type != .q4_1 || Dequantize.half(block, 2).isFinite,
-                      type != .q4_0 || Float16(-8 * d).isFinite else { return nil }
-            }
-        }
-        self.type = type
         rows = rowSources.count
         self.columns = columns
+        self.type = type
         codes = type == .q8_0 ? .bytes : .nibbles
         let groups = (rows + Self.groupRows - 1) / Self.groupRows, recordBytes = codes == .nibbles ? 320 : 544
-        // Each thread zeroes and fills its own groups (no serial memset of the whole matrix first: SmolLM2's load
-        // went from ~0.15 to ~0.10 s).
-        let byteCount = groups * blocks * recordBytes
-        data = UnsafeMutableRawPointer.allocate(byteCount: byteCount, alignment: 64)
+        data = UnsafeMutableRawPointer.allocate(byteCount: groups * blocks * recordBytes, alignment: 64)
+        // Each thread checks, zeroes and fills its own groups (a serial check and memset first took most of
+        // SmolLM2's load time); a scale that is not finite anywhere makes the whole matrix nil.
         let out = UncheckedSendable(data), sources = rowSources, rowCount = rows
+        let bad = UncheckedSendable(UnsafeMutablePointer<Bool>.allocate(capacity: groups))
+        defer { bad.value.deallocate() }
+        bad.value.initialize(repeating: false, count: groups)
+        let kind: Int32 = type == .q4_1 ? 0 : type == .q4_0 ? 1 : 2
         Parallel.forChunks(groups, costPerItem: Self.groupRows * columns) { lo, hi in
+            if Self.simdLevel >= 1 {
+                sources.withUnsafeBufferPointer { s in
+                    s.withMemoryRebound(to: UnsafePointer<UInt8>?.self) { p in
+                        bad.value[lo] = llm_repack_groups(kind, p.baseAddress!, Int32(rowCount), Int32(blocks), Int32(lo), Int32(hi),
+                                                          out.value.assumingMemoryBound(to: UInt8.self)) != 0
+                    }
+                }
+                return
+            }
             (out.value + lo * blocks * recordBytes).initializeMemory(as: UInt8.self, repeating: 0, count: (hi - lo) * blocks * recordBytes)
             for g in lo..<hi {
                 for lane in 0..<Self.groupRows where g * Self.groupRows + lane < rowCount {
                     let source = sources[g * Self.groupRows + lane]
                     for b in 0..<blocks {
                         let block = source + b * type.bytesPerBlock
+                        let d = Dequantize.half(block, 0)
+                        guard d.isFinite, type != .q4_1 || Dequantize.half(block, 2).isFinite,
+                              type != .q4_0 || Float16(-8 * d).isFinite else { bad.value[g] = true; return }
                         let record = out.value + (g * blocks + b) * recordBytes
                         let halves = record.assumingMemoryBound(to: UInt16.self)
                         halves[lane] = block.loadUnaligned(as: UInt16.self)
                         switch type {
                         case .q4_1, .q4_0:
                             halves[16 + lane] = type == .q4_1 ? block.loadUnaligned(fromByteOffset: 2, as: UInt16.self)
-                                : Float16(-8 * Dequantize.half(block, 0)).bitPattern
+                                : Float16(-8 * d).bitPattern
                             let header = type == .q4_1 ? 4 : 2
                             for j in 0..<16 { record.storeBytes(of: block.load(fromByteOffset: header + j, as: UInt8.self), toByteOffset: 64 + 16 * j + lane, as: UInt8.self) }
                         default:
@@ -83,6 +91,10 @@ struct QuantizedMatrix: @unchecked Sendable {
                     }
                 }
             }
+        }
+        if (0..<groups).contains(where: { bad.value[$0] }) {
+            data.deallocate()
+            return nil
         }
     }
 
