@@ -450,6 +450,9 @@ extension LlamaModel {
         }
     }
 
+    /// Query rows per chunk of the int8 runtime's causal prefill attention.
+    static let causalChunk = 64
+
     /// Causal grouped-query attention of one sequence's n new queries at positions start..<start+n over keys
     /// and values at positions 0..<start+n.
     /// queries: [n, qkvWidth] (heads·headDim first); keys, values: [start+n, kvHeads·headDim] with row stride
@@ -488,6 +491,22 @@ extension LlamaModel {
                 for i in 0..<group { LLMKernels.softmaxRow(scores + i * keyCount, n: keyCount, width: keyCount, scale: scale) }
                 LLMKernels.matmul(scores, lda: keyCount, values + g * hd, ldb: kvStride, output + g * group * hd, ldc: hd,
                                   m: group, n: hd, k: keyCount)
+            }
+            return
+        }
+        if activations == .int8, n > Self.causalChunk {
+            // The int8 runtime skips the masked half of a long prefill's scores: queries in chunks of
+            // `causalChunk` rows, each against the keys it can see (another summation split than below).
+            for h in 0..<c.heads {
+                let g = h / group
+                for i0 in stride(from: 0, to: n, by: Self.causalChunk) {
+                    let rows = min(Self.causalChunk, n - i0), visible = start + i0 + rows
+                    LLMKernels.matmulTransposedB(queries + i0 * qkvW + h * hd, lda: qkvW, keys + g * hd, ldb: kvStride,
+                                                 scores, ldc: visible, m: rows, n: visible, k: hd)
+                    for i in 0..<rows { LLMKernels.softmaxRow(scores + i * visible, n: start + i0 + i + 1, width: visible, scale: scale) }
+                    LLMKernels.matmul(scores, lda: visible, values + g * hd, ldb: kvStride, output + i0 * d + h * hd, ldc: d,
+                                      m: rows, n: hd, k: visible)
+                }
             }
             return
         }
