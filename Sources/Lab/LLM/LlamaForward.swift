@@ -450,8 +450,13 @@ extension LlamaModel {
         }
     }
 
-    /// Query rows per chunk of the int8 runtime's causal prefill attention.
+    /// Query rows per chunk of the causal prefill attention.
     static let causalChunk = 64
+
+    /// `.float32` storage with Float32 activations runs attention exactly as the runtime did when the paper
+    /// studies were committed (whole-score SGEMMs, SGEMM decode steps), so they regenerate bit for bit; every
+    /// other configuration takes the faster causal-chunked prefill and C decode attention.
+    var legacyArithmetic: Bool { weightStorage == .float32 && activations == .float32 }
 
     /// Causal grouped-query attention of one sequence's n new queries at positions start..<start+n over keys
     /// and values at positions 0..<start+n.
@@ -465,9 +470,9 @@ extension LlamaModel {
         let keyCount = start + n, group = c.heads / c.kvHeads
         let scale = 1 / Float(hd).squareRoot()
         let sc = UncheckedSendable(scores)
-        if n == 1, activations == .int8 {
-            // Decode step of the int8 runtime: the heads in parallel, plain dot products in C (SGEMM's packing
-            // costs more than these 1 x keyCount x headDim products).
+        if n == 1, !legacyArithmetic {
+            // Decode step: the heads in parallel, plain dot products in C (SGEMM's packing costs more than these
+            // 1 x keyCount x headDim products).
             let (q, k, v, o) = (UncheckedSendable(queries), UncheckedSendable(keys), UncheckedSendable(values), UncheckedSendable(output))
             let level = Int32(QuantizedMatrix.simdLevel > 0 ? 1 : 0)
             Parallel.forChunks(c.heads, costPerItem: keyCount * hd * 2) { lo, hi in
@@ -494,9 +499,9 @@ extension LlamaModel {
             }
             return
         }
-        if activations == .int8, n > Self.causalChunk {
-            // The int8 runtime skips the masked half of a long prefill's scores: queries in chunks of
-            // `causalChunk` rows, each against the keys it can see (another summation split than below).
+        if !legacyArithmetic, n > Self.causalChunk {
+            // A long prefill skips the masked half of its scores: queries in chunks of `causalChunk` rows, each
+            // against the keys it can see (another summation split than below).
             for h in 0..<c.heads {
                 let g = h / group
                 for i0 in stride(from: 0, to: n, by: Self.causalChunk) {

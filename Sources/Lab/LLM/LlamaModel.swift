@@ -34,9 +34,10 @@ public enum LlamaWeightStorage: String, Sendable {
     /// SGEMM. Each weight is the dequantiser's exact Float32 value either way. A matrix of another type (F32,
     /// F16, BF16) is kept as Float32.
     case quantized
-    /// Every matrix also dequantised to Float32 once at load (4 bytes per weight): every forward of more than
-    /// one row multiplies the Float32 copies with SGEMM as before the quantised runtime existed, so a study whose
-    /// committed numbers came from this path (activation-sparsity, safety-probe) regenerates them bit for bit.
+    /// Every matrix also dequantised to Float32 once at load (4 bytes per weight): with Float32 activations every
+    /// forward of more than one row multiplies the Float32 copies with SGEMM, and attention runs as before the
+    /// quantised runtime existed, so a study whose committed numbers came from this path (activation-sparsity,
+    /// safety-probe) regenerates them bit for bit.
     case float32
 }
 
