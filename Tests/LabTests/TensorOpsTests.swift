@@ -231,3 +231,28 @@ func rnd(_ shape: [Int], seed: UInt64 = 1, low: Float = -1, high: Float = 1) -> 
         }
     }
 }
+
+@Suite struct GEMMGradientBufferTests {
+    /// Linear and matmul write a gradient that does not exist yet with one beta-0 GEMM into a new buffer, and add
+    /// to an existing one with beta 1: the first backward (no gradient yet) gives the bits of a backward into
+    /// zeroed gradients, for the shapes of the benchmarks' layers and odd ones (split and unsplit GEMMs).
+    @Test func betaZeroIntoNewBufferEqualsBetaOneOnZeros() {
+        for (rows, nIn, nOut) in [(2048, 128, 512), (2048, 512, 128), (7, 5, 3), (130, 33, 65), (64, 12544, 10)] {
+            let x = rnd([rows, nIn], seed: 41), w = rnd([nOut, nIn], seed: 42), b = rnd([nOut], seed: 43)
+            let g = rnd([rows, nOut], seed: 44)
+            var grads: [[[Float]]] = []
+            for preZeroed in [false, true] {
+                let inputs = [x.copy(), w.copy(), b.copy()]
+                inputs.forEach { $0.requiresGrad = true }
+                if preZeroed { inputs.forEach { _ = $0.ensureGrad() } }
+                (inputs[0].linear(weight: inputs[1], bias: inputs[2]) * g).sum().backward()
+                let m = inputs[0].matmul(inputs[1], transposeB: true)
+                (m * g).sum().backward()
+                grads.append(inputs.map { $0.grad!.data })
+            }
+            for (name, (a, r)) in zip(["dx", "dW", "db"], zip(grads[0], grads[1])) {
+                #expect(a.map(\.bitPattern) == r.map(\.bitPattern), "\(rows)x\(nIn)->\(nOut): \(name)")
+            }
+        }
+    }
+}
