@@ -46,7 +46,9 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         // Lab: tensors, autodiff, layers, optimizers, losses, linear algebra, metrics, random numbers.
-        .target(name: "Lab", dependencies: ["CBLAS"], path: "Sources/Lab",
+        // CLabKernels: AVX2 versions of Lab's hottest elementwise loops, bit-identical to the Swift loops they mirror.
+        .target(name: "CLabKernels", path: "Sources/CLabKernels"),
+        .target(name: "Lab", dependencies: ["CBLAS", "CLabKernels"], path: "Sources/Lab",
                 exclude: ["Plot", "Report", "Run", "Signal", "Data", "LLM", "Continual"], swiftSettings: fast),
         // LabSignal: audio I/O (libsndfile), resampling, FFT, STFT, mel, the differentiable MR-STFT loss, audio metrics.
         .target(name: "LabSignal", dependencies: ["Lab", "CSndfile"], path: "Sources/Lab/Signal", swiftSettings: fast),

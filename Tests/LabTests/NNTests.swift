@@ -152,6 +152,55 @@ final class TinyMLP: Module, Layer {
         #expect(noKeys.shape == [1, 2, 3, 4] && noKeys.data.allSatisfy { $0 == 0 })
     }
 
+    /// Attention on the [B, T, H, d] layout gives the bits of attention on the permuted [B, H, T, d] copies,
+    /// values and gradients (the same GEMMs and softmax per pair, other leading dimensions), and passes its
+    /// gradient check; MultiHeadAttention without RoPE (which takes this path) equals the permuted route.
+    @Test func tokensFirstAttentionEqualsHeadsFirst() {
+        let padding = Tensor(shape: [2, 5], data: [0, 0, 1, 0, 1, 0, 1, 0, 0, 1])
+        for (causal, tq, pad) in [(true, 5, false), (true, 3, false), (false, 4, true), (true, 5, true)] {
+            let q = rnd([2, tq, 3, 4], seed: 31), k = rnd([2, 5, 3, 4], seed: 32), v = rnd([2, 5, 3, 4], seed: 33)
+            let seed = rnd([2, tq, 3, 4], seed: 34)
+            var results: [[[Float]]] = []
+            for layout in [AttentionLayout.tokensFirst, .headsFirst] {
+                let inputs = [q.copy(), k.copy(), v.copy()]
+                inputs.forEach { $0.requiresGrad = true }
+                let y = layout == .tokensFirst
+                    ? scaledDotProductAttention(query: inputs[0], key: inputs[1], value: inputs[2], causal: causal,
+                                                keyPadding: pad ? padding : nil, layout: .tokensFirst)
+                    : scaledDotProductAttention(query: inputs[0].permuted([0, 2, 1, 3]), key: inputs[1].permuted([0, 2, 1, 3]),
+                                                value: inputs[2].permuted([0, 2, 1, 3]), causal: causal,
+                                                keyPadding: pad ? padding : nil).permuted([0, 2, 1, 3])
+                (y * seed).sum().backward()
+                results.append([y.data] + inputs.map { $0.grad!.data })
+            }
+            for (name, (a, r)) in zip(["values", "dq", "dk", "dv"], zip(results[0], results[1])) {
+                #expect(a.map(\.bitPattern) == r.map(\.bitPattern), "causal=\(causal) tq=\(tq) pad=\(pad): \(name) differ")
+            }
+            let r = gradientCheck([rnd([1, tq, 2, 4], seed: 35), rnd([1, 5, 2, 4], seed: 36), rnd([1, 5, 2, 4], seed: 37)]) {
+                scaledDotProductAttention(query: $0[0], key: $0[1], value: $0[2], causal: causal,
+                                          keyPadding: pad ? Tensor(shape: [1, 5], data: [0, 1, 0, 0, 1]) : nil, layout: .tokensFirst)
+            }
+            #expect(r.maxError < 2e-2, "tokens-first attention causal=\(causal) tq=\(tq) pad=\(pad): \(r)")
+        }
+        var rng = RNG(seed: 14)
+        let attention = MultiHeadAttention(dimension: 12, heads: 3, causal: true, bias: true, rng: &rng)
+        let x = rnd([2, 7, 12], seed: 38)
+        x.requiresGrad = true
+        attention(x).square().sum().backward()
+        let (b, t, hd) = (2, 7, 4)
+        let xc = x.copy()
+        xc.requiresGrad = true
+        func split(_ y: Tensor) -> Tensor { y.reshaped([b, t, 3, hd]).permuted([0, 2, 1, 3]) }
+        let permutedRoute = attention.output(scaledDotProductAttention(
+            query: split(attention.query(xc)), key: split(attention.key(xc)), value: split(attention.value(xc)), causal: true)
+            .permuted([0, 2, 1, 3]).reshaped([b, t, 12]))
+        let fusedOutput = noGrad { attention(x) }
+        #expect(fusedOutput.data.map(\.bitPattern) == permutedRoute.data.map(\.bitPattern), "MultiHeadAttention values")
+        let fusedGrad = x.grad!.data
+        permutedRoute.square().sum().backward()
+        #expect(fusedGrad.map(\.bitPattern) == xc.grad!.data.map(\.bitPattern), "MultiHeadAttention input gradient")
+    }
+
     @Test func causalMaskBlocksTheFuture() {
         var rng = RNG(seed: 13)
         let att = MultiHeadAttention(dimension: 8, heads: 2, causal: true, ropeBase: 10_000, rng: &rng)

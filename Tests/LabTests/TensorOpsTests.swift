@@ -191,3 +191,68 @@ func rnd(_ shape: [Int], seed: UInt64 = 1, low: Float = -1, high: Float = 1) -> 
         #expect(w.grad!.data == [1, 1, 1])
     }
 }
+
+@Suite struct GeluKernelTests {
+    /// The AVX2 GELU kernel and the Swift loop give the same bits, values and slopes, over a sweep of inputs
+    /// (both tails, zero, subnormal, ±∞, NaN) and lengths that leave a partial vector.
+    @Test func avx2KernelMatchesSwiftLoopBitForBit() {
+        guard hasAVX2Kernels else { return }
+        var x: [Float] = [0, -0, 1e-40, -1e-40, .infinity, -.infinity, .nan, 87.3, -87.3, 9, -9, 30, -30]
+        var v: Float = -12
+        while v < 12 { x.append(v); v += 0.000_731 }
+        var rng = RNG(seed: 3)
+        for _ in 0..<10_000 { x.append(Float(rng.normal()) * 3) }
+        for n in [x.count, 13, 7, 1] {
+            var y1 = [Float](repeating: 0, count: n), y2 = y1, s1 = y1, s2 = y1
+            x.withUnsafeBufferPointer { xp in
+                geluExact(xp.baseAddress!, &y1, slope: &s1, count: n, useAVX2: true)
+                geluExact(xp.baseAddress!, &y2, slope: &s2, count: n, useAVX2: false)
+            }
+            #expect(zip(y1, y2).allSatisfy { $0.bitPattern == $1.bitPattern }, "values, n \(n)")
+            #expect(zip(s1, s2).allSatisfy { $0.bitPattern == $1.bitPattern }, "slopes, n \(n)")
+        }
+    }
+
+    /// The fused op (slope kept from the forward) equals the per-element formulas of the unfused op it
+    /// replaced, bit for bit: y = ½x(1 + erf(x/√2)), dx = g·(Φ(x) + x·φ(x)).
+    @Test func geluEqualsItsFormulaBitForBit() {
+        let x = rnd([3, 1001], seed: 9, low: -6, high: 6)
+        x.requiresGrad = true
+        let g = rnd([3, 1001], seed: 10)
+        let y = x.gelu()
+        (y * g).sum().backward()
+        for i in 0..<x.count {
+            let v = x.data[i]
+            let value: Float = 0.5 * v * (1 + fastErf(v * 0.707_106_781_2))
+            let cdf: Float = 0.5 * (1 + fastErf(v * 0.707_106_781_2))
+            let grad: Float = g.data[i] * (cdf + v * 0.398_942_280_4 * fastExp(-0.5 * v * v))
+            #expect(y.data[i].bitPattern == value.bitPattern, "value at \(i)")
+            #expect(x.grad!.data[i].bitPattern == grad.bitPattern, "gradient at \(i)")
+        }
+    }
+}
+
+@Suite struct GEMMGradientBufferTests {
+    /// Linear and matmul write a gradient that does not exist yet with one beta-0 GEMM into a new buffer, and add
+    /// to an existing one with beta 1: the first backward (no gradient yet) gives the bits of a backward into
+    /// zeroed gradients, for the shapes of the benchmarks' layers and odd ones (split and unsplit GEMMs).
+    @Test func betaZeroIntoNewBufferEqualsBetaOneOnZeros() {
+        for (rows, nIn, nOut) in [(2048, 128, 512), (2048, 512, 128), (7, 5, 3), (130, 33, 65), (64, 12544, 10)] {
+            let x = rnd([rows, nIn], seed: 41), w = rnd([nOut, nIn], seed: 42), b = rnd([nOut], seed: 43)
+            let g = rnd([rows, nOut], seed: 44)
+            var grads: [[[Float]]] = []
+            for preZeroed in [false, true] {
+                let inputs = [x.copy(), w.copy(), b.copy()]
+                inputs.forEach { $0.requiresGrad = true }
+                if preZeroed { inputs.forEach { _ = $0.ensureGrad() } }
+                (inputs[0].linear(weight: inputs[1], bias: inputs[2]) * g).sum().backward()
+                let m = inputs[0].matmul(inputs[1], transposeB: true)
+                (m * g).sum().backward()
+                grads.append(inputs.map { $0.grad!.data })
+            }
+            for (name, (a, r)) in zip(["dx", "dW", "db"], zip(grads[0], grads[1])) {
+                #expect(a.map(\.bitPattern) == r.map(\.bitPattern), "\(rows)x\(nIn)->\(nOut): \(name)")
+            }
+        }
+    }
+}

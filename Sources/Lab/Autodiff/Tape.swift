@@ -75,6 +75,19 @@ extension Tensor {
         return g
     }
 
+    /// Calls `body(buffer, beta)` to add a gradient computed by a GEMM into `self.grad`: with the existing
+    /// gradient and beta 1, or, when there is none yet, with a new uninitialised buffer (which becomes `grad`)
+    /// and beta 0, so the GEMM writes it without a zero-fill first. (OpenBLAS computes beta 0 as beta 1 on a
+    /// zeroed C, so both give the same bits.)
+    func accumulateGEMMGrad(_ body: (UnsafeMutablePointer<Float>, _ beta: Float) -> Void) {
+        if let g = grad {
+            g.data.withUnsafeMutableBufferPointer { body($0.baseAddress!, 1) }
+        } else {
+            let g = Tensor(shape: shape) { body($0.baseAddress!, 0) }
+            grad = g
+        }
+    }
+
     /// Adds raw gradient values into `self.grad` (used by kernels that compute gradients into a buffer).
     public func accumulateGrad(_ values: [Float]) {
         accumulateGrad(Tensor(shape: shape, data: values))

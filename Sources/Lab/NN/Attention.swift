@@ -37,21 +37,30 @@ extension Tensor {
     }
 }
 
-/// Scaled dot-product attention: softmax(q·kᵀ/√d + mask)·v over [B·H, T, d] batches.
-/// q: [B, H, Tq, d], k, v: [B, H, Tk, d]; `causal` masks keys after the query position (queries are the last
-/// Tq of the Tk positions); `keyPadding` ([B, Tk], 1 = padding) masks padded keys. A query whose keys are all
-/// masked gets zero weights (output 0).
+/// Where the (batch, head) pairs of attention's operands lie in memory.
+/// - `headsFirst`: [B, H, T, d]; a pair's T rows are contiguous.
+/// - `tokensFirst`: [B, T, H, d], as a projection [B, T, H·d] writes them; a pair's rows are d-wide slices
+///   H·d apart, read and written in place (no permuted copy either way).
+public enum AttentionLayout: Sendable { case headsFirst, tokensFirst }
+
+/// Scaled dot-product attention: softmax(q·kᵀ/√d + mask)·v over the B·H (batch, head) pairs.
+/// q: [B, H, Tq, d], k, v: [B, H, Tk, d] → [B, H, Tq, d] (`layout` .headsFirst), or q: [B, Tq, H, d],
+/// k, v: [B, Tk, H, d] → [B, Tq, H, d] (.tokensFirst; the same numbers, in the other layout);
+/// `causal` masks keys after the query position (queries are the last Tq of the Tk positions); `keyPadding`
+/// ([B, Tk], 1 = padding) masks padded keys. A query whose keys are all masked gets zero weights (output 0).
 ///
 /// One fused op, parallel over the B·H (batch, head) pairs: per pair the scores are one single-threaded GEMM,
 /// the masked softmax runs row by row over the unmasked keys only (no mask tensor, no −∞ fill), and the
 /// weights P are kept for the backward (dP = dO·vᵀ, dS = P ⊙ (dP − rowsum(P ⊙ dP)), dq = dS·k/√d,
 /// dk = dSᵀ·q/√d, dv = Pᵀ·dO). Pairs are independent, so the result does not depend on the thread count.
 public func scaledDotProductAttention(query q: Tensor, key k: Tensor, value v: Tensor, causal: Bool,
-                                      keyPadding: Tensor? = nil) -> Tensor {
-    precondition(q.rank == 4 && k.rank == 4 && v.rank == 4, "scaledDotProductAttention: q \(q.shape), k \(k.shape), v \(v.shape) must be [B, H, T, d]")
-    let (b, h, tq, d) = (q.shape[0], q.shape[1], q.shape[2], q.shape[3])
-    let tk = k.shape[2]
-    precondition(k.shape == [b, h, tk, d] && v.shape == k.shape,
+                                      keyPadding: Tensor? = nil, layout: AttentionLayout = .headsFirst) -> Tensor {
+    precondition(q.rank == 4 && k.rank == 4 && v.rank == 4,
+                 "scaledDotProductAttention: q \(q.shape), k \(k.shape), v \(v.shape) must be \(layout == .headsFirst ? "[B, H, T, d]" : "[B, T, H, d]")")
+    let tokensFirst = layout == .tokensFirst
+    let (b, h, tq, d) = tokensFirst ? (q.shape[0], q.shape[2], q.shape[1], q.shape[3]) : (q.shape[0], q.shape[1], q.shape[2], q.shape[3])
+    let tk = k.shape[tokensFirst ? 1 : 2]
+    precondition(k.shape == (tokensFirst ? [b, tk, h, d] : [b, h, tk, d]) && v.shape == k.shape,
                  "scaledDotProductAttention: q \(q.shape), k \(k.shape), v \(v.shape) disagree")
     precondition(!causal || tk >= tq, "scaledDotProductAttention: causal with \(tq) queries but only \(tk) keys")
     if let pad = keyPadding {
@@ -61,15 +70,20 @@ public func scaledDotProductAttention(query q: Tensor, key k: Tensor, value v: T
     let recording = Tensor.recording(q, k, v)
     if q.count == 0 || k.count == 0 {
         // No queries, no keys or zero-width heads: the output is empty, or 0 (no key to attend to).
-        return Tensor.zeros([b, h, tq, d]).recorded(q, k, v) { _ in }
+        return Tensor.zeros(q.shape).recorded(q, k, v) { _ in }
     }
+    // A pair's first query row (of q, the output and their gradients) and first key row (of k, v and theirs),
+    // and the distance between consecutive rows of a pair.
+    let ld = tokensFirst ? h * d : d
+    func queryOffset(_ pair: Int) -> Int { tokensFirst ? (pair / h) * tq * ld + (pair % h) * d : pair * tq * d }
+    func keyOffset(_ pair: Int) -> Int { tokensFirst ? (pair / h) * tk * ld + (pair % h) * d : pair * tk * d }
     let padding: [Bool] = keyPadding.map { $0.data.map { $0 != 0 } } ?? []   // empty: no padding
     Parallel.prepareBLAS()
     /// The keys query row i sees: 0..<visibleKeys(i), minus padded keys.
     func visibleKeys(_ i: Int) -> Int { causal ? Swift.min(tk, i + (tk - tq) + 1) : tk }
     // P: [pairs, tq, tk], kept only when the backward needs it.
     var weights = recording ? scratchFloats(pairs * tq * tk) : []
-    let out = Tensor(shape: [b, h, tq, d]) { o in
+    let out = Tensor(shape: q.shape) { o in
         q.data.withUnsafeBufferPointer { qp in
         k.data.withUnsafeBufferPointer { kp in
         v.data.withUnsafeBufferPointer { vp in
@@ -82,7 +96,8 @@ public func scaledDotProductAttention(query q: Tensor, key k: Tensor, value v: T
                 own.withUnsafeMutableBufferPointer { ownp in
                     for pair in lo..<hi {
                         let s = wb.map { $0 + pair * tq * tk } ?? ownp.baseAddress!
-                        blasSgemm(qb + pair * tq * d, lda: d, kb + pair * tk * d, ldb: d, s, ldc: tk, m: tq, n: tk, k: d,
+                        let (qo, ko) = (queryOffset(pair), keyOffset(pair))
+                        blasSgemm(qb + qo, lda: ld, kb + ko, ldb: ld, s, ldc: tk, m: tq, n: tk, k: d,
                                   transA: false, transB: true, alpha: scale, beta: 0)
                         let batch = pair / h
                         padding.withUnsafeBufferPointer { pad in
@@ -91,7 +106,7 @@ public func scaledDotProductAttention(query q: Tensor, key k: Tensor, value v: T
                                 attentionSoftmaxRow(s + i * tk, visible: visibleKeys(i), width: tk, padding: keys)
                             }
                         }
-                        blasSgemm(s, lda: tk, vb + pair * tk * d, ldb: d, ob + pair * tq * d, ldc: d, m: tq, n: d, k: tk,
+                        blasSgemm(s, lda: tk, vb + ko, ldb: ld, ob + qo, ldc: ld, m: tq, n: d, k: tk,
                                   transA: false, transB: false, alpha: 1, beta: 0)
                     }
                 }
@@ -121,14 +136,15 @@ public func scaledDotProductAttention(query q: Tensor, key k: Tensor, value v: T
                 dsBuffer.withUnsafeMutableBufferPointer { dsp in
                     let ds = dsp.baseAddress!
                     for pair in lo..<hi {
-                        let p = wb + pair * tq * tk, dO = gb + pair * tq * d
+                        let (qo, ko) = (queryOffset(pair), keyOffset(pair))
+                        let p = wb + pair * tq * tk, dO = gb + qo
                         if let dvb {
-                            blasSgemm(p, lda: tk, dO, ldb: d, dvb + pair * tk * d, ldc: d, m: tk, n: d, k: tq,
+                            blasSgemm(p, lda: tk, dO, ldb: ld, dvb + ko, ldc: ld, m: tk, n: d, k: tq,
                                       transA: true, transB: false, alpha: 1, beta: 0)
                         }
                         guard dqb != nil || dkb != nil else { continue }
                         // dP = dO·vᵀ, then dS = P ⊙ (dP − Σ_j P·dP) row by row (masked entries have P = 0).
-                        blasSgemm(dO, lda: d, vb + pair * tk * d, ldb: d, ds, ldc: tk, m: tq, n: tk, k: d,
+                        blasSgemm(dO, lda: ld, vb + ko, ldb: ld, ds, ldc: tk, m: tq, n: tk, k: d,
                                   transA: false, transB: true, alpha: 1, beta: 0)
                         for i in 0..<tq {
                             let pr = p + i * tk, dr = ds + i * tk
@@ -138,11 +154,11 @@ public func scaledDotProductAttention(query q: Tensor, key k: Tensor, value v: T
                             for j in n..<tk { dr[j] = 0 }
                         }
                         if let dqb {
-                            blasSgemm(ds, lda: tk, kb + pair * tk * d, ldb: d, dqb + pair * tq * d, ldc: d, m: tq, n: d, k: tk,
+                            blasSgemm(ds, lda: tk, kb + ko, ldb: ld, dqb + qo, ldc: ld, m: tq, n: d, k: tk,
                                       transA: false, transB: false, alpha: scale, beta: 0)
                         }
                         if let dkb {
-                            blasSgemm(ds, lda: tk, qb + pair * tq * d, ldb: d, dkb + pair * tk * d, ldc: d, m: tk, n: d, k: tq,
+                            blasSgemm(ds, lda: tk, qb + qo, ldb: ld, dkb + ko, ldc: ld, m: tk, n: d, k: tq,
                                       transA: true, transB: false, alpha: scale, beta: 0)
                         }
                     }
@@ -206,6 +222,13 @@ public final class MultiHeadAttention: Module {
     public func callAsFunction(_ x: Tensor, keyPadding: Tensor? = nil) -> Tensor {
         let (b, t) = (x.shape[0], x.shape[1])
         let hd = headDimension
+        if ropeBase == nil && kvHeads == heads {
+            // Attention straight on the projections' [B, T, H, hd] layout: no permuted copies, the same numbers.
+            func heads(_ y: Tensor) -> Tensor { y.reshaped([b, t, self.heads, hd]) }
+            let attended = scaledDotProductAttention(query: heads(query(x)), key: heads(key(x)), value: heads(value(x)),
+                                                     causal: causal, keyPadding: keyPadding, layout: .tokensFirst)
+            return output(attended.reshaped([b, t, self.heads * hd]))
+        }
         func split(_ y: Tensor, _ n: Int) -> Tensor { y.reshaped([b, t, n, hd]).permuted([0, 2, 1, 3]) }  // [B, n, T, hd]
         var q = split(query(x), heads), k = split(key(x), kvHeads), v = split(value(x), kvHeads)
         if let base = ropeBase { q = q.rope(base: base); k = k.rope(base: base) }

@@ -14,7 +14,10 @@ extension Tensor {
         let out = Tensor(shape: outShape) { o in
             if let b = bias {
                 b.data.withUnsafeBufferPointer { bp in
-                    for r in 0..<rows { (o.baseAddress! + r * nOut).update(from: bp.baseAddress!, count: nOut) }
+                    let shared = UncheckedSendable((b: bp.baseAddress!, o: o.baseAddress!))
+                    Parallel.forChunks(rows, costPerItem: nOut) { lo, hi in
+                        for r in lo..<hi { (shared.value.o + r * nOut).update(from: shared.value.b, count: nOut) }
+                    }
                 }
             }
             x.data.withUnsafeBufferPointer { xp in
@@ -29,23 +32,26 @@ extension Tensor {
         return out.recorded(inputs: inputs) { g in
             g.data.withUnsafeBufferPointer { gp in
                 if x.requiresGrad {  // dx = g·W
-                    x.ensureGrad().data.withUnsafeMutableBufferPointer { dx in
+                    x.accumulateGEMMGrad { dx, beta in
                         weight.data.withUnsafeBufferPointer { wp in
-                            sgemm(gp.baseAddress!, wp.baseAddress!, dx.baseAddress!, m: rows, n: nIn, k: nOut, beta: 1)
+                            sgemm(gp.baseAddress!, wp.baseAddress!, dx, m: rows, n: nIn, k: nOut, beta: beta)
                         }
                     }
                 }
                 if weight.requiresGrad {  // dW = gᵀ·x
-                    weight.ensureGrad().data.withUnsafeMutableBufferPointer { dw in
+                    weight.accumulateGEMMGrad { dw, beta in
                         x.data.withUnsafeBufferPointer { xp in
-                            sgemm(gp.baseAddress!, xp.baseAddress!, dw.baseAddress!, m: nOut, n: nIn, k: rows,
-                                  transA: true, beta: 1)
+                            sgemm(gp.baseAddress!, xp.baseAddress!, dw, m: nOut, n: nIn, k: rows, transA: true, beta: beta)
                         }
                     }
                 }
-                if let b = bias, b.requiresGrad {  // db = Σ_rows g
+                if let b = bias, b.requiresGrad {  // db = Σ_rows g, each column summed over the rows in order
                     b.ensureGrad().data.withUnsafeMutableBufferPointer { db in
-                        for r in 0..<rows { for j in 0..<nOut { db[j] += gp[r * nOut + j] } }
+                        let shared = UncheckedSendable((g: gp.baseAddress!, db: db.baseAddress!))
+                        Parallel.forChunks(nOut, costPerItem: rows) { lo, hi in
+                            let (gb, dbb) = shared.value
+                            for r in 0..<rows { for j in lo..<hi { dbb[j] += gb[r * nOut + j] } }
+                        }
                     }
                 }
             }

@@ -1,3 +1,4 @@
+import CLabKernels
 import Foundation
 
 // Activation functions. Each derivative is written next to its forward, in terms of the input x and output y.
@@ -88,18 +89,35 @@ extension Tensor {
                 })
             }
         }
-        // Exact form, as chunk kernels (like relu) so both directions vectorise:
-        // y = x·Φ(x), Φ(x) = ½(1 + erf(x/√2));  dy/dx = Φ(x) + x·φ(x), φ(x) = e^(−x²/2)/√(2π).
-        let out = Tensor.mapChunks(x, costPerItem: 16) { src, dst, range in
-            for i in range { dst[i] = 0.5 * src[i] * (1 + fastErf(src[i] * 0.707_106_781_2)) }
+        // Exact form: y = x·Φ(x), Φ(x) = ½(1 + erf(x/√2));  dy/dx = Φ(x) + x·φ(x), φ(x) = e^(−x²/2)/√(2π).
+        // When the tape records, the forward also writes dy/dx (its erf is the forward's), so the backward is one
+        // multiply instead of an erf and an exp per element.
+        let recording = Tensor.recording(x)
+        var slope = recording ? scratchFloats(x.count) : []
+        let out = Tensor(shape: x.shape) { y in
+            x.data.withUnsafeBufferPointer { xp in
+            slope.withUnsafeMutableBufferPointer { sp in
+                guard let xb = xp.baseAddress, let yb = y.baseAddress else { return }  // empty tensor
+                let shared = UncheckedSendable((x: xb, y: yb, slope: sp.isEmpty ? nil : sp.baseAddress))  // empty: no tape
+                Parallel.forChunks(y.count, costPerItem: 24) { lo, hi in
+                    let (xb, yb, sb) = shared.value
+                    geluExact(xb + lo, yb + lo, slope: sb.map { $0 + lo }, count: hi - lo)
+                }
+            }
+            }
         }
-        guard Tensor.recording(x) else { return out }
+        guard recording else { return out }
         return out.recorded(x) { g in
-            x.accumulateGrad(Tensor.zipChunks(x, g, costPerItem: 24) { src, grad, dst, range in
-                for i in range {
-                    let v = src[i]
-                    let cdf = 0.5 * (1 + fastErf(v * 0.707_106_781_2))
-                    dst[i] = grad[i] * (cdf + v * 0.398_942_280_4 * fastExp(-0.5 * v * v))
+            x.accumulateGrad(Tensor(shape: x.shape) { dx in
+                g.data.withUnsafeBufferPointer { gp in
+                slope.withUnsafeBufferPointer { sp in
+                    guard let gb = gp.baseAddress, let dxb = dx.baseAddress else { return }
+                    let shared = UncheckedSendable((g: gb, slope: sp.baseAddress!, dx: dxb))
+                    Parallel.forChunks(dx.count, costPerItem: 2) { lo, hi in
+                        let (gb, sb, db) = shared.value
+                        for i in lo..<hi { db[i] = gb[i] * sb[i] }
+                    }
+                }
                 }
             })
         }
@@ -108,5 +126,27 @@ extension Tensor {
     /// sin(ω·x), the SIREN activation (Sitzmann et al. 2020, arXiv 2006.09661).
     public func sine(omega: Float = 1) -> Tensor {
         unary({ Foundation.sin(omega * $0) }, derivative: { x, _ in omega * Foundation.cos(omega * x) })
+    }
+}
+
+/// Whether the AVX2 kernels of CLabKernels may run on this CPU (they give the same bits as the Swift loops).
+let hasAVX2Kernels = lab_has_avx2() != 0
+
+/// Exact GELU over `count` elements: y = ½x(1 + erf(x/√2)) and, when `slope` is given, dy/dx = ½(1 + erf(x/√2))
+/// + x·e^(−x²/2)/√(2π). The AVX2 kernel (CLabKernels) performs these operations in this order, 8 lanes at a time,
+/// so both paths give the same bits (`useAVX2: false` forces the Swift loop, for the test that says so).
+@inline(__always)
+func geluExact(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, slope: UnsafeMutablePointer<Float>?, count: Int,
+               useAVX2: Bool = hasAVX2Kernels) {
+    if useAVX2 {
+        lab_gelu_avx2(x, y, slope, count)
+        return
+    }
+    for i in 0..<count { y[i] = 0.5 * x[i] * (1 + fastErf(x[i] * 0.707_106_781_2)) }
+    guard let slope else { return }
+    for i in 0..<count {
+        let v = x[i]
+        let cdf = 0.5 * (1 + fastErf(v * 0.707_106_781_2))
+        slope[i] = cdf + v * 0.398_942_280_4 * fastExp(-0.5 * v * v)
     }
 }

@@ -142,46 +142,52 @@ extension Tensor {
             g.data.withUnsafeBufferPointer { gp in
                 let gb = gp.baseAddress!
                 if a.requiresGrad {
-                    let ga = a.ensureGrad()
-                    ga.data.withUnsafeMutableBufferPointer { gap in
+                    a.accumulateGEMMGrad { dst, beta in
                         b.data.withUnsafeBufferPointer { bp in
-                            let dst = gap.baseAddress!, bb = bp.baseAddress!
+                            let bb = bp.baseAddress!
                             if fold {
                                 // dA = g · op(B)ᵀ
-                                sgemm(gb, bb, dst, m: batch * m, n: k, k: n, transB: !transposeB, beta: 1)
+                                sgemm(gb, bb, dst, m: batch * m, n: k, k: n, transB: !transposeB, beta: beta)
                             } else {
                                 let strideB = sharedB ? 0 : k * n
                                 if transposeA {  // A stored [K, M]: dA = op(B) · gᵀ
                                     batchedSgemm(bb, strideA: strideB, gb, strideB: m * n, dst, strideC: m * k, count: batch,
-                                                 m: k, n: m, k: n, transA: transposeB, transB: true, beta: 1)
+                                                 m: k, n: m, k: n, transA: transposeB, transB: true, beta: beta)
                                 } else {         // dA = g · op(B)ᵀ
                                     batchedSgemm(gb, strideA: m * n, bb, strideB: strideB, dst, strideC: m * k, count: batch,
-                                                 m: m, n: k, k: n, transB: !transposeB, beta: 1)
+                                                 m: m, n: k, k: n, transB: !transposeB, beta: beta)
                                 }
                             }
                         }
                     }
                 }
                 if b.requiresGrad {
-                    let gB = b.ensureGrad()
-                    gB.data.withUnsafeMutableBufferPointer { gbp in
+                    // A shared B sums over the batch (strideC 0): batchedSgemm keeps that sum in order, into a
+                    // zeroed or existing buffer (beta 1); every other product writes its own block of dB.
+                    func accumulate(_ body: (UnsafeMutablePointer<Float>, Float) -> Void) {
+                        if !fold && sharedB {
+                            b.ensureGrad().data.withUnsafeMutableBufferPointer { body($0.baseAddress!, 1) }
+                        } else {
+                            b.accumulateGEMMGrad(body)
+                        }
+                    }
+                    accumulate { dst, beta in
                         a.data.withUnsafeBufferPointer { ap in
-                            let dst = gbp.baseAddress!, ab = ap.baseAddress!
+                            let ab = ap.baseAddress!
                             if fold {
                                 if transposeB {  // B stored [N, K]: dB = gᵀ · A
-                                    sgemm(gb, ab, dst, m: n, n: k, k: batch * m, transA: true, beta: 1)
+                                    sgemm(gb, ab, dst, m: n, n: k, k: batch * m, transA: true, beta: beta)
                                 } else {         // dB = Aᵀ · g
-                                    sgemm(ab, gb, dst, m: k, n: n, k: batch * m, transA: true, beta: 1)
+                                    sgemm(ab, gb, dst, m: k, n: n, k: batch * m, transA: true, beta: beta)
                                 }
                             } else {
-                                // A shared B sums over the batch (strideC 0): batchedSgemm keeps that sum in order.
                                 let strideB = sharedB ? 0 : k * n
                                 if transposeB {  // dB = gᵀ · op(A)
                                     batchedSgemm(gb, strideA: m * n, ab, strideB: m * k, dst, strideC: strideB, count: batch,
-                                                 m: n, n: k, k: m, transA: true, transB: transposeA, beta: 1)
+                                                 m: n, n: k, k: m, transA: true, transB: transposeA, beta: beta)
                                 } else {         // dB = op(A)ᵀ · g
                                     batchedSgemm(ab, strideA: m * k, gb, strideB: m * n, dst, strideC: strideB, count: batch,
-                                                 m: k, n: n, k: m, transA: !transposeA, beta: 1)
+                                                 m: k, n: n, k: m, transA: !transposeA, beta: beta)
                                 }
                             }
                         }
