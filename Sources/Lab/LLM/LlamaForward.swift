@@ -470,7 +470,7 @@ extension LlamaModel {
         let keyCount = start + n, group = c.heads / c.kvHeads
         let scale = 1 / Float(hd).squareRoot()
         let sc = UncheckedSendable(scores)
-        if n == 1, !legacyArithmetic {
+        if n == 1, !legacyArithmetic, hd % 8 == 0 {  // the C kernels take 8 lanes at a time
             // Decode step: the heads in parallel, plain dot products in C (SGEMM's packing costs more than these
             // 1 x keyCount x headDim products).
             let (q, k, v, o) = (UncheckedSendable(queries), UncheckedSendable(keys), UncheckedSendable(values), UncheckedSendable(output))
