@@ -313,28 +313,33 @@ static inline float half_to_float(uint16_t h) {
     return f;
 }
 
-/* The reference: the same integer dot products and the same Float32 operations in the same order as the AVX-512 VNNI
-   kernel below (fmaf is one rounding, as _mm512_fmadd_ps), so both give identical floats. */
-static void q4_int8_scalar(int offset, const uint8_t *data, int blocks, int g0, int g1, int rows, const int8_t *xq,
-                           const float *xd, const int32_t *xs, const float *xds, int tokens, float *y, int ldy, float beta) {
-    int columns = 32 * blocks;
+/* The reference for both code types: the same integer dot products and the same Float32 operations in the same
+   order as the AVX-512 VNNI kernels below (fmaf is one rounding, as _mm512_fmadd_ps), so both give identical floats.
+   kind 0: Q4_1 (d*q + m), 1: Q4_0 (d*(q - 8)), 2: Q8_0 (d*q). */
+static void int8_scalar(int kind, const uint8_t *data, int blocks, int g0, int g1, int rows, const int8_t *xq,
+                        const float *xd, const int32_t *xs, const float *xds, int tokens, float *y, int ldy, float beta) {
+    int columns = 32 * blocks, record_bytes = kind == 2 ? Q8_RECORD : Q4_RECORD;
     for (int g = g0; g < g1; g++) {
         for (int r = 0; r < 16 && 16 * g + r < rows; r++) {
             for (int t = 0; t < tokens; t++) {
                 float acc = 0;
-                const uint8_t *record = data + (long)g * blocks * Q4_RECORD;
-                for (int b = 0; b < blocks; b++, record += Q4_RECORD) {
+                const uint8_t *record = data + (long)g * blocks * record_bytes;
+                for (int b = 0; b < blocks; b++, record += record_bytes) {
                     const int8_t *q = xq + (long)t * columns + 32 * b;
                     int dot = 0;
-                    for (int j = 0; j < 16; j++) {
-                        int code = record[64 + 16 * j + r];
-                        dot += (code & 15) * q[j] + (code >> 4) * q[j + 16];
+                    if (kind == 2) {
+                        for (int j = 0; j < 32; j++) dot += (int8_t)record[32 + 16 * j + r] * q[j];
+                    } else {
+                        for (int j = 0; j < 16; j++) {
+                            int code = record[64 + 16 * j + r];
+                            dot += (code & 15) * q[j] + (code >> 4) * q[j + 16];
+                        }
+                        if (kind == 1) dot -= 8 * xs[(long)t * blocks + b];
                     }
-                    if (offset) dot -= 8 * xs[(long)t * blocks + b];
                     float dw = half_to_float(((const uint16_t *)record)[r]);
                     float s = dw * xd[(long)t * blocks + b];
                     acc = fmaf((float)dot, s, acc);
-                    if (!offset) acc = fmaf(half_to_float(((const uint16_t *)record)[16 + r]), xds[(long)t * blocks + b], acc);
+                    if (kind == 0) acc = fmaf(half_to_float(((const uint16_t *)record)[16 + r]), xds[(long)t * blocks + b], acc);
                 }
                 float *out = y + (long)t * ldy + 16 * g + r;
                 *out = beta == 0 ? acc : acc + beta * *out;
@@ -402,33 +407,11 @@ void llm_q4_int8_groups(int level, int offset, const uint8_t *data, int blocks, 
                         const int8_t *xq, const float *xd, const int32_t *xs, const float *xds, int tokens,
                         float *y, int ldy, float beta) {
     if (level >= 3) q4_int8_vnni(offset, data, blocks, group_begin, group_end, rows, xq, xd, xs, xds, tokens, y, ldy, beta);
-    else q4_int8_scalar(offset, data, blocks, group_begin, group_end, rows, xq, xd, xs, xds, tokens, y, ldy, beta);
+    else int8_scalar(offset ? 1 : 0, data, blocks, group_begin, group_end, rows, xq, xd, xs, xds, tokens, y, ldy, beta);
 }
 
 /* Q8_0 weights: dot = sum_j w[r,j] * xq[t,j] exactly; the VNNI path multiplies (w + 128) (unsigned) and subtracts
    128 * xs[t,b], which is the same integer. */
-static void q8_int8_scalar(const uint8_t *data, int blocks, int g0, int g1, int rows, const int8_t *xq, const float *xd,
-                           int tokens, float *y, int ldy, float beta) {
-    int columns = 32 * blocks;
-    for (int g = g0; g < g1; g++) {
-        for (int r = 0; r < 16 && 16 * g + r < rows; r++) {
-            for (int t = 0; t < tokens; t++) {
-                float acc = 0;
-                const uint8_t *record = data + (long)g * blocks * Q8_RECORD;
-                for (int b = 0; b < blocks; b++, record += Q8_RECORD) {
-                    const int8_t *q = xq + (long)t * columns + 32 * b;
-                    int dot = 0;
-                    for (int j = 0; j < 32; j++) dot += (int8_t)record[32 + 16 * j + r] * q[j];
-                    float s = half_to_float(((const uint16_t *)record)[r]) * xd[(long)t * blocks + b];
-                    acc = fmaf((float)dot, s, acc);
-                }
-                float *out = y + (long)t * ldy + 16 * g + r;
-                *out = beta == 0 ? acc : acc + beta * *out;
-            }
-        }
-    }
-}
-
 __attribute__((target("avx512f,avx512bw,avx512vnni,avx512vbmi,f16c")))
 static void q8_int8_vnni(const uint8_t *data, int blocks, int g0, int g1, int rows, const int8_t *xq, const float *xd,
                          const int32_t *xs, int tokens, float *y, int ldy, float beta) {
@@ -475,7 +458,7 @@ static void q8_int8_vnni(const uint8_t *data, int blocks, int g0, int g1, int ro
 void llm_q8_int8_groups(int level, const uint8_t *data, int blocks, int group_begin, int group_end, int rows,
                         const int8_t *xq, const float *xd, const int32_t *xs, int tokens, float *y, int ldy, float beta) {
     if (level >= 3) q8_int8_vnni(data, blocks, group_begin, group_end, rows, xq, xd, xs, tokens, y, ldy, beta);
-    else q8_int8_scalar(data, blocks, group_begin, group_end, rows, xq, xd, tokens, y, ldy, beta);
+    else int8_scalar(2, data, blocks, group_begin, group_end, rows, xq, xd, xs, NULL, tokens, y, ldy, beta);
 }
 
 /* ---------------------------------------------------------------- repacking (at load) */
