@@ -262,6 +262,46 @@ static void quantize_rows_q8_avx512(const float *x, int ldx, int tokens, int col
     }
 }
 
+/* The same steps 8 lanes at a time (AVX2): identical bytes and floats, as above. */
+__attribute__((target("avx2,fma")))
+static void quantize_rows_q8_avx2(const float *x, int ldx, int tokens, int columns, int8_t *xq, float *xd, int32_t *xs, float *xds) {
+    int blocks = columns / 32;
+    const __m256 magnitude = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF));
+    const __m256i top = _mm256_set1_epi32(127), bottom = _mm256_set1_epi32(-127);
+    for (int t = 0; t < tokens; t++) {
+        for (int b = 0; b < blocks; b++) {
+            const float *v = x + (long)t * ldx + 32 * b;
+            __m256 v0 = _mm256_loadu_ps(v), v1 = _mm256_loadu_ps(v + 8), v2 = _mm256_loadu_ps(v + 16), v3 = _mm256_loadu_ps(v + 24);
+            __m256 m = _mm256_max_ps(_mm256_max_ps(_mm256_and_ps(v0, magnitude), _mm256_and_ps(v1, magnitude)),
+                                     _mm256_max_ps(_mm256_and_ps(v2, magnitude), _mm256_and_ps(v3, magnitude)));
+            __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+            m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+            m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
+            float amax = _mm_cvtss_f32(m4);
+            float d = amax / 127.0f, id = d != 0 ? 1.0f / d : 0.0f;
+            __m256 scale = _mm256_set1_ps(id);
+            __m256i q[4];
+            const __m256 vs[4] = {v0, v1, v2, v3};
+            __m256i sum = _mm256_setzero_si256();
+            for (int k = 0; k < 4; k++) {
+                q[k] = _mm256_max_epi32(_mm256_min_epi32(_mm256_cvtps_epi32(_mm256_mul_ps(vs[k], scale)), top), bottom);
+                sum = _mm256_add_epi32(sum, q[k]);
+            }
+            /* packs work per 128-bit lane: the permute puts the 32 bytes back in order. */
+            __m256i bytes = _mm256_packs_epi16(_mm256_packs_epi32(q[0], q[1]), _mm256_packs_epi32(q[2], q[3]));
+            bytes = _mm256_permutevar8x32_epi32(bytes, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+            _mm256_storeu_si256((__m256i *)(xq + (long)t * columns + 32 * b), bytes);
+            __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(sum), _mm256_extracti128_si256(sum, 1));
+            s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0x4E));
+            s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0xB1));
+            int total = _mm_cvtsi128_si32(s4);
+            xd[(long)t * blocks + b] = d;
+            xs[(long)t * blocks + b] = total;
+            xds[(long)t * blocks + b] = d * (float)total;
+        }
+    }
+}
+
 static void quantize_rows_q8_scalar(const float *x, int ldx, int tokens, int columns, int8_t *xq, float *xd, int32_t *xs, float *xds) {
     int blocks = columns / 32;
     for (int t = 0; t < tokens; t++) {
@@ -287,13 +327,15 @@ static void quantize_rows_q8_scalar(const float *x, int ldx, int tokens, int col
 
 void llm_quantize_rows_q8(int level, const float *x, int ldx, int tokens, int columns, int8_t *xq, float *xd, int32_t *xs, float *xds) {
     if (level >= 3) quantize_rows_q8_avx512(x, ldx, tokens, columns, xq, xd, xs, xds);
+    else if (level == 2) quantize_rows_q8_avx2(x, ldx, tokens, columns, xq, xd, xs, xds);
     else quantize_rows_q8_scalar(x, ldx, tokens, columns, xq, xd, xs, xds);
 }
 
 int llm_int8_level(void) {
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vnni")
-        && __builtin_cpu_supports("avx512vbmi") && __builtin_cpu_supports("f16c") ? 3 : 0;
+        && __builtin_cpu_supports("avx512vbmi") && __builtin_cpu_supports("f16c") ? 3
+        : __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c") ? 2 : 0;
 }
 
 /* Half to float without F16C (exact: every fp16 value is a float). */
@@ -403,10 +445,103 @@ static void q4_int8_vnni(int offset, const uint8_t *data, int blocks, int g0, in
     }
 }
 
+/* AVX2 (no VNNI): _mm256_maddubs_epi16 multiplies the unsigned codes by the signed activations and adds adjacent
+   pairs into int16. unpack(X, Y) of code rows j..j+3 pairs rows (j, j+2) in lane 0 and (j+1, j+3) in lane 1, so one
+   int16 of the sum holds 8 such pairs of one weight row: |sum| <= 8 * 2 * 15 * 127 = 30480 < 32768, exact. The two
+   lanes are then widened and added: the same integer dot products, and the Float32 steps of the C reference. */
+enum { INT8_TILE_AVX2 = 4 };
+
+/* One tile of T tokens (T a constant, so the accumulators stay in registers) over all blocks of group g. */
+__attribute__((target("avx2,fma,f16c"), always_inline))
+static inline void q4_int8_avx2_tile(const int T, int offset, const uint8_t *base, int blocks, const int8_t *xq,
+                                     const float *xd, const int32_t *xs, const float *xds, int t0, const __m256i *pick,
+                                     __m256 *out) {
+    int columns = 32 * blocks;
+    const __m256i low = _mm256_set1_epi8(0x0F);
+    __m256 acc[INT8_TILE_AVX2][2];
+    for (int t = 0; t < T; t++) acc[t][0] = acc[t][1] = _mm256_setzero_ps();
+    const uint8_t *record = base;
+    for (int b = 0; b < blocks; b++, record += Q4_RECORD) {
+        prefetch_record(record, Q4_RECORD);
+        /* w[i][0], w[i][1]: low nibbles, rows 0-7 and 8-15; w[i][2], w[i][3]: high nibbles. */
+        __m256i w[4][4];
+        for (int i = 0; i < 4; i++) {
+            __m256i X = _mm256_loadu_si256((const __m256i *)(record + 64 + 64 * i));
+            __m256i Y = _mm256_loadu_si256((const __m256i *)(record + 96 + 64 * i));
+            __m256i U = _mm256_unpacklo_epi8(X, Y), V = _mm256_unpackhi_epi8(X, Y);
+            w[i][0] = _mm256_and_si256(U, low);
+            w[i][1] = _mm256_and_si256(V, low);
+            w[i][2] = _mm256_and_si256(_mm256_srli_epi16(U, 4), low);
+            w[i][3] = _mm256_and_si256(_mm256_srli_epi16(V, 4), low);
+        }
+        __m256 dw[2] = {_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)record)),
+                        _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(record + 16)))};
+        __m256 mw[2] = {_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(record + 32))),
+                        _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(record + 48)))};
+        for (int t = 0; t < T; t++) {
+            const int8_t *q = xq + (long)(t0 + t) * columns + 32 * b;
+            __m256i ql = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)q));
+            __m256i qh = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(q + 16)));
+            __m256i s0 = _mm256_setzero_si256(), s1 = _mm256_setzero_si256();
+            for (int i = 0; i < 4; i++) {
+                __m256i pl = _mm256_shuffle_epi8(ql, pick[i]), ph = _mm256_shuffle_epi8(qh, pick[i]);
+                s0 = _mm256_add_epi16(s0, _mm256_maddubs_epi16(w[i][0], pl));
+                s1 = _mm256_add_epi16(s1, _mm256_maddubs_epi16(w[i][1], pl));
+                s0 = _mm256_add_epi16(s0, _mm256_maddubs_epi16(w[i][2], ph));
+                s1 = _mm256_add_epi16(s1, _mm256_maddubs_epi16(w[i][3], ph));
+            }
+            long tb = (long)(t0 + t) * blocks + b;
+            __m256 s = _mm256_set1_ps(xd[tb]);
+            const __m256i sums[2] = {s0, s1};
+            for (int h = 0; h < 2; h++) {
+                __m256i dot = _mm256_add_epi32(_mm256_cvtepi16_epi32(_mm256_castsi256_si128(sums[h])),
+                                               _mm256_cvtepi16_epi32(_mm256_extracti128_si256(sums[h], 1)));
+                if (offset) dot = _mm256_sub_epi32(dot, _mm256_set1_epi32(8 * xs[tb]));
+                acc[t][h] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot), _mm256_mul_ps(dw[h], s), acc[t][h]);
+                if (!offset) acc[t][h] = _mm256_fmadd_ps(mw[h], _mm256_set1_ps(xds[tb]), acc[t][h]);
+            }
+        }
+    }
+    for (int t = 0; t < T; t++) { out[2 * t] = acc[t][0]; out[2 * t + 1] = acc[t][1]; }
+}
+
+__attribute__((target("avx2,fma,f16c")))
+static void q4_int8_avx2(int offset, const uint8_t *data, int blocks, int g0, int g1, int rows, const int8_t *xq,
+                         const float *xd, const int32_t *xs, const float *xds, int tokens, float *y, int ldy, float beta) {
+    /* pick[i]: lane 0 the activation pair (4i, 4i+2), lane 1 the pair (4i+1, 4i+3), eight times each. */
+    __m256i pick[4];
+    for (int i = 0; i < 4; i++) {
+        uint8_t index[32];
+        for (int k = 0; k < 8; k++) {
+            index[2 * k] = (uint8_t)(4 * i); index[2 * k + 1] = (uint8_t)(4 * i + 2);
+            index[16 + 2 * k] = (uint8_t)(4 * i + 1); index[16 + 2 * k + 1] = (uint8_t)(4 * i + 3);
+        }
+        pick[i] = _mm256_loadu_si256((const __m256i *)index);
+    }
+    for (int g = g0; g < g1; g++) {
+        const uint8_t *base = data + (long)g * blocks * Q4_RECORD;
+        int valid = rows - 16 * g < 16 ? rows - 16 * g : 16;
+        for (int t0 = 0; t0 < tokens;) {
+            __m256 out[2 * INT8_TILE_AVX2];
+            int tile = tokens - t0 >= INT8_TILE_AVX2 ? INT8_TILE_AVX2 : 1;
+            if (tile == INT8_TILE_AVX2) q4_int8_avx2_tile(INT8_TILE_AVX2, offset, base, blocks, xq, xd, xs, xds, t0, pick, out);
+            else q4_int8_avx2_tile(1, offset, base, blocks, xq, xd, xs, xds, t0, pick, out);
+            for (int t = 0; t < tile; t++) {
+                float dot[16];
+                _mm256_storeu_ps(dot, out[2 * t]);
+                _mm256_storeu_ps(dot + 8, out[2 * t + 1]);
+                store_group(y + (long)(t0 + t) * ldy + 16 * g, dot, valid, beta);
+            }
+            t0 += tile;
+        }
+    }
+}
+
 void llm_q4_int8_groups(int level, int offset, const uint8_t *data, int blocks, int group_begin, int group_end, int rows,
                         const int8_t *xq, const float *xd, const int32_t *xs, const float *xds, int tokens,
                         float *y, int ldy, float beta) {
     if (level >= 3) q4_int8_vnni(offset, data, blocks, group_begin, group_end, rows, xq, xd, xs, xds, tokens, y, ldy, beta);
+    else if (level == 2) q4_int8_avx2(offset, data, blocks, group_begin, group_end, rows, xq, xd, xs, xds, tokens, y, ldy, beta);
     else int8_scalar(offset ? 1 : 0, data, blocks, group_begin, group_end, rows, xq, xd, xs, xds, tokens, y, ldy, beta);
 }
 
@@ -455,9 +590,89 @@ static void q8_int8_vnni(const uint8_t *data, int blocks, int g0, int g1, int ro
     }
 }
 
+/* AVX2 for Q8_0 codes (signed): _mm256_maddubs_epi16(|w|, sign(q, w)) = w * q pairwise, |pair| <= 2 * 128 * 127 <
+   32768, exact; the bytes are arranged so that each dword holds one row's codes of columns (4i, 4i+2, 4i+1, 4i+3), and
+   _mm256_madd_epi16 with ones adds the two pairs of a row into its int32. */
+__attribute__((target("avx2,fma,f16c"), always_inline))
+static inline void q8_int8_avx2_tile(const int T, const uint8_t *base, int blocks, const int8_t *xq, const float *xd,
+                                     int t0, const __m256i *pick, __m256 *out) {
+    int columns = 32 * blocks;
+    /* After the qword permute, lane words are (A0..A3, B0..B3): interleave them to A0 B0 A1 B1 ... */
+    const __m256i interleave = _mm256_setr_epi8(0, 1, 8, 9, 2, 3, 10, 11, 4, 5, 12, 13, 6, 7, 14, 15,
+                                                0, 1, 8, 9, 2, 3, 10, 11, 4, 5, 12, 13, 6, 7, 14, 15);
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m256 acc[INT8_TILE_AVX2][2];
+    for (int t = 0; t < T; t++) acc[t][0] = acc[t][1] = _mm256_setzero_ps();
+    const uint8_t *record = base;
+    for (int b = 0; b < blocks; b++, record += Q8_RECORD) {
+        prefetch_record(record, Q8_RECORD);
+        /* w[i][h]: code rows 4i..4i+3, weight rows 8h..8h+7, one dword per weight row; a: their magnitudes. */
+        __m256i w[8][2], a[8][2];
+        for (int i = 0; i < 8; i++) {
+            __m256i X = _mm256_loadu_si256((const __m256i *)(record + 32 + 64 * i));
+            __m256i Y = _mm256_loadu_si256((const __m256i *)(record + 64 + 64 * i));
+            w[i][0] = _mm256_shuffle_epi8(_mm256_permute4x64_epi64(_mm256_unpacklo_epi8(X, Y), 0xD8), interleave);
+            w[i][1] = _mm256_shuffle_epi8(_mm256_permute4x64_epi64(_mm256_unpackhi_epi8(X, Y), 0xD8), interleave);
+            a[i][0] = _mm256_abs_epi8(w[i][0]);
+            a[i][1] = _mm256_abs_epi8(w[i][1]);
+        }
+        __m256 dw[2] = {_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)record)),
+                        _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(record + 16)))};
+        for (int t = 0; t < T; t++) {
+            const int8_t *q = xq + (long)(t0 + t) * columns + 32 * b;
+            __m256i qv[2] = {_mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)q)),
+                             _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(q + 16)))};
+            __m256i dot[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};
+            for (int i = 0; i < 8; i++) {
+                __m256i p = _mm256_shuffle_epi8(qv[i >> 2], pick[i & 3]);
+                for (int h = 0; h < 2; h++) {
+                    __m256i m = _mm256_maddubs_epi16(a[i][h], _mm256_sign_epi8(p, w[i][h]));
+                    dot[h] = _mm256_add_epi32(dot[h], _mm256_madd_epi16(m, ones));
+                }
+            }
+            __m256 s = _mm256_set1_ps(xd[(long)(t0 + t) * blocks + b]);
+            for (int h = 0; h < 2; h++)
+                acc[t][h] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot[h]), _mm256_mul_ps(dw[h], s), acc[t][h]);
+        }
+    }
+    for (int t = 0; t < T; t++) { out[2 * t] = acc[t][0]; out[2 * t + 1] = acc[t][1]; }
+}
+
+__attribute__((target("avx2,fma,f16c")))
+static void q8_int8_avx2(const uint8_t *data, int blocks, int g0, int g1, int rows, const int8_t *xq, const float *xd,
+                         int tokens, float *y, int ldy, float beta) {
+    __m256i pick[4];
+    for (int i = 0; i < 4; i++) {
+        uint8_t index[32];
+        for (int k = 0; k < 8; k++) {
+            index[4 * k] = (uint8_t)(4 * i); index[4 * k + 1] = (uint8_t)(4 * i + 2);
+            index[4 * k + 2] = (uint8_t)(4 * i + 1); index[4 * k + 3] = (uint8_t)(4 * i + 3);
+        }
+        pick[i] = _mm256_loadu_si256((const __m256i *)index);
+    }
+    for (int g = g0; g < g1; g++) {
+        const uint8_t *base = data + (long)g * blocks * Q8_RECORD;
+        int valid = rows - 16 * g < 16 ? rows - 16 * g : 16;
+        for (int t0 = 0; t0 < tokens;) {
+            __m256 out[2 * INT8_TILE_AVX2];
+            int tile = tokens - t0 >= INT8_TILE_AVX2 ? INT8_TILE_AVX2 : 1;
+            if (tile == INT8_TILE_AVX2) q8_int8_avx2_tile(INT8_TILE_AVX2, base, blocks, xq, xd, t0, pick, out);
+            else q8_int8_avx2_tile(1, base, blocks, xq, xd, t0, pick, out);
+            for (int t = 0; t < tile; t++) {
+                float dot[16];
+                _mm256_storeu_ps(dot, out[2 * t]);
+                _mm256_storeu_ps(dot + 8, out[2 * t + 1]);
+                store_group(y + (long)(t0 + t) * ldy + 16 * g, dot, valid, beta);
+            }
+            t0 += tile;
+        }
+    }
+}
+
 void llm_q8_int8_groups(int level, const uint8_t *data, int blocks, int group_begin, int group_end, int rows,
                         const int8_t *xq, const float *xd, const int32_t *xs, int tokens, float *y, int ldy, float beta) {
     if (level >= 3) q8_int8_vnni(data, blocks, group_begin, group_end, rows, xq, xd, xs, tokens, y, ldy, beta);
+    else if (level == 2) q8_int8_avx2(data, blocks, group_begin, group_end, rows, xq, xd, tokens, y, ldy, beta);
     else int8_scalar(2, data, blocks, group_begin, group_end, rows, xq, xd, xs, NULL, tokens, y, ldy, beta);
 }
 

@@ -32,10 +32,11 @@ void llm_dequantize_groups_t(int level, int kind, const uint8_t *data, int block
 /* Int8 activations (llama.cpp's Q8_0 scheme, for LabLLM's `.int8` activation precision). Each row of x is quantised
    per block of 32: d = max|x| / 127, q = lrintf(x / d) (x * (1/d), ties to even), also sum(q) and d * sum(q).
    x: [tokens, columns] (row stride ldx) -> xq: [tokens, columns], xd, xs, xds: [tokens, columns / 32]. level 3 (see
-   llm_int8_level) runs AVX-512, any other the C loop: identical results. */
+   llm_int8_level) runs AVX-512, 2 AVX2, any other the C loop: identical results. */
 void llm_quantize_rows_q8(int level, const float *x, int ldx, int tokens, int columns, int8_t *xq, float *xd, int32_t *xs, float *xds);
 
-/* 3 when the CPU has AVX-512 F/BW/VNNI/VBMI (the int8 kernel's fast path), else 0 (the C reference). The integer dot
+/* 3 when the CPU has AVX-512 F/BW/VNNI/VBMI (the int8 kernel's fastest path), else 2 with AVX2, FMA and F16C
+   (pmaddubsw), else 0 (the C reference). The integer dot
    products are exact and the Float32 steps are the same operations in the same order on both paths, so both give
    identical floats on any CPU: this choice does not depend on LAB_KERNELS. */
 int llm_int8_level(void);

@@ -175,7 +175,7 @@ struct QuantizedMatrix: @unchecked Sendable {
         }
     }
 
-    /// The int8 kernels' level on this CPU: 3 AVX-512 VNNI, 0 the C reference (identical results; see llm_kernels.h).
+    /// The int8 kernels' level on this CPU: 3 AVX-512 VNNI, 2 AVX2, 0 the C reference (identical results; see llm_kernels.h).
     static let int8Level = Int(llm_int8_level())
 
     /// Y = X Wᵀ + beta·Y with X quantised to int8 per block of 32 (llama.cpp's Q8_0 scheme: d = max|x|/127,
