@@ -18,6 +18,9 @@
    t = b·th·tw + ty·tw + tx. Transformed arrays hold 16 matrices, one per position ξ = 4i + j of the 4×4
    tile: V [16, C, T] (inputs), U [16, F, C] (kernels), M [16, F, T] (products, M_ξ = U_ξ · V_ξ).
 
+   The transformed arrays that a function reads (V, dV, M) need 8 floats of slack past their end: the loops run
+   over 8 tiles at a time and the last group of a tile row may read past it (those lanes are discarded).
+
    Each function handles the planes q in [planeBegin, planeEnd) of a chunk (q = b·channels + c), so callers
    split the work over threads by planes; every multiply and add is a separate IEEE operation in a fixed
    order (no FMA contraction), so results do not depend on the CPU's vector width. */

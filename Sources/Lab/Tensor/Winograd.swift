@@ -69,6 +69,7 @@ extension Tensor {
         }
         let chunkTiles = (runChunks.map { $0.first?.count ?? 0 }.max() ?? 0) * tilesPerSample
         let transformCost = 16 * tilesPerSample  // per plane, for Parallel's split
+        // V and M scratch carry 8 floats of slack that the transforms may read (winograd.h).
 
         // U = G W Gᵀ, kept for the backward (16·F·C floats).
         let kernels = [Float](unsafeUninitializedCapacity: 16 * filters * channels) { u, count in
@@ -83,7 +84,7 @@ extension Tensor {
             bias.map { $0.data }.withUnsafeOptionalPointer { bp in
                 let (xb, ub, biasBase) = (UncheckedSendable(xp.baseAddress!), up.baseAddress!, UncheckedSendable(bp))
                 forEachSampleRun(runs) { run, _ in
-                    var transformed = scratchFloats(16 * channels * chunkTiles), products = scratchFloats(16 * filters * chunkTiles)
+                    var transformed = scratchFloats(16 * channels * chunkTiles + 8), products = scratchFloats(16 * filters * chunkTiles + 8)
                     transformed.withUnsafeMutableBufferPointer { vp in
                     products.withUnsafeMutableBufferPointer { mp in
                         let (v, m) = (UncheckedSendable(vp.baseAddress!), UncheckedSendable(mp.baseAddress!))
@@ -120,7 +121,7 @@ extension Tensor {
                 let ub = up.baseAddress!
                 forEachSampleRun(runs) { run, _ in
                     let (gb, xb, inputGrad, partials) = shared.value
-                    var transformed = scratchFloats(16 * channels * chunkTiles), products = scratchFloats(16 * filters * chunkTiles)
+                    var transformed = scratchFloats(16 * channels * chunkTiles + 8), products = scratchFloats(16 * filters * chunkTiles + 8)
                     var partial = gw == nil ? [] : [Float](repeating: 0, count: 16 * filters * channels)
                     transformed.withUnsafeMutableBufferPointer { vp in
                     products.withUnsafeMutableBufferPointer { mp in
