@@ -424,6 +424,13 @@ private func distinct(_ shape: [Int], seed: UInt64) -> Tensor {
         let scale = results[1].map { Swift.abs($0) }.max()!
         #expect(zip(results[0], results[1]).allSatisfy { Swift.abs($0 - $1) < 1e-5 * scale })
         #expect(results[2] == results[0], "automatic runs Winograd for a 3×3 stride-1 kernel over 32 channels")
+        // A frozen weight: the forward keeps no transformed input, and the input gradient is the same.
+        wt.requiresGrad = false; x.grad = nil
+        let y = x.conv2d(wt, bias: bias, stride: (1, 1), padding: (0, 0), algorithm: .winograd)
+        y.backward(seed: rnd(y.shape, seed: 4))
+        let inputGradient = Array(results[0][y.count..<(y.count + x.count)])
+        let frozenMatches = x.grad!.data == inputGradient
+        #expect(frozenMatches, "input gradient with a frozen weight")
         let (x2, w5) = (rnd([2, 8, 9, 9], seed: 5), rnd([4, 8, 5, 5], seed: 6))
         #expect(x2.conv2d(w5, bias: nil, stride: (1, 1), padding: (1, 1), algorithm: .winograd).data
                 == x2.conv2d(w5, bias: nil, stride: (1, 1), padding: (1, 1), algorithm: .im2col).data)

@@ -11,7 +11,7 @@ import CLabKernels
 //
 // forward:   U [16, F, C] = kernel transform of W;  per chunk: V [16, C, T] = input transform of x chunk,
 //            M_ξ [F, T] = U_ξ [F, C] · V_ξ [C, T],  y chunk = bias + output transform of M
-// backward:  per chunk: dM [16, F, T] = adjoint output transform of g chunk;  V recomputed;
+// backward:  per chunk: dM [16, F, T] = adjoint output transform of g chunk;  V kept from the forward;
 //            dU_ξ += dM_ξ · V_ξᵀ;  dV_ξ [C, T] = U_ξᵀ · dM_ξ;  dx chunk += adjoint input transform of dV;
 //            after the batch: dW += adjoint kernel transform of dU (Gᵀ dU G)
 // The backward is the exact adjoint of this forward, so the gradients are those of the function computed.
@@ -76,20 +76,30 @@ extension Tensor {
             weight.data.withUnsafeBufferPointer { lab_winograd_kernel_2x3($0.baseAddress!, filters * channels, u.baseAddress!) }
             count = 16 * filters * channels
         }
+        // When the weight records a gradient, the forward's V of the whole batch stays on the tape for dU
+        // (16·C·B·th·tw floats, about 4x the input) instead of a second input transform in the backward; a
+        // chunk's V sits at sample offset · 16·C·th·tw.
+        let keepsInput = Tensor.recording(x, weight) && weight.requiresGrad
+        var kept = scratchFloats(keepsInput ? 16 * channels * g.batch * tilesPerSample + 8 : 0)
         let out = Tensor(shape: [g.batch, filters, g.outH, g.outW]) { o in
             guard let outputBase = o.baseAddress else { return }  // empty batch
             let ob = UncheckedSendable(outputBase)
             x.data.withUnsafeBufferPointer { xp in
             kernels.withUnsafeBufferPointer { up in
+            kept.withUnsafeMutableBufferPointer { kp in
             bias.map { $0.data }.withUnsafeOptionalPointer { bp in
                 let (xb, ub, biasBase) = (UncheckedSendable(xp.baseAddress!), up.baseAddress!, UncheckedSendable(bp))
+                let keptBase = UncheckedSendable(kp.baseAddress)
                 forEachSampleRun(runs) { run, _ in
-                    var transformed = scratchFloats(16 * channels * chunkTiles + 8), products = scratchFloats(16 * filters * chunkTiles + 8)
+                    var transformed = scratchFloats(keepsInput ? 0 : 16 * channels * chunkTiles + 8)
+                    var products = scratchFloats(16 * filters * chunkTiles + 8)
                     transformed.withUnsafeMutableBufferPointer { vp in
                     products.withUnsafeMutableBufferPointer { mp in
-                        let (v, m) = (UncheckedSendable(vp.baseAddress!), UncheckedSendable(mp.baseAddress!))
+                        let m = UncheckedSendable(mp.baseAddress!)
                         for chunk in runChunks[run] {
                             let tiles = chunk.count * tilesPerSample
+                            let v = UncheckedSendable(keepsInput ? keptBase.value! + chunk.lowerBound * tilesPerSample * 16 * channels
+                                                                 : vp.baseAddress!)
                             let xChunk = xb.value + chunk.lowerBound * sampleIn, yChunk = ob.value + chunk.lowerBound * sampleOut
                             let (xc, yc) = (UncheckedSendable(xChunk), UncheckedSendable(yChunk))
                             forChunks(parallel: parallel, chunk.count * channels, costPerItem: transformCost) { lo, hi in
@@ -107,7 +117,9 @@ extension Tensor {
             }
             }
             }
+            }
         }
+        let keptInput = kept
         return ConvolutionOp.record(out, input: x, weight: weight, bias: bias, filters: filters) { grad, gw, gx in
             guard g.batch > 0 else { return }  // empty batch: nothing to accumulate
             // One dU partial per run (16·F·C floats), summed in run order, then dW += Gᵀ dU G.
@@ -115,12 +127,14 @@ extension Tensor {
             grad.data.withUnsafeBufferPointer { gp in
             x.data.withUnsafeBufferPointer { xp in
             kernels.withUnsafeBufferPointer { up in
+            keptInput.withUnsafeBufferPointer { kp in
             withMutableData(gx) { gxp in
             partials.withUnsafeMutableBufferPointer { pp in
-                let shared = UncheckedSendable((grad: gp.baseAddress!, x: xp.baseAddress!, inputGrad: gxp, partials: pp.baseAddress!))
+                let shared = UncheckedSendable((grad: gp.baseAddress!, x: xp.baseAddress!, inputGrad: gxp, partials: pp.baseAddress!,
+                                                kept: keepsInput ? kp.baseAddress : nil))
                 let ub = up.baseAddress!
                 forEachSampleRun(runs) { run, _ in
-                    let (gb, xb, inputGrad, partials) = shared.value
+                    let (gb, xb, inputGrad, partials, keptBase) = shared.value
                     var transformed = scratchFloats(16 * channels * chunkTiles + 8), products = scratchFloats(16 * filters * chunkTiles + 8)
                     var partial = gw == nil ? [] : [Float](repeating: 0, count: 16 * filters * channels)
                     transformed.withUnsafeMutableBufferPointer { vp in
@@ -134,11 +148,17 @@ extension Tensor {
                             forChunks(parallel: parallel, chunk.count * filters, costPerItem: transformCost) { lo, hi in
                                 lab_winograd_output_adjoint_2x3(gc.value, filters, g.outH, g.outW, lo, hi, tiles, dm.value)
                             }
-                            if let du = dup.baseAddress {
-                                forChunks(parallel: parallel, chunk.count * channels, costPerItem: transformCost) { lo, hi in
-                                    lab_winograd_input_2x3(xc.value, channels, g.height, g.width, pad, lo, hi, tiles, v.value)
+                            if gw != nil, let du = dup.baseAddress {  // (an empty array's buffer may have a base address)
+                                let input: UnsafePointer<Float>
+                                if let keptBase {
+                                    input = keptBase + chunk.lowerBound * tilesPerSample * 16 * channels
+                                } else {  // the weight did not record when the forward ran: transform the input again
+                                    forChunks(parallel: parallel, chunk.count * channels, costPerItem: transformCost) { lo, hi in
+                                        lab_winograd_input_2x3(xc.value, channels, g.height, g.width, pad, lo, hi, tiles, v.value)
+                                    }
+                                    input = UnsafePointer(v.value)
                                 }
-                                winogradProducts(parallel: parallel, dm.value, strideA: filters * tiles, v.value, strideB: channels * tiles,
+                                winogradProducts(parallel: parallel, dm.value, strideA: filters * tiles, input, strideB: channels * tiles,
                                                  du, strideC: filters * channels, m: filters, n: channels, k: tiles,
                                                  transB: true, beta: 1)
                             }
@@ -156,6 +176,7 @@ extension Tensor {
                     }
                     partials[run] = partial
                 }
+            }
             }
             }
             }
