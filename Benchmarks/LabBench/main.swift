@@ -68,17 +68,19 @@ func mlpEpoch() -> Measurement {
 }
 
 /// CNN conv3x3 3→32, conv3x3 32→64, maxpool 2, fc 12544→10; one epoch over 2,000 32x32x3 samples, batch 64, Adam.
-func cnnEpoch() -> Measurement {
+/// `algorithm`: Lab's default im2col (workload `cnn`) or `.automatic`, Winograd for the 32→64 layer
+/// (`cnn-winograd`, opt-in; the peer runs the same `cnn` network for both).
+func cnnEpoch(_ algorithm: ConvAlgorithm = .im2col) -> Measurement {
     var rng = RNG(seed: 0)
-    let net = Sequential(Conv2d(inputChannels: 3, outputChannels: 32, kernelSize: 3, rng: &rng), Lambda { $0.relu() },
-                         Conv2d(inputChannels: 32, outputChannels: 64, kernelSize: 3, rng: &rng), Lambda { $0.relu() },
+    let net = Sequential(Conv2d(inputChannels: 3, outputChannels: 32, kernelSize: 3, algorithm: algorithm, rng: &rng), Lambda { $0.relu() },
+                         Conv2d(inputChannels: 32, outputChannels: 64, kernelSize: 3, algorithm: algorithm, rng: &rng), Lambda { $0.relu() },
                          MaxPool2d(kernel: 2), Lambda { $0.flattened() },
                          Linear(inputSize: 12544, outputSize: 10, rng: &rng))
     let opt = Adam(parameters: net.parameters, learningRate: 1e-3)
     let n = 2_000
     let x = Tensor.randn([n, 3, 32, 32], rng: &rng)
     let y = (0..<n).map { _ in rng.int(below: 10) }
-    return timedEpoch("cnn", { net($0) }, opt, x: x, y: y, batch: 64)
+    return timedEpoch(algorithm == .im2col ? "cnn" : "cnn-winograd", { net($0) }, opt, x: x, y: y, batch: 64)
 }
 
 /// Seconds per training step: 3 warm-up steps, then the mean of 20 (as the PyTorch peer's `per_step`).
@@ -210,10 +212,10 @@ func earlyExitCurves() -> Measurement {
 }
 
 var workloads: [String: () -> Measurement] = [
-    "mlp": mlpEpoch, "cnn": cnnEpoch, "transformer": transformerStep, "charlm": charLMStep,
+    "mlp": mlpEpoch, "cnn": { cnnEpoch() }, "cnn-winograd": { cnnEpoch(.automatic) }, "transformer": transformerStep, "charlm": charLMStep,
     "gemm512": { gemm(512) }, "gemm1024": { gemm(1024) }, "eecurves": earlyExitCurves,
 ]
-let order = ["mlp", "cnn", "transformer", "charlm", "gemm512", "gemm1024", "eecurves"]
+let order = ["mlp", "cnn", "cnn-winograd", "transformer", "charlm", "gemm512", "gemm1024", "eecurves"]
 
 // MARK: - Driver
 
@@ -324,6 +326,9 @@ func cpuModel() -> String {
     return line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
 }
 
+/// The peer's workload for one of Lab's: `cnn-winograd` is the same network as `cnn`, with Lab's opt-in Winograd.
+func peerWorkload(_ name: String) -> String { name == "cnn-winograd" ? "cnn" : name }
+
 let outPath = options["--out"] ?? "bench/results.json"
 let python = options["--python"] ?? "python3"
 let repetitions = Int(options["--repetitions"] ?? "5")!
@@ -352,7 +357,7 @@ for name in order where workloads[name] != nil {
     for _ in 0..<repetitions {
         guard let l = runChild([args[0], "--workload", name]) else { break }
         lab.append(l)
-        if torchAvailable != nil, name != "eecurves", let p = runChild(["/usr/bin/env", python, peerScript, name]) { peer.append(p) }
+        if torchAvailable != nil, name != "eecurves", let p = runChild(["/usr/bin/env", python, peerScript, peerWorkload(name)]) { peer.append(p) }
     }
     guard lab.count == repetitions else { print("\(name): Lab run failed"); continue }
     let labSummary = Summary(lab)

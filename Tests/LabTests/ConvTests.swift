@@ -89,17 +89,17 @@ private func distinct(_ shape: [Int], seed: UInt64) -> Tensor {
     /// The backward of a batch large enough to split into per-thread sample runs (each run its own weight
     /// gradient partial), against naive loops: dx = convTranspose(g) and dW[f, c, i, j] = Σ g·x.
     @Test func conv2dGradientsMatchNaiveLoopsOnSplitBatches() {
-        for (b, s, p) in [(8, (1, 1), (1, 1)), (5, (2, 1), (0, 1))] {
+        for (b, s, p, algorithm) in [(8, (1, 1), (1, 1), ConvAlgorithm.im2col), (8, (1, 1), (1, 1), .winograd), (5, (2, 1), (0, 1), .automatic)] {
             let (c, h, w, f, k) = (8, 16, 16, 16, 3)
             let x = rnd([b, c, h, w], seed: 101), wt = rnd([f, c, k, k], seed: 102)
             x.requiresGrad = true; wt.requiresGrad = true
-            let y = x.conv2d(wt, stride: s, padding: p)
+            let y = x.conv2d(wt, bias: nil, stride: s, padding: p, algorithm: algorithm)
             let g = rnd(y.shape, seed: 103)
             (y * g).sum().backward()
             let (ho, wo) = (y.shape[2], y.shape[3])
             let dx = referenceConvTranspose2d(g, wt, nil, stride: s, padding: p,
                                               outputPadding: (h - ((ho - 1) * s.0 - 2 * p.0 + k), w - ((wo - 1) * s.1 - 2 * p.1 + k)))
-            #expect(maxAbsDifference(x.grad!, dx) < 1e-3, "batch \(b)")
+            #expect(maxAbsDifference(x.grad!, dx) < 1e-3, "batch \(b) \(algorithm)")
             var worst = 0.0
             for o in 0..<f { for ch in 0..<c { for i in 0..<k { for j in 0..<k {
                 var acc = 0.0
@@ -109,7 +109,7 @@ private func distinct(_ shape: [Int], seed: UInt64) -> Tensor {
                 } } }
                 worst = Swift.max(worst, Swift.abs(acc - Double(wt.grad![o, ch, i, j])))
             } } } }
-            #expect(worst < 1e-3, "batch \(b): dW off by \(worst)")
+            #expect(worst < 1e-3, "batch \(b) \(algorithm): dW off by \(worst)")
         }
     }
 
@@ -306,15 +306,15 @@ private func distinct(_ shape: [Int], seed: UInt64) -> Tensor {
     }
 
     @Test func batchesSplitIntoChunksMatchSampleBySampleResults() {
-        // [9, 16, 16, 16] with a 3×3 kernel: K·P = 144·256 floats per sample, so the batch runs as chunks of
-        // 7 and 2 samples (2¹⁸ floats a chunk); each single sample runs as one chunk. Values and all gradients
-        // must agree.
+        // [9, 16, 16, 16] with a 3×3 kernel: K·P = 144·256 floats per sample, so the batch runs as im2col chunks
+        // of 7 and 2 samples (2¹⁸ floats a chunk); each single sample runs as one chunk. Values and all
+        // gradients must agree (Winograd's chunking: winogradChunksAndRunsMatchIm2col).
         let x = rnd([9, 16, 16, 16], seed: 1), w = rnd([4, 16, 3, 3], seed: 2), b = rnd([4], seed: 3)
         let wt = rnd([16, 4, 3, 3], seed: 4), bt = rnd([4], seed: 5)
         #expect(ConvGeometry(batch: 9, channels: 16, height: 16, width: 16, kernelH: 3, kernelW: 3,
                              strideH: 1, strideW: 1, padH: 1, padW: 1).sampleChunks().count == 2)
         let ops: [(String, (Tensor) -> Tensor)] = [
-            ("conv2d", { $0.conv2d(w, bias: b, stride: 1, padding: 1) }),
+            ("conv2d", { $0.conv2d(w, bias: b, stride: (1, 1), padding: (1, 1), algorithm: .im2col) }),
             ("convTranspose2d", { $0.convTranspose2d(wt, bias: bt, stride: 1, padding: 1) }),
         ]
         for (name, op) in ops {
@@ -369,5 +369,73 @@ private func distinct(_ shape: [Int], seed: UInt64) -> Tensor {
         x.conv2d(w, stride: 1, padding: 1).sum().backward()
         #expect(zip(w.grad!.data, once).allSatisfy { Swift.abs($0 - 2 * $1) < 1e-4 })
         #expect(x.grad == nil)
+    }
+
+    /// Winograd F(2×2, 3×3) against naive loops (values) and the im2col path (all gradients): paddings 0–2,
+    /// odd and even output sizes (partial edge tiles), one and three channels, a single sample.
+    @Test func winogradMatchesNaiveLoopsAndIm2col() {
+        let cases: [(b: Int, c: Int, h: Int, w: Int, f: Int, p: Int)] = [
+            (2, 3, 6, 6, 4, 0), (1, 1, 5, 7, 2, 1), (3, 2, 7, 4, 3, 2), (2, 4, 3, 3, 5, 1), (1, 3, 9, 8, 2, 0),
+        ]
+        for (n, c) in cases.enumerated() {
+            let x = rnd([c.b, c.c, c.h, c.w], seed: UInt64(40 + n)), wt = rnd([c.f, c.c, 3, 3], seed: UInt64(50 + n))
+            let bias = rnd([c.f], seed: UInt64(60 + n))
+            var gradients: [[Float]] = []
+            for algorithm in [ConvAlgorithm.winograd, .im2col] {
+                for t in [x, wt, bias] { t.requiresGrad = true; t.grad = nil }
+                let y = x.conv2d(wt, bias: bias, stride: (1, 1), padding: (c.p, c.p), algorithm: algorithm)
+                let ref = referenceConv2d(x, wt, bias, stride: (1, 1), padding: (c.p, c.p))
+                #expect(y.shape == ref.shape && maxAbsDifference(y, ref) < 1e-4, "case \(n) \(algorithm)")
+                y.backward(seed: rnd(y.shape, seed: UInt64(70 + n)))
+                gradients.append(x.grad!.data + wt.grad!.data + bias.grad!.data)
+            }
+            #expect(zip(gradients[0], gradients[1]).allSatisfy { Swift.abs($0 - $1) < 1e-4 }, "case \(n): gradients")
+        }
+    }
+
+    @Test func gradientsOfWinogradConvolution() {
+        let checks: [(String, [Tensor], ([Tensor]) -> Tensor)] = [
+            ("winograd padding 1, odd output", [rnd([2, 2, 5, 5], seed: 1), rnd([3, 2, 3, 3], seed: 2), rnd([3], seed: 3)],
+             { $0[0].conv2d($0[1], bias: $0[2], stride: (1, 1), padding: (1, 1), algorithm: .winograd) }),
+            ("winograd padding 0, no bias", [rnd([1, 3, 6, 5], seed: 4), rnd([2, 3, 3, 3], seed: 5)],
+             { $0[0].conv2d($0[1], bias: nil, stride: (1, 1), padding: (0, 0), algorithm: .winograd) }),
+            ("winograd padding 2", [rnd([1, 2, 4, 3], seed: 6), rnd([2, 2, 3, 3], seed: 7), rnd([2], seed: 8)],
+             { $0[0].conv2d($0[1], bias: $0[2], stride: (1, 1), padding: (2, 2), algorithm: .winograd) }),
+        ]
+        for (name, inputs, f) in checks {
+            let r = gradientCheck(inputs, maxElements: 256, f)
+            #expect(r.maxError < 1e-2, "\(name): \(r)")
+        }
+    }
+
+    /// A batch that splits into per-thread runs and, within a run, into several Winograd chunks (C = F = 32 on
+    /// 30×30: one sample a chunk), against the im2col path; automatic picks Winograd here and im2col where it
+    /// does not apply (stride 2, or 5×5).
+    @Test func winogradChunksAndRunsMatchIm2col() {
+        let x = rnd([12, 32, 30, 30], seed: 1), wt = rnd([32, 32, 3, 3], seed: 2, low: -0.1, high: 0.1)
+        let bias = rnd([32], seed: 3)
+        var results: [[Float]] = []
+        for algorithm in [ConvAlgorithm.winograd, .im2col, .automatic] {
+            for t in [x, wt, bias] { t.requiresGrad = true; t.grad = nil }
+            let y = x.conv2d(wt, bias: bias, stride: (1, 1), padding: (0, 0), algorithm: algorithm)
+            y.backward(seed: rnd(y.shape, seed: 4))
+            results.append(y.data + x.grad!.data + wt.grad!.data + bias.grad!.data)
+        }
+        let scale = results[1].map { Swift.abs($0) }.max()!
+        #expect(zip(results[0], results[1]).allSatisfy { Swift.abs($0 - $1) < 1e-5 * scale })
+        #expect(results[2] == results[0], "automatic runs Winograd for a 3×3 stride-1 kernel over 32 channels")
+        // A frozen weight: the forward keeps no transformed input, and the input gradient is the same.
+        wt.requiresGrad = false; x.grad = nil
+        let y = x.conv2d(wt, bias: bias, stride: (1, 1), padding: (0, 0), algorithm: .winograd)
+        y.backward(seed: rnd(y.shape, seed: 4))
+        let inputGradient = Array(results[0][y.count..<(y.count + x.count)])
+        let frozenMatches = x.grad!.data == inputGradient
+        #expect(frozenMatches, "input gradient with a frozen weight")
+        let (x2, w5) = (rnd([2, 8, 9, 9], seed: 5), rnd([4, 8, 5, 5], seed: 6))
+        #expect(x2.conv2d(w5, bias: nil, stride: (1, 1), padding: (1, 1), algorithm: .winograd).data
+                == x2.conv2d(w5, bias: nil, stride: (1, 1), padding: (1, 1), algorithm: .im2col).data)
+        let w3 = rnd([4, 8, 3, 3], seed: 7)
+        #expect(x2.conv2d(w3, stride: 2, padding: 1).data
+                == x2.conv2d(w3, bias: nil, stride: (2, 2), padding: (1, 1), algorithm: .im2col).data)
     }
 }

@@ -9,9 +9,12 @@ public final class Conv2d: Module, Layer {
     public var weight: Tensor
     public var bias: Tensor?
     public let stride: (Int, Int), padding: (Int, Int)
+    /// How the products are computed (`ConvAlgorithm`; default im2col, `.automatic` opts in to Winograd).
+    public var algorithm: ConvAlgorithm
 
     public init(inputChannels: Int, outputChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
-                bias: Bool = true, rng: inout RNG) {
+                bias: Bool = true, algorithm: ConvAlgorithm = .im2col, rng: inout RNG) {
+        self.algorithm = algorithm
         let bound = 1 / Float(inputChannels * kernelSize * kernelSize).squareRoot()
         weight = Tensor.rand([outputChannels, inputChannels, kernelSize, kernelSize], low: -bound, high: bound,
                              rng: &rng, requiresGrad: true)
@@ -20,7 +23,8 @@ public final class Conv2d: Module, Layer {
     }
 
     /// A layer with the given weight [F, C, kH, kW] and optional bias [F] (made trainable).
-    public init(weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0) {
+    public init(weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0, algorithm: ConvAlgorithm = .im2col) {
+        self.algorithm = algorithm
         weight.requiresGrad = true
         bias?.requiresGrad = true
         self.weight = weight; self.bias = bias
@@ -28,7 +32,7 @@ public final class Conv2d: Module, Layer {
     }
 
     /// x: [B, C, H, W] → [B, F, Ho, Wo]
-    public func callAsFunction(_ x: Tensor) -> Tensor { x.conv2d(weight, bias: bias, stride: stride, padding: padding) }
+    public func callAsFunction(_ x: Tensor) -> Tensor { x.conv2d(weight, bias: bias, stride: stride, padding: padding, algorithm: algorithm) }
 }
 
 /// Transposed 2-d convolution (the adjoint of Conv2d), weight [C, F, kH, kW] as in PyTorch.
