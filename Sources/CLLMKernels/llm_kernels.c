@@ -537,10 +537,122 @@ static void q4_int8_avx2(int offset, const uint8_t *data, int blocks, int g0, in
     }
 }
 
+/* AVX2, many tokens (prefill): each group's codes are unpacked once into an L1 panel, 8 weight rows per register with
+   one dword per row holding the row's codes of columns 4c..4c+3, so a token's activations enter as a broadcast dword
+   (a load, no shuffle) and the int16 sums need no reordering: _mm256_maddubs_epi16 adds the products of columns
+   (4c, 4c+1) and (4c+2, 4c+3), eight such steps per block are summed in int16 (|sum| <= 8 * 2 * 15 * 127 = 30480,
+   exact) and _mm256_madd_epi16 with ones gives each row's int32 block dot product: the same integers as the C
+   reference, then the same Float32 steps in the same order. */
+enum { PANEL_MAX_BLOCKS = 64, PANEL_BLOCK = 512, INT8_PANEL_MIN_TOKENS = 8, INT8_PANEL_TILE = 4 };
+
+/* Unpacks blocks [0, blocks) of one q4 group into panel: 16 registers per block, index (c, h): columns 4c..4c+3
+   (c < 4: low nibbles, columns 4c..; c >= 4: high nibbles, columns 16 + 4(c-4)..), weight rows 8h..8h+7. */
+__attribute__((target("avx2,fma,f16c")))
+static void q4_unpack_panel_avx2(const uint8_t *base, int blocks, uint8_t *panel) {
+    const __m256i low = _mm256_set1_epi8(0x0F);
+    /* After the qword permute, lane bytes are (A0 A0' A1 A1' A2 A2' A3 A3', B0 B0' ...) with A = (code j, code j+2) and
+       B = (code j+1, code j+3) words of rows 0..3 (lane 1: rows 4..7): gather row r's dword as (j, j+1, j+2, j+3). */
+    const __m256i order = _mm256_setr_epi8(0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15,
+                                           0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15);
+    for (int b = 0; b < blocks; b++) {
+        const uint8_t *record = base + (long)b * Q4_RECORD;
+        __m256i *out = (__m256i *)(panel + (long)b * PANEL_BLOCK);
+        for (int i = 0; i < 4; i++) {
+            __m256i X = _mm256_loadu_si256((const __m256i *)(record + 64 + 64 * i));
+            __m256i Y = _mm256_loadu_si256((const __m256i *)(record + 96 + 64 * i));
+            __m256i U = _mm256_permute4x64_epi64(_mm256_unpacklo_epi8(X, Y), 0xD8);
+            __m256i V = _mm256_permute4x64_epi64(_mm256_unpackhi_epi8(X, Y), 0xD8);
+            U = _mm256_shuffle_epi8(U, order);
+            V = _mm256_shuffle_epi8(V, order);
+            _mm256_store_si256(out + 2 * i, _mm256_and_si256(U, low));
+            _mm256_store_si256(out + 2 * i + 1, _mm256_and_si256(V, low));
+            _mm256_store_si256(out + 8 + 2 * i, _mm256_and_si256(_mm256_srli_epi16(U, 4), low));
+            _mm256_store_si256(out + 8 + 2 * i + 1, _mm256_and_si256(_mm256_srli_epi16(V, 4), low));
+        }
+    }
+}
+
+/* T tokens (a constant) over all blocks of one unpacked group. */
+__attribute__((target("avx2,fma,f16c"), always_inline))
+static inline void q4_int8_panel_tile(const int T, int offset, const uint8_t *panel, const uint8_t *base, int blocks,
+                                      const int8_t *xq, const float *xd, const int32_t *xs, const float *xds, int t0,
+                                      __m256 *out) {
+    int columns = 32 * blocks;
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m256 acc[INT8_PANEL_TILE][2];
+#pragma clang loop unroll(full)
+    for (int t = 0; t < T; t++) acc[t][0] = acc[t][1] = _mm256_setzero_ps();
+    for (int b = 0; b < blocks; b++) {
+        const __m256i *w = (const __m256i *)(panel + (long)b * PANEL_BLOCK);
+        const uint8_t *record = base + (long)b * Q4_RECORD;
+        __m256 dw[2] = {_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)record)),
+                        _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(record + 16)))};
+        __m256i s[INT8_PANEL_TILE][2];
+#pragma clang loop unroll(full)
+        for (int t = 0; t < T; t++) s[t][0] = s[t][1] = _mm256_setzero_si256();
+#pragma clang loop unroll(full)
+        for (int c = 0; c < 8; c++) {
+            __m256i w0 = _mm256_load_si256(w + 2 * c), w1 = _mm256_load_si256(w + 2 * c + 1);
+#pragma clang loop unroll(full)
+            for (int t = 0; t < T; t++) {
+                int32_t quad;
+                memcpy(&quad, xq + (long)(t0 + t) * columns + 32 * b + 4 * c, 4);
+                __m256i a = _mm256_set1_epi32(quad);
+                s[t][0] = _mm256_add_epi16(s[t][0], _mm256_maddubs_epi16(w0, a));
+                s[t][1] = _mm256_add_epi16(s[t][1], _mm256_maddubs_epi16(w1, a));
+            }
+        }
+#pragma clang loop unroll(full)
+        for (int t = 0; t < T; t++) {
+            long tb = (long)(t0 + t) * blocks + b;
+            __m256 scale = _mm256_set1_ps(xd[tb]);
+#pragma clang loop unroll(full)
+            for (int h = 0; h < 2; h++) {
+                __m256i dot = _mm256_madd_epi16(s[t][h], ones);
+                if (offset) dot = _mm256_sub_epi32(dot, _mm256_set1_epi32(8 * xs[tb]));
+                acc[t][h] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot), _mm256_mul_ps(dw[h], scale), acc[t][h]);
+                if (!offset) {
+                    __m256 mw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(record + 32 + 16 * h)));
+                    acc[t][h] = _mm256_fmadd_ps(mw, _mm256_set1_ps(xds[tb]), acc[t][h]);
+                }
+            }
+        }
+    }
+#pragma clang loop unroll(full)
+    for (int t = 0; t < T; t++) { out[2 * t] = acc[t][0]; out[2 * t + 1] = acc[t][1]; }
+}
+
+__attribute__((target("avx2,fma,f16c")))
+static void q4_int8_panel_avx2(int offset, const uint8_t *data, int blocks, int g0, int g1, int rows, const int8_t *xq,
+                               const float *xd, const int32_t *xs, const float *xds, int tokens, float *y, int ldy,
+                               float beta) {
+    _Alignas(32) uint8_t panel[PANEL_MAX_BLOCKS * PANEL_BLOCK];
+    for (int g = g0; g < g1; g++) {
+        const uint8_t *base = data + (long)g * blocks * Q4_RECORD;
+        int valid = rows - 16 * g < 16 ? rows - 16 * g : 16;
+        q4_unpack_panel_avx2(base, blocks, panel);
+        for (int t0 = 0; t0 < tokens;) {
+            __m256 out[2 * INT8_PANEL_TILE];
+            int tile = tokens - t0 >= INT8_PANEL_TILE ? INT8_PANEL_TILE : 1;
+            if (tile == INT8_PANEL_TILE) q4_int8_panel_tile(INT8_PANEL_TILE, offset, panel, base, blocks, xq, xd, xs, xds, t0, out);
+            else q4_int8_panel_tile(1, offset, panel, base, blocks, xq, xd, xs, xds, t0, out);
+            for (int t = 0; t < tile; t++) {
+                float dot[16];
+                _mm256_storeu_ps(dot, out[2 * t]);
+                _mm256_storeu_ps(dot + 8, out[2 * t + 1]);
+                store_group(y + (long)(t0 + t) * ldy + 16 * g, dot, valid, beta);
+            }
+            t0 += tile;
+        }
+    }
+}
+
 void llm_q4_int8_groups(int level, int offset, const uint8_t *data, int blocks, int group_begin, int group_end, int rows,
                         const int8_t *xq, const float *xd, const int32_t *xs, const float *xds, int tokens,
                         float *y, int ldy, float beta) {
     if (level >= 3) q4_int8_vnni(offset, data, blocks, group_begin, group_end, rows, xq, xd, xs, xds, tokens, y, ldy, beta);
+    else if (level == 2 && tokens >= INT8_PANEL_MIN_TOKENS && blocks <= PANEL_MAX_BLOCKS)
+        q4_int8_panel_avx2(offset, data, blocks, group_begin, group_end, rows, xq, xd, xs, xds, tokens, y, ldy, beta);
     else if (level == 2) q4_int8_avx2(offset, data, blocks, group_begin, group_end, rows, xq, xd, xs, xds, tokens, y, ldy, beta);
     else int8_scalar(offset ? 1 : 0, data, blocks, group_begin, group_end, rows, xq, xd, xs, xds, tokens, y, ldy, beta);
 }
