@@ -543,7 +543,10 @@ static void q4_int8_avx2(int offset, const uint8_t *data, int blocks, int g0, in
    (4c, 4c+1) and (4c+2, 4c+3), eight such steps per block are summed in int16 (|sum| <= 8 * 2 * 15 * 127 = 30480,
    exact) and _mm256_madd_epi16 with ones gives each row's int32 block dot product: the same integers as the C
    reference, then the same Float32 steps in the same order. */
-enum { PANEL_MAX_BLOCKS = 64, PANEL_BLOCK = 512, INT8_PANEL_MIN_TOKENS = 8, INT8_PANEL_TILE = 4 };
+enum { PANEL_MAX_BLOCKS = 64, PANEL_BLOCK = 512, INT8_PANEL_MIN_TOKENS = 8 };
+#ifndef INT8_PANEL_TILE
+#define INT8_PANEL_TILE 2
+#endif
 
 /* Unpacks blocks [0, blocks) of one q4 group into panel: 16 registers per block, index (c, h): columns 4c..4c+3
    (c < 4: low nibbles, columns 4c..; c >= 4: high nibbles, columns 16 + 4(c-4)..), weight rows 8h..8h+7. */
@@ -634,6 +637,9 @@ static void q4_int8_panel_avx2(int offset, const uint8_t *data, int blocks, int 
         for (int t0 = 0; t0 < tokens;) {
             __m256 out[2 * INT8_PANEL_TILE];
             int tile = tokens - t0 >= INT8_PANEL_TILE ? INT8_PANEL_TILE : 1;
+            /* The outputs of the next tile's tokens are rows of y far apart (a miss each): fetch them now. */
+            for (int t = t0 + tile; t < t0 + 2 * tile && t < tokens; t++)
+                _mm_prefetch((const char *)(y + (long)t * ldy + 16 * g), _MM_HINT_T0);
             if (tile == INT8_PANEL_TILE) q4_int8_panel_tile(INT8_PANEL_TILE, offset, panel, base, blocks, xq, xd, xs, xds, t0, out);
             else q4_int8_panel_tile(1, offset, panel, base, blocks, xq, xd, xs, xds, t0, out);
             for (int t = 0; t < tile; t++) {
