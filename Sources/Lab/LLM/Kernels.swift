@@ -20,6 +20,15 @@ enum LLMKernels {
         sgemm(a, b, c, m: m, n: n, k: k, transB: true, alpha: alpha, beta: beta, lda: lda, ldb: ldb, ldc: ldc)
     }
 
+    /// C[m, n] = A[m, k] · op(B) on the calling thread only (one OpenBLAS call; OpenBLAS runs single-threaded), for
+    /// loops that are already split over Lab's threads. op(B) = Bᵀ (B stored [n, k]) when transB.
+    @inline(__always)
+    static func sgemmOnThisThread(_ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, ldb: Int, transB: Bool,
+                                  _ c: UnsafeMutablePointer<Float>, ldc: Int, m: Int, n: Int, k: Int) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, transB ? CblasTrans : CblasNoTrans, Int32(m), Int32(n), Int32(k), 1,
+                    a, Int32(lda), b, Int32(ldb), 0, c, Int32(ldc))
+    }
+
     /// C[m, n] = A[m, k] · B[k, n] (row-major with leading dimensions).
     @inline(__always)
     static func matmul(_ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, ldb: Int,

@@ -499,18 +499,28 @@ extension LlamaModel {
             }
             return
         }
-        if !legacyArithmetic, n > Self.causalChunk {
-            // A long prefill skips the masked half of its scores: queries in chunks of `causalChunk` rows, each
-            // against the keys it can see (another summation split than below).
-            for h in 0..<c.heads {
-                let g = h / group
-                for i0 in stride(from: 0, to: n, by: Self.causalChunk) {
-                    let rows = min(Self.causalChunk, n - i0), visible = start + i0 + rows
-                    LLMKernels.matmulTransposedB(queries + i0 * qkvW + h * hd, lda: qkvW, keys + g * hd, ldb: kvStride,
-                                                 scores, ldc: visible, m: rows, n: visible, k: hd)
-                    for i in 0..<rows { LLMKernels.softmaxRow(scores + i * visible, n: start + i0 + i + 1, width: visible, scale: scale) }
-                    LLMKernels.matmul(scores, lda: visible, values + g * hd, ldb: kvStride, output + i0 * d + h * hd, ldc: d,
-                                      m: rows, n: hd, k: visible)
+        if !legacyArithmetic {
+            // A prefill: the heads in parallel, each on one thread with its own scores; queries in chunks of
+            // `causalChunk` rows, each against only the keys it can see (a long prefill skips the masked half of
+            // its scores; another summation split than the whole-score path below).
+            let (q, k, v, o) = (UncheckedSendable(queries), UncheckedSendable(keys), UncheckedSendable(values), UncheckedSendable(output))
+            let chunk = Self.causalChunk, chunks = (n + chunk - 1) / chunk
+            // Items are (head, query chunk) pairs, so two threads split 9 heads evenly.
+            Parallel.forChunks(c.heads * chunks, costPerItem: min(chunk, n) * keyCount * hd * 4) { lo, hi in
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: min(chunk, n) * keyCount) { buffer in
+                    let s = buffer.baseAddress!
+                    for item in lo..<hi {
+                        let h = item / chunks, g = h / group
+                        do {
+                            let i0 = (item % chunks) * chunk
+                            let rows = min(chunk, n - i0), visible = start + i0 + rows
+                            LLMKernels.sgemmOnThisThread(q.value + i0 * qkvW + h * hd, lda: qkvW, k.value + g * hd, ldb: kvStride,
+                                                         transB: true, s, ldc: visible, m: rows, n: visible, k: hd)
+                            for i in 0..<rows { LLMKernels.softmaxRow(s + i * visible, n: start + i0 + i + 1, width: visible, scale: scale) }
+                            LLMKernels.sgemmOnThisThread(s, lda: visible, v.value + g * hd, ldb: kvStride, transB: false,
+                                                         o.value + i0 * d + h * hd, ldc: d, m: rows, n: hd, k: visible)
+                        }
+                    }
                 }
             }
             return
