@@ -451,6 +451,17 @@ static void q4_int8_vnni(int offset, const uint8_t *data, int blocks, int g0, in
    lanes are then widened and added: the same integer dot products, and the Float32 steps of the C reference. */
 enum { INT8_TILE_AVX2 = 4 };
 
+/* Stores a tile of `tile` tokens' group sums (two vectors per token, rows 16g..16g+15) into rows t of y. */
+__attribute__((target("avx2,fma,f16c")))
+static inline void store_tile_avx2(const __m256 *out, int tile, float *y, int ldy, int g, int valid, float beta) {
+    for (int t = 0; t < tile; t++) {
+        float dot[16];
+        _mm256_storeu_ps(dot, out[2 * t]);
+        _mm256_storeu_ps(dot + 8, out[2 * t + 1]);
+        store_group(y + (long)t * ldy + 16 * g, dot, valid, beta);
+    }
+}
+
 /* One tile of T tokens (T a constant, so the accumulators stay in registers) over all blocks of group g. */
 __attribute__((target("avx2,fma,f16c"), always_inline))
 static inline void q4_int8_avx2_tile(const int T, int offset, const uint8_t *base, int blocks, const int8_t *xq,
@@ -526,12 +537,7 @@ static void q4_int8_avx2(int offset, const uint8_t *data, int blocks, int g0, in
             int tile = tokens - t0 >= INT8_TILE_AVX2 ? INT8_TILE_AVX2 : 1;
             if (tile == INT8_TILE_AVX2) q4_int8_avx2_tile(INT8_TILE_AVX2, offset, base, blocks, xq, xd, xs, xds, t0, pick, out);
             else q4_int8_avx2_tile(1, offset, base, blocks, xq, xd, xs, xds, t0, pick, out);
-            for (int t = 0; t < tile; t++) {
-                float dot[16];
-                _mm256_storeu_ps(dot, out[2 * t]);
-                _mm256_storeu_ps(dot + 8, out[2 * t + 1]);
-                store_group(y + (long)(t0 + t) * ldy + 16 * g, dot, valid, beta);
-            }
+            store_tile_avx2(out, tile, y + (long)t0 * ldy, ldy, g, valid, beta);
             t0 += tile;
         }
     }
@@ -543,10 +549,7 @@ static void q4_int8_avx2(int offset, const uint8_t *data, int blocks, int g0, in
    (4c, 4c+1) and (4c+2, 4c+3), eight such steps per block are summed in int16 (|sum| <= 8 * 2 * 15 * 127 = 30480,
    exact) and _mm256_madd_epi16 with ones gives each row's int32 block dot product: the same integers as the C
    reference, then the same Float32 steps in the same order. */
-enum { PANEL_MAX_BLOCKS = 64, PANEL_BLOCK = 512, INT8_PANEL_MIN_TOKENS = 8 };
-#ifndef INT8_PANEL_TILE
-#define INT8_PANEL_TILE 2
-#endif
+enum { PANEL_MAX_BLOCKS = 64, PANEL_BLOCK = 512, INT8_PANEL_MIN_TOKENS = 8, INT8_PANEL_TILE = 2 };
 
 /* Unpacks blocks [0, blocks) of one q4 group into panel: 16 registers per block, index (c, h): columns 4c..4c+3
    (c < 4: low nibbles, columns 4c..; c >= 4: high nibbles, columns 16 + 4(c-4)..), weight rows 8h..8h+7. */
@@ -642,12 +645,7 @@ static void q4_int8_panel_avx2(int offset, const uint8_t *data, int blocks, int 
                 _mm_prefetch((const char *)(y + (long)t * ldy + 16 * g), _MM_HINT_T0);
             if (tile == INT8_PANEL_TILE) q4_int8_panel_tile(INT8_PANEL_TILE, offset, panel, base, blocks, xq, xd, xs, xds, t0, out);
             else q4_int8_panel_tile(1, offset, panel, base, blocks, xq, xd, xs, xds, t0, out);
-            for (int t = 0; t < tile; t++) {
-                float dot[16];
-                _mm256_storeu_ps(dot, out[2 * t]);
-                _mm256_storeu_ps(dot + 8, out[2 * t + 1]);
-                store_group(y + (long)(t0 + t) * ldy + 16 * g, dot, valid, beta);
-            }
+            store_tile_avx2(out, tile, y + (long)t0 * ldy, ldy, g, valid, beta);
             t0 += tile;
         }
     }
@@ -776,12 +774,7 @@ static void q8_int8_avx2(const uint8_t *data, int blocks, int g0, int g1, int ro
             int tile = tokens - t0 >= INT8_TILE_AVX2 ? INT8_TILE_AVX2 : 1;
             if (tile == INT8_TILE_AVX2) q8_int8_avx2_tile(INT8_TILE_AVX2, base, blocks, xq, xd, t0, pick, out);
             else q8_int8_avx2_tile(1, base, blocks, xq, xd, t0, pick, out);
-            for (int t = 0; t < tile; t++) {
-                float dot[16];
-                _mm256_storeu_ps(dot, out[2 * t]);
-                _mm256_storeu_ps(dot + 8, out[2 * t + 1]);
-                store_group(y + (long)(t0 + t) * ldy + 16 * g, dot, valid, beta);
-            }
+            store_tile_avx2(out, tile, y + (long)t0 * ldy, ldy, g, valid, beta);
             t0 += tile;
         }
     }
