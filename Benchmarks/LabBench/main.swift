@@ -83,12 +83,14 @@ func cnnEpoch(_ algorithm: ConvAlgorithm = .im2col) -> Measurement {
     return timedEpoch(algorithm == .im2col ? "cnn" : "cnn-winograd", { net($0) }, opt, x: x, y: y, batch: 64)
 }
 
-/// Seconds per training step: 3 warm-up steps, then the mean of 20 (as the PyTorch peer's `per_step`).
-func perStep(_ workload: String, _ step: () -> Void) -> Measurement {
-    for _ in 0..<3 { step() }
+/// Seconds per training step: 3 warm-up steps, then the mean of 20 (as the PyTorch peer's `per_step`). `step`
+/// returns its loss; the last one goes into the detail, so two builds can be checked for the same arithmetic.
+func perStep(_ workload: String, _ step: () -> Float) -> Measurement {
+    for _ in 0..<3 { _ = step() }
     let steps = 20
-    let s = time { for _ in 0..<steps { step() } } / Double(steps)
-    return Measurement(workload: workload, seconds: s, peakMB: peakRSSMB(), detail: "seconds per step")
+    var loss: Float = 0
+    let s = time { for _ in 0..<steps { loss = step() } } / Double(steps)
+    return Measurement(workload: workload, seconds: s, peakMB: peakRSSMB(), detail: "seconds per step, final loss \(loss)")
 }
 
 /// One step of a pre-norm transformer block (d 128, 4 heads, T 64, batch 32): forward, backward, AdamW.
@@ -101,13 +103,14 @@ func transformerStep() -> Measurement {
     let params = ln1.parameters + ln2.parameters + attention.parameters + up.parameters + down.parameters
     let opt = AdamW(parameters: params, learningRate: 1e-3)
     let x = Tensor.randn([b, t, d], rng: &rng)
-    func step() {
+    func step() -> Float {
         let h = x + attention(ln1(x))
         let out = h + down(up(ln2(h)).gelu())
         let loss = out.square().mean()
         opt.zeroGrad()
         loss.backward()
         opt.step()
+        return loss.item
     }
     return perStep("transformer", step)
 }
@@ -127,7 +130,7 @@ func charLMStep() -> Measurement {
     let params = embedding.parameters + finalNorm.parameters
         + blocks.flatMap { $0.0.parameters + $0.1.parameters + $0.2.parameters + $0.3.parameters }
     let opt = AdamW(parameters: params, learningRate: 3e-3, beta1: 0.9, beta2: 0.95, weightDecay: 0.1)
-    func step() {
+    func step() -> Float {
         let ids = (0..<b * (t + 1)).map { _ in rng.int(below: vocabulary - 1) }
         var inputs: [Int] = [], targets: [Int] = []
         for w in 0..<b {
@@ -145,6 +148,7 @@ func charLMStep() -> Measurement {
         loss.backward()
         clipGradientNorm(params, maxNorm: 1)
         opt.step()
+        return loss.item
     }
     return perStep("charlm", step)
 }

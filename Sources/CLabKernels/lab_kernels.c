@@ -76,3 +76,96 @@ void lab_gelu_avx2(const float *x, float *y, float *slope, ptrdiff_t n) {
         for (ptrdiff_t j = 0; j < n - i; j++) { y[i + j] = ys[j]; if (slope) slope[i + j] = ss[j]; }
     }
 }
+
+/* Swift's pointwiseMax(a, b) lane by lane, Float.maximum: a where a > b or b is NaN, else b. */
+__attribute__((target("avx2,fma")))
+static inline __m256 pointwise_max8(__m256 a, __m256 b) {
+    __m256 takeA = _mm256_or_ps(_mm256_cmp_ps(a, b, _CMP_GT_OQ), _mm256_cmp_ps(b, b, _CMP_UNORD_Q));
+    return _mm256_blendv_ps(b, a, takeA);
+}
+
+__attribute__((target("avx2,fma")))
+static inline __m128 pointwise_max4(__m128 a, __m128 b) {
+    __m128 takeA = _mm_or_ps(_mm_cmpgt_ps(a, b), _mm_cmpunord_ps(b, b));
+    return _mm_blendv_ps(b, a, takeA);
+}
+
+/* Swift.max(x, y): y >= x ? y : x. */
+static inline float swift_max(float x, float y) { return y >= x ? y : x; }
+
+__attribute__((target("avx2,fma")))
+float lab_softmax_avx2(float *x, ptrdiff_t n) {
+    /* RowKernels.max: 16 lanes (here the halves of two 8-lane vectors), then the lanes, then the tail. */
+    const __m256 minusInf = _mm256_set1_ps(-__builtin_inff());
+    __m256 ab = minusInf, cd = minusInf;
+    ptrdiff_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        ab = pointwise_max8(ab, _mm256_loadu_ps(x + i));
+        cd = pointwise_max8(cd, _mm256_loadu_ps(x + i + 8));
+    }
+    __m128 a = _mm256_castps256_ps128(ab), b = _mm256_extractf128_ps(ab, 1);
+    __m128 c = _mm256_castps256_ps128(cd), d = _mm256_extractf128_ps(cd, 1);
+    __m128 v = pointwise_max4(pointwise_max4(a, b), pointwise_max4(c, d));
+    float lanes[4];
+    _mm_storeu_ps(lanes, v);
+    float m = swift_max(swift_max(lanes[0], lanes[1]), swift_max(lanes[2], lanes[3]));
+    for (; i < n; i++) m = swift_max(m, x[i]);
+    if (m == -__builtin_inff()) return m;
+
+    /* RowKernels.expShifted: x[i] = fastExp(x[i] − m), the tail through a padded vector (lanes discarded). */
+    const __m256 shift = _mm256_set1_ps(m);
+    for (i = 0; i + 8 <= n; i += 8) _mm256_storeu_ps(x + i, exp8(_mm256_sub_ps(_mm256_loadu_ps(x + i), shift)));
+    if (i < n) {
+        float tail[8] = {0};
+        for (ptrdiff_t j = 0; j < n - i; j++) tail[j] = x[i + j];
+        _mm256_storeu_ps(tail, exp8(_mm256_sub_ps(_mm256_loadu_ps(tail), shift)));
+        for (ptrdiff_t j = 0; j < n - i; j++) x[i + j] = tail[j];
+    }
+
+    /* RowKernels.sum: four 4-lane accumulators a, b, c, d (here [a|b] and [c|d]), (a + b) + (c + d), then
+       (v0 + v1) + (v2 + v3), then the tail one by one. */
+    __m256 sab = _mm256_setzero_ps(), scd = _mm256_setzero_ps();
+    for (i = 0; i + 16 <= n; i += 16) {
+        sab = _mm256_add_ps(sab, _mm256_loadu_ps(x + i));
+        scd = _mm256_add_ps(scd, _mm256_loadu_ps(x + i + 8));
+    }
+    __m128 sum4 = _mm_add_ps(_mm_add_ps(_mm256_castps256_ps128(sab), _mm256_extractf128_ps(sab, 1)),
+                             _mm_add_ps(_mm256_castps256_ps128(scd), _mm256_extractf128_ps(scd, 1)));
+    _mm_storeu_ps(lanes, sum4);
+    float total = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
+    for (; i < n; i++) total += x[i];
+
+    /* RowKernels.scale by 1/total. */
+    const float inverse = 1.0f / total;
+    const __m256 s = _mm256_set1_ps(inverse);
+    for (i = 0; i + 8 <= n; i += 8) _mm256_storeu_ps(x + i, _mm256_mul_ps(_mm256_loadu_ps(x + i), s));
+    for (; i < n; i++) x[i] *= inverse;
+    return m;
+}
+
+__attribute__((target("avx2,fma")))
+void lab_adam_avx2(float *w, const float *g, float *m, float *v, ptrdiff_t n, float l2, float beta1, float oneMinusBeta1,
+                   float beta2, float oneMinusBeta2, float c2, float shrink, float step, float epsilon) {
+    const __m256 vl2 = _mm256_set1_ps(l2), vb1 = _mm256_set1_ps(beta1), va1 = _mm256_set1_ps(oneMinusBeta1);
+    const __m256 vb2 = _mm256_set1_ps(beta2), va2 = _mm256_set1_ps(oneMinusBeta2), vc2 = _mm256_set1_ps(c2);
+    const __m256 vshrink = _mm256_set1_ps(shrink), vstep = _mm256_set1_ps(step), veps = _mm256_set1_ps(epsilon);
+    ptrdiff_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 wi = _mm256_loadu_ps(w + i);
+        __m256 gi = _mm256_add_ps(_mm256_loadu_ps(g + i), _mm256_mul_ps(vl2, wi));
+        __m256 mn = _mm256_add_ps(_mm256_mul_ps(vb1, _mm256_loadu_ps(m + i)), _mm256_mul_ps(va1, gi));
+        __m256 vn = _mm256_add_ps(_mm256_mul_ps(vb2, _mm256_loadu_ps(v + i)), _mm256_mul_ps(_mm256_mul_ps(va2, gi), gi));
+        _mm256_storeu_ps(m + i, mn);
+        _mm256_storeu_ps(v + i, vn);
+        __m256 denominator = _mm256_add_ps(_mm256_sqrt_ps(_mm256_mul_ps(vn, vc2)), veps);
+        _mm256_storeu_ps(w + i, _mm256_sub_ps(_mm256_mul_ps(vshrink, wi), _mm256_div_ps(_mm256_mul_ps(vstep, mn), denominator)));
+    }
+    for (; i < n; i++) {
+        float gi = g[i] + l2 * w[i];
+        float mn = beta1 * m[i] + oneMinusBeta1 * gi;
+        float vn = beta2 * v[i] + oneMinusBeta2 * gi * gi;
+        m[i] = mn;
+        v[i] = vn;
+        w[i] = shrink * w[i] - step * mn / (__builtin_sqrtf(vn * c2) + epsilon);
+    }
+}

@@ -256,3 +256,93 @@ func rnd(_ shape: [Int], seed: UInt64 = 1, low: Float = -1, high: Float = 1) -> 
         }
     }
 }
+
+/// The training-step kernels that run several rows or lanes at once give the bits of the one-at-a-time loops
+/// they replaced (every committed paper result depends on it).
+@Suite struct TrainingKernelTests {
+    /// The AVX2 attention softmax row and the RowKernels path give the same bits, for widths that leave partial
+    /// vectors, rows with −∞ entries (padding) and an all-masked row.
+    @Test func softmaxRowAVX2MatchesSwiftBitForBit() {
+        guard hasAVX2Kernels else { return }
+        var rng = RNG(seed: 5)
+        for width in [1, 3, 8, 15, 16, 17, 31, 64, 100] {
+            for visible in Set([1, width / 2 + 1, width]) {
+                let row = (0..<width).map { _ in Float(rng.normal()) * 4 }
+                var padding = (0..<width).map { _ in rng.uniform() < 0.2 }
+                for masked in [false, true] {
+                    if masked { padding = [Bool](repeating: true, count: width) }
+                    var a = row, b = row
+                    padding.withUnsafeBufferPointer { pad in
+                        attentionSoftmaxRow(&a, visible: visible, width: width, padding: pad.baseAddress!, useAVX2: true)
+                        attentionSoftmaxRow(&b, visible: visible, width: width, padding: pad.baseAddress!, useAVX2: false)
+                    }
+                    #expect(zip(a, b).allSatisfy { $0.bitPattern == $1.bitPattern }, "width \(width), visible \(visible), masked \(masked)")
+                    var c = row, d = row
+                    attentionSoftmaxRow(&c, visible: visible, width: width, padding: nil, useAVX2: true)
+                    attentionSoftmaxRow(&d, visible: visible, width: width, padding: nil, useAVX2: false)
+                    #expect(zip(c, d).allSatisfy { $0.bitPattern == $1.bitPattern }, "width \(width), visible \(visible), no padding")
+                }
+            }
+        }
+    }
+
+    /// Adam's and AdamW's AVX2 update and the Swift loop give the same parameters, bit for bit, over several
+    /// steps (sizes that leave a partial vector).
+    @Test func adamAVX2MatchesSwiftBitForBit() {
+        guard hasAVX2Kernels else { return }
+        for decoupled in [false, true] {
+            let (a, b) = (rnd([37, 5], seed: 11), rnd([37, 5], seed: 11))
+            a.requiresGrad = true; b.requiresGrad = true
+            let fast = Adam(parameters: [a], learningRate: 1e-2, weightDecay: 0.1, decoupledWeightDecay: decoupled)
+            let slow = Adam(parameters: [b], learningRate: 1e-2, weightDecay: 0.1, decoupledWeightDecay: decoupled)
+            slow.useAVX2 = false
+            for step in 0..<4 {
+                let g = rnd([37, 5], seed: 20 + UInt64(step))
+                a.grad = g.copy(); b.grad = g.copy()
+                fast.step(); slow.step()
+                #expect(zip(a.data, b.data).allSatisfy { $0.bitPattern == $1.bitPattern }, "step \(step), decoupled \(decoupled)")
+            }
+        }
+    }
+
+    /// LayerNorm runs four rows at a time (one per lane); each row's output and input gradient equal those of
+    /// the row normalised on its own (the one-row loop), bit for bit.
+    @Test func layerNormRowsOfFourMatchOneRowBitForBit() {
+        let (rows, n) = (7, 37)
+        let x = rnd([rows, n], seed: 31, low: -3, high: 2), g = rnd([rows, n], seed: 32)
+        let w = rnd([n], seed: 33), b = rnd([n], seed: 34)
+        w.requiresGrad = true; b.requiresGrad = true
+        x.requiresGrad = true
+        let y = x.layerNormalized(weight: w, bias: b, epsilon: 1e-5)
+        (y * g).sum().backward()
+        for r in 0..<rows {
+            let xr = Tensor(shape: [1, n], data: Array(x.data[r * n..<(r + 1) * n]), requiresGrad: true)
+            let gr = Tensor(shape: [1, n], data: Array(g.data[r * n..<(r + 1) * n]))
+            let yr = xr.layerNormalized(weight: w, bias: b, epsilon: 1e-5)
+            (yr * gr).sum().backward()
+            #expect(zip(yr.data, y.data[r * n..<(r + 1) * n]).allSatisfy { $0.bitPattern == $1.bitPattern }, "values, row \(r)")
+            #expect(zip(xr.grad!.data, x.grad!.data[r * n..<(r + 1) * n]).allSatisfy { $0.bitPattern == $1.bitPattern },
+                    "input gradient, row \(r)")
+        }
+    }
+
+    /// The linear layer's bias gradient (16 columns in registers) equals the column sums over rows in order,
+    /// added to the gradient already there; square's gradient is g·(2x).
+    @Test func biasGradientAndSquareMatchPlainLoopsBitForBit() {
+        var rng = RNG(seed: 40)
+        let layer = Linear(inputSize: 3, outputSize: 37, rng: &rng)
+        let x = rnd([300, 3], seed: 41), g = rnd([300, 37], seed: 42)
+        for _ in 0..<2 { (layer(x) * g).sum().backward() }  // twice: the second adds to the first
+        var expected = [Float](repeating: 0, count: 37)
+        for _ in 0..<2 { for r in 0..<300 { for j in 0..<37 { expected[j] += g.data[r * 37 + j] } } }
+        #expect(zip(layer.bias!.grad!.data, expected).allSatisfy { $0.bitPattern == $1.bitPattern })
+
+        let s = rnd([5, 301], seed: 43)
+        s.requiresGrad = true
+        let y = s.square()
+        let gs = Array(g.data[0..<1505])
+        (y * Tensor(shape: [5, 301], data: gs)).sum().backward()
+        #expect(zip(y.data, s.data).allSatisfy { $0.bitPattern == ($1 * $1).bitPattern })
+        #expect((0..<1505).allSatisfy { s.grad!.data[$0].bitPattern == (gs[$0] * (2 * s.data[$0])).bitPattern })
+    }
+}

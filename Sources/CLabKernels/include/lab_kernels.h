@@ -14,4 +14,16 @@ int lab_has_avx2(void);
    NULL, slope[i] = dy/dx = Φ(x) + x·φ(x) with Φ(x) = 0.5·(1 + erf(x/√2)), φ(x) = e^(−x²/2)/√(2π), written as
    Lab's Swift `gelu()` and its backward write them. */
 void lab_gelu_avx2(const float *x, float *y, float *slope, ptrdiff_t n);
+
+/* Softmax of x[0..<n] in place, as Lab's attention row (attentionSoftmaxRow without padding) computes it with
+   RowKernels: m = max (16-lane accumulators), x[i] = fastExp(x[i] − m), total = Σ x (16-lane accumulators),
+   x[i] *= 1/total. Returns m; when m is −∞ (n = 0 or every entry −∞) x is left untouched. */
+float lab_softmax_avx2(float *x, ptrdiff_t n);
+
+/* One Adam / AdamW step over n parameters, as Lab's `Adam.update` loop writes it, element by element:
+   gi = g + l2·w;  m = beta1·m + oneMinusBeta1·gi;  v = beta2·v + (oneMinusBeta2·gi)·gi;
+   w = shrink·w − (step·m) / (√(v·c2) + epsilon). w, g, m, v must not overlap. */
+void lab_adam_avx2(float *w, const float *g, float *m, float *v, ptrdiff_t n, float l2, float beta1, float oneMinusBeta1,
+                   float beta2, float oneMinusBeta2, float c2, float shrink, float step, float epsilon);
+
 #endif

@@ -1,3 +1,4 @@
+import CLabKernels
 import Foundation
 
 extension Tensor {
@@ -180,18 +181,28 @@ public func scaledDotProductAttention(query q: Tensor, key k: Tensor, value v: T
 
 /// One row of the masked softmax in place: entries 0..<visible that are not padded become softmax weights,
 /// the rest 0. A row with no unmasked entry becomes all 0.
+/// With `useAVX2` (the default where the CPU has it) the row runs through CLabKernels' `lab_softmax_avx2`, which
+/// performs the same operations in the same order 8 lanes at a time (the same bits; a test compares both paths).
 @inline(__always)
-func attentionSoftmaxRow(_ x: UnsafeMutablePointer<Float>, visible: Int, width: Int, padding: UnsafePointer<Bool>?) {
+func attentionSoftmaxRow(_ x: UnsafeMutablePointer<Float>, visible: Int, width: Int, padding: UnsafePointer<Bool>?,
+                         useAVX2: Bool = hasAVX2Kernels) {
     if let padding {
         for j in 0..<visible where padding[j] { x[j] = -.infinity }
     }
-    let m = RowKernels.max(x, visible)
-    if m == -.infinity {
-        x.update(repeating: 0, count: width)
-        return
+    if useAVX2 {
+        if lab_softmax_avx2(x, visible) == -.infinity {  // exp(−∞ − m) = 0 for padded keys
+            x.update(repeating: 0, count: width)
+            return
+        }
+    } else {
+        let m = RowKernels.max(x, visible)
+        if m == -.infinity {
+            x.update(repeating: 0, count: width)
+            return
+        }
+        let total = RowKernels.expShifted(x, visible, shift: m)   // exp(−∞ − m) = 0 for padded keys
+        RowKernels.scale(x, visible, by: 1 / total)
     }
-    let total = RowKernels.expShifted(x, visible, shift: m)   // exp(−∞ − m) = 0 for padded keys
-    RowKernels.scale(x, visible, by: 1 / total)
     if visible < width { (x + visible).update(repeating: 0, count: width - visible) }
 }
 

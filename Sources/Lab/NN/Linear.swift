@@ -50,7 +50,7 @@ extension Tensor {
                         let shared = UncheckedSendable((g: gp.baseAddress!, db: db.baseAddress!))
                         Parallel.forChunks(nOut, costPerItem: rows) { lo, hi in
                             let (gb, dbb) = shared.value
-                            for r in 0..<rows { for j in lo..<hi { dbb[j] += gb[r * nOut + j] } }
+                            RowKernels.addRows(gb + lo, rows: rows, stride: nOut, hi - lo, into: dbb + lo)
                         }
                     }
                 }

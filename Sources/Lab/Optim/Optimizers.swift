@@ -1,3 +1,4 @@
+import CLabKernels
 import Foundation
 
 /// The shared part of every optimizer: the parameters, a mutable learning rate, optional static masks, and
@@ -93,6 +94,8 @@ public final class SGD: Optimizer {
 public class Adam: Optimizer {
     public let beta1: Float, beta2: Float, epsilon: Float, weightDecay: Float, decoupledWeightDecay: Bool
     private var m: [[Float]?], v: [[Float]?]
+    /// Whether the update runs CLabKernels' AVX2 loop (the same bits as the Swift loop; tests switch it off).
+    var useAVX2 = hasAVX2Kernels
 
     public init(parameters: [Tensor], learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
                 epsilon: Float = 1e-8, weightDecay: Float = 0, decoupledWeightDecay: Bool = false) {
@@ -114,6 +117,7 @@ public class Adam: Optimizer {
         let step = learningRate * c1
         let shrink = decoupledWeightDecay ? 1 - learningRate * wd : 1   // AdamW: p ← p − η·λ·p
         let l2 = decoupledWeightDecay ? 0 : wd                           // Adam: g ← g + λ·p
+        let useAVX2 = self.useAVX2
         // Elementwise, so the update is the same for any split over threads.
         p.data.withUnsafeMutableBufferPointer { wp in
             gradient.withUnsafeBufferPointer { gp in
@@ -123,6 +127,11 @@ public class Adam: Optimizer {
                         let buffers = UncheckedSendable((w0, g0, mp.baseAddress!, vp.baseAddress!))
                         Parallel.forChunks(wp.count, costPerItem: 8) { lo, hi in
                             let (w, g, m, v) = buffers.value
+                            if useAVX2 {  // the same operations 8 lanes at a time (the Swift loop stays scalar)
+                                lab_adam_avx2(w + lo, g + lo, m + lo, v + lo, hi - lo, l2, b1, 1 - b1, b2, 1 - b2, c2,
+                                              shrink, step, eps)
+                                return
+                            }
                             for i in lo..<hi {
                                 let gi = g[i] + l2 * w[i]
                                 let mn = b1 * m[i] + (1 - b1) * gi

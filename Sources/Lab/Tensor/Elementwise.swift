@@ -195,7 +195,19 @@ extension Tensor {
     public func expm1() -> Tensor { unary(Foundation.expm1, derivative: { _, y in y + 1 }) }
     public func sqrt() -> Tensor { unary(Foundation.sqrt, derivative: { _, y in 0.5 / y }) }
     public func abs() -> Tensor { unary(Swift.abs, derivative: { x, _ in x > 0 ? 1 : (x < 0 ? -1 : 0) }) }
-    public func square() -> Tensor { unary({ $0 * $0 }, derivative: { x, _ in 2 * x }) }
+    /// x², as chunk kernels (like relu), so both directions vectorise; the backward is g·(2x), as `unary` computes it.
+    public func square() -> Tensor {
+        let x = self
+        let out = Tensor.mapChunks(x, costPerItem: 1) { src, dst, range in
+            for i in range { dst[i] = src[i] * src[i] }
+        }
+        guard Tensor.recording(x) else { return out }
+        return out.recorded(x) { g in
+            x.accumulateGrad(Tensor.zipChunks(g, x, costPerItem: 2) { grad, src, dst, range in
+                for i in range { dst[i] = grad[i] * (2 * src[i]) }
+            })
+        }
+    }
     public func pow(_ p: Float) -> Tensor {
         if p == 2 { return square() }
         return unary({ Foundation.pow($0, p) }, derivative: { x, _ in p * Foundation.pow(x, p - 1) })

@@ -66,6 +66,36 @@ enum RowKernels {
         return sum(x, n)
     }
 
+    /// acc[j] += Σ_r x[r·stride + j] for j in 0..<n, the rows r = 0..<rows added one after the other into each
+    /// column (the order of the plain loop `for r { for j { acc[j] += x[r·stride + j] } }`, so the same bits),
+    /// with 16 columns held in registers while the rows stream past: the plain loop reloads and stores acc[j] per
+    /// row and stays scalar (acc may alias x as far as the compiler knows).
+    @inline(__always)
+    static func addRows(_ x: UnsafePointer<Float>, rows: Int, stride: Int, _ n: Int, into acc: UnsafeMutablePointer<Float>) {
+        var j = 0
+        while j + 16 <= n {
+            var a = load(acc, j), b = load(acc, j + 4), c = load(acc, j + 8), d = load(acc, j + 12)
+            var row = x + j
+            for _ in 0..<rows {
+                a += load(row, 0); b += load(row, 4); c += load(row, 8); d += load(row, 12)
+                row += stride
+            }
+            store(a, acc, j); store(b, acc, j + 4); store(c, acc, j + 8); store(d, acc, j + 12)
+            j += 16
+        }
+        while j < n {
+            var s = acc[j]
+            for r in 0..<rows { s += x[r * stride + j] }
+            acc[j] = s
+            j += 1
+        }
+    }
+
+    @inline(__always)
+    static func store(_ v: SIMD4<Float>, _ x: UnsafeMutablePointer<Float>, _ i: Int) {
+        UnsafeMutableRawPointer(x + i).storeBytes(of: v, as: SIMD4<Float>.self)
+    }
+
     /// x[i] *= a over 0..<n.
     @inline(__always)
     static func scale(_ x: UnsafeMutablePointer<Float>, _ n: Int, by a: Float) {
