@@ -543,6 +543,63 @@ static void q4_int8_avx2(int offset, const uint8_t *data, int blocks, int g0, in
     }
 }
 
+/* AVX2, one token (a decode step): the same arithmetic as q4_int8_avx2's one-token tile, but the activation pairs
+   each block needs (the byte shuffles by pick[], the same for every group) are made once per call into a table, so
+   a group-block reads them from L1 instead of shuffling them again for every group. */
+enum { ONE_MAX_BLOCKS = 64 };
+
+__attribute__((target("avx2,fma,f16c")))
+static void q4_int8_avx2_one(int offset, const uint8_t *data, int blocks, int g0, int g1, int rows, const int8_t *xq,
+                             const float *xd, const int32_t *xs, const float *xds, float *y, float beta) {
+    /* pairs[8b + i]: lane 0 the activation pair (4i, 4i+2) of block b's first 16 columns, lane 1 (4i+1, 4i+3);
+       pairs[8b + 4 + i]: the same for its last 16 columns. */
+    __m256i pairs[8 * ONE_MAX_BLOCKS];
+    for (int i = 0; i < 4; i++) {
+        uint8_t index[32];
+        for (int k = 0; k < 8; k++) {
+            index[2 * k] = (uint8_t)(4 * i); index[2 * k + 1] = (uint8_t)(4 * i + 2);
+            index[16 + 2 * k] = (uint8_t)(4 * i + 1); index[16 + 2 * k + 1] = (uint8_t)(4 * i + 3);
+        }
+        __m256i pick = _mm256_loadu_si256((const __m256i *)index);
+        for (int b = 0; b < blocks; b++) {
+            pairs[8 * b + i] = _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(xq + 32 * b))), pick);
+            pairs[8 * b + 4 + i] = _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(xq + 32 * b + 16))), pick);
+        }
+    }
+    const __m256i low = _mm256_set1_epi8(0x0F);
+    for (int g = g0; g < g1; g++) {
+        const uint8_t *record = data + (long)g * blocks * Q4_RECORD;
+        int valid = rows - 16 * g < 16 ? rows - 16 * g : 16;
+        __m256 acc[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
+        for (int b = 0; b < blocks; b++, record += Q4_RECORD) {
+            prefetch_record(record, Q4_RECORD);
+            const __m256i *p = pairs + 8 * b;
+            __m256i s0 = _mm256_setzero_si256(), s1 = _mm256_setzero_si256();
+            for (int i = 0; i < 4; i++) {
+                __m256i X = _mm256_loadu_si256((const __m256i *)(record + 64 + 64 * i));
+                __m256i Y = _mm256_loadu_si256((const __m256i *)(record + 96 + 64 * i));
+                __m256i U = _mm256_unpacklo_epi8(X, Y), V = _mm256_unpackhi_epi8(X, Y);
+                s0 = _mm256_add_epi16(s0, _mm256_maddubs_epi16(_mm256_and_si256(U, low), p[i]));
+                s1 = _mm256_add_epi16(s1, _mm256_maddubs_epi16(_mm256_and_si256(V, low), p[i]));
+                s0 = _mm256_add_epi16(s0, _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(U, 4), low), p[4 + i]));
+                s1 = _mm256_add_epi16(s1, _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(V, 4), low), p[4 + i]));
+            }
+            __m256 s = _mm256_set1_ps(xd[b]);
+            const __m256i sums[2] = {s0, s1};
+            for (int h = 0; h < 2; h++) {
+                __m256i dot = _mm256_add_epi32(_mm256_cvtepi16_epi32(_mm256_castsi256_si128(sums[h])),
+                                               _mm256_cvtepi16_epi32(_mm256_extracti128_si256(sums[h], 1)));
+                if (offset) dot = _mm256_sub_epi32(dot, _mm256_set1_epi32(8 * xs[b]));
+                __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(record + 16 * h)));
+                acc[h] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot), _mm256_mul_ps(dw, s), acc[h]);
+                if (!offset) acc[h] = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(record + 32 + 16 * h))),
+                                                      _mm256_set1_ps(xds[b]), acc[h]);
+            }
+        }
+        store_tile_avx2(acc, 1, y, 0, g, valid, beta);
+    }
+}
+
 /* AVX2, many tokens (prefill): each group's codes are unpacked once into an L1 panel, 8 weight rows per register with
    one dword per row holding the row's codes of columns 4c..4c+3, so a token's activations enter as a broadcast dword
    (a load, no shuffle) and the int16 sums need no reordering: _mm256_maddubs_epi16 adds the products of columns
@@ -657,6 +714,8 @@ void llm_q4_int8_groups(int level, int offset, const uint8_t *data, int blocks, 
     if (level >= 3) q4_int8_vnni(offset, data, blocks, group_begin, group_end, rows, xq, xd, xs, xds, tokens, y, ldy, beta);
     else if (level == 2 && tokens >= INT8_PANEL_MIN_TOKENS && blocks <= PANEL_MAX_BLOCKS)
         q4_int8_panel_avx2(offset, data, blocks, group_begin, group_end, rows, xq, xd, xs, xds, tokens, y, ldy, beta);
+    else if (level == 2 && tokens == 1 && blocks <= ONE_MAX_BLOCKS)
+        q4_int8_avx2_one(offset, data, blocks, group_begin, group_end, rows, xq, xd, xs, xds, y, beta);
     else if (level == 2) q4_int8_avx2(offset, data, blocks, group_begin, group_end, rows, xq, xd, xs, xds, tokens, y, ldy, beta);
     else int8_scalar(offset ? 1 : 0, data, blocks, group_begin, group_end, rows, xq, xd, xs, xds, tokens, y, ldy, beta);
 }
@@ -780,9 +839,62 @@ static void q8_int8_avx2(const uint8_t *data, int blocks, int g0, int g1, int ro
     }
 }
 
+/* AVX2, one token: q8_int8_avx2's one-token tile with the activation dwords (shuffled by pick[], the same for every
+   group) made once per call into a table, and each code row unpacked where it is used, so nothing spills. */
+__attribute__((target("avx2,fma,f16c")))
+static void q8_int8_avx2_one(const uint8_t *data, int blocks, int g0, int g1, int rows, const int8_t *xq, const float *xd,
+                             float *y, float beta) {
+    /* act[8b + i]: block b's activations of columns (4i', 4i'+2, 4i'+1, 4i'+3), i' = i mod 4, of its half i / 4,
+       repeated in every dword. */
+    __m256i act[8 * ONE_MAX_BLOCKS];
+    for (int i = 0; i < 4; i++) {
+        uint8_t index[32];
+        for (int k = 0; k < 8; k++) {
+            index[4 * k] = (uint8_t)(4 * i); index[4 * k + 1] = (uint8_t)(4 * i + 2);
+            index[4 * k + 2] = (uint8_t)(4 * i + 1); index[4 * k + 3] = (uint8_t)(4 * i + 3);
+        }
+        __m256i pick = _mm256_loadu_si256((const __m256i *)index);
+        for (int b = 0; b < blocks; b++) {
+            act[8 * b + i] = _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(xq + 32 * b))), pick);
+            act[8 * b + 4 + i] = _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(xq + 32 * b + 16))), pick);
+        }
+    }
+    const __m256i interleave = _mm256_setr_epi8(0, 1, 8, 9, 2, 3, 10, 11, 4, 5, 12, 13, 6, 7, 14, 15,
+                                                0, 1, 8, 9, 2, 3, 10, 11, 4, 5, 12, 13, 6, 7, 14, 15);
+    const __m256i ones = _mm256_set1_epi16(1);
+    for (int g = g0; g < g1; g++) {
+        const uint8_t *record = data + (long)g * blocks * Q8_RECORD;
+        int valid = rows - 16 * g < 16 ? rows - 16 * g : 16;
+        __m256 acc[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
+        for (int b = 0; b < blocks; b++, record += Q8_RECORD) {
+            prefetch_record(record, Q8_RECORD);
+            const __m256i *p = act + 8 * b;
+            __m256i dot[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};
+            for (int i = 0; i < 8; i++) {
+                __m256i X = _mm256_loadu_si256((const __m256i *)(record + 32 + 64 * i));
+                __m256i Y = _mm256_loadu_si256((const __m256i *)(record + 64 + 64 * i));
+                __m256i w0 = _mm256_shuffle_epi8(_mm256_permute4x64_epi64(_mm256_unpacklo_epi8(X, Y), 0xD8), interleave);
+                __m256i w1 = _mm256_shuffle_epi8(_mm256_permute4x64_epi64(_mm256_unpackhi_epi8(X, Y), 0xD8), interleave);
+                __m256i m0 = _mm256_maddubs_epi16(_mm256_abs_epi8(w0), _mm256_sign_epi8(p[i], w0));
+                __m256i m1 = _mm256_maddubs_epi16(_mm256_abs_epi8(w1), _mm256_sign_epi8(p[i], w1));
+                dot[0] = _mm256_add_epi32(dot[0], _mm256_madd_epi16(m0, ones));
+                dot[1] = _mm256_add_epi32(dot[1], _mm256_madd_epi16(m1, ones));
+            }
+            __m256 s = _mm256_set1_ps(xd[b]);
+            for (int h = 0; h < 2; h++) {
+                __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(record + 16 * h)));
+                acc[h] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot[h]), _mm256_mul_ps(dw, s), acc[h]);
+            }
+        }
+        store_tile_avx2(acc, 1, y, 0, g, valid, beta);
+    }
+}
+
 void llm_q8_int8_groups(int level, const uint8_t *data, int blocks, int group_begin, int group_end, int rows,
                         const int8_t *xq, const float *xd, const int32_t *xs, int tokens, float *y, int ldy, float beta) {
     if (level >= 3) q8_int8_vnni(data, blocks, group_begin, group_end, rows, xq, xd, xs, tokens, y, ldy, beta);
+    else if (level == 2 && tokens == 1 && blocks <= ONE_MAX_BLOCKS)
+        q8_int8_avx2_one(data, blocks, group_begin, group_end, rows, xq, xd, y, beta);
     else if (level == 2) q8_int8_avx2(data, blocks, group_begin, group_end, rows, xq, xd, tokens, y, ldy, beta);
     else int8_scalar(2, data, blocks, group_begin, group_end, rows, xq, xd, xs, NULL, tokens, y, ldy, beta);
 }

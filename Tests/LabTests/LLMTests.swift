@@ -344,8 +344,9 @@ struct ReferenceFixture: Decodable {
     /// Int8 activations: the AVX-512 VNNI kernel, the AVX2 kernel and the C reference give identical floats (beta 0 and 1, a
     /// token count that is not a multiple of the kernel's tile), and every output is within the int8 rounding's
     /// bound of the exact product: |Σ_k w_k (x_k − d_b q_k)| ≤ Σ_b d_b/2 · Σ_{k∈b} |w_k|, plus Float32 slack.
-    /// Two token counts: 3 runs the few-token (decode) kernels, 11 the many-token ones (AVX2's unpacked panel for Q4).
-    @Test(arguments: [UInt32(3), 2, 8], [3, 11])
+    /// Three token counts: 1 runs the one-token (decode step) kernels, 3 the few-token ones, 11 the many-token ones
+    /// (AVX2's unpacked panel for Q4).
+    @Test(arguments: [UInt32(3), 2, 8], [1, 3, 11])
     func int8ActivationKernelsAgreeAndStayWithinTheRoundingBound(type: UInt32, count: Int) throws {
         let rows = 37, columns = 64
         let (path, weights) = try matrixGGUF(type: type, rows: rows)
