@@ -358,8 +358,11 @@ extension Tensor {
         // y_b [F, P] += W [F, K] · cols[:, b·P ..< (b+1)·P] straight into the output (GEMM beta = 1: no permute,
         // no zero-filled product). Scratch for one chunk per run, reused by the run's chunks; the backward
         // allocates its own, so nothing this size stays alive on the tape between forward and backward.
+        // One run fills the whole output with the bias first; several runs fill each sample's y_b just before its
+        // GEMM adds to it, while it is in the run's cache (the same values either way).
+        let biasValues = bias?.data
         let out = Tensor(shape: [g.batch, filters, g.outH, g.outW]) { o in
-            fillChannels(o, channels: filters, positions: p, bias: bias)
+            if parallelKernels { fillChannels(o, channels: filters, positions: p, bias: bias) }
             guard let outputBase = o.baseAddress else { return }  // empty batch
             let ob = UncheckedSendable(outputBase)
             x.data.withUnsafeBufferPointer { xp in
@@ -377,6 +380,9 @@ extension Tensor {
                                                  count: chunk.count, m: filters, n: p, k: k, beta: 1, ldb: gc.columns)
                                 } else {
                                     for b in 0..<chunk.count {
+                                        for f in 0..<filters {
+                                            (y + b * sampleOut + f * p).update(repeating: biasValues?[f] ?? 0, count: p)
+                                        }
                                         blasSgemm(wb, lda: k, cp.baseAddress! + b * p, ldb: gc.columns, y + b * sampleOut,
                                                   ldc: p, m: filters, n: p, k: k, transA: false, transB: false, alpha: 1, beta: 1)
                                     }
