@@ -169,3 +169,66 @@ void lab_adam_avx2(float *w, const float *g, float *m, float *v, ptrdiff_t n, fl
         w[i] = shrink * w[i] - step * mn / (__builtin_sqrtf(vn * c2) + epsilon);
     }
 }
+
+/* dst[0..<n] = src[0..<n] 8 lanes at a time; a partial last vector is stored overlapping the previous one. */
+__attribute__((target("avx2,fma")))
+static inline void copy_row(float *dst, const float *src, ptrdiff_t n) {
+    if (n < 8) {
+        for (ptrdiff_t k = 0; k < n; k++) dst[k] = src[k];
+        return;
+    }
+    ptrdiff_t k = 0;
+    for (; k + 8 <= n; k += 8) _mm256_storeu_ps(dst + k, _mm256_loadu_ps(src + k));
+    if (k < n) _mm256_storeu_ps(dst + n - 8, _mm256_loadu_ps(src + n - 8));
+}
+
+__attribute__((target("avx2,fma")))
+void lab_im2col_plane_stride1(const float *plane, ptrdiff_t height, ptrdiff_t width, ptrdiff_t kernelH,
+                              ptrdiff_t kernelW, ptrdiff_t strideH, ptrdiff_t padH, ptrdiff_t padW, ptrdiff_t outH,
+                              ptrdiff_t outW, ptrdiff_t rowStride, float *cols) {
+    for (ptrdiff_t i = 0; i < kernelH; i++) {
+        for (ptrdiff_t j = 0; j < kernelW; j++) {
+            /* the output columns whose input column ox − padW + j lies inside 0..<width */
+            ptrdiff_t lo = padW - j > 0 ? padW - j : 0;
+            ptrdiff_t hi = width + padW - j < outW ? width + padW - j : outW;
+            if (lo > outW) lo = outW;
+            if (hi < lo) hi = lo;
+            float *dst = cols + (i * kernelW + j) * rowStride;
+            for (ptrdiff_t oy = 0; oy < outH; oy++, dst += outW) {
+                ptrdiff_t iy = oy * strideH - padH + i;
+                if (iy < 0 || iy >= height) {
+                    for (ptrdiff_t ox = 0; ox < outW; ox++) dst[ox] = 0;
+                    continue;
+                }
+                const float *row = plane + iy * width - padW + j;
+                for (ptrdiff_t ox = 0; ox < lo; ox++) dst[ox] = 0;
+                copy_row(dst + lo, row + lo, hi - lo);
+                for (ptrdiff_t ox = hi; ox < outW; ox++) dst[ox] = 0;
+            }
+        }
+    }
+}
+
+__attribute__((target("avx2,fma")))
+void lab_col2im_plane_stride1(const float *cols, ptrdiff_t height, ptrdiff_t width, ptrdiff_t kernelH,
+                              ptrdiff_t kernelW, ptrdiff_t strideH, ptrdiff_t padH, ptrdiff_t padW, ptrdiff_t outH,
+                              ptrdiff_t outW, ptrdiff_t rowStride, float *plane) {
+    for (ptrdiff_t i = 0; i < kernelH; i++) {
+        for (ptrdiff_t j = 0; j < kernelW; j++) {
+            ptrdiff_t lo = padW - j > 0 ? padW - j : 0;
+            ptrdiff_t hi = width + padW - j < outW ? width + padW - j : outW;
+            if (lo > outW) lo = outW;
+            if (hi < lo) hi = lo;
+            const float *src = cols + (i * kernelW + j) * rowStride;
+            for (ptrdiff_t oy = 0; oy < outH; oy++, src += outW) {
+                ptrdiff_t iy = oy * strideH - padH + i;
+                if (iy < 0 || iy >= height) continue;
+                float *row = plane + iy * width - padW + j;
+                ptrdiff_t ox = lo;
+                for (; ox + 8 <= hi; ox += 8)
+                    _mm256_storeu_ps(row + ox, _mm256_add_ps(_mm256_loadu_ps(row + ox), _mm256_loadu_ps(src + ox)));
+                for (; ox < hi; ox++) row[ox] += src[ox];
+            }
+        }
+    }
+}

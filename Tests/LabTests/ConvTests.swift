@@ -438,4 +438,38 @@ private func distinct(_ shape: [Int], seed: UInt64) -> Tensor {
         #expect(x2.conv2d(w3, stride: 2, padding: 1).data
                 == x2.conv2d(w3, bias: nil, stride: (2, 2), padding: (1, 1), algorithm: .im2col).data)
     }
+
+    /// CLabKernels' column-stride-1 im2col/col2im against the Swift loops, bit for bit: kernel 1–5 wide, paddings
+    /// 0–2 (the padding wider than the kernel reach included), row strides 1–2, widths below, at and above 8 lanes.
+    @Test func im2colAndCol2imKernelsMatchTheSwiftLoopsBitForBit() {
+        guard hasAVX2Kernels else { return }
+        var seed: UInt64 = 10
+        for (kh, kw) in [(1, 1), (3, 3), (2, 5), (5, 2)] {
+            for (ph, pw) in [(0, 0), (1, 1), (2, 2), (0, 2)] {
+                for strideH in [1, 2] {
+                    for (h, w) in [(5, 3), (7, 8), (6, 13), (9, 17)] {
+                        let g = ConvGeometry(batch: 2, channels: 3, height: h, width: w, kernelH: kh, kernelW: kw,
+                                             strideH: strideH, strideW: 1, padH: ph, padW: pw)
+                        guard g.outH > 0 && g.outW > 0 else { continue }
+                        seed += 1
+                        let x = rnd([2, 3, h, w], seed: seed).data
+                        let n = g.patch * g.columns
+                        var kernel = [Float](repeating: .nan, count: n), loops = kernel
+                        x.withUnsafeBufferPointer { xp in
+                            im2col(xp.baseAddress!, g, into: &kernel, parallel: false, useAVX2: true)
+                            im2col(xp.baseAddress!, g, into: &loops, parallel: false, useAVX2: false)
+                        }
+                        #expect(kernel.map(\.bitPattern) == loops.map(\.bitPattern), "im2col \(g)")
+                        let cols = rnd([n], seed: seed + 1000).data
+                        var sumKernel = rnd([2, 3, h, w], seed: seed + 2000).data, sumLoops = sumKernel
+                        cols.withUnsafeBufferPointer { cp in
+                            col2im(cp.baseAddress!, g, addingInto: &sumKernel, parallel: false, useAVX2: true)
+                            col2im(cp.baseAddress!, g, addingInto: &sumLoops, parallel: false, useAVX2: false)
+                        }
+                        #expect(sumKernel.map(\.bitPattern) == sumLoops.map(\.bitPattern), "col2im \(g)")
+                    }
+                }
+            }
+        }
+    }
 }

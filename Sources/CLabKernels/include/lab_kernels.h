@@ -26,4 +26,16 @@ float lab_softmax_avx2(float *x, ptrdiff_t n);
 void lab_adam_avx2(float *w, const float *g, float *m, float *v, ptrdiff_t n, float l2, float beta1, float oneMinusBeta1,
                    float beta2, float oneMinusBeta2, float c2, float shrink, float step, float epsilon);
 
+/* im2col of one input plane (height × width) for a convolution with column stride 1: for each kernel offset
+   (i, j), the row cols[(i·kernelW + j)·rowStride + oy·outW + ox] = plane[oy·strideH − padH + i, ox − padW + j]
+   (0 outside the plane), as Lab's `im2col` writes it. Only copies and zeros. */
+void lab_im2col_plane_stride1(const float *plane, ptrdiff_t height, ptrdiff_t width, ptrdiff_t kernelH,
+                              ptrdiff_t kernelW, ptrdiff_t strideH, ptrdiff_t padH, ptrdiff_t padW, ptrdiff_t outH,
+                              ptrdiff_t outW, ptrdiff_t rowStride, float *cols);
+
+/* The adjoint, as Lab's `col2im`: plane[oy·strideH − padH + i, ox − padW + j] += cols[...] in the order
+   i, j, oy (each element of the plane receives its additions in the Swift loop's order). */
+void lab_col2im_plane_stride1(const float *cols, ptrdiff_t height, ptrdiff_t width, ptrdiff_t kernelH,
+                              ptrdiff_t kernelW, ptrdiff_t strideH, ptrdiff_t padH, ptrdiff_t padW, ptrdiff_t outH,
+                              ptrdiff_t outW, ptrdiff_t rowStride, float *plane);
 #endif

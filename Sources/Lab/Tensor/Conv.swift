@@ -17,6 +17,8 @@
 // layer. A smaller batch is one run whose kernels (im2col, GEMM, col2im) each use every thread.
 // Everything runs on Lab's threads (OpenBLAS is single-threaded, see `Parallel`).
 
+import CLabKernels
+
 /// How `conv2d` computes its products.
 /// - `.im2col` (the default): im2col + GEMM, the arithmetic every committed paper result was computed with.
 /// - `.automatic`: Winograd F(2×2, 3×3) for 3×3 stride-1 kernels over at least `winogradMinimumChannels` input
@@ -118,12 +120,20 @@ func convGemm(parallel: Bool, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Floa
 /// cols[(c·kH + i)·kW + j, b·P + oy·Wo + ox] = x[b, c, oy·sH − pH + i, ox·sW − pW + j] (0 outside the input).
 /// x: [B, C, H, W] → cols: [K, N]. Writes every element of cols (no zero-filling needed beforehand).
 /// Runs in parallel over the B·C input planes when `parallel`.
-func im2col(_ x: UnsafePointer<Float>, _ g: ConvGeometry, into cols: UnsafeMutablePointer<Float>, parallel: Bool = true) {
+/// With column stride 1 (and `useAVX2`, the default where the CPU has it) each plane runs through CLabKernels'
+/// `lab_im2col_plane_stride1`: the same copies and zeros, 8 lanes at a time.
+func im2col(_ x: UnsafePointer<Float>, _ g: ConvGeometry, into cols: UnsafeMutablePointer<Float>, parallel: Bool = true,
+            useAVX2: Bool = hasAVX2Kernels) {
     let (ho, wo, p, n) = (g.outH, g.outW, g.positions, g.columns)
     forChunks(parallel: parallel, g.batch * g.channels, costPerItem: g.kernelH * g.kernelW * p) { lo, hi in
         for q in lo..<hi {
             let (b, c) = q.quotientAndRemainder(dividingBy: g.channels)
             let plane = x + q * g.height * g.width
+            if useAVX2 && g.strideW == 1 {
+                lab_im2col_plane_stride1(plane, g.height, g.width, g.kernelH, g.kernelW, g.strideH, g.padH, g.padW, ho, wo,
+                                         n, cols + c * g.kernelH * g.kernelW * n + b * p)
+                continue
+            }
             for i in 0..<g.kernelH {
                 for j in 0..<g.kernelW {
                     let valid = g.validColumns(kernelColumn: j)
@@ -153,13 +163,20 @@ func im2col(_ x: UnsafePointer<Float>, _ g: ConvGeometry, into cols: UnsafeMutab
 /// The adjoint of im2col: x[b, c, oy·sH − pH + i, ox·sW − pW + j] += cols[(c·kH + i)·kW + j, b·P + oy·Wo + ox].
 /// cols: [K, N] → x: [B, C, H, W] (accumulated). Runs in parallel over the B·C planes, which are disjoint,
 /// when `parallel`.
+/// With column stride 1 (and `useAVX2`) each plane runs through CLabKernels' `lab_col2im_plane_stride1`: the
+/// same additions in the same order, 8 lanes at a time.
 func col2im(_ cols: UnsafePointer<Float>, _ g: ConvGeometry, addingInto x: UnsafeMutablePointer<Float>,
-            parallel: Bool = true) {
+            parallel: Bool = true, useAVX2: Bool = hasAVX2Kernels) {
     let (ho, wo, p, n) = (g.outH, g.outW, g.positions, g.columns)
     forChunks(parallel: parallel, g.batch * g.channels, costPerItem: g.kernelH * g.kernelW * p) { lo, hi in
         for q in lo..<hi {
             let (b, c) = q.quotientAndRemainder(dividingBy: g.channels)
             let plane = x + q * g.height * g.width
+            if useAVX2 && g.strideW == 1 {
+                lab_col2im_plane_stride1(cols + c * g.kernelH * g.kernelW * n + b * p, g.height, g.width, g.kernelH, g.kernelW,
+                                         g.strideH, g.padH, g.padW, ho, wo, n, plane)
+                continue
+            }
             for i in 0..<g.kernelH {
                 for j in 0..<g.kernelW {
                     let valid = g.validColumns(kernelColumn: j)
@@ -341,8 +358,11 @@ extension Tensor {
         // y_b [F, P] += W [F, K] · cols[:, b·P ..< (b+1)·P] straight into the output (GEMM beta = 1: no permute,
         // no zero-filled product). Scratch for one chunk per run, reused by the run's chunks; the backward
         // allocates its own, so nothing this size stays alive on the tape between forward and backward.
+        // One run fills the whole output with the bias first; several runs fill each sample's y_b just before its
+        // GEMM adds to it, while it is in the run's cache (the same values either way).
+        let biasValues = bias?.data
         let out = Tensor(shape: [g.batch, filters, g.outH, g.outW]) { o in
-            fillChannels(o, channels: filters, positions: p, bias: bias)
+            if parallelKernels { fillChannels(o, channels: filters, positions: p, bias: bias) }
             guard let outputBase = o.baseAddress else { return }  // empty batch
             let ob = UncheckedSendable(outputBase)
             x.data.withUnsafeBufferPointer { xp in
@@ -360,6 +380,9 @@ extension Tensor {
                                                  count: chunk.count, m: filters, n: p, k: k, beta: 1, ldb: gc.columns)
                                 } else {
                                     for b in 0..<chunk.count {
+                                        for f in 0..<filters {
+                                            (y + b * sampleOut + f * p).update(repeating: biasValues?[f] ?? 0, count: p)
+                                        }
                                         blasSgemm(wb, lda: k, cp.baseAddress! + b * p, ldb: gc.columns, y + b * sampleOut,
                                                   ldc: p, m: filters, n: p, k: k, transA: false, transB: false, alpha: 1, beta: 1)
                                     }
@@ -391,11 +414,18 @@ extension Tensor {
                     cols.withUnsafeMutableBufferPointer { cp in
                     product.withUnsafeMutableBufferPointer { dyp in
                     partial.withUnsafeMutableBufferPointer { ownPartial in
-                        let (columns, dY) = (cp.baseAddress!, dyp.baseAddress!)
+                        let columns = cp.baseAddress!
                         for chunk in runChunks[run] {
                             let gc = g.with(batch: chunk.count)
-                            toChannelMajor(gb + chunk.lowerBound * sampleOut, batch: chunk.count, channels: filters,
-                                           positions: p, into: dY, parallel: parallelKernels)
+                            // One sample's [F, P] is already channel-major: the GEMMs read it in place.
+                            let dY: UnsafePointer<Float>
+                            if chunk.count == 1 {
+                                dY = gb + chunk.lowerBound * sampleOut
+                            } else {
+                                toChannelMajor(gb + chunk.lowerBound * sampleOut, batch: chunk.count, channels: filters,
+                                               positions: p, into: dyp.baseAddress!, parallel: parallelKernels)
+                                dY = UnsafePointer(dyp.baseAddress!)
+                            }
                             if let weightGrad {
                                 im2col(xb + chunk.lowerBound * sampleIn, gc, into: columns, parallel: parallelKernels)
                                 convGemm(parallel: parallelKernels, dY, columns, run == 0 ? weightGrad : ownPartial.baseAddress!,
