@@ -451,6 +451,46 @@ static void q4_int8_vnni(int offset, const uint8_t *data, int blocks, int g0, in
    lanes are then widened and added: the same integer dot products, and the Float32 steps of the C reference. */
 enum { INT8_TILE_AVX2 = 4 };
 
+/* pick[i] for Q4 codes: lane 0 the activation pair (4i, 4i+2), lane 1 the pair (4i+1, 4i+3), eight times each. */
+__attribute__((target("avx2,fma,f16c")))
+static void q4_picks_avx2(__m256i pick[4]) {
+    for (int i = 0; i < 4; i++) {
+        uint8_t index[32];
+        for (int k = 0; k < 8; k++) {
+            index[2 * k] = (uint8_t)(4 * i); index[2 * k + 1] = (uint8_t)(4 * i + 2);
+            index[16 + 2 * k] = (uint8_t)(4 * i + 1); index[16 + 2 * k + 1] = (uint8_t)(4 * i + 3);
+        }
+        pick[i] = _mm256_loadu_si256((const __m256i *)index);
+    }
+}
+
+/* pick[i] for Q8 codes: activations of columns (4i, 4i+2, 4i+1, 4i+3) in every dword. */
+__attribute__((target("avx2,fma,f16c")))
+static void q8_picks_avx2(__m256i pick[4]) {
+    for (int i = 0; i < 4; i++) {
+        uint8_t index[32];
+        for (int k = 0; k < 8; k++) {
+            index[4 * k] = (uint8_t)(4 * i); index[4 * k + 1] = (uint8_t)(4 * i + 2);
+            index[4 * k + 2] = (uint8_t)(4 * i + 1); index[4 * k + 3] = (uint8_t)(4 * i + 3);
+        }
+        pick[i] = _mm256_loadu_si256((const __m256i *)index);
+    }
+}
+
+/* One token's activations shuffled by pick[] once for every block: table[8b + i] (i < 4) from block b's first 16
+   columns, table[8b + 4 + i] from its last 16. */
+__attribute__((target("avx2,fma,f16c")))
+static void activation_table_avx2(const int8_t *xq, int blocks, const __m256i pick[4], __m256i *table) {
+    for (int b = 0; b < blocks; b++) {
+        __m256i lo = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(xq + 32 * b)));
+        __m256i hi = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(xq + 32 * b + 16)));
+        for (int i = 0; i < 4; i++) {
+            table[8 * b + i] = _mm256_shuffle_epi8(lo, pick[i]);
+            table[8 * b + 4 + i] = _mm256_shuffle_epi8(hi, pick[i]);
+        }
+    }
+}
+
 /* Stores a tile of `tile` tokens' group sums (two vectors per token, rows 16g..16g+15) into rows t of y. */
 __attribute__((target("avx2,fma,f16c")))
 static inline void store_tile_avx2(const __m256 *out, int tile, float *y, int ldy, int g, int valid, float beta) {
@@ -519,16 +559,8 @@ static inline void q4_int8_avx2_tile(const int T, int offset, const uint8_t *bas
 __attribute__((target("avx2,fma,f16c")))
 static void q4_int8_avx2(int offset, const uint8_t *data, int blocks, int g0, int g1, int rows, const int8_t *xq,
                          const float *xd, const int32_t *xs, const float *xds, int tokens, float *y, int ldy, float beta) {
-    /* pick[i]: lane 0 the activation pair (4i, 4i+2), lane 1 the pair (4i+1, 4i+3), eight times each. */
     __m256i pick[4];
-    for (int i = 0; i < 4; i++) {
-        uint8_t index[32];
-        for (int k = 0; k < 8; k++) {
-            index[2 * k] = (uint8_t)(4 * i); index[2 * k + 1] = (uint8_t)(4 * i + 2);
-            index[16 + 2 * k] = (uint8_t)(4 * i + 1); index[16 + 2 * k + 1] = (uint8_t)(4 * i + 3);
-        }
-        pick[i] = _mm256_loadu_si256((const __m256i *)index);
-    }
+    q4_picks_avx2(pick);
     for (int g = g0; g < g1; g++) {
         const uint8_t *base = data + (long)g * blocks * Q4_RECORD;
         int valid = rows - 16 * g < 16 ? rows - 16 * g : 16;
@@ -553,19 +585,9 @@ static void q4_int8_avx2_one(int offset, const uint8_t *data, int blocks, int g0
                              const float *xd, const int32_t *xs, const float *xds, float *y, float beta) {
     /* pairs[8b + i]: lane 0 the activation pair (4i, 4i+2) of block b's first 16 columns, lane 1 (4i+1, 4i+3);
        pairs[8b + 4 + i]: the same for its last 16 columns. */
-    __m256i pairs[8 * ONE_MAX_BLOCKS];
-    for (int i = 0; i < 4; i++) {
-        uint8_t index[32];
-        for (int k = 0; k < 8; k++) {
-            index[2 * k] = (uint8_t)(4 * i); index[2 * k + 1] = (uint8_t)(4 * i + 2);
-            index[16 + 2 * k] = (uint8_t)(4 * i + 1); index[16 + 2 * k + 1] = (uint8_t)(4 * i + 3);
-        }
-        __m256i pick = _mm256_loadu_si256((const __m256i *)index);
-        for (int b = 0; b < blocks; b++) {
-            pairs[8 * b + i] = _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(xq + 32 * b))), pick);
-            pairs[8 * b + 4 + i] = _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(xq + 32 * b + 16))), pick);
-        }
-    }
+    __m256i pairs[8 * ONE_MAX_BLOCKS], pick[4];
+    q4_picks_avx2(pick);
+    activation_table_avx2(xq, blocks, pick, pairs);
     const __m256i low = _mm256_set1_epi8(0x0F);
     for (int g = g0; g < g1; g++) {
         const uint8_t *record = data + (long)g * blocks * Q4_RECORD;
@@ -817,14 +839,7 @@ __attribute__((target("avx2,fma,f16c")))
 static void q8_int8_avx2(const uint8_t *data, int blocks, int g0, int g1, int rows, const int8_t *xq, const float *xd,
                          int tokens, float *y, int ldy, float beta) {
     __m256i pick[4];
-    for (int i = 0; i < 4; i++) {
-        uint8_t index[32];
-        for (int k = 0; k < 8; k++) {
-            index[4 * k] = (uint8_t)(4 * i); index[4 * k + 1] = (uint8_t)(4 * i + 2);
-            index[4 * k + 2] = (uint8_t)(4 * i + 1); index[4 * k + 3] = (uint8_t)(4 * i + 3);
-        }
-        pick[i] = _mm256_loadu_si256((const __m256i *)index);
-    }
+    q8_picks_avx2(pick);
     for (int g = g0; g < g1; g++) {
         const uint8_t *base = data + (long)g * blocks * Q8_RECORD;
         int valid = rows - 16 * g < 16 ? rows - 16 * g : 16;
@@ -846,19 +861,9 @@ static void q8_int8_avx2_one(const uint8_t *data, int blocks, int g0, int g1, in
                              float *y, float beta) {
     /* act[8b + i]: block b's activations of columns (4i', 4i'+2, 4i'+1, 4i'+3), i' = i mod 4, of its half i / 4,
        repeated in every dword. */
-    __m256i act[8 * ONE_MAX_BLOCKS];
-    for (int i = 0; i < 4; i++) {
-        uint8_t index[32];
-        for (int k = 0; k < 8; k++) {
-            index[4 * k] = (uint8_t)(4 * i); index[4 * k + 1] = (uint8_t)(4 * i + 2);
-            index[4 * k + 2] = (uint8_t)(4 * i + 1); index[4 * k + 3] = (uint8_t)(4 * i + 3);
-        }
-        __m256i pick = _mm256_loadu_si256((const __m256i *)index);
-        for (int b = 0; b < blocks; b++) {
-            act[8 * b + i] = _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(xq + 32 * b))), pick);
-            act[8 * b + 4 + i] = _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(xq + 32 * b + 16))), pick);
-        }
-    }
+    __m256i act[8 * ONE_MAX_BLOCKS], pick[4];
+    q8_picks_avx2(pick);
+    activation_table_avx2(xq, blocks, pick, act);
     const __m256i interleave = _mm256_setr_epi8(0, 1, 8, 9, 2, 3, 10, 11, 4, 5, 12, 13, 6, 7, 14, 15,
                                                 0, 1, 8, 9, 2, 3, 10, 11, 4, 5, 12, 13, 6, 7, 14, 15);
     const __m256i ones = _mm256_set1_epi16(1);

@@ -182,17 +182,22 @@ static inline void copy_row(float *dst, const float *src, ptrdiff_t n) {
     if (k < n) _mm256_storeu_ps(dst + n - 8, _mm256_loadu_ps(src + n - 8));
 }
 
+/* [lo, hi): the output columns ox (of outW) whose input column ox − padW + j lies inside 0..<width. */
+static inline void inside_columns(ptrdiff_t width, ptrdiff_t padW, ptrdiff_t j, ptrdiff_t outW, ptrdiff_t *lo, ptrdiff_t *hi) {
+    *lo = padW - j > 0 ? padW - j : 0;
+    *hi = width + padW - j < outW ? width + padW - j : outW;
+    if (*lo > outW) *lo = outW;
+    if (*hi < *lo) *hi = *lo;
+}
+
 __attribute__((target("avx2,fma")))
 void lab_im2col_plane_stride1(const float *plane, ptrdiff_t height, ptrdiff_t width, ptrdiff_t kernelH,
                               ptrdiff_t kernelW, ptrdiff_t strideH, ptrdiff_t padH, ptrdiff_t padW, ptrdiff_t outH,
                               ptrdiff_t outW, ptrdiff_t rowStride, float *cols) {
     for (ptrdiff_t i = 0; i < kernelH; i++) {
         for (ptrdiff_t j = 0; j < kernelW; j++) {
-            /* the output columns whose input column ox − padW + j lies inside 0..<width */
-            ptrdiff_t lo = padW - j > 0 ? padW - j : 0;
-            ptrdiff_t hi = width + padW - j < outW ? width + padW - j : outW;
-            if (lo > outW) lo = outW;
-            if (hi < lo) hi = lo;
+            ptrdiff_t lo, hi;
+            inside_columns(width, padW, j, outW, &lo, &hi);
             float *dst = cols + (i * kernelW + j) * rowStride;
             for (ptrdiff_t oy = 0; oy < outH; oy++, dst += outW) {
                 ptrdiff_t iy = oy * strideH - padH + i;
@@ -215,10 +220,8 @@ void lab_col2im_plane_stride1(const float *cols, ptrdiff_t height, ptrdiff_t wid
                               ptrdiff_t outW, ptrdiff_t rowStride, float *plane) {
     for (ptrdiff_t i = 0; i < kernelH; i++) {
         for (ptrdiff_t j = 0; j < kernelW; j++) {
-            ptrdiff_t lo = padW - j > 0 ? padW - j : 0;
-            ptrdiff_t hi = width + padW - j < outW ? width + padW - j : outW;
-            if (lo > outW) lo = outW;
-            if (hi < lo) hi = lo;
+            ptrdiff_t lo, hi;
+            inside_columns(width, padW, j, outW, &lo, &hi);
             const float *src = cols + (i * kernelW + j) * rowStride;
             for (ptrdiff_t oy = 0; oy < outH; oy++, src += outW) {
                 ptrdiff_t iy = oy * strideH - padH + i;
