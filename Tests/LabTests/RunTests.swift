@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Synchronization
 import Testing
 @testable import Lab
 @testable import LabReport
@@ -209,6 +210,34 @@ private final class Captured {
         #expect(results.allSatisfy { $0.1 == 1 })
         #expect(Parallel.threads == threadsBefore)
         #expect(try JobPool.run([] as [@Sendable () throws -> Int]).isEmpty)
+    }
+
+    @Test func aThreadsOwnBudgetLeavesOtherThreadsAlone() throws {
+        // A JobPool running on another thread gives its jobs a budget of 1; this thread keeps the process's
+        // budget all the while (parallel tests, or a job pool beside other work, never change each other's
+        // chunk splits).
+        let global = Parallel.threads
+        let started = DispatchSemaphore(value: 0), done = DispatchSemaphore(value: 0)
+        let seen = Mutex<[Int]>([])
+        Thread {
+            let inJobs = try? JobPool.run((0..<4).map { _ in { @Sendable in started.signal(); usleep(20_000); return Parallel.threads } })
+            seen.withLock { $0 = inJobs ?? [] }
+            done.signal()
+        }.start()
+        started.wait()
+        var outside: [Int] = []
+        for _ in 0..<10 { outside.append(Parallel.threads); usleep(2_000) }
+        done.wait()
+        #expect(seen.withLock { $0 } == [1, 1, 1, 1])
+        #expect(outside.allSatisfy { $0 == global })
+        // Nested budgets restore the previous one on the way out, also when the body throws.
+        Parallel.withThreads(1) {
+            #expect(Parallel.threads == 1)
+            Parallel.withThreads(2) { #expect(Parallel.threads == 2) }
+            #expect(throws: LabError.self) { try Parallel.withThreads(2) { throw LabError.invalidArgument("x") } }
+            #expect(Parallel.threads == 1)
+        }
+        #expect(Parallel.threads == global)
     }
 
     /// A one-block Llama-style char LM: embedding, RoPE attention and SwiGLU, tied head.

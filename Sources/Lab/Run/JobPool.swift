@@ -7,23 +7,20 @@ import Lab
 /// GEMMs gain little from a second thread. Results come back in job order whatever finished first, so a
 /// run is deterministic.
 public enum JobPool {
-    /// Runs `jobs` on at most `workers` threads with `Parallel.setThreads(1)` for the duration (the previous
-    /// budget is restored afterwards). If jobs throw, no further job starts, and the error of the
-    /// lowest-numbered failing job is rethrown: the same one a sequential loop would have hit first.
-    /// The thread budget is process-wide: call it from the run's main flow, not from two threads at once.
+    /// Runs `jobs` on at most `workers` threads, each job with a thread budget of 1 (`Parallel.withThreads`:
+    /// only the pool's threads get it, so anything else running in the process keeps its own budget). If jobs
+    /// throw, no further job starts, and the error of the lowest-numbered failing job is rethrown: the same one
+    /// a sequential loop would have hit first.
     public static func run<Result: Sendable>(_ jobs: [@Sendable () throws -> Result],
                                              workers: Int = 2) throws -> [Result] {
         guard !jobs.isEmpty else { return [] }
         guard workers >= 1 else { throw LabError.invalidArgument("JobPool.run: workers = \(workers), need at least 1") }
-        let previousThreads = Parallel.threads
-        Parallel.setThreads(1)
-        defer { Parallel.setThreads(previousThreads) }
 
         let board = JobBoard<Result>(count: jobs.count)
         DispatchQueue.concurrentPerform(iterations: min(workers, jobs.count)) { _ in
             while let index = board.nextJob() {
                 do {
-                    board.record(index, .success(try jobs[index]()))
+                    board.record(index, .success(try Parallel.withThreads(1) { try jobs[index]() }))
                 } catch {
                     board.record(index, .failure(error))
                 }

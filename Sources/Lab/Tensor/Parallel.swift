@@ -1,8 +1,9 @@
 import CBLAS
 import Foundation
 
-/// How many threads Lab's kernels use. Set once per process (`--threads`), or to 1 inside job pools that run
-/// several single-threaded jobs side by side.
+/// How many threads Lab's kernels use. Set once per process (`--threads`); a thread can run a piece of work
+/// with its own budget (`withThreads`, e.g. 1 inside the job pools that run several single-threaded jobs side
+/// by side) without changing what any other thread uses.
 ///
 /// Thread policy: Lab's threads (`WorkerPool`, behind `forChunks`) are the only compute threads. OpenBLAS is set to one thread once, when this
 /// type is first used (every GEMM path reads `threads` first), and never changed afterwards; `sgemm` splits
@@ -18,8 +19,31 @@ public enum Parallel {
         return max(1, n)
     }()
 
-    /// The current thread budget.
-    public static var threads: Int { _threads }
+    /// The calling thread's budget (`withThreads`) when it has one; stored as a pointer-sized integer, nil when unset.
+    private static let localBudget: pthread_key_t = {
+        var key = pthread_key_t()
+        precondition(pthread_key_create(&key, nil) == 0, "Parallel: pthread_key_create failed")
+        return key
+    }()
+
+    /// The thread budget of the calling thread: its own (`withThreads`) if it has one, else the process's.
+    public static var threads: Int {
+        if let local = pthread_getspecific(localBudget) { return Int(bitPattern: local) }
+        return _threads
+    }
+
+    /// Runs `body` with a thread budget of `n` on the calling thread only, then restores that thread's previous
+    /// budget. Other threads keep theirs, so work that runs side by side in one process (jobs of a `JobPool`,
+    /// tests run in parallel) never changes another's chunk splits, and so never its numbers.
+    public static func withThreads<Result>(_ n: Int, _ body: () throws -> Result) rethrows -> Result {
+        precondition(n >= 1, "Parallel.withThreads: \(n) < 1")
+        _ = _threads  // the one-time OpenBLAS set-up happens first
+        if n > 1 { pool.ensureWorkers(n - 1) }
+        let previous = pthread_getspecific(localBudget)
+        pthread_setspecific(localBudget, UnsafeRawPointer(bitPattern: n))
+        defer { pthread_setspecific(localBudget, previous) }
+        return try body()
+    }
 
     /// Makes sure the one-time OpenBLAS set-up (1 thread) has happened. Every direct BLAS/LAPACK call in Lab
     /// calls this first: OpenBLAS 0.3.21 can hang when its thread count changes while another thread is inside
@@ -28,7 +52,8 @@ public enum Parallel {
     @inline(__always)
     public static func prepareBLAS() { _ = _threads }
 
-    /// Sets the thread budget of Lab's loops (and so of its GEMMs, which `sgemm` splits over these threads).
+    /// Sets the process's thread budget of Lab's loops (and so of its GEMMs, which `sgemm` splits over these
+    /// threads). Threads inside `withThreads` keep their own budget.
     public static func setThreads(_ n: Int) {
         precondition(n >= 1, "Parallel.setThreads: \(n) < 1")
         _ = _threads  // the one-time OpenBLAS set-up happens first
@@ -41,7 +66,7 @@ public enum Parallel {
     /// thread budget, so results are deterministic for a given thread count.
     @inline(__always)
     public static func forChunks(_ n: Int, costPerItem: Int = 1, _ body: (Int, Int) -> Void) {
-        let t = _threads
+        let t = threads
         if t == 1 || n * costPerItem < 65_536 || n < 2 {
             body(0, n)
             return

@@ -118,10 +118,10 @@ struct SpeedResults {
     let largeBatch: Int
 
     static func measure(results: ModelResults, plan: Plan, rng: RNG) -> SpeedResults {
-        let previousThreads = Parallel.threads
-        Parallel.setThreads(1)
-        defer { Parallel.setThreads(previousThreads) }
+        Parallel.withThreads(1) { measureOnOneThread(results: results, plan: plan, rng: rng) }
+    }
 
+    private static func measureOnOneThread(results: ModelResults, plan: Plan, rng: RNG) -> SpeedResults {
         var conditionRNG = rng.derived("conditions")
         let conditions = (0..<plan.timingConditions).map { _ in ZDCSimulator.sampleCondition(rng: &conditionRNG) }
         var image = [Float](repeating: 0, count: ZDCSimulator.pixels)
