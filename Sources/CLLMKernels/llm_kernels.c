@@ -946,10 +946,27 @@ int llm_repack_groups(int type, const uint8_t *const *sources, int rows, int blo
 /* ---------------------------------------------------------------- decode attention (int8 runtime) */
 
 /* scores[k] = q . key_k for k < count (keys row stride `stride`, dim a multiple of 8): eight lane sums, each a
-   multiply then an add, reduced in a fixed order; the AVX2 path and the C loop give the same floats. */
+   multiply then an add, reduced in a fixed order; the AVX2 path and the C loop give the same floats. The AVX2
+   path takes four keys at a time (four independent add chains instead of one), each key's sums unchanged. */
 __attribute__((target("avx2")))
 static void dots_avx2(const float *q, const float *keys, int stride, int count, int dim, float *scores) {
-    for (int k = 0; k < count; k++) {
+    int k = 0;
+    for (; k + 4 <= count; k += 4) {
+        const float *key = keys + (long)k * stride;
+        __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
+        for (int i = 0; i < dim; i += 8) {
+            __m256 qi = _mm256_loadu_ps(q + i);
+            a0 = _mm256_add_ps(a0, _mm256_mul_ps(qi, _mm256_loadu_ps(key + i)));
+            a1 = _mm256_add_ps(a1, _mm256_mul_ps(qi, _mm256_loadu_ps(key + stride + i)));
+            a2 = _mm256_add_ps(a2, _mm256_mul_ps(qi, _mm256_loadu_ps(key + 2 * (long)stride + i)));
+            a3 = _mm256_add_ps(a3, _mm256_mul_ps(qi, _mm256_loadu_ps(key + 3 * (long)stride + i)));
+        }
+        /* hadd pairs lanes (0+1, 2+3) then ((0+1)+(2+3)) within each 128-bit half; adding the halves gives
+           ((0+1)+(2+3)) + ((4+5)+(6+7)) per key: the scalar order. */
+        __m256 h = _mm256_hadd_ps(_mm256_hadd_ps(a0, a1), _mm256_hadd_ps(a2, a3));
+        _mm_storeu_ps(scores + k, _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1)));
+    }
+    for (; k < count; k++) {
         const float *key = keys + (long)k * stride;
         __m256 acc = _mm256_setzero_ps();
         for (int i = 0; i < dim; i += 8) acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_loadu_ps(q + i), _mm256_loadu_ps(key + i)));
@@ -973,15 +990,26 @@ void llm_attention_dots(int level, const float *q, const float *keys, int stride
     else dots_scalar(q, keys, stride, count, dim, scores);
 }
 
-/* out = sum_k p[k] * value_k, in k order, each step a multiply then an add (the same on both paths). */
+/* out = sum_k p[k] * value_k, in k order, each step a multiply then an add (the same on both paths). The AVX2
+   path keeps up to 8 output vectors (64 floats) in flight per pass over the keys: independent add chains, each
+   output's order over k unchanged. */
+__attribute__((target("avx2")))
+static inline void weighted_sum_avx2_columns(const int T, const float *p, const float *values, int stride, int count, float *out) {
+    __m256 acc[8];
+    for (int t = 0; t < T; t++) acc[t] = _mm256_setzero_ps();
+    for (int k = 0; k < count; k++) {
+        __m256 pk = _mm256_set1_ps(p[k]);
+        const float *v = values + (long)k * stride;
+        for (int t = 0; t < T; t++) acc[t] = _mm256_add_ps(acc[t], _mm256_mul_ps(pk, _mm256_loadu_ps(v + 8 * t)));
+    }
+    for (int t = 0; t < T; t++) _mm256_storeu_ps(out + 8 * t, acc[t]);
+}
+
 __attribute__((target("avx2")))
 static void weighted_sum_avx2(const float *p, const float *values, int stride, int count, int dim, float *out) {
-    for (int i = 0; i < dim; i += 8) {
-        __m256 acc = _mm256_setzero_ps();
-        for (int k = 0; k < count; k++)
-            acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_set1_ps(p[k]), _mm256_loadu_ps(values + (long)k * stride + i)));
-        _mm256_storeu_ps(out + i, acc);
-    }
+    int i = 0;
+    for (; i + 64 <= dim; i += 64) weighted_sum_avx2_columns(8, p, values + i, stride, count, out + i);
+    for (; i < dim; i += 8) weighted_sum_avx2_columns(1, p, values + i, stride, count, out + i);
 }
 
 void llm_attention_weighted_sum(int level, const float *p, const float *values, int stride, int count, int dim, float *out) {
