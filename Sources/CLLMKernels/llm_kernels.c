@@ -98,29 +98,58 @@ static void q8_groups_avx512(const uint8_t *data, const float *x, int blocks,
 
 /* ---------------------------------------------------------------- AVX2: a group = two 8-lane halves */
 
+/* Each block's per-lane sums are chains of 16 dependent FMAs (4 per block), which alone leave the FMA units
+   waiting on latency; the loops below run two blocks' chains side by side (8 in flight) and then add the two
+   blocks into the group's accumulators in block order, so every lane sees the same operations in the same
+   order as one block at a time. */
+
+/* s[half][0] += lo nibbles * x[j], s[half][1] += hi nibbles * x[j + 16], j = 0..15: one block of a q4 record. */
+__attribute__((target("avx2,fma,f16c")))
+static inline void q4_block_sums_avx2(const uint8_t *codes, const float *xb, int j, __m256 s[2][2]) {
+    const __m256i low = _mm256_set1_epi32(0x0F);
+    __m256 xl = _mm256_set1_ps(xb[j]), xh = _mm256_set1_ps(xb[j + 16]);
+    for (int half = 0; half < 2; half++) {
+        __m256i c = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(codes + 16 * j + 8 * half)));
+        s[half][0] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_and_si256(c, low)), xl, s[half][0]);
+        s[half][1] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_srli_epi32(c, 4)), xh, s[half][1]);
+    }
+}
+
+/* acc[half] += d * (s_lo + s_hi) (+ m * xsum): one block's sums into the group's accumulators. */
+__attribute__((target("avx2,fma,f16c")))
+static inline void q4_block_add_avx2(const uint8_t *record, float xsum, __m256 s[2][2], __m256 acc[2]) {
+    for (int half = 0; half < 2; half++) {
+        __m256 d = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(record + 16 * half)));
+        __m256 m = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(record + 32 + 16 * half)));
+        acc[half] = _mm256_fmadd_ps(_mm256_add_ps(s[half][0], s[half][1]), d, acc[half]);
+        acc[half] = _mm256_fmadd_ps(m, _mm256_set1_ps(xsum), acc[half]);
+    }
+}
+
 __attribute__((target("avx2,fma,f16c")))
 static void q4_groups_avx2(const uint8_t *data, const float *x, const float *xsum, int blocks,
                            int group_begin, int group_end, int rows, float *y, float beta) {
-    const __m256i low = _mm256_set1_epi32(0x0F);
     for (int g = group_begin; g < group_end; g++) {
         const uint8_t *record = data + (long)g * blocks * Q4_RECORD;
         __m256 acc[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
-        for (int b = 0; b < blocks; b++, record += Q4_RECORD) {
-            prefetch_record(record, Q4_RECORD);
-            const float *xb = x + 32 * b;
-            const uint8_t *codes = record + 64;
-            for (int half = 0; half < 2; half++) {
-                __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
-                for (int j = 0; j < 16; j++) {
-                    __m256i c = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(codes + 16 * j + 8 * half)));
-                    s0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_and_si256(c, low)), _mm256_set1_ps(xb[j]), s0);
-                    s1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_srli_epi32(c, 4)), _mm256_set1_ps(xb[j + 16]), s1);
-                }
-                __m256 d = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(record + 16 * half)));
-                __m256 m = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(record + 32 + 16 * half)));
-                acc[half] = _mm256_fmadd_ps(_mm256_add_ps(s0, s1), d, acc[half]);
-                acc[half] = _mm256_fmadd_ps(m, _mm256_set1_ps(xsum[b]), acc[half]);
+        int b = 0;
+        for (; b + 2 <= blocks; b += 2, record += 2 * Q4_RECORD) {
+            prefetch_record(record, 2 * Q4_RECORD);
+            __m256 s0[2][2], s1[2][2];
+            for (int i = 0; i < 4; i++) s0[i / 2][i % 2] = s1[i / 2][i % 2] = _mm256_setzero_ps();
+            for (int j = 0; j < 16; j++) {
+                q4_block_sums_avx2(record + 64, x + 32 * b, j, s0);
+                q4_block_sums_avx2(record + Q4_RECORD + 64, x + 32 * (b + 1), j, s1);
             }
+            q4_block_add_avx2(record, xsum[b], s0, acc);
+            q4_block_add_avx2(record + Q4_RECORD, xsum[b + 1], s1, acc);
+        }
+        if (b < blocks) {
+            prefetch_record(record, Q4_RECORD);
+            __m256 s0[2][2];
+            for (int i = 0; i < 4; i++) s0[i / 2][i % 2] = _mm256_setzero_ps();
+            for (int j = 0; j < 16; j++) q4_block_sums_avx2(record + 64, x + 32 * b, j, s0);
+            q4_block_add_avx2(record, xsum[b], s0, acc);
         }
         float dot[16];
         _mm256_storeu_ps(dot, acc[0]);
@@ -130,27 +159,50 @@ static void q4_groups_avx2(const uint8_t *data, const float *x, const float *xsu
     }
 }
 
+/* s[half][0] += q[j] * x[j], s[half][1] += q[j + 1] * x[j + 1], j = 0, 2, ..., 30: one block of a q8 record. */
+__attribute__((target("avx2,fma,f16c")))
+static inline void q8_block_sums_avx2(const uint8_t *codes, const float *xb, int j, __m256 s[2][2]) {
+    __m256 x0 = _mm256_set1_ps(xb[j]), x1 = _mm256_set1_ps(xb[j + 1]);
+    for (int half = 0; half < 2; half++) {
+        __m256i c0 = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(codes + 16 * j + 8 * half)));
+        __m256i c1 = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(codes + 16 * j + 16 + 8 * half)));
+        s[half][0] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(c0), x0, s[half][0]);
+        s[half][1] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(c1), x1, s[half][1]);
+    }
+}
+
+__attribute__((target("avx2,fma,f16c")))
+static inline void q8_block_add_avx2(const uint8_t *record, __m256 s[2][2], __m256 acc[2]) {
+    for (int half = 0; half < 2; half++) {
+        __m256 d = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(record + 16 * half)));
+        acc[half] = _mm256_fmadd_ps(_mm256_add_ps(s[half][0], s[half][1]), d, acc[half]);
+    }
+}
+
 __attribute__((target("avx2,fma,f16c")))
 static void q8_groups_avx2(const uint8_t *data, const float *x, int blocks,
                            int group_begin, int group_end, int rows, float *y, float beta) {
     for (int g = group_begin; g < group_end; g++) {
         const uint8_t *record = data + (long)g * blocks * Q8_RECORD;
         __m256 acc[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
-        for (int b = 0; b < blocks; b++, record += Q8_RECORD) {
-            prefetch_record(record, Q8_RECORD);
-            const float *xb = x + 32 * b;
-            const uint8_t *codes = record + 32;
-            for (int half = 0; half < 2; half++) {
-                __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
-                for (int j = 0; j < 32; j += 2) {
-                    __m256i c0 = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(codes + 16 * j + 8 * half)));
-                    __m256i c1 = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(codes + 16 * j + 16 + 8 * half)));
-                    s0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(c0), _mm256_set1_ps(xb[j]), s0);
-                    s1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(c1), _mm256_set1_ps(xb[j + 1]), s1);
-                }
-                __m256 d = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(record + 16 * half)));
-                acc[half] = _mm256_fmadd_ps(_mm256_add_ps(s0, s1), d, acc[half]);
+        int b = 0;
+        for (; b + 2 <= blocks; b += 2, record += 2 * Q8_RECORD) {
+            prefetch_record(record, 2 * Q8_RECORD);
+            __m256 s0[2][2], s1[2][2];
+            for (int i = 0; i < 4; i++) s0[i / 2][i % 2] = s1[i / 2][i % 2] = _mm256_setzero_ps();
+            for (int j = 0; j < 32; j += 2) {
+                q8_block_sums_avx2(record + 32, x + 32 * b, j, s0);
+                q8_block_sums_avx2(record + Q8_RECORD + 32, x + 32 * (b + 1), j, s1);
             }
+            q8_block_add_avx2(record, s0, acc);
+            q8_block_add_avx2(record + Q8_RECORD, s1, acc);
+        }
+        if (b < blocks) {
+            prefetch_record(record, Q8_RECORD);
+            __m256 s0[2][2];
+            for (int i = 0; i < 4; i++) s0[i / 2][i % 2] = _mm256_setzero_ps();
+            for (int j = 0; j < 32; j += 2) q8_block_sums_avx2(record + 32, x + 32 * b, j, s0);
+            q8_block_add_avx2(record, s0, acc);
         }
         float dot[16];
         _mm256_storeu_ps(dot, acc[0]);

@@ -272,34 +272,75 @@ struct ReferenceFixture: Decodable {
         #expect(QuantizedMatrix([try file.tensor("f32")], file: file) == nil)
     }
 
-    /// A GGUF holding one [rows, 64] matrix of `type` (Q4_1 = 3, Q4_0 = 2, Q8_0 = 8) with pseudo-random scales,
-    /// offsets and codes; returns the path and the matrix as Float32 from the format's formulas.
-    func matrixGGUF(type: UInt32, rows: Int) throws -> (path: String, weights: [Float]) {
+    /// A GGUF holding one [rows, 32·blocks] matrix of `type` (Q4_1 = 3, Q4_0 = 2, Q8_0 = 8) with pseudo-random
+    /// scales, offsets and codes; returns the path, the matrix as Float32 from the format's formulas, and its
+    /// codes [rows, 32·blocks] and per-block scale d and offset m (Q4_0: m = −8d, Q8_0: 0) [rows, blocks].
+    func matrixGGUF(type: UInt32, rows: Int, blocks: Int = 2) throws
+        -> (path: String, weights: [Float], codes: [Int], scales: [Float], offsets: [Float]) {
         var rng = RNG(seed: UInt64(type) * 31 + UInt64(rows))
         var data = GGUFWriter()
-        var weights: [Float] = []
+        var weights: [Float] = [], codes: [Int] = [], scales: [Float] = [], offsets: [Float] = []
         for _ in 0..<rows {
-            for _ in 0..<2 {
+            for _ in 0..<blocks {
                 let d = Float(Float16(Float(rng.uniform()) * 0.1 + 0.01)), m = Float(Float16(-Float(rng.uniform())))
                 data.half(d)
                 if type == 3 { data.half(m) }
+                scales.append(d)
+                offsets.append(type == 3 ? m : type == 2 ? -8 * d : 0)
                 if type == 8 {
                     let q = (0..<32).map { _ in Int(rng.uniform() * 255) - 127 }
                     for v in q { data.u8(UInt8(bitPattern: Int8(v))) }
                     weights += q.map { d * Float($0) }
+                    codes += q
                 } else {
                     let q = (0..<32).map { _ in Int(rng.uniform() * 16) % 16 }
                     for j in 0..<16 { data.u8(UInt8(q[j] | q[j + 16] << 4)) }
                     weights += q.map { type == 3 ? d * Float($0) + m : d * Float($0 - 8) }
+                    codes += q
                 }
             }
         }
         var h = GGUFWriter()
         h.u32(0x4655_4747); h.u32(3); h.u64(1); h.u64(1)
         h.key("general.alignment", type: 4); h.u32(64)
-        h.string("w"); h.u32(2); h.u64(64); h.u64(UInt64(rows)); h.u32(type); h.u64(0)
+        h.string("w"); h.u32(2); h.u64(UInt64(32 * blocks)); h.u64(UInt64(rows)); h.u32(type); h.u64(0)
         h.pad(to: 64)
-        return (try writeTemporary(h.bytes + data.bytes, "matrix\(type)"), weights)
+        return (try writeTemporary(h.bytes + data.bytes, "matrix\(type)"), weights, codes, scales, offsets)
+    }
+
+    /// The decode-step (one token, Float32 activations) C kernels sum in the order llm_kernels.c states, bit for
+    /// bit: per row and block of 32, two fused multiply-add chains over the codes (Q4: j and j + 16 for
+    /// j = 0..15; Q8: even and odd j), added, then acc = fma(s, d, acc) and (Q4) acc = fma(m, Σx_block, acc).
+    /// 5 blocks: the AVX2 kernels' two-block steps and their one-block tail.
+    @Test(.enabled(if: QuantizedMatrix.simdLevel >= 1, "the C kernels need AVX2"), arguments: [UInt32(3), 2, 8])
+    func decodeKernelsSumInTheirStatedOrder(type: UInt32) throws {
+        let rows = 21, blocks = 5, columns = 32 * blocks
+        let (path, _, codes, scales, offsets) = try matrixGGUF(type: type, rows: rows, blocks: blocks)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let file = try GGUFFile(path: path)
+        let q = try #require(QuantizedMatrix([try file.tensor("w")], file: file))
+        var rng = RNG(seed: 9)
+        let x = (0..<columns).map { _ in Float(rng.normal()) }
+        let blockSums = (0..<blocks).map { b in (0..<32).reduce(Float(0)) { $0 + x[32 * b + $1] } }
+        var expected = [Float](repeating: 0, count: rows)
+        for r in 0..<rows {
+            var acc: Float = 0
+            for b in 0..<blocks {
+                let c = { (j: Int) in Float(codes[r * columns + 32 * b + j]) }
+                var s0: Float = 0, s1: Float = 0
+                for j in 0..<16 {
+                    let (j0, j1) = type == 8 ? (2 * j, 2 * j + 1) : (j, j + 16)
+                    s0 = s0.addingProduct(c(j0), x[32 * b + j0])
+                    s1 = s1.addingProduct(c(j1), x[32 * b + j1])
+                }
+                acc = acc.addingProduct(s0 + s1, scales[r * blocks + b])
+                if type != 8 { acc = acc.addingProduct(offsets[r * blocks + b], blockSums[b]) }
+            }
+            expected[r] = acc
+        }
+        var y = [Float](repeating: 0, count: rows)
+        q.multiply(x, into: &y, beta: 0, level: 1)  // the AVX2 kernels (the AVX-512 ones run only with LAB_KERNELS=native)
+        #expect(y == expected)
     }
 
     /// The prefill path of `.quantized` storage: the transposed panel holds the dequantiser's exact weights at
@@ -307,7 +348,7 @@ struct ReferenceFixture: Decodable {
     /// group's padding rows never stored.
     @Test(arguments: [UInt32(3), 2, 8]) func quantizedPanelsGiveTheDequantisedWeights(type: UInt32) throws {
         let rows = 37, columns = 64
-        let (path, weights) = try matrixGGUF(type: type, rows: rows)
+        let (path, weights, _, _, _) = try matrixGGUF(type: type, rows: rows)
         defer { try? FileManager.default.removeItem(atPath: path) }
         let file = try GGUFFile(path: path)
         let q = try #require(QuantizedMatrix([try file.tensor("w")], file: file))
@@ -349,7 +390,7 @@ struct ReferenceFixture: Decodable {
     @Test(arguments: [UInt32(3), 2, 8], [1, 3, 11])
     func int8ActivationKernelsAgreeAndStayWithinTheRoundingBound(type: UInt32, count: Int) throws {
         let rows = 37, columns = 64
-        let (path, weights) = try matrixGGUF(type: type, rows: rows)
+        let (path, weights, _, _, _) = try matrixGGUF(type: type, rows: rows)
         defer { try? FileManager.default.removeItem(atPath: path) }
         let file = try GGUFFile(path: path)
         let q = try #require(QuantizedMatrix([try file.tensor("w")], file: file))
