@@ -963,8 +963,10 @@ static inline int half_finite(uint16_t h) { return (h & 0x7C00) != 0x7C00; }
 __attribute__((target("avx2,fma,f16c")))
 int llm_repack_groups(int type, const uint8_t *const *sources, int rows, int blocks, int group_begin, int group_end, uint8_t *out) {
     int q8 = type == 2, bytes_per_block = type == 0 ? 20 : type == 1 ? 18 : 34, record_bytes = q8 ? Q8_RECORD : Q4_RECORD;
-    memset(out + (long)group_begin * blocks * record_bytes, 0, (size_t)(group_end - group_begin) * blocks * record_bytes);
     for (int g = group_begin; g < group_end; g++) {
+        /* Every byte of a full group's records is written below; only a last group with padding rows is zeroed
+           (zeroing every group first wrote the whole matrix twice, most of the load time). */
+        if (16 * g + 16 > rows) memset(out + (long)g * blocks * record_bytes, 0, (size_t)blocks * record_bytes);
         for (int lane = 0; lane < 16 && 16 * g + lane < rows; lane++) {
             const uint8_t *block = sources[16 * g + lane];
             uint8_t *record = out + (long)g * blocks * record_bytes;
