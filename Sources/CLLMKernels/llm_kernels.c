@@ -4,7 +4,11 @@
 #include <string.h>
 #include <math.h>
 
-enum { Q4_RECORD = 320, Q8_RECORD = 544 };
+enum { Q4_RECORD = 320, Q4_0_RECORD = 288, Q8_RECORD = 544 };
+/* A q4 record's size and where its codes start: Q4_1 holds d[16], m[16], codes; Q4_0 only d[16], codes (its
+   offset is m = -8 d, computed where it is needed: exact, a power-of-two scale). q4_0 is the `offset` flag. */
+#define Q4_BYTES(q4_0) ((q4_0) ? Q4_0_RECORD : Q4_RECORD)
+#define Q4_CODES(q4_0) ((q4_0) ? 32 : 64)
 
 /* A decode step streams ~100 MB of weights that no cache holds; the hardware prefetcher alone leaves the loads
    waiting on memory, so each record's cache lines are prefetched this many bytes ahead (measured: 1.5x). */
@@ -33,16 +37,16 @@ static inline void store_group(float *y, const float *dot, int valid, float beta
 /* ---------------------------------------------------------------- AVX-512F: one group = one vector */
 
 __attribute__((target("avx512f,f16c")))
-static void q4_groups_avx512(const uint8_t *data, const float *x, const float *xsum, int blocks,
+static void q4_groups_avx512(int offset, const uint8_t *data, const float *x, const float *xsum, int blocks,
                              int group_begin, int group_end, int rows, float *y, float beta) {
     const __m512i low = _mm512_set1_epi32(0x0F);
     for (int g = group_begin; g < group_end; g++) {
-        const uint8_t *record = data + (long)g * blocks * Q4_RECORD;
+        const uint8_t *record = data + (long)g * blocks * Q4_BYTES(offset);
         __m512 acc = _mm512_setzero_ps();
-        for (int b = 0; b < blocks; b++, record += Q4_RECORD) {
-            prefetch_record(record, Q4_RECORD);
+        for (int b = 0; b < blocks; b++, record += Q4_BYTES(offset)) {
+            prefetch_record(record, Q4_BYTES(offset));
             const float *xb = x + 32 * b;
-            const uint8_t *codes = record + 64;
+            const uint8_t *codes = record + Q4_CODES(offset);
             /* Four chains of FMAs (even/odd j, low/high nibble) keep the latency hidden. */
             __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps(), s2 = _mm512_setzero_ps(), s3 = _mm512_setzero_ps();
             for (int j = 0; j < 16; j += 2) {
@@ -54,7 +58,7 @@ static void q4_groups_avx512(const uint8_t *data, const float *x, const float *x
                 s3 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_srli_epi32(c1, 4)), _mm512_set1_ps(xb[j + 17]), s3);
             }
             __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)record));
-            __m512 m = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(record + 32)));
+            __m512 m = offset ? _mm512_mul_ps(d, _mm512_set1_ps(-8.0f)) : _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(record + 32)));
             acc = _mm512_fmadd_ps(_mm512_add_ps(_mm512_add_ps(s0, s2), _mm512_add_ps(s1, s3)), d, acc);
             acc = _mm512_fmadd_ps(m, _mm512_set1_ps(xsum[b]), acc);
         }
@@ -117,39 +121,40 @@ static inline void q4_block_sums_avx2(const uint8_t *codes, const float *xb, int
 
 /* acc[half] += d * (s_lo + s_hi) (+ m * xsum): one block's sums into the group's accumulators. */
 __attribute__((target("avx2,fma,f16c")))
-static inline void q4_block_add_avx2(const uint8_t *record, float xsum, __m256 s[2][2], __m256 acc[2]) {
+static inline void q4_block_add_avx2(int offset, const uint8_t *record, float xsum, __m256 s[2][2], __m256 acc[2]) {
     for (int half = 0; half < 2; half++) {
         __m256 d = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(record + 16 * half)));
-        __m256 m = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(record + 32 + 16 * half)));
+        __m256 m = offset ? _mm256_mul_ps(d, _mm256_set1_ps(-8.0f)) : _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(record + 32 + 16 * half)));
         acc[half] = _mm256_fmadd_ps(_mm256_add_ps(s[half][0], s[half][1]), d, acc[half]);
         acc[half] = _mm256_fmadd_ps(m, _mm256_set1_ps(xsum), acc[half]);
     }
 }
 
 __attribute__((target("avx2,fma,f16c")))
-static void q4_groups_avx2(const uint8_t *data, const float *x, const float *xsum, int blocks,
+static void q4_groups_avx2(int offset, const uint8_t *data, const float *x, const float *xsum, int blocks,
                            int group_begin, int group_end, int rows, float *y, float beta) {
     for (int g = group_begin; g < group_end; g++) {
-        const uint8_t *record = data + (long)g * blocks * Q4_RECORD;
+        const int bytes = Q4_BYTES(offset), codes = Q4_CODES(offset);
+        const uint8_t *record = data + (long)g * blocks * bytes;
         __m256 acc[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
         int b = 0;
-        for (; b + 2 <= blocks; b += 2, record += 2 * Q4_RECORD) {
-            prefetch_record(record, 2 * Q4_RECORD);
+        for (; b + 2 <= blocks; b += 2, record += 2 * bytes) {
+            prefetch_record(record, 2 * bytes);
             __m256 s0[2][2], s1[2][2];
             for (int i = 0; i < 4; i++) s0[i / 2][i % 2] = s1[i / 2][i % 2] = _mm256_setzero_ps();
             for (int j = 0; j < 16; j++) {
-                q4_block_sums_avx2(record + 64, x + 32 * b, j, s0);
-                q4_block_sums_avx2(record + Q4_RECORD + 64, x + 32 * (b + 1), j, s1);
+                q4_block_sums_avx2(record + codes, x + 32 * b, j, s0);
+                q4_block_sums_avx2(record + bytes + codes, x + 32 * (b + 1), j, s1);
             }
-            q4_block_add_avx2(record, xsum[b], s0, acc);
-            q4_block_add_avx2(record + Q4_RECORD, xsum[b + 1], s1, acc);
+            q4_block_add_avx2(offset, record, xsum[b], s0, acc);
+            q4_block_add_avx2(offset, record + bytes, xsum[b + 1], s1, acc);
         }
         if (b < blocks) {
-            prefetch_record(record, Q4_RECORD);
+            prefetch_record(record, bytes);
             __m256 s0[2][2];
             for (int i = 0; i < 4; i++) s0[i / 2][i % 2] = _mm256_setzero_ps();
-            for (int j = 0; j < 16; j++) q4_block_sums_avx2(record + 64, x + 32 * b, j, s0);
-            q4_block_add_avx2(record, xsum[b], s0, acc);
+            for (int j = 0; j < 16; j++) q4_block_sums_avx2(record + codes, x + 32 * b, j, s0);
+            q4_block_add_avx2(offset, record, xsum[b], s0, acc);
         }
         float dot[16];
         _mm256_storeu_ps(dot, acc[0]);
@@ -214,10 +219,10 @@ static void q8_groups_avx2(const uint8_t *data, const float *x, int blocks,
 
 /* ---------------------------------------------------------------- entry points */
 
-void llm_q4_groups(int level, const uint8_t *data, const float *x, const float *xsum, int blocks,
+void llm_q4_groups(int level, int offset, const uint8_t *data, const float *x, const float *xsum, int blocks,
                    int group_begin, int group_end, int rows, float *y, float beta) {
-    if (level >= 2) q4_groups_avx512(data, x, xsum, blocks, group_begin, group_end, rows, y, beta);
-    else q4_groups_avx2(data, x, xsum, blocks, group_begin, group_end, rows, y, beta);
+    if (level >= 2) q4_groups_avx512(offset, data, x, xsum, blocks, group_begin, group_end, rows, y, beta);
+    else q4_groups_avx2(offset, data, x, xsum, blocks, group_begin, group_end, rows, y, beta);
 }
 
 void llm_q8_groups(int level, const uint8_t *data, const float *x, int blocks,
@@ -234,7 +239,7 @@ void llm_q8_groups(int level, const uint8_t *data, const float *x, int blocks,
 __attribute__((target("avx2,fma,f16c")))
 static void dequantize_groups_t_avx2(int kind, const uint8_t *data, int blocks, int g0, int g1, float *out, int ldo) {
     const __m256i low = _mm256_set1_epi32(0x0F), eight = _mm256_set1_epi32(8);
-    int bytes = kind == 2 ? Q8_RECORD : Q4_RECORD;
+    int bytes = kind == 2 ? Q8_RECORD : Q4_BYTES(kind == 1), codes = kind == 2 ? 32 : Q4_CODES(kind == 1);
     for (int g = g0; g < g1; g++) {
         const uint8_t *record = data + (long)g * blocks * bytes;
         float *column = out + 16 * (g - g0);
@@ -252,10 +257,8 @@ static void dequantize_groups_t_avx2(int kind, const uint8_t *data, int blocks, 
                 }
                 continue;
             }
-            __m256 m0 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(record + 32)));
-            __m256 m1 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(record + 48)));
-            for (int j = 0; j < 16; j++) {
-                __m128i c = _mm_loadu_si128((const __m128i *)(record + 64 + 16 * j));
+                        for (int j = 0; j < 16; j++) {
+                __m128i c = _mm_loadu_si128((const __m128i *)(record + codes + 16 * j));
                 __m256i c0 = _mm256_cvtepu8_epi32(c), c1 = _mm256_cvtepu8_epi32(_mm_srli_si128(c, 8));
                 __m256i l0 = _mm256_and_si256(c0, low), l1 = _mm256_and_si256(c1, low);
                 __m256i h0 = _mm256_srli_epi32(c0, 4), h1 = _mm256_srli_epi32(c1, 4);
@@ -266,6 +269,8 @@ static void dequantize_groups_t_avx2(int kind, const uint8_t *data, int blocks, 
                     wh0 = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(h0, eight)), d0);
                     wh1 = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(h1, eight)), d1);
                 } else {
+                    __m256 m0 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(record + 32)));
+                    __m256 m1 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(record + 48)));
                     wl0 = _mm256_add_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(l0), d0), m0);
                     wl1 = _mm256_add_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(l1), d1), m1);
                     wh0 = _mm256_add_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(h0), d0), m0);
@@ -412,7 +417,7 @@ static inline float half_to_float(uint16_t h) {
    kind 0: Q4_1 (d*q + m), 1: Q4_0 (d*(q - 8)), 2: Q8_0 (d*q). */
 static void int8_scalar(int kind, const uint8_t *data, int blocks, int g0, int g1, int rows, const int8_t *xq,
                         const float *xd, const int32_t *xs, const float *xds, int tokens, float *y, int ldy, float beta) {
-    int columns = 32 * blocks, record_bytes = kind == 2 ? Q8_RECORD : Q4_RECORD;
+    int columns = 32 * blocks, record_bytes = kind == 2 ? Q8_RECORD : Q4_BYTES(kind == 1), codes = Q4_CODES(kind == 1);
     for (int g = g0; g < g1; g++) {
         for (int r = 0; r < 16 && 16 * g + r < rows; r++) {
             for (int t = 0; t < tokens; t++) {
@@ -425,7 +430,7 @@ static void int8_scalar(int kind, const uint8_t *data, int blocks, int g0, int g
                         for (int j = 0; j < 32; j++) dot += (int8_t)record[32 + 16 * j + r] * q[j];
                     } else {
                         for (int j = 0; j < 16; j++) {
-                            int code = record[64 + 16 * j + r];
+                            int code = record[codes + 16 * j + r];
                             dot += (code & 15) * q[j] + (code >> 4) * q[j + 16];
                         }
                         if (kind == 1) dot -= 8 * xs[(long)t * blocks + b];
@@ -455,17 +460,17 @@ static void q4_int8_vnni(int offset, const uint8_t *data, int blocks, int g0, in
     for (int r = 0; r < 16; r++) for (int i = 0; i < 4; i++) index[4 * r + i] = (uint8_t)(16 * i + r);
     const __m512i gather = _mm512_loadu_si512(index), low = _mm512_set1_epi8(0x0F);
     for (int g = g0; g < g1; g++) {
-        const uint8_t *base = data + (long)g * blocks * Q4_RECORD;
+        const uint8_t *base = data + (long)g * blocks * Q4_BYTES(offset);
         int valid = rows - 16 * g < 16 ? rows - 16 * g : 16;
         for (int t0 = 0; t0 < tokens; t0 += INT8_TILE) {
             int tile = tokens - t0 < INT8_TILE ? tokens - t0 : INT8_TILE;
             __m512 acc[INT8_TILE];
             for (int t = 0; t < INT8_TILE; t++) acc[t] = _mm512_setzero_ps();
             const uint8_t *record = base;
-            for (int b = 0; b < blocks; b++, record += Q4_RECORD) {
+            for (int b = 0; b < blocks; b++, record += Q4_BYTES(offset)) {
                 __m512i wl[4], wh[4];
                 for (int i = 0; i < 4; i++) {
-                    __m512i p = _mm512_permutexvar_epi8(gather, _mm512_loadu_si512(record + 64 + 64 * i));
+                    __m512i p = _mm512_permutexvar_epi8(gather, _mm512_loadu_si512(record + Q4_CODES(offset) + 64 * i));
                     wl[i] = _mm512_and_si512(p, low);
                     wh[i] = _mm512_and_si512(_mm512_srli_epi16(p, 4), low);
                 }
@@ -564,13 +569,13 @@ static inline void q4_int8_avx2_tile(const int T, int offset, const uint8_t *bas
     __m256 acc[INT8_TILE_AVX2][2];
     for (int t = 0; t < T; t++) acc[t][0] = acc[t][1] = _mm256_setzero_ps();
     const uint8_t *record = base;
-    for (int b = 0; b < blocks; b++, record += Q4_RECORD) {
-        prefetch_record(record, Q4_RECORD);
+    for (int b = 0; b < blocks; b++, record += Q4_BYTES(offset)) {
+        prefetch_record(record, Q4_BYTES(offset));
         /* w[i][0], w[i][1]: low nibbles, rows 0-7 and 8-15; w[i][2], w[i][3]: high nibbles. */
         __m256i w[4][4];
         for (int i = 0; i < 4; i++) {
-            __m256i X = _mm256_loadu_si256((const __m256i *)(record + 64 + 64 * i));
-            __m256i Y = _mm256_loadu_si256((const __m256i *)(record + 96 + 64 * i));
+            __m256i X = _mm256_loadu_si256((const __m256i *)(record + Q4_CODES(offset) + 64 * i));
+            __m256i Y = _mm256_loadu_si256((const __m256i *)(record + Q4_CODES(offset) + 32 + 64 * i));
             __m256i U = _mm256_unpacklo_epi8(X, Y), V = _mm256_unpackhi_epi8(X, Y);
             w[i][0] = _mm256_and_si256(U, low);
             w[i][1] = _mm256_and_si256(V, low);
@@ -579,8 +584,11 @@ static inline void q4_int8_avx2_tile(const int T, int offset, const uint8_t *bas
         }
         __m256 dw[2] = {_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)record)),
                         _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(record + 16)))};
-        __m256 mw[2] = {_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(record + 32))),
-                        _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(record + 48)))};
+        __m256 mw[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};  /* Q4_1's offsets (Q4_0 has none stored) */
+        if (!offset) {
+            mw[0] = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(record + 32)));
+            mw[1] = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(record + 48)));
+        }
         for (int t = 0; t < T; t++) {
             const int8_t *q = xq + (long)(t0 + t) * columns + 32 * b;
             __m256i ql = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)q));
@@ -614,7 +622,7 @@ static void q4_int8_avx2(int offset, const uint8_t *data, int blocks, int g0, in
     __m256i pick[4];
     q4_picks_avx2(pick);
     for (int g = g0; g < g1; g++) {
-        const uint8_t *base = data + (long)g * blocks * Q4_RECORD;
+        const uint8_t *base = data + (long)g * blocks * Q4_BYTES(offset);
         int valid = rows - 16 * g < 16 ? rows - 16 * g : 16;
         for (int t0 = 0; t0 < tokens;) {
             __m256 out[2 * INT8_TILE_AVX2];
@@ -642,16 +650,16 @@ static void q4_int8_avx2_one(int offset, const uint8_t *data, int blocks, int g0
     activation_table_avx2(xq, blocks, pick, pairs);
     const __m256i low = _mm256_set1_epi8(0x0F);
     for (int g = g0; g < g1; g++) {
-        const uint8_t *record = data + (long)g * blocks * Q4_RECORD;
+        const uint8_t *record = data + (long)g * blocks * Q4_BYTES(offset);
         int valid = rows - 16 * g < 16 ? rows - 16 * g : 16;
         __m256 acc[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
-        for (int b = 0; b < blocks; b++, record += Q4_RECORD) {
-            prefetch_record(record, Q4_RECORD);
+        for (int b = 0; b < blocks; b++, record += Q4_BYTES(offset)) {
+            prefetch_record(record, Q4_BYTES(offset));
             const __m256i *p = pairs + 8 * b;
             __m256i s0 = _mm256_setzero_si256(), s1 = _mm256_setzero_si256();
             for (int i = 0; i < 4; i++) {
-                __m256i X = _mm256_loadu_si256((const __m256i *)(record + 64 + 64 * i));
-                __m256i Y = _mm256_loadu_si256((const __m256i *)(record + 96 + 64 * i));
+                __m256i X = _mm256_loadu_si256((const __m256i *)(record + Q4_CODES(offset) + 64 * i));
+                __m256i Y = _mm256_loadu_si256((const __m256i *)(record + Q4_CODES(offset) + 32 + 64 * i));
                 __m256i U = _mm256_unpacklo_epi8(X, Y), V = _mm256_unpackhi_epi8(X, Y);
                 s0 = _mm256_add_epi16(s0, _mm256_maddubs_epi16(_mm256_and_si256(U, low), p[i]));
                 s1 = _mm256_add_epi16(s1, _mm256_maddubs_epi16(_mm256_and_si256(V, low), p[i]));
@@ -685,18 +693,18 @@ enum { PANEL_MAX_BLOCKS = 64, PANEL_BLOCK = 512, INT8_PANEL_MIN_TOKENS = 8, INT8
 /* Unpacks blocks [0, blocks) of one q4 group into panel: 16 registers per block, index (c, h): columns 4c..4c+3
    (c < 4: low nibbles, columns 4c..; c >= 4: high nibbles, columns 16 + 4(c-4)..), weight rows 8h..8h+7. */
 __attribute__((target("avx2,fma,f16c")))
-static void q4_unpack_panel_avx2(const uint8_t *base, int blocks, uint8_t *panel) {
+static void q4_unpack_panel_avx2(int offset, const uint8_t *base, int blocks, uint8_t *panel) {
     const __m256i low = _mm256_set1_epi8(0x0F);
     /* After the qword permute, lane bytes are (A0 A0' A1 A1' A2 A2' A3 A3', B0 B0' ...) with A = (code j, code j+2) and
        B = (code j+1, code j+3) words of rows 0..3 (lane 1: rows 4..7): gather row r's dword as (j, j+1, j+2, j+3). */
     const __m256i order = _mm256_setr_epi8(0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15,
                                            0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15);
     for (int b = 0; b < blocks; b++) {
-        const uint8_t *record = base + (long)b * Q4_RECORD;
+        const uint8_t *record = base + (long)b * Q4_BYTES(offset);
         __m256i *out = (__m256i *)(panel + (long)b * PANEL_BLOCK);
         for (int i = 0; i < 4; i++) {
-            __m256i X = _mm256_loadu_si256((const __m256i *)(record + 64 + 64 * i));
-            __m256i Y = _mm256_loadu_si256((const __m256i *)(record + 96 + 64 * i));
+            __m256i X = _mm256_loadu_si256((const __m256i *)(record + Q4_CODES(offset) + 64 * i));
+            __m256i Y = _mm256_loadu_si256((const __m256i *)(record + Q4_CODES(offset) + 32 + 64 * i));
             __m256i U = _mm256_permute4x64_epi64(_mm256_unpacklo_epi8(X, Y), 0xD8);
             __m256i V = _mm256_permute4x64_epi64(_mm256_unpackhi_epi8(X, Y), 0xD8);
             U = _mm256_shuffle_epi8(U, order);
@@ -721,7 +729,7 @@ static inline void q4_int8_panel_tile(const int T, int offset, const uint8_t *pa
     for (int t = 0; t < T; t++) acc[t][0] = acc[t][1] = _mm256_setzero_ps();
     for (int b = 0; b < blocks; b++) {
         const __m256i *w = (const __m256i *)(panel + (long)b * PANEL_BLOCK);
-        const uint8_t *record = base + (long)b * Q4_RECORD;
+        const uint8_t *record = base + (long)b * Q4_BYTES(offset);
         __m256 dw[2] = {_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)record)),
                         _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(record + 16)))};
         __m256i s[INT8_PANEL_TILE][2];
@@ -765,9 +773,9 @@ static void q4_int8_panel_avx2(int offset, const uint8_t *data, int blocks, int 
                                float beta) {
     _Alignas(32) uint8_t panel[PANEL_MAX_BLOCKS * PANEL_BLOCK];
     for (int g = g0; g < g1; g++) {
-        const uint8_t *base = data + (long)g * blocks * Q4_RECORD;
+        const uint8_t *base = data + (long)g * blocks * Q4_BYTES(offset);
         int valid = rows - 16 * g < 16 ? rows - 16 * g : 16;
-        q4_unpack_panel_avx2(base, blocks, panel);
+        q4_unpack_panel_avx2(offset, base, blocks, panel);
         for (int t0 = 0; t0 < tokens;) {
             __m256 out[2 * INT8_PANEL_TILE];
             int tile = tokens - t0 >= INT8_PANEL_TILE ? INT8_PANEL_TILE : 1;
@@ -962,7 +970,7 @@ static inline int half_finite(uint16_t h) { return (h & 0x7C00) != 0x7C00; }
 
 __attribute__((target("avx2,fma,f16c")))
 int llm_repack_groups(int type, const uint8_t *const *sources, int rows, int blocks, int group_begin, int group_end, uint8_t *out) {
-    int q8 = type == 2, bytes_per_block = type == 0 ? 20 : type == 1 ? 18 : 34, record_bytes = q8 ? Q8_RECORD : Q4_RECORD;
+    int q8 = type == 2, bytes_per_block = type == 0 ? 20 : type == 1 ? 18 : 34, record_bytes = q8 ? Q8_RECORD : Q4_BYTES(type == 1);
     for (int g = group_begin; g < group_end; g++) {
         /* Every byte of a full group's records is written below; only a last group with padding rows is zeroed
            (zeroing every group first wrote the whole matrix twice, most of the load time). */
@@ -979,18 +987,14 @@ int llm_repack_groups(int type, const uint8_t *const *sources, int rows, int blo
                     for (int j = 0; j < 32; j++) record[32 + 16 * j + lane] = block[2 + j];
                     continue;
                 }
-                uint16_t m;
                 if (type == 0) {
+                    uint16_t m;
                     memcpy(&m, block + 2, 2);
                     if (!half_finite(m)) return 1;
-                } else {
-                    /* Q4_0: m = -8 d folded in as an fp16 (exact: a power-of-two scale) unless it overflows. */
-                    m = _cvtss_sh(-8.0f * _cvtsh_ss(d), _MM_FROUND_TO_NEAREST_INT);
-                    if (!half_finite(m)) return 1;
+                    ((uint16_t *)record)[16 + lane] = m;
                 }
-                ((uint16_t *)record)[16 + lane] = m;
                 const uint8_t *codes = block + (type == 0 ? 4 : 2);
-                for (int j = 0; j < 16; j++) record[64 + 16 * j + lane] = codes[j];
+                for (int j = 0; j < 16; j++) record[Q4_CODES(type == 1) + 16 * j + lane] = codes[j];
             }
         }
     }

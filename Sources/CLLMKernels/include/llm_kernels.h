@@ -8,6 +8,7 @@
    Layout ("row-interleaved"): rows in groups of 16 (the last group padded with zero rows), then blocks of 32
    columns; one group-block is a contiguous record, so a matrix is read as one sequential stream:
      q4: fp16 d[16], fp16 m[16], then 16 x 16 bytes: byte (j, r) = q[r][j] | q[r][j+16] << 4      (320 bytes)
+         Q4_0 stores no m (its m = -8 d is computed where needed, exactly): fp16 d[16], then the codes   (288 bytes)
      q8: fp16 d[16], then 32 x 16 int8: (j, r) = q[r][j]                                          (544 bytes)
    Lane r of a 16-float vector is row 16g + r, so a block costs no horizontal sums:
      y[r] = sum_b d[r,b] * (sum_j q[r,b,j] x[32b+j]) + m[r,b] * xsum[b],   xsum[b] = sum_j x[32b+j].
@@ -16,7 +17,8 @@
    which to run (0: neither, call nothing here; 2 only with LAB_KERNELS=native, see llm_kernels.c) and `level` must not exceed it. Groups
    [group_begin, group_end) are computed; rows at or past `rows` are not stored. */
 int llm_simd_level(void);
-void llm_q4_groups(int level, const uint8_t *data, const float *x, const float *xsum, int blocks,
+/* offset: 1 for Q4_0 records (m = -8 d), 0 for Q4_1's. */
+void llm_q4_groups(int level, int offset, const uint8_t *data, const float *x, const float *xsum, int blocks,
                    int group_begin, int group_end, int rows, float *y, float beta);
 void llm_q8_groups(int level, const uint8_t *data, const float *x, int blocks,
                    int group_begin, int group_end, int rows, float *y, float beta);
@@ -53,9 +55,8 @@ void llm_q8_int8_groups(int level, const uint8_t *data, int blocks, int group_be
                         const int8_t *xq, const float *xd, const int32_t *xs, int tokens, float *y, int ldy, float beta);
 
 /* Repacks groups [group_begin, group_end) of a matrix into the layout above (padding rows of the last group
-   zeroed). type 0: Q4_1 (20-byte blocks), 1: Q4_0 (18; m = fp16(-8 d)), 2: Q8_0 (34); sources[r] is row r's first
-   block, `rows` rows. Returns 1 (the output then incomplete) when a scale or offset is not a finite fp16 (or -8 d
-   overflows it), else 0. Needs AVX2 + F16C (llm_simd_level() >= 1). */
+   zeroed). type 0: Q4_1 (20-byte blocks), 1: Q4_0 (18), 2: Q8_0 (34); sources[r] is row r's first
+   block, `rows` rows. Returns 1 (the output then incomplete) when a scale or offset is not a finite fp16, else 0. Needs AVX2 + F16C (llm_simd_level() >= 1). */
 int llm_repack_groups(int type, const uint8_t *const *sources, int rows, int blocks, int group_begin, int group_end, uint8_t *out);
 
 /* Decode-step attention of the int8 runtime, one query head: scores[k] = q . key_k (dim a multiple of 8), and

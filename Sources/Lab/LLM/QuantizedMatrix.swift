@@ -10,9 +10,9 @@ import Lab
 /// rounding.
 ///
 /// Layout (row-interleaved, see CLLMKernels/llm_kernels.h): rows in groups of 16, the last one padded with zero
-/// rows; per group and block b of 32 columns one record holds the 16 rows' fp16 scales d_b, for 4-bit codes
-/// their fp16 offsets m_b (Q4_0's −8 folded in as m_b = −8·d_b), then the codes column by column, 16 rows
-/// side by side: w_bj = d_b·q_bj + m_b. The kernels then compute 16 rows in the 16 lanes of one vector and read
+/// rows; per group and block b of 32 columns one record holds the 16 rows' fp16 scales d_b, for Q4_1 codes
+/// their fp16 offsets m_b (Q4_0 stores none: its m_b = −8·d_b is computed where needed, exactly, so its
+/// records are 10% smaller), then the codes column by column, 16 rows side by side: w_bj = d_b·q_bj + m_b. The kernels then compute 16 rows in the 16 lanes of one vector and read
 /// a matrix as one sequential stream.
 struct QuantizedMatrix: @unchecked Sendable {
     enum Codes { case nibbles, bytes }
@@ -26,13 +26,15 @@ struct QuantizedMatrix: @unchecked Sendable {
     static let groupRows = 16
     var blocks: Int { columns / 32 }
     var groups: Int { (rows + Self.groupRows - 1) / Self.groupRows }
-    /// One group-block: fp16 d[16], (q4) fp16 m[16], codes.
-    var recordBytes: Int { codes == .nibbles ? 32 + 32 + 256 : 32 + 512 }
+    /// One group-block: fp16 d[16], (Q4_1) fp16 m[16], codes.
+    var recordBytes: Int { Self.recordBytes(type) }
+    static func recordBytes(_ type: GGMLType) -> Int { type == .q8_0 ? 32 + 512 : type == .q4_1 ? 32 + 32 + 256 : 32 + 256 }
+    /// Where a record's codes start.
+    var codesOffset: Int { type == .q4_1 ? 64 : 32 }
 
     /// Repacks the rows of one or more tensors of the same type (Q4_1, Q4_0 or Q8_0) and row length, stacked in
-    /// order (e.g. W_q, W_k, W_v); nil when the type is another one, the pieces differ, or a Q4_0 scale is too
-    /// large for −8·d to be a finite fp16, or a scale or offset is not finite (the caller's dequantiser then
-    /// names the bad weight).
+    /// order (e.g. W_q, W_k, W_v); nil when the type is another one, the pieces differ, or a scale or offset is
+    /// not finite (the caller's dequantiser then names the bad weight).
     init?(_ pieces: [GGUFTensorInfo], file: GGUFFile) {
         guard let type = pieces.first?.type, [.q4_1, .q4_0, .q8_0].contains(type),
               pieces.allSatisfy({ $0.type == type && $0.dimensions.count == 2 && $0.dimensions[0] == pieces[0].dimensions[0] })
@@ -48,7 +50,7 @@ struct QuantizedMatrix: @unchecked Sendable {
         self.columns = columns
         self.type = type
         codes = type == .q8_0 ? .bytes : .nibbles
-        let groups = (rows + Self.groupRows - 1) / Self.groupRows, recordBytes = codes == .nibbles ? 320 : 544
+        let groups = (rows + Self.groupRows - 1) / Self.groupRows, recordBytes = Self.recordBytes(type), codesOffset = type == .q4_1 ? 64 : 32
         data = UnsafeMutableRawPointer.allocate(byteCount: groups * blocks * recordBytes, alignment: 64)
         // Each thread checks, zeroes and fills its own groups (a serial check and memset first took most of
         // SmolLM2's load time); a scale that is not finite anywhere makes the whole matrix nil.
@@ -74,17 +76,15 @@ struct QuantizedMatrix: @unchecked Sendable {
                     for b in 0..<blocks {
                         let block = source + b * type.bytesPerBlock
                         let d = Dequantize.half(block, 0)
-                        guard d.isFinite, type != .q4_1 || Dequantize.half(block, 2).isFinite,
-                              type != .q4_0 || Float16(-8 * d).isFinite else { bad.value[g] = true; return }
+                        guard d.isFinite, type != .q4_1 || Dequantize.half(block, 2).isFinite else { bad.value[g] = true; return }
                         let record = out.value + (g * blocks + b) * recordBytes
                         let halves = record.assumingMemoryBound(to: UInt16.self)
                         halves[lane] = block.loadUnaligned(as: UInt16.self)
                         switch type {
                         case .q4_1, .q4_0:
-                            halves[16 + lane] = type == .q4_1 ? block.loadUnaligned(fromByteOffset: 2, as: UInt16.self)
-                                : Float16(-8 * d).bitPattern
+                            if type == .q4_1 { halves[16 + lane] = block.loadUnaligned(fromByteOffset: 2, as: UInt16.self) }
                             let header = type == .q4_1 ? 4 : 2
-                            for j in 0..<16 { record.storeBytes(of: block.load(fromByteOffset: header + j, as: UInt8.self), toByteOffset: 64 + 16 * j + lane, as: UInt8.self) }
+                            for j in 0..<16 { record.storeBytes(of: block.load(fromByteOffset: header + j, as: UInt8.self), toByteOffset: codesOffset + 16 * j + lane, as: UInt8.self) }
                         default:
                             for j in 0..<32 { record.storeBytes(of: block.load(fromByteOffset: 2 + j, as: UInt8.self), toByteOffset: 32 + 16 * j + lane, as: UInt8.self) }
                         }
@@ -139,7 +139,7 @@ struct QuantizedMatrix: @unchecked Sendable {
                 let data = me.data.assumingMemoryBound(to: UInt8.self)
                 switch me.codes {
                 case .nibbles:
-                    llm_q4_groups(Int32(level), data, xs.value, s.value, Int32(blocks), Int32(lo), Int32(hi), Int32(me.rows), ys.value, beta)
+                    llm_q4_groups(Int32(level), me.type == .q4_0 ? 1 : 0, data, xs.value, s.value, Int32(blocks), Int32(lo), Int32(hi), Int32(me.rows), ys.value, beta)
                 case .bytes:
                     llm_q8_groups(Int32(level), data, xs.value, Int32(blocks), Int32(lo), Int32(hi), Int32(me.rows), ys.value, beta)
                 }
@@ -238,7 +238,7 @@ struct QuantizedMatrix: @unchecked Sendable {
             switch codes {
             case .nibbles where type == .q4_0:
                 for j in 0..<16 {
-                    let q = record.load(fromByteOffset: 64 + 16 * j + lane, as: UInt8.self)
+                    let q = record.load(fromByteOffset: 32 + 16 * j + lane, as: UInt8.self)
                     o[j] = d * Float(Int(q & 0x0F) - 8)
                     o[j + 16] = d * Float(Int(q >> 4) - 8)
                 }
