@@ -257,7 +257,12 @@ static void dequantize_groups_t_avx2(int kind, const uint8_t *data, int blocks, 
                 }
                 continue;
             }
-                        for (int j = 0; j < 16; j++) {
+            __m256 m0 = _mm256_setzero_ps(), m1 = _mm256_setzero_ps();  /* Q4_1's offsets (Q4_0 stores none) */
+            if (kind == 0) {
+                m0 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(record + 32)));
+                m1 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(record + 48)));
+            }
+            for (int j = 0; j < 16; j++) {
                 __m128i c = _mm_loadu_si128((const __m128i *)(record + codes + 16 * j));
                 __m256i c0 = _mm256_cvtepu8_epi32(c), c1 = _mm256_cvtepu8_epi32(_mm_srli_si128(c, 8));
                 __m256i l0 = _mm256_and_si256(c0, low), l1 = _mm256_and_si256(c1, low);
@@ -269,8 +274,6 @@ static void dequantize_groups_t_avx2(int kind, const uint8_t *data, int blocks, 
                     wh0 = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(h0, eight)), d0);
                     wh1 = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(h1, eight)), d1);
                 } else {
-                    __m256 m0 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(record + 32)));
-                    __m256 m1 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(record + 48)));
                     wl0 = _mm256_add_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(l0), d0), m0);
                     wl1 = _mm256_add_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(l1), d1), m1);
                     wh0 = _mm256_add_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(h0), d0), m0);

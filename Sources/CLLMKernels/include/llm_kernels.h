@@ -55,8 +55,9 @@ void llm_q8_int8_groups(int level, const uint8_t *data, int blocks, int group_be
                         const int8_t *xq, const float *xd, const int32_t *xs, int tokens, float *y, int ldy, float beta);
 
 /* Repacks groups [group_begin, group_end) of a matrix into the layout above (padding rows of the last group
-   zeroed). type 0: Q4_1 (20-byte blocks), 1: Q4_0 (18), 2: Q8_0 (34); sources[r] is row r's first
-   block, `rows` rows. Returns 1 (the output then incomplete) when a scale or offset is not a finite fp16, else 0. Needs AVX2 + F16C (llm_simd_level() >= 1). */
+   zeroed). type 0: Q4_1 (20-byte blocks), 1: Q4_0 (18), 2: Q8_0 (34); sources[r] is row r's first block, `rows`
+   rows. Returns 1 (the output then incomplete) when a scale or offset is not a finite fp16, else 0. Needs AVX2 +
+   F16C (llm_simd_level() >= 1). */
 int llm_repack_groups(int type, const uint8_t *const *sources, int rows, int blocks, int group_begin, int group_end, uint8_t *out);
 
 /* Decode-step attention of the int8 runtime, one query head: scores[k] = q . key_k (dim a multiple of 8), and

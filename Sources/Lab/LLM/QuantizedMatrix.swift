@@ -12,8 +12,8 @@ import Lab
 /// Layout (row-interleaved, see CLLMKernels/llm_kernels.h): rows in groups of 16, the last one padded with zero
 /// rows; per group and block b of 32 columns one record holds the 16 rows' fp16 scales d_b, for Q4_1 codes
 /// their fp16 offsets m_b (Q4_0 stores none: its m_b = −8·d_b is computed where needed, exactly, so its
-/// records are 10% smaller), then the codes column by column, 16 rows side by side: w_bj = d_b·q_bj + m_b. The kernels then compute 16 rows in the 16 lanes of one vector and read
-/// a matrix as one sequential stream.
+/// records are 10% smaller), then the codes column by column, 16 rows side by side: w_bj = d_b·q_bj + m_b.
+/// The kernels then compute 16 rows in the 16 lanes of one vector and read a matrix as one sequential stream.
 struct QuantizedMatrix: @unchecked Sendable {
     enum Codes { case nibbles, bytes }
     let rows: Int, columns: Int
@@ -29,8 +29,8 @@ struct QuantizedMatrix: @unchecked Sendable {
     /// One group-block: fp16 d[16], (Q4_1) fp16 m[16], codes.
     var recordBytes: Int { Self.recordBytes(type) }
     static func recordBytes(_ type: GGMLType) -> Int { type == .q8_0 ? 32 + 512 : type == .q4_1 ? 32 + 32 + 256 : 32 + 256 }
-    /// Where a record's codes start.
-    var codesOffset: Int { type == .q4_1 ? 64 : 32 }
+    /// Where a record's codes start (after d[16], and Q4_1's m[16]).
+    static func codesOffset(_ type: GGMLType) -> Int { type == .q4_1 ? 64 : 32 }
 
     /// Repacks the rows of one or more tensors of the same type (Q4_1, Q4_0 or Q8_0) and row length, stacked in
     /// order (e.g. W_q, W_k, W_v); nil when the type is another one, the pieces differ, or a scale or offset is
@@ -50,7 +50,7 @@ struct QuantizedMatrix: @unchecked Sendable {
         self.columns = columns
         self.type = type
         codes = type == .q8_0 ? .bytes : .nibbles
-        let groups = (rows + Self.groupRows - 1) / Self.groupRows, recordBytes = Self.recordBytes(type), codesOffset = type == .q4_1 ? 64 : 32
+        let groups = (rows + Self.groupRows - 1) / Self.groupRows, recordBytes = Self.recordBytes(type), codesOffset = Self.codesOffset(type)
         data = UnsafeMutableRawPointer.allocate(byteCount: groups * blocks * recordBytes, alignment: 64)
         // Each thread checks, zeroes and fills its own groups (a serial check and memset first took most of
         // SmolLM2's load time); a scale that is not finite anywhere makes the whole matrix nil.
@@ -231,21 +231,21 @@ struct QuantizedMatrix: @unchecked Sendable {
     /// Row r as Float32, exactly as `Dequantize.row` gives it.   -> out: [columns]
     @inline(__always)
     func dequantizeRow(_ r: Int, into out: UnsafeMutablePointer<Float>) {
-        let g = r / Self.groupRows, lane = r % Self.groupRows
+        let g = r / Self.groupRows, lane = r % Self.groupRows, codesAt = Self.codesOffset(type)
         for b in 0..<blocks {
             let record = UnsafeRawPointer(data + (g * blocks + b) * recordBytes), o = out + 32 * b
             let d = Dequantize.half(record, 2 * lane)
             switch codes {
             case .nibbles where type == .q4_0:
                 for j in 0..<16 {
-                    let q = record.load(fromByteOffset: 32 + 16 * j + lane, as: UInt8.self)
+                    let q = record.load(fromByteOffset: codesAt + 16 * j + lane, as: UInt8.self)
                     o[j] = d * Float(Int(q & 0x0F) - 8)
                     o[j + 16] = d * Float(Int(q >> 4) - 8)
                 }
             case .nibbles:
                 let m = Dequantize.half(record, 32 + 2 * lane)
                 for j in 0..<16 {
-                    let q = record.load(fromByteOffset: 64 + 16 * j + lane, as: UInt8.self)
+                    let q = record.load(fromByteOffset: codesAt + 16 * j + lane, as: UInt8.self)
                     o[j] = d * Float(q & 0x0F) + m
                     o[j + 16] = d * Float(q >> 4) + m
                 }
