@@ -77,6 +77,46 @@ void lab_gelu_avx2(const float *x, float *y, float *slope, ptrdiff_t n) {
     }
 }
 
+/* Lab's fastSigmoid: 1/(1 + fastExp(−x)). */
+__attribute__((target("avx2,fma")))
+static inline __m256 sigmoid8(__m256 x) {
+    const __m256 one = _mm256_set1_ps(1.0f);
+    return _mm256_div_ps(one, _mm256_add_ps(one, exp8(_mm256_xor_ps(x, _mm256_set1_ps(-0.0f)))));
+}
+
+__attribute__((target("avx2,fma")))
+void lab_silu_avx2(const float *x, const float *u, float *y, ptrdiff_t n) {
+    ptrdiff_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 v = _mm256_loadu_ps(x + i);
+        __m256 s = _mm256_mul_ps(v, sigmoid8(v));
+        _mm256_storeu_ps(y + i, u ? _mm256_mul_ps(s, _mm256_loadu_ps(u + i)) : s);
+    }
+    if (i < n) {  /* the tail through a zero-padded vector: same arithmetic, lane by lane */
+        float xs[8] = {0}, us[8] = {0}, ys[8];
+        for (ptrdiff_t j = 0; j < n - i; j++) { xs[j] = x[i + j]; if (u) us[j] = u[i + j]; }
+        lab_silu_avx2(xs, u ? us : NULL, ys, 8);
+        for (ptrdiff_t j = 0; j < n - i; j++) y[i + j] = ys[j];
+    }
+}
+
+__attribute__((target("avx2,fma")))
+void lab_silu_backward_avx2(const float *x, const float *g, float *dx, ptrdiff_t n) {
+    const __m256 one = _mm256_set1_ps(1.0f);
+    ptrdiff_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 v = _mm256_loadu_ps(x + i), s = sigmoid8(v);
+        __m256 slope = _mm256_mul_ps(s, _mm256_add_ps(one, _mm256_mul_ps(v, _mm256_sub_ps(one, s))));
+        _mm256_storeu_ps(dx + i, _mm256_mul_ps(_mm256_loadu_ps(g + i), slope));
+    }
+    if (i < n) {
+        float xs[8] = {0}, gs[8] = {0}, ds[8];
+        for (ptrdiff_t j = 0; j < n - i; j++) { xs[j] = x[i + j]; gs[j] = g[i + j]; }
+        lab_silu_backward_avx2(xs, gs, ds, 8);
+        for (ptrdiff_t j = 0; j < n - i; j++) dx[i + j] = ds[j];
+    }
+}
+
 /* Swift's pointwiseMax(a, b) lane by lane, Float.maximum: a where a > b or b is NaN, else b. */
 __attribute__((target("avx2,fma")))
 static inline __m256 pointwise_max8(__m256 a, __m256 b) {

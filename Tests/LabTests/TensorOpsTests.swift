@@ -213,6 +213,42 @@ func rnd(_ shape: [Int], seed: UInt64 = 1, low: Float = -1, high: Float = 1) -> 
         }
     }
 
+    /// The AVX2 SiLU kernels (forward, SwiGLU with an up operand, backward) and their Swift loops give the same
+    /// bits over the same sweep, in place as well.
+    @Test func siluKernelsMatchSwiftLoopsBitForBit() {
+        guard hasAVX2Kernels else { return }
+        var x: [Float] = [0, -0, 1e-40, -1e-40, .infinity, -.infinity, .nan, 87.3, -87.3, 88.7, -88.7, 90, -90, 9, -9]
+        var v: Float = -100
+        while v < 100 { x.append(v); v += 0.003_17 }
+        var rng = RNG(seed: 5)
+        let up = (0..<x.count).map { _ in Float(rng.normal()) * 2 }
+        for n in [x.count, 13, 7, 1] {
+            var a = [Float](repeating: 0, count: n), b = a, c = a, d = a, e = a, f = a
+            x.withUnsafeBufferPointer { xp in
+                up.withUnsafeBufferPointer { upp in
+                    siluForward(xp.baseAddress!, up: nil, &a, count: n, useAVX2: true)
+                    siluForward(xp.baseAddress!, up: nil, &b, count: n, useAVX2: false)
+                    siluForward(xp.baseAddress!, up: upp.baseAddress!, &c, count: n, useAVX2: true)
+                    siluForward(xp.baseAddress!, up: upp.baseAddress!, &d, count: n, useAVX2: false)
+                    siluBackward(xp.baseAddress!, upp.baseAddress!, &e, count: n, useAVX2: true)
+                    siluBackward(xp.baseAddress!, upp.baseAddress!, &f, count: n, useAVX2: false)
+                }
+            }
+            #expect(zip(a, b).allSatisfy { $0.bitPattern == $1.bitPattern }, "SiLU, n \(n)")
+            #expect(zip(c, d).allSatisfy { $0.bitPattern == $1.bitPattern }, "SwiGLU, n \(n)")
+            #expect(zip(e, f).allSatisfy { $0.bitPattern == $1.bitPattern }, "backward, n \(n)")
+            var inPlace = Array(x.prefix(n))
+            inPlace.withUnsafeMutableBufferPointer { swiGLU($0.baseAddress!, up: nil, $0.baseAddress!, count: n) }
+            #expect(zip(inPlace, b).allSatisfy { $0.bitPattern == $1.bitPattern }, "in place, n \(n)")
+            // The loops are the formulas: y = x·σ(x)·u, dx = g·(σ·(1 + x·(1 − σ))), σ = 1/(1 + fastExp(−x)).
+            for i in stride(from: 0, to: n, by: 97) where !x[i].isNaN {
+                let s = 1 / (1 + fastExp(-x[i]))
+                #expect(d[i].bitPattern == (x[i] * s * up[i]).bitPattern, "SwiGLU formula at \(x[i])")
+                #expect(f[i].bitPattern == (up[i] * (s * (1 + x[i] * (1 - s)))).bitPattern, "backward formula at \(x[i])")
+            }
+        }
+    }
+
     /// The fused op (slope kept from the forward) equals the per-element formulas of the unfused op it
     /// replaced, bit for bit: y = ½x(1 + erf(x/√2)), dx = g·(Φ(x) + x·φ(x)).
     @Test func geluEqualsItsFormulaBitForBit() {

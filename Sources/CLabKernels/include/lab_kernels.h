@@ -15,6 +15,12 @@ int lab_has_avx2(void);
    Lab's Swift `gelu()` and its backward write them. */
 void lab_gelu_avx2(const float *x, float *y, float *slope, ptrdiff_t n);
 
+/* SiLU over n elements, as Lab's Swift loops write it, with σ(x) = 1/(1 + fastExp(−x)):
+   y[i] = x·σ(x), times u[i] when u is not NULL (SwiGLU: SiLU(gate) ⊙ up); and its backward
+   dx[i] = g·(σ·(1 + x·(1 − σ))). y may be x (in place); dx may be x or g. */
+void lab_silu_avx2(const float *x, const float *u, float *y, ptrdiff_t n);
+void lab_silu_backward_avx2(const float *x, const float *g, float *dx, ptrdiff_t n);
+
 /* Softmax of x[0..<n] in place, as Lab's attention row (attentionSoftmaxRow without padding) computes it with
    RowKernels: m = max (16-lane accumulators), x[i] = fastExp(x[i] − m), total = Σ x (16-lane accumulators),
    x[i] *= 1/total. Returns m; when m is −∞ (n = 0 or every entry −∞) x is left untouched. */

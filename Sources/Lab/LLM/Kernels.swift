@@ -77,17 +77,13 @@ enum LLMKernels {
         for j in n..<width { x[j] = 0 }
     }
 
-    /// SiLU(z) = z · σ(z) = z / (1 + e^(−z)).
-    @inline(__always)
-    static func silu(_ z: Float) -> Float { z * fastSigmoid(z) }
-
-    /// h = SiLU(g) ⊙ u over rows.   gu: [rows, 2m] (gate | up) -> h: [rows, m]
+    /// h = SiLU(g) ⊙ u over rows (Lab's `swiGLU` kernel).   gu: [rows, 2m] (gate | up) -> h: [rows, m]
     static func swiglu(_ gu: UnsafePointer<Float>, _ h: UnsafeMutablePointer<Float>, rows: Int, width m: Int) {
         let src = UncheckedSendable(gu), dst = UncheckedSendable(h)
         Parallel.forChunks(rows, costPerItem: m * 8) { lo, hi in
             for r in lo..<hi {
-                let g = src.value + r * 2 * m, u = g + m, o = dst.value + r * m
-                for j in 0..<m { o[j] = silu(g[j]) * u[j] }
+                let g = src.value + r * 2 * m
+                swiGLU(g, up: g + m, dst.value + r * m, count: m)
             }
         }
     }

@@ -376,7 +376,7 @@ extension LlamaModel {
                 Parallel.forChunks(total, costPerItem: m * 4) { lo, hi in
                     for r in lo..<hi {
                         let g = gu.value + r * 2 * m
-                        for j in 0..<m { g[j] = LLMKernels.silu(g[j]) }
+                        swiGLU(g, up: nil, g, count: m)
                     }
                 }
                 hooks.call(.gate, layer: l, base: gateUp, tokens: total, width: m, rowStride: 2 * m, sequenceOffsets: offsets)

@@ -46,15 +46,12 @@ extension Tensor {
     public func silu() -> Tensor {
         let x = self
         let out = Tensor.mapChunks(x, costPerItem: 12) { src, dst, range in
-            for i in range { dst[i] = src[i] * fastSigmoid(src[i]) }
+            siluForward(src + range.lowerBound, up: nil, dst + range.lowerBound, count: range.count)
         }
         guard Tensor.recording(x) else { return out }
         return out.recorded(x) { g in
             x.accumulateGrad(Tensor.zipChunks(x, g, costPerItem: 14) { src, grad, dst, range in
-                for i in range {
-                    let s = fastSigmoid(src[i])
-                    dst[i] = grad[i] * (s * (1 + src[i] * (1 - s)))
-                }
+                siluBackward(src + range.lowerBound, grad + range.lowerBound, dst + range.lowerBound, count: range.count)
             })
         }
     }
@@ -131,6 +128,40 @@ extension Tensor {
 
 /// Whether the AVX2 kernels of CLabKernels may run on this CPU (they give the same bits as the Swift loops).
 let hasAVX2Kernels = lab_has_avx2() != 0
+
+/// SwiGLU over `count` elements: y = SiLU(x) ⊙ up = x·σ(x)·up, σ(x) = 1/(1 + fastExp(−x)); plain SiLU when `up` is
+/// nil. y may be x. (The kernel behind `silu()`, for callers on raw buffers such as LabLLM's FFN.)
+public func swiGLU(_ x: UnsafePointer<Float>, up: UnsafePointer<Float>?, _ y: UnsafeMutablePointer<Float>, count: Int) {
+    siluForward(x, up: up, y, count: count)
+}
+
+/// `swiGLU`: the AVX2 kernel (CLabKernels) performs the Swift loop's operations in its order, 8 lanes at a time, so
+/// both paths give the same bits (`useAVX2: false` forces the Swift loop, for the test that says so).
+@inline(__always)
+func siluForward(_ x: UnsafePointer<Float>, up: UnsafePointer<Float>?, _ y: UnsafeMutablePointer<Float>, count: Int,
+                 useAVX2: Bool = hasAVX2Kernels) {
+    if useAVX2 {
+        lab_silu_avx2(x, up, y, count)
+    } else if let up {
+        for i in 0..<count { y[i] = x[i] * fastSigmoid(x[i]) * up[i] }
+    } else {
+        for i in 0..<count { y[i] = x[i] * fastSigmoid(x[i]) }
+    }
+}
+
+/// SiLU's backward over `count` elements: dx = g·(σ·(1 + x·(1 − σ))), σ = σ(x); AVX2 or the Swift loop, same bits.
+@inline(__always)
+func siluBackward(_ x: UnsafePointer<Float>, _ g: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, count: Int,
+                  useAVX2: Bool = hasAVX2Kernels) {
+    if useAVX2 {
+        lab_silu_backward_avx2(x, g, dx, count)
+        return
+    }
+    for i in 0..<count {
+        let s = fastSigmoid(x[i])
+        dx[i] = g[i] * (s * (1 + x[i] * (1 - s)))
+    }
+}
 
 /// Exact GELU over `count` elements: y = ½x(1 + erf(x/√2)) and, when `slope` is given, dy/dx = ½(1 + erf(x/√2))
 /// + x·e^(−x²/2)/√(2π). The AVX2 kernel (CLabKernels) performs these operations in this order, 8 lanes at a time,
