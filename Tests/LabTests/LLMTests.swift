@@ -171,6 +171,30 @@ struct ReferenceFixture: Decodable {
 }
 
 @Suite struct LLMTests {
+    /// The blocked argmax returns what the plain first-maximum scan returns: ties go to the first index and NaN
+    /// never wins (a NaN first entry is kept, as the scan keeps it), over lengths around the 16-wide blocks and
+    /// slices that do not start at 0.
+    @Test func argmaxIsThePlainScan() {
+        func plain(_ x: ArraySlice<Float>) -> Int {
+            var best = x.startIndex
+            for i in x.indices where x[i] > x[best] { best = i }
+            return best - x.startIndex
+        }
+        var rng = RNG(seed: 21)
+        for n in [1, 2, 15, 16, 17, 31, 32, 33, 100, 49_152] {
+            for trial in 0..<6 {
+                var x = (0..<n + 3).map { _ in Float(Int(rng.uniform() * 8)) }  // many ties
+                if trial == 1 { x = x.map { -$0 } }
+                if trial == 2 { x[Int(rng.uniform() * Double(n + 3))] = .nan }
+                if trial == 3 { x[3] = .nan }  // the slice's first entry
+                if trial == 4 { for i in stride(from: 0, to: x.count, by: 5) { x[i] = .nan } }
+                if trial == 5 { x[n + 2] = 100; x[2] = 200 }  // largest: the slice's last; larger just before it
+                let slice = x[3..<n + 3]
+                #expect(LlamaModel.argmax(slice) == plain(slice), "n \(n), trial \(trial)")
+            }
+        }
+    }
+
     // MARK: GGUF reader
 
     @Test(arguments: [UInt32(2), 3]) func syntheticFileRoundTrip(version: UInt32) throws {

@@ -197,11 +197,23 @@ extension LlamaModel {
         return outputs
     }
 
-    /// Index of the largest entry (the first one on ties).
+    /// Index of the largest entry (the first one on ties; NaN never wins, as `>` says). Blocks of 16 are first
+    /// compared with the best so far in one SIMD comparison, and only a block that holds a larger entry is
+    /// scanned one by one, so the result is that of the plain scan.
     public static func argmax(_ x: ArraySlice<Float>) -> Int {
-        var best = x.startIndex
-        for i in x.indices where x[i] > x[best] { best = i }
-        return best - x.startIndex
+        x.withUnsafeBufferPointer { p in
+            guard let base = p.baseAddress, p.count > 0 else { return 0 }
+            var best = 0, i = 0
+            while i + 16 <= p.count {
+                let block = UnsafeRawPointer(base + i).loadUnaligned(as: SIMD16<Float>.self)
+                if any(block .> SIMD16(repeating: base[best])) {
+                    for j in i..<i + 16 where base[j] > base[best] { best = j }
+                }
+                i += 16
+            }
+            for j in i..<p.count where base[j] > base[best] { best = j }
+            return best
+        }
     }
 
     private func validate(_ caches: [KVCache], for sequences: [[Int]]) throws {

@@ -59,7 +59,7 @@ public struct LlamaHooks {
     @inline(__always)
     func call(_ point: LlamaHookPoint, layer: Int, base: UnsafeMutablePointer<Float>, tokens: Int, width: Int,
               rowStride: Int, sequenceOffsets: [Int]) {
-        guard let h = handlers[point] else { return }
+        guard !handlers.isEmpty, let h = handlers[point] else { return }  // no hashing when none is set
         h(ActivationView(layer: layer, point: point, tokens: tokens, width: width, rowStride: rowStride,
                          base: base, sequenceOffsets: sequenceOffsets))
     }
