@@ -1081,3 +1081,21 @@ void llm_attention_weighted_sum(int level, const float *p, const float *values, 
         out[i] = acc;
     }
 }
+
+static long argmax_scalar(const float *x, long begin, long end, long best) {
+    for (long i = begin; i < end; i++) if (x[i] > x[best]) best = i;
+    return best;
+}
+
+__attribute__((target("avx2")))
+static long argmax_avx2(const float *x, long n) {
+    long best = 0, i = 0;
+    for (; i + 8 <= n; i += 8)
+        if (_mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(x + i), _mm256_set1_ps(x[best]), _CMP_GT_OQ)))
+            best = argmax_scalar(x, i, i + 8, best);
+    return argmax_scalar(x, i, n, best);
+}
+
+long llm_argmax(int level, const float *x, long n) {
+    return level >= 1 ? argmax_avx2(x, n) : argmax_scalar(x, 0, n, 0);
+}

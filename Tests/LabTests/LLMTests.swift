@@ -171,7 +171,7 @@ struct ReferenceFixture: Decodable {
 }
 
 @Suite struct LLMTests {
-    /// The blocked argmax returns what the plain first-maximum scan returns: ties go to the first index and NaN
+    /// The argmax (AVX2 blocks, and the portable C loop) returns what the plain first-maximum scan returns: ties go to the first index and NaN
     /// never wins (a NaN first entry is kept, as the scan keeps it), over lengths around the 16-wide blocks and
     /// slices that do not start at 0.
     @Test func argmaxIsThePlainScan() {
@@ -191,6 +191,8 @@ struct ReferenceFixture: Decodable {
                 if trial == 5 { x[n + 2] = 100; x[2] = 200 }  // largest: the slice's last; larger just before it
                 let slice = x[3..<n + 3]
                 #expect(LlamaModel.argmax(slice) == plain(slice), "n \(n), trial \(trial)")
+                let portable = slice.withUnsafeBufferPointer { llm_argmax(0, $0.baseAddress!, n) }
+                #expect(portable == plain(slice), "C loop, n \(n), trial \(trial)")
             }
         }
     }

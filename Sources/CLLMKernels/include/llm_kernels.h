@@ -64,4 +64,9 @@ int llm_repack_groups(int type, const uint8_t *const *sources, int rows, int blo
    out = sum_k p[k] value_k. level >= 1 runs AVX2, 0 plain C with the same operations in the same order. */
 void llm_attention_dots(int level, const float *q, const float *keys, int stride, int count, int dim, float *scores);
 void llm_attention_weighted_sum(int level, const float *p, const float *values, int stride, int count, int dim, float *out);
+
+/* Index of the largest of x[0..<n] (n >= 1): the plain scan's answer, best = 0 and best = i whenever
+   x[i] > x[best], so the first index on ties and NaN never wins (a NaN x[0] stays the answer). The AVX2 path
+   compares 8 entries at a time with the best so far and scans only a block that holds a larger one. */
+long llm_argmax(int level, const float *x, long n);
 #endif
