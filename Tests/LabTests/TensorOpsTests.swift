@@ -214,8 +214,10 @@ func rnd(_ shape: [Int], seed: UInt64 = 1, low: Float = -1, high: Float = 1) -> 
     }
 
     /// The AVX2 SiLU kernels (forward, SwiGLU with an up operand, backward) and their Swift loops give the same
-    /// bits over the same sweep, in place as well.
+    /// bits over the same sweep, in place as well. A NaN only has to stay a NaN: its sign bit is not part of IEEE
+    /// arithmetic's result, and the release build's vectorised Swift loop gives −NaN where its scalar tail gives +NaN.
     @Test func siluKernelsMatchSwiftLoopsBitForBit() {
+        let sameBits: ((Float, Float)) -> Bool = { $0.0.isNaN ? $0.1.isNaN : $0.0.bitPattern == $0.1.bitPattern }
         guard hasAVX2Kernels else { return }
         var x: [Float] = [0, -0, 1e-40, -1e-40, .infinity, -.infinity, .nan, 87.3, -87.3, 88.7, -88.7, 90, -90, 9, -9]
         var v: Float = -100
@@ -234,12 +236,12 @@ func rnd(_ shape: [Int], seed: UInt64 = 1, low: Float = -1, high: Float = 1) -> 
                     siluBackward(xp.baseAddress!, upp.baseAddress!, &f, count: n, useAVX2: false)
                 }
             }
-            #expect(zip(a, b).allSatisfy { $0.bitPattern == $1.bitPattern }, "SiLU, n \(n)")
-            #expect(zip(c, d).allSatisfy { $0.bitPattern == $1.bitPattern }, "SwiGLU, n \(n)")
-            #expect(zip(e, f).allSatisfy { $0.bitPattern == $1.bitPattern }, "backward, n \(n)")
+            #expect(zip(a, b).allSatisfy(sameBits), "SiLU, n \(n)")
+            #expect(zip(c, d).allSatisfy(sameBits), "SwiGLU, n \(n)")
+            #expect(zip(e, f).allSatisfy(sameBits), "backward, n \(n)")
             var inPlace = Array(x.prefix(n))
             inPlace.withUnsafeMutableBufferPointer { swiGLU($0.baseAddress!, up: nil, $0.baseAddress!, count: n) }
-            #expect(zip(inPlace, b).allSatisfy { $0.bitPattern == $1.bitPattern }, "in place, n \(n)")
+            #expect(zip(inPlace, b).allSatisfy(sameBits), "in place, n \(n)")
             // The loops are the formulas: y = x·σ(x)·u, dx = g·(σ·(1 + x·(1 − σ))), σ = 1/(1 + fastExp(−x)).
             for i in stride(from: 0, to: n, by: 97) where !x[i].isNaN {
                 let s = 1 / (1 + fastExp(-x[i]))
