@@ -77,7 +77,7 @@ let package = Package(
         .executableTarget(name: "Gallery", dependencies: ["LabPlot", "LabSignal", "Lab"], path: "Sources/Tools/Gallery"),
         // LLM: GGUF reader, byte-level BPE tokenizer, Llama forward with hooks (SmolLM2), AVX2 decode kernels in C.
         .target(name: "CLLMKernels", path: "Sources/CLLMKernels"),
-        .target(name: "LabLLM", dependencies: ["Lab", "CBLAS", "CLLMKernels"], path: "Sources/Lab/LLM", swiftSettings: fast),
+        .target(name: "LabLLM", dependencies: ["Lab", "CBLAS", "CLabKernels", "CLLMKernels"], path: "Sources/Lab/LLM", swiftSettings: fast),
         .executableTarget(name: "LLMDemo", dependencies: ["LabLLM", "Lab", "LabRun", argumentParser], path: "Sources/Tools/LLMDemo", swiftSettings: fast),
 
         // expertsim (arXiv 2508.20991): the ZDC Monte-Carlo simulator and metrics (Core), the literate script.

@@ -184,6 +184,29 @@ float lab_softmax_avx2(float *x, ptrdiff_t n) {
 }
 
 __attribute__((target("avx2,fma")))
+void lab_softmax_scaled_avx2(float *x, ptrdiff_t n, ptrdiff_t width, float scale) {
+    float m = -__builtin_inff();
+    for (ptrdiff_t i = 0; i < n; i++) m = swift_max(m, x[i]);
+    const __m256 shift = _mm256_set1_ps(m), factor = _mm256_set1_ps(scale);
+    ptrdiff_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(x + i, exp8(_mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(x + i), shift), factor)));
+    if (i < n) {  /* the tail through a padded vector (lanes discarded) */
+        float tail[8] = {0};
+        for (ptrdiff_t j = 0; j < n - i; j++) tail[j] = x[i + j];
+        _mm256_storeu_ps(tail, exp8(_mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(tail), shift), factor)));
+        for (ptrdiff_t j = 0; j < n - i; j++) x[i + j] = tail[j];
+    }
+    float total = 0;
+    for (i = 0; i < n; i++) total += x[i];
+    const float inverse = 1.0f / total;
+    const __m256 s = _mm256_set1_ps(inverse);
+    for (i = 0; i + 8 <= n; i += 8) _mm256_storeu_ps(x + i, _mm256_mul_ps(_mm256_loadu_ps(x + i), s));
+    for (; i < n; i++) x[i] *= inverse;
+    for (i = n; i < width; i++) x[i] = 0;
+}
+
+__attribute__((target("avx2,fma")))
 void lab_adam_avx2(float *w, const float *g, float *m, float *v, ptrdiff_t n, float l2, float beta1, float oneMinusBeta1,
                    float beta2, float oneMinusBeta2, float c2, float shrink, float step, float epsilon) {
     const __m256 vl2 = _mm256_set1_ps(l2), vb1 = _mm256_set1_ps(beta1), va1 = _mm256_set1_ps(oneMinusBeta1);

@@ -171,6 +171,30 @@ struct ReferenceFixture: Decodable {
 }
 
 @Suite struct LLMTests {
+    /// The attention softmax's AVX2 kernel gives the Swift loop's bits: rows of several lengths (tails of the
+    /// 8-wide vectors, n = 0), masked tails, scales, ties at the maximum, ±0, ±∞ and NaN entries (a NaN has to stay
+    /// a NaN; its sign is not IEEE arithmetic's business).
+    @Test func softmaxRowKernelMatchesTheSwiftLoop() {
+        guard QuantizedMatrix.simdLevel >= 1 else { return }
+        var rng = RNG(seed: 17)
+        for n in [0, 1, 3, 7, 8, 9, 16, 57, 144, 513] {
+            for trial in 0..<6 {
+                let width = n + (trial % 3) * 5
+                var row = (0..<width).map { _ in Float(rng.normal()) * 6 }
+                if trial == 1, n > 2 { row[1] = row[0]; row[2] = -0.0; row[0] = 0 }
+                if trial == 2, n > 0 { row[n - 1] = .infinity }
+                if trial == 3 { for i in 0..<n { row[i] = -.infinity } }
+                if trial == 4, n > 1 { row[n / 2] = .nan }
+                if trial == 5 { for i in 0..<n { row[i] = Float(Int(row[i])) } }
+                let scale: Float = trial == 0 ? 0.125 : 1 / Float(64 + trial).squareRoot()
+                var a = row, b = row
+                a.withUnsafeMutableBufferPointer { LLMKernels.softmaxRow($0.baseAddress!, n: n, width: width, scale: scale, useAVX2: true) }
+                b.withUnsafeMutableBufferPointer { LLMKernels.softmaxRow($0.baseAddress!, n: n, width: width, scale: scale, useAVX2: false) }
+                #expect(zip(a, b).allSatisfy { $0.isNaN ? $1.isNaN : $0.bitPattern == $1.bitPattern }, "n \(n), trial \(trial)")
+            }
+        }
+    }
+
     /// The argmax (AVX2 blocks, and the portable C loop) returns what the plain first-maximum scan returns: ties go to the first index and NaN
     /// never wins (a NaN first entry is kept, as the scan keeps it), over lengths around the 16-wide blocks and
     /// slices that do not start at 0.

@@ -26,6 +26,11 @@ void lab_silu_backward_avx2(const float *x, const float *g, float *dx, ptrdiff_t
    x[i] *= 1/total. Returns m; when m is −∞ (n = 0 or every entry −∞) x is left untouched. */
 float lab_softmax_avx2(float *x, ptrdiff_t n);
 
+/* Softmax of scale·x over x[0..<n] in place, then x[n..<width] = 0, as LabLLM's `softmaxRow` computes it:
+   m = max (one by one, Swift's max), x[i] = fastExp((x[i] − m)·scale) (8 lanes at a time), total = Σ x[i] in
+   index order (one by one), x[i] *= 1/total. The same bits as that Swift loop. */
+void lab_softmax_scaled_avx2(float *x, ptrdiff_t n, ptrdiff_t width, float scale);
+
 /* One Adam / AdamW step over n parameters, as Lab's `Adam.update` loop writes it, element by element:
    gi = g + l2·w;  m = beta1·m + oneMinusBeta1·gi;  v = beta2·v + (oneMinusBeta2·gi)·gi;
    w = shrink·w − (step·m) / (√(v·c2) + epsilon). w, g, m, v must not overlap. */

@@ -1,4 +1,5 @@
 import CBLAS
+import CLabKernels
 import Foundation
 import Lab
 
@@ -61,9 +62,15 @@ enum LLMKernels {
     }
 
     /// softmax(scale · x) over the first `n` entries of a row, in place; entries n..<width are set
-    /// to 0 (the causal mask: keys after the query's position get no weight).
+    /// to 0 (the causal mask: keys after the query's position get no weight). With AVX2 the C kernel
+    /// (`lab_softmax_scaled_avx2`) runs this loop's operations in its order, the exponentials 8 at a time: same bits.
     @inline(__always)
-    static func softmaxRow(_ x: UnsafeMutablePointer<Float>, n: Int, width: Int, scale: Float) {
+    static func softmaxRow(_ x: UnsafeMutablePointer<Float>, n: Int, width: Int, scale: Float,
+                           useAVX2: Bool = QuantizedMatrix.simdLevel >= 1) {
+        if useAVX2 {
+            lab_softmax_scaled_avx2(x, n, width, scale)
+            return
+        }
         var m = -Float.infinity
         for j in 0..<n { m = max(m, x[j]) }
         var s: Float = 0
