@@ -133,6 +133,21 @@ static inline __m128 pointwise_max4(__m128 a, __m128 b) {
 /* Swift.max(x, y): y >= x ? y : x. */
 static inline float swift_max(float x, float y) { return y >= x ? y : x; }
 
+/* x[i] = exp8((x[i] − m)·scale) in place, 8 at a time, the tail through a padded vector (lanes discarded). */
+__attribute__((target("avx2,fma")))
+static inline void exp_shifted(float *x, ptrdiff_t n, float m, float scale) {
+    const __m256 shift = _mm256_set1_ps(m), factor = _mm256_set1_ps(scale);
+    ptrdiff_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(x + i, exp8(_mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(x + i), shift), factor)));
+    if (i < n) {
+        float tail[8] = {0};
+        for (ptrdiff_t j = 0; j < n - i; j++) tail[j] = x[i + j];
+        _mm256_storeu_ps(tail, exp8(_mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(tail), shift), factor)));
+        for (ptrdiff_t j = 0; j < n - i; j++) x[i + j] = tail[j];
+    }
+}
+
 __attribute__((target("avx2,fma")))
 float lab_softmax_avx2(float *x, ptrdiff_t n) {
     /* RowKernels.max: 16 lanes (here the halves of two 8-lane vectors), then the lanes, then the tail. */
@@ -152,15 +167,8 @@ float lab_softmax_avx2(float *x, ptrdiff_t n) {
     for (; i < n; i++) m = swift_max(m, x[i]);
     if (m == -__builtin_inff()) return m;
 
-    /* RowKernels.expShifted: x[i] = fastExp(x[i] − m), the tail through a padded vector (lanes discarded). */
-    const __m256 shift = _mm256_set1_ps(m);
-    for (i = 0; i + 8 <= n; i += 8) _mm256_storeu_ps(x + i, exp8(_mm256_sub_ps(_mm256_loadu_ps(x + i), shift)));
-    if (i < n) {
-        float tail[8] = {0};
-        for (ptrdiff_t j = 0; j < n - i; j++) tail[j] = x[i + j];
-        _mm256_storeu_ps(tail, exp8(_mm256_sub_ps(_mm256_loadu_ps(tail), shift)));
-        for (ptrdiff_t j = 0; j < n - i; j++) x[i + j] = tail[j];
-    }
+    /* RowKernels.expShifted: x[i] = fastExp(x[i] − m) ((x − m)·1 is exact). */
+    exp_shifted(x, n, m, 1.0f);
 
     /* RowKernels.sum: four 4-lane accumulators a, b, c, d (here [a|b] and [c|d]), (a + b) + (c + d), then
        (v0 + v1) + (v2 + v3), then the tail one by one. */
@@ -187,18 +195,10 @@ __attribute__((target("avx2,fma")))
 void lab_softmax_scaled_avx2(float *x, ptrdiff_t n, ptrdiff_t width, float scale) {
     float m = -__builtin_inff();
     for (ptrdiff_t i = 0; i < n; i++) m = swift_max(m, x[i]);
-    const __m256 shift = _mm256_set1_ps(m), factor = _mm256_set1_ps(scale);
-    ptrdiff_t i = 0;
-    for (; i + 8 <= n; i += 8)
-        _mm256_storeu_ps(x + i, exp8(_mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(x + i), shift), factor)));
-    if (i < n) {  /* the tail through a padded vector (lanes discarded) */
-        float tail[8] = {0};
-        for (ptrdiff_t j = 0; j < n - i; j++) tail[j] = x[i + j];
-        _mm256_storeu_ps(tail, exp8(_mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(tail), shift), factor)));
-        for (ptrdiff_t j = 0; j < n - i; j++) x[i + j] = tail[j];
-    }
+    exp_shifted(x, n, m, scale);
     float total = 0;
-    for (i = 0; i < n; i++) total += x[i];
+    ptrdiff_t i = 0;
+    for (; i < n; i++) total += x[i];
     const float inverse = 1.0f / total;
     const __m256 s = _mm256_set1_ps(inverse);
     for (i = 0; i + 8 <= n; i += 8) _mm256_storeu_ps(x + i, _mm256_mul_ps(_mm256_loadu_ps(x + i), s));

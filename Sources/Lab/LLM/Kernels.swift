@@ -61,12 +61,15 @@ enum LLMKernels {
         }
     }
 
+    /// Whether CLabKernels' AVX2 kernels may be called (its own CPU check, as Lab's `hasAVX2Kernels`).
+    static let hasAVX2Kernels = lab_has_avx2() != 0
+
     /// softmax(scale · x) over the first `n` entries of a row, in place; entries n..<width are set
     /// to 0 (the causal mask: keys after the query's position get no weight). With AVX2 the C kernel
     /// (`lab_softmax_scaled_avx2`) runs this loop's operations in its order, the exponentials 8 at a time: same bits.
     @inline(__always)
     static func softmaxRow(_ x: UnsafeMutablePointer<Float>, n: Int, width: Int, scale: Float,
-                           useAVX2: Bool = QuantizedMatrix.simdLevel >= 1) {
+                           useAVX2: Bool = hasAVX2Kernels) {
         if useAVX2 {
             lab_softmax_scaled_avx2(x, n, width, scale)
             return
