@@ -450,59 +450,116 @@ static void int8_scalar(int kind, const uint8_t *data, int blocks, int g0, int g
     }
 }
 
-#ifndef INT8_TILE
-#define INT8_TILE 8
-#endif
+/* AVX-512 VNNI. One register holds a group's 16 weight rows, one dword per row with its codes of 4 columns (vpermb
+   gathers them from the record's 16-byte code rows), so a token's 4 activations enter as one broadcast dword and
+   vpdpbusd adds 16 rows' 4-column products into their int32 dots. A tile of T tokens (T a constant: the accumulators
+   stay in registers) shares one unpacking of each block's codes. The integer dot starts at the Q4_0 offset term
+   (-8 * xs; Q8_0: -128 * xs for its +128 shift), exact in int32; then the Float32 steps of the C reference in its
+   order. Tokens go in blocks of VNNI_TOKEN_BLOCK: every group of the call runs over one block before the next, so the
+   outputs and activations being written and read stay in L2 while a group's codes are reread from L1. */
+enum { VNNI_TILE = 8, VNNI_TOKEN_BLOCK = 64 };
 
-__attribute__((target("avx512f,avx512bw,avx512vnni,avx512vbmi,f16c")))
-static void q4_int8_vnni(int offset, const uint8_t *data, int blocks, int g0, int g1, int rows, const int8_t *xq,
-                         const float *xd, const int32_t *xs, const float *xds, int tokens, float *y, int ldy, float beta) {
-    int columns = 32 * blocks;
-    /* vpermb index: dword r of the result = bytes (j, r), (j+1, r), (j+2, r), (j+3, r) of four 16-byte rows j..j+3. */
+/* y[t, 16g + r] = acc (+ beta * y) for the valid rows, as store_group (beta * y rounded, then added). */
+__attribute__((target("avx512f"), always_inline))
+static inline void store_tile_vnni(const int T, const __m512 *acc, float *y, int ldy, int valid, float beta) {
+    __mmask16 mask = (__mmask16)((1u << valid) - 1);
+#pragma clang loop unroll(full)
+    for (int t = 0; t < T; t++) {
+        float *out = y + (long)t * ldy;
+        __m512 v = acc[t];
+        if (beta != 0) v = _mm512_add_ps(v, _mm512_mul_ps(_mm512_set1_ps(beta), _mm512_maskz_loadu_ps(mask, out)));
+        _mm512_mask_storeu_ps(out, mask, v);
+    }
+}
+
+__attribute__((target("avx512f,avx512bw,avx512vnni,avx512vbmi,f16c"), always_inline))
+static inline void q4_int8_vnni_tile(const int T, int offset, const uint8_t *base, int blocks, const int8_t *xq,
+                                     const float *xd, const int32_t *xs, const float *xds, __m512i gather, __m512 *acc) {
+    const int columns = 32 * blocks;
+    const __m512i low = _mm512_set1_epi8(0x0F);
+#pragma clang loop unroll(full)
+    for (int t = 0; t < T; t++) acc[t] = _mm512_setzero_ps();
+    const uint8_t *record = base;
+    for (int b = 0; b < blocks; b++, record += Q4_BYTES(offset)) {
+        if (T == 1) prefetch_record(record, Q4_BYTES(offset));
+        __m512i wl[4], wh[4];
+        for (int i = 0; i < 4; i++) {
+            __m512i p = _mm512_permutexvar_epi8(gather, _mm512_loadu_si512(record + Q4_CODES(offset) + 64 * i));
+            wl[i] = _mm512_and_si512(p, low);
+            wh[i] = _mm512_and_si512(_mm512_srli_epi16(p, 4), low);
+        }
+        __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)record));
+#pragma clang loop unroll(full)
+        for (int t = 0; t < T; t++) {
+            const int8_t *q = xq + (long)t * columns + 32 * b;
+            long tb = (long)t * blocks + b;
+            __m512i dot = offset ? _mm512_set1_epi32(-8 * xs[tb]) : _mm512_setzero_si512();
+            for (int i = 0; i < 4; i++) {
+                int32_t lo, hi;
+                memcpy(&lo, q + 4 * i, 4);
+                memcpy(&hi, q + 16 + 4 * i, 4);
+                dot = _mm512_dpbusd_epi32(dot, wl[i], _mm512_set1_epi32(lo));
+                dot = _mm512_dpbusd_epi32(dot, wh[i], _mm512_set1_epi32(hi));
+            }
+            __m512 s = _mm512_mul_ps(dw, _mm512_set1_ps(xd[tb]));
+            acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), s, acc[t]);
+            if (!offset) acc[t] = _mm512_fmadd_ps(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(record + 32))),
+                                                  _mm512_set1_ps(xds[tb]), acc[t]);
+        }
+    }
+}
+
+/* The vpermb index: dword r of the result = bytes (j, r), (j+1, r), (j+2, r), (j+3, r) of four 16-byte rows j..j+3. */
+__attribute__((target("avx512f")))
+static __m512i vnni_gather(void) {
     uint8_t index[64];
     for (int r = 0; r < 16; r++) for (int i = 0; i < 4; i++) index[4 * r + i] = (uint8_t)(16 * i + r);
-    const __m512i gather = _mm512_loadu_si512(index), low = _mm512_set1_epi8(0x0F);
-    for (int g = g0; g < g1; g++) {
-        const uint8_t *base = data + (long)g * blocks * Q4_BYTES(offset);
-        int valid = rows - 16 * g < 16 ? rows - 16 * g : 16;
-        for (int t0 = 0; t0 < tokens; t0 += INT8_TILE) {
-            int tile = tokens - t0 < INT8_TILE ? tokens - t0 : INT8_TILE;
-            __m512 acc[INT8_TILE];
-            for (int t = 0; t < INT8_TILE; t++) acc[t] = _mm512_setzero_ps();
-            const uint8_t *record = base;
-            for (int b = 0; b < blocks; b++, record += Q4_BYTES(offset)) {
-                __m512i wl[4], wh[4];
-                for (int i = 0; i < 4; i++) {
-                    __m512i p = _mm512_permutexvar_epi8(gather, _mm512_loadu_si512(record + Q4_CODES(offset) + 64 * i));
-                    wl[i] = _mm512_and_si512(p, low);
-                    wh[i] = _mm512_and_si512(_mm512_srli_epi16(p, 4), low);
+    return _mm512_loadu_si512(index);
+}
+
+__attribute__((target("avx512f,avx512bw,avx512vnni,avx512vbmi,f16c"), always_inline))
+static inline void q4_int8_vnni_blocks(const int offset, const uint8_t *data, int blocks, int g0, int g1, int rows, const int8_t *xq,
+                         const float *xd, const int32_t *xs, const float *xds, int tokens, float *y, int ldy, float beta) {
+    const int columns = 32 * blocks;
+    const __m512i gather = vnni_gather();
+    for (int tb0 = 0; tb0 < tokens; tb0 += VNNI_TOKEN_BLOCK) {
+        int tb1 = tokens - tb0 < VNNI_TOKEN_BLOCK ? tokens : tb0 + VNNI_TOKEN_BLOCK;
+        for (int g = g0; g < g1; g++) {
+            const uint8_t *base = data + (long)g * blocks * Q4_BYTES(offset);
+            int valid = rows - 16 * g < 16 ? rows - 16 * g : 16;
+            for (int t0 = tb0; t0 < tb1;) {
+                __m512 acc[VNNI_TILE];
+                const int8_t *q = xq + (long)t0 * columns;
+                const float *d = xd + (long)t0 * blocks, *ds = xds + (long)t0 * blocks;
+                const int32_t *s = xs + (long)t0 * blocks;
+                float *out = y + (long)t0 * ldy + 16 * g;
+                switch (tb1 - t0 >= VNNI_TILE ? VNNI_TILE : tb1 - t0 >= 4 ? 4 : 1) {
+                case VNNI_TILE:
+                    q4_int8_vnni_tile(VNNI_TILE, offset, base, blocks, q, d, s, ds, gather, acc);
+                    store_tile_vnni(VNNI_TILE, acc, out, ldy, valid, beta);
+                    t0 += VNNI_TILE;
+                    break;
+                case 4:
+                    q4_int8_vnni_tile(4, offset, base, blocks, q, d, s, ds, gather, acc);
+                    store_tile_vnni(4, acc, out, ldy, valid, beta);
+                    t0 += 4;
+                    break;
+                default:
+                    q4_int8_vnni_tile(1, offset, base, blocks, q, d, s, ds, gather, acc);
+                    store_tile_vnni(1, acc, out, ldy, valid, beta);
+                    t0 += 1;
                 }
-                __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)record));
-                __m512 mw = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(record + 32)));
-                for (int t = 0; t < tile; t++) {
-                    const int8_t *q = xq + (long)(t0 + t) * columns + 32 * b;
-                    __m512i dot = _mm512_setzero_si512();
-                    for (int i = 0; i < 4; i++) {
-                        int32_t lo, hi;
-                        memcpy(&lo, q + 4 * i, 4);
-                        memcpy(&hi, q + 16 + 4 * i, 4);
-                        dot = _mm512_dpbusd_epi32(dot, wl[i], _mm512_set1_epi32(lo));
-                        dot = _mm512_dpbusd_epi32(dot, wh[i], _mm512_set1_epi32(hi));
-                    }
-                    long tb = (long)(t0 + t) * blocks + b;
-                    if (offset) dot = _mm512_sub_epi32(dot, _mm512_set1_epi32(8 * xs[tb]));
-                    __m512 s = _mm512_mul_ps(dw, _mm512_set1_ps(xd[tb]));
-                    acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), s, acc[t]);
-                    if (!offset) acc[t] = _mm512_fmadd_ps(mw, _mm512_set1_ps(xds[tb]), acc[t]);
-                }
-            }
-            for (int t = 0; t < tile; t++) {
-                float dot[16];
-                _mm512_storeu_ps(dot, acc[t]);
-                store_group(y + (long)(t0 + t) * ldy + 16 * g, dot, valid, beta);
             }
         }
     }
+}
+
+/* The Q4_0 and Q4_1 kernels, each compiled with its record layout a constant. */
+__attribute__((target("avx512f,avx512bw,avx512vnni,avx512vbmi,f16c")))
+static void q4_int8_vnni(int offset, const uint8_t *data, int blocks, int g0, int g1, int rows, const int8_t *xq,
+                         const float *xd, const int32_t *xs, const float *xds, int tokens, float *y, int ldy, float beta) {
+    if (offset) q4_int8_vnni_blocks(1, data, blocks, g0, g1, rows, xq, xd, xs, xds, tokens, y, ldy, beta);
+    else q4_int8_vnni_blocks(0, data, blocks, g0, g1, rows, xq, xd, xs, xds, tokens, y, ldy, beta);
 }
 
 /* AVX2 (no VNNI): _mm256_maddubs_epi16 multiplies the unsigned codes by the signed activations and adds adjacent
@@ -805,46 +862,70 @@ void llm_q4_int8_groups(int level, int offset, const uint8_t *data, int blocks, 
     else int8_scalar(offset ? 1 : 0, data, blocks, group_begin, group_end, rows, xq, xd, xs, xds, tokens, y, ldy, beta);
 }
 
-/* Q8_0 weights: dot = sum_j w[r,j] * xq[t,j] exactly; the VNNI path multiplies (w + 128) (unsigned) and subtracts
-   128 * xs[t,b], which is the same integer. */
+/* Q8_0 weights: dot = sum_j w[r,j] * xq[t,j] exactly; the VNNI path multiplies (w + 128) (unsigned) and starts the
+   dot at -128 * xs[t,b], which gives the same integer. Tiles and token blocks as q4_int8_vnni. */
+__attribute__((target("avx512f,avx512bw,avx512vnni,avx512vbmi,f16c"), always_inline))
+static inline void q8_int8_vnni_tile(const int T, const uint8_t *base, int blocks, const int8_t *xq, const float *xd,
+                                     const int32_t *xs, __m512i gather, __m512 *acc) {
+    const int columns = 32 * blocks;
+    const __m512i flip = _mm512_set1_epi8((char)0x80);
+#pragma clang loop unroll(full)
+    for (int t = 0; t < T; t++) acc[t] = _mm512_setzero_ps();
+    const uint8_t *record = base;
+    for (int b = 0; b < blocks; b++, record += Q8_RECORD) {
+        if (T == 1) prefetch_record(record, Q8_RECORD);
+        __m512i w[8];
+        for (int i = 0; i < 8; i++)
+            w[i] = _mm512_xor_si512(_mm512_permutexvar_epi8(gather, _mm512_loadu_si512(record + 32 + 64 * i)), flip);
+        __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)record));
+#pragma clang loop unroll(full)
+        for (int t = 0; t < T; t++) {
+            const int8_t *q = xq + (long)t * columns + 32 * b;
+            long tb = (long)t * blocks + b;
+            __m512i dot = _mm512_set1_epi32(-128 * xs[tb]);
+            for (int i = 0; i < 8; i++) {
+                int32_t v;
+                memcpy(&v, q + 4 * i, 4);
+                dot = _mm512_dpbusd_epi32(dot, w[i], _mm512_set1_epi32(v));
+            }
+            __m512 s = _mm512_mul_ps(dw, _mm512_set1_ps(xd[tb]));
+            acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), s, acc[t]);
+        }
+    }
+}
+
 __attribute__((target("avx512f,avx512bw,avx512vnni,avx512vbmi,f16c")))
 static void q8_int8_vnni(const uint8_t *data, int blocks, int g0, int g1, int rows, const int8_t *xq, const float *xd,
                          const int32_t *xs, int tokens, float *y, int ldy, float beta) {
-    int columns = 32 * blocks;
-    uint8_t index[64];
-    for (int r = 0; r < 16; r++) for (int i = 0; i < 4; i++) index[4 * r + i] = (uint8_t)(16 * i + r);
-    const __m512i gather = _mm512_loadu_si512(index), flip = _mm512_set1_epi8((char)0x80);
-    for (int g = g0; g < g1; g++) {
-        const uint8_t *base = data + (long)g * blocks * Q8_RECORD;
-        int valid = rows - 16 * g < 16 ? rows - 16 * g : 16;
-        for (int t0 = 0; t0 < tokens; t0 += INT8_TILE) {
-            int tile = tokens - t0 < INT8_TILE ? tokens - t0 : INT8_TILE;
-            __m512 acc[INT8_TILE];
-            for (int t = 0; t < INT8_TILE; t++) acc[t] = _mm512_setzero_ps();
-            const uint8_t *record = base;
-            for (int b = 0; b < blocks; b++, record += Q8_RECORD) {
-                __m512i w[8];
-                for (int i = 0; i < 8; i++)
-                    w[i] = _mm512_xor_si512(_mm512_permutexvar_epi8(gather, _mm512_loadu_si512(record + 32 + 64 * i)), flip);
-                __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)record));
-                for (int t = 0; t < tile; t++) {
-                    const int8_t *q = xq + (long)(t0 + t) * columns + 32 * b;
-                    __m512i dot = _mm512_setzero_si512();
-                    for (int i = 0; i < 8; i++) {
-                        int32_t v;
-                        memcpy(&v, q + 4 * i, 4);
-                        dot = _mm512_dpbusd_epi32(dot, w[i], _mm512_set1_epi32(v));
-                    }
-                    long tb = (long)(t0 + t) * blocks + b;
-                    dot = _mm512_sub_epi32(dot, _mm512_set1_epi32(128 * xs[tb]));
-                    __m512 s = _mm512_mul_ps(dw, _mm512_set1_ps(xd[tb]));
-                    acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), s, acc[t]);
+    const int columns = 32 * blocks;
+    const __m512i gather = vnni_gather();
+    for (int tb0 = 0; tb0 < tokens; tb0 += VNNI_TOKEN_BLOCK) {
+        int tb1 = tokens - tb0 < VNNI_TOKEN_BLOCK ? tokens : tb0 + VNNI_TOKEN_BLOCK;
+        for (int g = g0; g < g1; g++) {
+            const uint8_t *base = data + (long)g * blocks * Q8_RECORD;
+            int valid = rows - 16 * g < 16 ? rows - 16 * g : 16;
+            for (int t0 = tb0; t0 < tb1;) {
+                __m512 acc[VNNI_TILE];
+                const int8_t *q = xq + (long)t0 * columns;
+                const float *d = xd + (long)t0 * blocks;
+                const int32_t *s = xs + (long)t0 * blocks;
+                float *out = y + (long)t0 * ldy + 16 * g;
+                switch (tb1 - t0 >= VNNI_TILE ? VNNI_TILE : tb1 - t0 >= 4 ? 4 : 1) {
+                case VNNI_TILE:
+                    q8_int8_vnni_tile(VNNI_TILE, base, blocks, q, d, s, gather, acc);
+                    store_tile_vnni(VNNI_TILE, acc, out, ldy, valid, beta);
+                    t0 += VNNI_TILE;
+                    break;
+                case 4:
+                    q8_int8_vnni_tile(4, base, blocks, q, d, s, gather, acc);
+                    store_tile_vnni(4, acc, out, ldy, valid, beta);
+                    t0 += 4;
+                    break;
+                default:
+                    q8_int8_vnni_tile(1, base, blocks, q, d, s, gather, acc);
+                    store_tile_vnni(1, acc, out, ldy, valid, beta);
+                    t0 += 1;
                 }
-            }
-            for (int t = 0; t < tile; t++) {
-                float dot[16];
-                _mm512_storeu_ps(dot, acc[t]);
-                store_group(y + (long)(t0 + t) * ldy + 16 * g, dot, valid, beta);
             }
         }
     }

@@ -145,8 +145,10 @@ func tinyLlamaGGUF(metadata overrides: [String: GGUFTestValue?] = [:], tensorOff
     return h.bytes + data.bytes
 }
 
+/// A fresh file per call (a UUID in its name): parameterised tests run in parallel, and cases of one test that wrote
+/// and removed the same path raced (a case found its file removed by another).
 func writeTemporary(_ bytes: [UInt8], _ name: String) throws -> String {
-    let path = NSTemporaryDirectory() + "labllm-\(name)-\(ProcessInfo.processInfo.processIdentifier).gguf"
+    let path = NSTemporaryDirectory() + "labllm-\(name)-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString).gguf"
     try Data(bytes).write(to: URL(fileURLWithPath: path))
     return path
 }
@@ -435,9 +437,9 @@ struct ReferenceFixture: Decodable {
     /// Int8 activations: the AVX-512 VNNI kernel, the AVX2 kernel and the C reference give identical floats (beta 0 and 1, a
     /// token count that is not a multiple of the kernel's tile), and every output is within the int8 rounding's
     /// bound of the exact product: |Σ_k w_k (x_k − d_b q_k)| ≤ Σ_b d_b/2 · Σ_{k∈b} |w_k|, plus Float32 slack.
-    /// Three token counts: 1 runs the one-token (decode step) kernels, 3 the few-token ones, 11 the many-token ones
-    /// (AVX2's unpacked panel for Q4).
-    @Test(arguments: [UInt32(3), 2, 8], [1, 3, 11])
+    /// Four token counts: 1 runs the one-token (decode step) kernels, 3 the few-token ones, 11 the many-token ones
+    /// (AVX2's unpacked panel for Q4), 70 crosses the VNNI kernels' block of 64 tokens (tiles of 8, 4 and 1 after it).
+    @Test(arguments: [UInt32(3), 2, 8], [1, 3, 11, 70])
     func int8ActivationKernelsAgreeAndStayWithinTheRoundingBound(type: UInt32, count: Int) throws {
         let rows = 37, columns = 64
         let (path, weights, _, _, _) = try matrixGGUF(type: type, rows: rows)
