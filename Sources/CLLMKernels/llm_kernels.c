@@ -29,6 +29,11 @@ int llm_simd_level(void) {
     return avx2 ? 1 : 0;
 }
 
+int llm_decode_level(void) {
+    int level = llm_simd_level();
+    return level == 1 && __builtin_cpu_supports("avx512f") ? 3 : level;
+}
+
 /* Stores the 16 sums of a group (lanes past `valid` dropped): y = dot (+ beta y). */
 static inline void store_group(float *y, const float *dot, int valid, float beta) {
     for (int r = 0; r < valid; r++) y[r] = beta == 0 ? dot[r] : dot[r] + beta * y[r];
@@ -217,17 +222,110 @@ static void q8_groups_avx2(const uint8_t *data, const float *x, int blocks,
     }
 }
 
+/* ---------------------------------------------------------------- AVX-512F in the AVX2 kernels' order (level 3)
+
+   Lane r of one 16-lane vector runs what lane r % 8 of half r / 8 runs in the AVX2 kernels above, the same
+   operations in the same order, so the results are the AVX2 kernels' bits (the default, portable path takes this
+   one wherever the CPU has AVX-512F: half the instructions). Four blocks' chains run side by side (8 in flight) and
+   are added into the group's accumulator in block order, as the AVX2 loops add their two. */
+enum { WIDE_BLOCKS = 4 };
+
+__attribute__((target("avx512f,f16c"), always_inline))
+static inline void q4_block_sums_wide(const uint8_t *codes, const float *xb, int j, __m512 s[2]) {
+    const __m512i low = _mm512_set1_epi32(0x0F);
+    __m512i c = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(codes + 16 * j)));
+    s[0] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_and_si512(c, low)), _mm512_set1_ps(xb[j]), s[0]);
+    s[1] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_srli_epi32(c, 4)), _mm512_set1_ps(xb[j + 16]), s[1]);
+}
+
+__attribute__((target("avx512f,f16c"), always_inline))
+static inline __m512 q4_block_add_wide(int offset, const uint8_t *record, float xsum, const __m512 s[2], __m512 acc) {
+    __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)record));
+    __m512 m = offset ? _mm512_mul_ps(d, _mm512_set1_ps(-8.0f)) : _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(record + 32)));
+    acc = _mm512_fmadd_ps(_mm512_add_ps(s[0], s[1]), d, acc);
+    return _mm512_fmadd_ps(m, _mm512_set1_ps(xsum), acc);
+}
+
+__attribute__((target("avx512f,f16c")))
+static void q4_groups_wide(int offset, const uint8_t *data, const float *x, const float *xsum, int blocks,
+                           int group_begin, int group_end, int rows, float *y, float beta) {
+    const int bytes = Q4_BYTES(offset), codes = Q4_CODES(offset);
+    for (int g = group_begin; g < group_end; g++) {
+        const uint8_t *record = data + (long)g * blocks * bytes;
+        __m512 acc = _mm512_setzero_ps();
+        int b = 0;
+        for (; b + WIDE_BLOCKS <= blocks; b += WIDE_BLOCKS, record += WIDE_BLOCKS * bytes) {
+            prefetch_record(record, WIDE_BLOCKS * bytes);
+            __m512 s[WIDE_BLOCKS][2];
+            for (int k = 0; k < WIDE_BLOCKS; k++) s[k][0] = s[k][1] = _mm512_setzero_ps();
+            for (int j = 0; j < 16; j++)
+                for (int k = 0; k < WIDE_BLOCKS; k++) q4_block_sums_wide(record + k * bytes + codes, x + 32 * (b + k), j, s[k]);
+            for (int k = 0; k < WIDE_BLOCKS; k++) acc = q4_block_add_wide(offset, record + k * bytes, xsum[b + k], s[k], acc);
+        }
+        for (; b < blocks; b++, record += bytes) {
+            prefetch_record(record, bytes);
+            __m512 s[2] = {_mm512_setzero_ps(), _mm512_setzero_ps()};
+            for (int j = 0; j < 16; j++) q4_block_sums_wide(record + codes, x + 32 * b, j, s);
+            acc = q4_block_add_wide(offset, record, xsum[b], s, acc);
+        }
+        float dot[16];
+        _mm512_storeu_ps(dot, acc);
+        int valid = rows - 16 * g < 16 ? rows - 16 * g : 16;
+        store_group(y + 16 * g, dot, valid, beta);
+    }
+}
+
+__attribute__((target("avx512f,f16c"), always_inline))
+static inline void q8_block_sums_wide(const uint8_t *codes, const float *xb, int j, __m512 s[2]) {
+    __m512i c0 = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(codes + 16 * j)));
+    __m512i c1 = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(codes + 16 * j + 16)));
+    s[0] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(c0), _mm512_set1_ps(xb[j]), s[0]);
+    s[1] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(c1), _mm512_set1_ps(xb[j + 1]), s[1]);
+}
+
+__attribute__((target("avx512f,f16c")))
+static void q8_groups_wide(const uint8_t *data, const float *x, int blocks,
+                           int group_begin, int group_end, int rows, float *y, float beta) {
+    for (int g = group_begin; g < group_end; g++) {
+        const uint8_t *record = data + (long)g * blocks * Q8_RECORD;
+        __m512 acc = _mm512_setzero_ps();
+        int b = 0;
+        for (; b + WIDE_BLOCKS <= blocks; b += WIDE_BLOCKS, record += WIDE_BLOCKS * Q8_RECORD) {
+            prefetch_record(record, WIDE_BLOCKS * Q8_RECORD);
+            __m512 s[WIDE_BLOCKS][2];
+            for (int k = 0; k < WIDE_BLOCKS; k++) s[k][0] = s[k][1] = _mm512_setzero_ps();
+            for (int j = 0; j < 32; j += 2)
+                for (int k = 0; k < WIDE_BLOCKS; k++) q8_block_sums_wide(record + k * Q8_RECORD + 32, x + 32 * (b + k), j, s[k]);
+            for (int k = 0; k < WIDE_BLOCKS; k++)
+                acc = _mm512_fmadd_ps(_mm512_add_ps(s[k][0], s[k][1]),
+                                      _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(record + k * Q8_RECORD))), acc);
+        }
+        for (; b < blocks; b++, record += Q8_RECORD) {
+            prefetch_record(record, Q8_RECORD);
+            __m512 s[2] = {_mm512_setzero_ps(), _mm512_setzero_ps()};
+            for (int j = 0; j < 32; j += 2) q8_block_sums_wide(record + 32, x + 32 * b, j, s);
+            acc = _mm512_fmadd_ps(_mm512_add_ps(s[0], s[1]), _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)record)), acc);
+        }
+        float dot[16];
+        _mm512_storeu_ps(dot, acc);
+        int valid = rows - 16 * g < 16 ? rows - 16 * g : 16;
+        store_group(y + 16 * g, dot, valid, beta);
+    }
+}
+
 /* ---------------------------------------------------------------- entry points */
 
 void llm_q4_groups(int level, int offset, const uint8_t *data, const float *x, const float *xsum, int blocks,
                    int group_begin, int group_end, int rows, float *y, float beta) {
-    if (level >= 2) q4_groups_avx512(offset, data, x, xsum, blocks, group_begin, group_end, rows, y, beta);
+    if (level == 2) q4_groups_avx512(offset, data, x, xsum, blocks, group_begin, group_end, rows, y, beta);
+    else if (level == 3) q4_groups_wide(offset, data, x, xsum, blocks, group_begin, group_end, rows, y, beta);
     else q4_groups_avx2(offset, data, x, xsum, blocks, group_begin, group_end, rows, y, beta);
 }
 
 void llm_q8_groups(int level, const uint8_t *data, const float *x, int blocks,
                    int group_begin, int group_end, int rows, float *y, float beta) {
-    if (level >= 2) q8_groups_avx512(data, x, blocks, group_begin, group_end, rows, y, beta);
+    if (level == 2) q8_groups_avx512(data, x, blocks, group_begin, group_end, rows, y, beta);
+    else if (level == 3) q8_groups_wide(data, x, blocks, group_begin, group_end, rows, y, beta);
     else q8_groups_avx2(data, x, blocks, group_begin, group_end, rows, y, beta);
 }
 

@@ -390,9 +390,19 @@ struct ReferenceFixture: Decodable {
             }
             expected[r] = acc
         }
-        var y = [Float](repeating: 0, count: rows)
-        q.multiply(x, into: &y, beta: 0, level: 1)  // the AVX2 kernels (the AVX-512 ones run only with LAB_KERNELS=native)
-        #expect(y == expected)
+        // The AVX2 kernels and, where the CPU has AVX-512F, their 16-lane version (level 3, the default there); the
+        // native-order AVX-512 ones (level 2) run only with LAB_KERNELS=native.
+        for level in QuantizedMatrix.decodeLevel >= 2 ? [1, 3] : [1] {
+            var y = [Float](repeating: 0, count: rows)
+            q.multiply(x, into: &y, beta: 0, level: level)
+            #expect(y == expected, "level \(level)")
+            // With beta: the same bits at both levels (y = dot + beta·y, the store both share).
+            var withBeta = [Float](repeating: 0, count: rows), reference = withBeta
+            for r in 0..<rows { withBeta[r] = Float(r) * 0.37 - 3; reference[r] = withBeta[r] }
+            q.multiply(x, into: &withBeta, beta: 0.7, level: level)
+            q.multiply(x, into: &reference, beta: 0.7, level: 1)
+            #expect(withBeta == reference, "level \(level), beta 0.7")
+        }
     }
 
     /// The prefill path of `.quantized` storage: the transposed panel holds the dequantiser's exact weights at

@@ -13,10 +13,14 @@
    Lane r of a 16-float vector is row 16g + r, so a block costs no horizontal sums:
      y[r] = sum_b d[r,b] * (sum_j q[r,b,j] x[32b+j]) + m[r,b] * xsum[b],   xsum[b] = sum_j x[32b+j].
 
-   level 2: AVX-512F (+F16C), level 1: AVX2+FMA+F16C, compiled with function attributes; llm_simd_level() says
-   which to run (0: neither, call nothing here; 2 only with LAB_KERNELS=native, see llm_kernels.c) and `level` must not exceed it. Groups
-   [group_begin, group_end) are computed; rows at or past `rows` are not stored. */
+   level 2: AVX-512F (+F16C), level 1: AVX2+FMA+F16C, level 3: AVX-512F running level 1's operations in level 1's
+   order (the same bits, half the instructions), compiled with function attributes; llm_simd_level() says which of
+   0, 1, 2 to run (0: neither, call nothing here; 2 only with LAB_KERNELS=native, see llm_kernels.c) and `level` must not
+   exceed it; llm_decode_level() is the level for llm_q4_groups / llm_q8_groups: 3 where llm_simd_level() is 1 and the
+   CPU has AVX-512F, else llm_simd_level(). Groups [group_begin, group_end) are computed; rows at or past `rows` are not
+   stored. */
 int llm_simd_level(void);
+int llm_decode_level(void);
 /* offset: 1 for Q4_0 records (m = -8 d), 0 for Q4_1's. */
 void llm_q4_groups(int level, int offset, const uint8_t *data, const float *x, const float *xsum, int blocks,
                    int group_begin, int group_end, int rows, float *y, float beta);

@@ -104,8 +104,9 @@ struct QuantizedMatrix: @unchecked Sendable {
     /// y = W x + beta·y.   x: [columns], y: [rows]
     /// Groups of 16 rows run in parallel in `Parallel.threads` fixed chunks; each row's dot is computed by one
     /// thread in a fixed order, so the result does not depend on the thread count. `level` picks the kernels:
-    /// 2 AVX-512, 1 AVX2, 0 the portable Swift loops (default: the best the CPU runs).
-    func multiply(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, beta: Float, level: Int = simdLevel) {
+    /// 2 AVX-512 (LAB_KERNELS=native), 1 AVX2, 3 AVX-512 in AVX2's order (the same bits as 1), 0 the portable Swift
+    /// loops (default: `decodeLevel`, the best the CPU runs).
+    func multiply(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, beta: Float, level: Int = decodeLevel) {
         if level > 0 { multiplySIMD(x, into: y, beta: beta, level: level); return }
         let me = self, xs = UncheckedSendable(x), ys = UncheckedSendable(y)
         Parallel.forChunks(rows, costPerItem: columns / 2) { lo, hi in
@@ -121,6 +122,10 @@ struct QuantizedMatrix: @unchecked Sendable {
 
     /// The best kernel level of CLLMKernels this CPU runs: 2 AVX-512F, 1 AVX2+FMA, 0 none (checked once).
     static let simdLevel = Int(llm_simd_level())
+
+    /// The decode-step kernels' level (`llm_decode_level`): `simdLevel`, except 3 (AVX2's arithmetic on AVX-512F's
+    /// 16 lanes, the same bits) where `simdLevel` is 1 and the CPU has AVX-512F.
+    static let decodeLevel = Int(llm_decode_level())
 
     /// The same product with the C kernels: y_r = Σ_b d_rb·(Σ_j q_rbj x_bj) + m_rb·(Σ_j x_bj).
     private func multiplySIMD(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, beta: Float, level: Int) {
