@@ -18,8 +18,9 @@ static inline void prefetch_record(const uint8_t *record, int bytes) {
     for (int k = 0; k < bytes; k += 64) _mm_prefetch((const char *)record + PREFETCH_AHEAD + k, _MM_HINT_T0);
 }
 
-/* The AVX-512 path is taken only with LAB_KERNELS=native: by default (portable kernels, see Lab's
-   Parallel.KernelChoice) every CPU with AVX2 runs the AVX2 path, so results do not depend on the CPU family. */
+/* The AVX-512 path with its own summation order is taken only with LAB_KERNELS=native: by default (portable kernels,
+   see Lab's Parallel.KernelChoice) every CPU with AVX2 runs the AVX2 kernels' arithmetic (on AVX-512F CPUs 16 lanes
+   at a time, llm_decode_level 3: the same bits), so results do not depend on the CPU family. */
 int llm_simd_level(void) {
     __builtin_cpu_init();
     int avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
