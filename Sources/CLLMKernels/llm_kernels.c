@@ -35,8 +35,11 @@ int llm_decode_level(void) {
     return level == 1 && __builtin_cpu_supports("avx512f") ? 3 : level;
 }
 
-/* Stores the 16 sums of a group (lanes past `valid` dropped): y = dot (+ beta y). */
+/* Stores the 16 sums of a group (lanes past `valid` dropped): y = dot (+ beta y), beta y rounded and then added,
+   never fused (as the Swift loops and the C reference, which has no FMA, compute it; inlined into an FMA target the
+   expression would otherwise be contracted, and a beta other than 0 or 1 would give other bits). */
 static inline void store_group(float *y, const float *dot, int valid, float beta) {
+#pragma clang fp contract(off)
     for (int r = 0; r < valid; r++) y[r] = beta == 0 ? dot[r] : dot[r] + beta * y[r];
 }
 

@@ -444,7 +444,7 @@ struct ReferenceFixture: Decodable {
         }
     }
 
-    /// Int8 activations: the AVX-512 VNNI kernel, the AVX2 kernel and the C reference give identical floats (beta 0 and 1, a
+    /// Int8 activations: the AVX-512 VNNI kernel, the AVX2 kernel and the C reference give identical floats (beta 0, 1 and 0.7, a
     /// token count that is not a multiple of the kernel's tile), and every output is within the int8 rounding's
     /// bound of the exact product: |Σ_k w_k (x_k − d_b q_k)| ≤ Σ_b d_b/2 · Σ_{k∈b} |w_k|, plus Float32 slack.
     /// Four token counts: 1 runs the one-token (decode step) kernels, 3 the few-token ones, 11 the many-token ones
@@ -461,15 +461,18 @@ struct ReferenceFixture: Decodable {
         var results: [[Float]] = []
         // Every path this CPU runs: the C reference, AVX2 (maddubs) and, with VNNI, AVX-512.
         let levels = QuantizedMatrix.int8Level >= 2 ? Set([0, 2, QuantizedMatrix.int8Level]).sorted() : [0]
-        for beta in [Float(0), 1] {
+        // beta 0.7 with y = 0.3 before: 0.7·0.3 is not a float, so a store that fused it into the sum (one rounding
+        // instead of two) would differ from the C reference's.
+        let before: Float = 0.3
+        for beta in [Float(0), 1, 0.7] {
             for level in levels {
-                var y = [Float](repeating: 0.5, count: count * (rows + 1))
+                var y = [Float](repeating: before, count: count * (rows + 1))
                 q.multiplyInt8(rows: count, x, ldx: columns, into: &y, ldy: rows + 1, beta: beta, level: level)
                 results.append(y)
                 for t in 0..<count {
-                    #expect(y[t * (rows + 1) + rows] == 0.5, "padding row stored")
+                    #expect(y[t * (rows + 1) + rows] == before, "padding row stored")
                     for r in 0..<rows {
-                        var exact: Double = beta == 1 ? 0.5 : 0, bound = 0.0
+                        var exact = Double(beta) * Double(before), bound = 0.0
                         for b in 0..<columns / 32 {
                             let block = (0..<32).map { x[t * columns + 32 * b + $0] }
                             let d = Double(block.map(abs).max()! / 127)
