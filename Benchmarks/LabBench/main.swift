@@ -69,8 +69,9 @@ func mlpEpoch() -> Measurement {
 
 /// CNN conv3x3 3→32, conv3x3 32→64, maxpool 2, fc 12544→10; one epoch over 2,000 32x32x3 samples, batch 64, Adam.
 /// `algorithm`: Lab's default im2col (workload `cnn`) or `.automatic`, Winograd for the 32→64 layer
-/// (`cnn-winograd`, opt-in; the peer runs the same `cnn` network for both).
-func cnnEpoch(_ algorithm: ConvAlgorithm = .im2col) -> Measurement {
+/// (`cnn-winograd`, opt-in; the peer runs the same `cnn` network for both). `cnn-native` is `cnn` with
+/// LAB_KERNELS=native (this CPU's fastest OpenBLAS kernels, opt-in: not bit-identical across CPU families).
+func cnnEpoch(_ algorithm: ConvAlgorithm = .im2col, name: String? = nil) -> Measurement {
     var rng = RNG(seed: 0)
     let net = Sequential(Conv2d(inputChannels: 3, outputChannels: 32, kernelSize: 3, algorithm: algorithm, rng: &rng), Lambda { $0.relu() },
                          Conv2d(inputChannels: 32, outputChannels: 64, kernelSize: 3, algorithm: algorithm, rng: &rng), Lambda { $0.relu() },
@@ -80,7 +81,9 @@ func cnnEpoch(_ algorithm: ConvAlgorithm = .im2col) -> Measurement {
     let n = 2_000
     let x = Tensor.randn([n, 3, 32, 32], rng: &rng)
     let y = (0..<n).map { _ in rng.int(below: 10) }
-    return timedEpoch(algorithm == .im2col ? "cnn" : "cnn-winograd", { net($0) }, opt, x: x, y: y, batch: 64)
+    var m = timedEpoch(name ?? (algorithm == .im2col ? "cnn" : "cnn-winograd"), { net($0) }, opt, x: x, y: y, batch: 64)
+    if Parallel.kernels == .native { m.detail += ", LAB_KERNELS=native: OpenBLAS \(Parallel.openBLASCore) kernels" }
+    return m
 }
 
 /// Seconds per training step: 3 warm-up steps, then the mean of 20 (as the PyTorch peer's `per_step`). `step`
@@ -216,10 +219,11 @@ func earlyExitCurves() -> Measurement {
 }
 
 var workloads: [String: () -> Measurement] = [
-    "mlp": mlpEpoch, "cnn": { cnnEpoch() }, "cnn-winograd": { cnnEpoch(.automatic) }, "transformer": transformerStep, "charlm": charLMStep,
+    "mlp": mlpEpoch, "cnn": { cnnEpoch() }, "cnn-winograd": { cnnEpoch(.automatic) }, "cnn-native": { cnnEpoch(name: "cnn-native") },
+    "transformer": transformerStep, "charlm": charLMStep,
     "gemm512": { gemm(512) }, "gemm1024": { gemm(1024) }, "eecurves": earlyExitCurves,
 ]
-let order = ["mlp", "cnn", "cnn-winograd", "transformer", "charlm", "gemm512", "gemm1024", "eecurves"]
+let order = ["mlp", "cnn", "cnn-winograd", "cnn-native", "transformer", "charlm", "gemm512", "gemm1024", "eecurves"]
 
 // MARK: - Driver
 
@@ -254,6 +258,18 @@ func parseOptions(_ arguments: [String]) -> [String: String] {
     return options
 }
 let options = parseOptions(args)
+// A `-native` workload runs with LAB_KERNELS=native and without an inherited OPENBLAS_CORETYPE, which would pin
+// OpenBLAS's kernels (`configure` respects it), so OpenBLAS runs the family it picks for this CPU (Cooperlake's
+// AVX-512 kernels on AMD Zen 5). OpenBLAS read the variable when it loaded: with it set, the process starts again
+// once without it.
+if options["--workload"]?.hasSuffix("-native") == true {
+    setenv("LAB_KERNELS", "native", 1)
+    if getenv("OPENBLAS_CORETYPE") != nil {
+        unsetenv("OPENBLAS_CORETYPE")
+        execv("/proc/self/exe", CommandLine.unsafeArgv)
+        // execv returns only on failure: the run goes on, and its detail names the kernels it ran.
+    }
+}
 Parallel.configure()
 if let name = options["--workload"] {
     guard let run = workloads[name] else {
@@ -330,8 +346,9 @@ func cpuModel() -> String {
     return line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
 }
 
-/// The peer's workload for one of Lab's: `cnn-winograd` is the same network as `cnn`, with Lab's opt-in Winograd.
-func peerWorkload(_ name: String) -> String { name == "cnn-winograd" ? "cnn" : name }
+/// The peer's workload for one of Lab's: `cnn-winograd` and `cnn-native` are the same network as `cnn`, with Lab's
+/// opt-in Winograd or its CPU-native kernels.
+func peerWorkload(_ name: String) -> String { ["cnn-winograd", "cnn-native"].contains(name) ? "cnn" : name }
 
 let outPath = options["--out"] ?? "bench/results.json"
 let python = options["--python"] ?? "python3"
