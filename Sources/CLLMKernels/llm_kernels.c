@@ -619,36 +619,73 @@ static __m512i vnni_gather(void) {
     return _mm512_loadu_si512(index);
 }
 
+/* Q8_0 weights: dot = sum_j w[r,j] * xq[t,j] exactly; the VNNI path multiplies (w + 128) (unsigned) and starts the
+   dot at -128 * xs[t,b], which gives the same integer. */
 __attribute__((target("avx512f,avx512bw,avx512vnni,avx512vbmi,f16c"), always_inline))
-static inline void q4_int8_vnni_blocks(const int offset, const uint8_t *data, int blocks, int g0, int g1, int rows, const int8_t *xq,
-                         const float *xd, const int32_t *xs, const float *xds, int tokens, float *y, int ldy, float beta) {
+static inline void q8_int8_vnni_tile(const int T, const uint8_t *base, int blocks, const int8_t *xq, const float *xd,
+                                     const int32_t *xs, __m512i gather, __m512 *acc) {
     const int columns = 32 * blocks;
+    const __m512i flip = _mm512_set1_epi8((char)0x80);
+#pragma clang loop unroll(full)
+    for (int t = 0; t < T; t++) acc[t] = _mm512_setzero_ps();
+    const uint8_t *record = base;
+    for (int b = 0; b < blocks; b++, record += Q8_RECORD) {
+        if (T == 1) prefetch_record(record, Q8_RECORD);
+        __m512i w[8];
+        for (int i = 0; i < 8; i++)
+            w[i] = _mm512_xor_si512(_mm512_permutexvar_epi8(gather, _mm512_loadu_si512(record + 32 + 64 * i)), flip);
+        __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)record));
+#pragma clang loop unroll(full)
+        for (int t = 0; t < T; t++) {
+            const int8_t *q = xq + (long)t * columns + 32 * b;
+            long tb = (long)t * blocks + b;
+            __m512i dot = _mm512_set1_epi32(-128 * xs[tb]);
+            for (int i = 0; i < 8; i++) {
+                int32_t v;
+                memcpy(&v, q + 4 * i, 4);
+                dot = _mm512_dpbusd_epi32(dot, w[i], _mm512_set1_epi32(v));
+            }
+            __m512 s = _mm512_mul_ps(dw, _mm512_set1_ps(xd[tb]));
+            acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), s, acc[t]);
+        }
+    }
+}
+
+/* One tile of T tokens of group base (T and kind constants): kind 0 Q4_1, 1 Q4_0, 2 Q8_0 records. */
+__attribute__((target("avx512f,avx512bw,avx512vnni,avx512vbmi,f16c"), always_inline))
+static inline void int8_vnni_tile(const int T, const int kind, const uint8_t *base, int blocks, const int8_t *xq,
+                                  const float *xd, const int32_t *xs, const float *xds, __m512i gather,
+                                  float *y, int ldy, int valid, float beta) {
+    __m512 acc[VNNI_TILE];
+    if (kind == 2) q8_int8_vnni_tile(T, base, blocks, xq, xd, xs, gather, acc);
+    else q4_int8_vnni_tile(T, kind == 1, base, blocks, xq, xd, xs, xds, gather, acc);
+    store_tile_vnni(T, acc, y, ldy, valid, beta);
+}
+
+__attribute__((target("avx512f,avx512bw,avx512vnni,avx512vbmi,f16c"), always_inline))
+static inline void int8_vnni_blocks(const int kind, const uint8_t *data, int blocks, int g0, int g1, int rows,
+                                    const int8_t *xq, const float *xd, const int32_t *xs, const float *xds, int tokens,
+                                    float *y, int ldy, float beta) {
+    const int columns = 32 * blocks, record_bytes = kind == 2 ? Q8_RECORD : Q4_BYTES(kind == 1);
     const __m512i gather = vnni_gather();
     for (int tb0 = 0; tb0 < tokens; tb0 += VNNI_TOKEN_BLOCK) {
         int tb1 = tokens - tb0 < VNNI_TOKEN_BLOCK ? tokens : tb0 + VNNI_TOKEN_BLOCK;
         for (int g = g0; g < g1; g++) {
-            const uint8_t *base = data + (long)g * blocks * Q4_BYTES(offset);
+            const uint8_t *base = data + (long)g * blocks * record_bytes;
             int valid = rows - 16 * g < 16 ? rows - 16 * g : 16;
             for (int t0 = tb0; t0 < tb1;) {
-                __m512 acc[VNNI_TILE];
                 const int8_t *q = xq + (long)t0 * columns;
-                const float *d = xd + (long)t0 * blocks, *ds = xds + (long)t0 * blocks;
+                const float *d = xd + (long)t0 * blocks, *ds = kind == 0 ? xds + (long)t0 * blocks : NULL;
                 const int32_t *s = xs + (long)t0 * blocks;
                 float *out = y + (long)t0 * ldy + 16 * g;
-                switch (tb1 - t0 >= VNNI_TILE ? VNNI_TILE : tb1 - t0 >= 4 ? 4 : 1) {
-                case VNNI_TILE:
-                    q4_int8_vnni_tile(VNNI_TILE, offset, base, blocks, q, d, s, ds, gather, acc);
-                    store_tile_vnni(VNNI_TILE, acc, out, ldy, valid, beta);
+                if (tb1 - t0 >= VNNI_TILE) {
+                    int8_vnni_tile(VNNI_TILE, kind, base, blocks, q, d, s, ds, gather, out, ldy, valid, beta);
                     t0 += VNNI_TILE;
-                    break;
-                case 4:
-                    q4_int8_vnni_tile(4, offset, base, blocks, q, d, s, ds, gather, acc);
-                    store_tile_vnni(4, acc, out, ldy, valid, beta);
+                } else if (tb1 - t0 >= 4) {
+                    int8_vnni_tile(4, kind, base, blocks, q, d, s, ds, gather, out, ldy, valid, beta);
                     t0 += 4;
-                    break;
-                default:
-                    q4_int8_vnni_tile(1, offset, base, blocks, q, d, s, ds, gather, acc);
-                    store_tile_vnni(1, acc, out, ldy, valid, beta);
+                } else {
+                    int8_vnni_tile(1, kind, base, blocks, q, d, s, ds, gather, out, ldy, valid, beta);
                     t0 += 1;
                 }
             }
@@ -656,12 +693,13 @@ static inline void q4_int8_vnni_blocks(const int offset, const uint8_t *data, in
     }
 }
 
-/* The Q4_0 and Q4_1 kernels, each compiled with its record layout a constant. */
+/* The three record layouts, each compiled with its kind a constant. */
 __attribute__((target("avx512f,avx512bw,avx512vnni,avx512vbmi,f16c")))
-static void q4_int8_vnni(int offset, const uint8_t *data, int blocks, int g0, int g1, int rows, const int8_t *xq,
-                         const float *xd, const int32_t *xs, const float *xds, int tokens, float *y, int ldy, float beta) {
-    if (offset) q4_int8_vnni_blocks(1, data, blocks, g0, g1, rows, xq, xd, xs, xds, tokens, y, ldy, beta);
-    else q4_int8_vnni_blocks(0, data, blocks, g0, g1, rows, xq, xd, xs, xds, tokens, y, ldy, beta);
+static void int8_vnni(int kind, const uint8_t *data, int blocks, int g0, int g1, int rows, const int8_t *xq,
+                      const float *xd, const int32_t *xs, const float *xds, int tokens, float *y, int ldy, float beta) {
+    if (kind == 0) int8_vnni_blocks(0, data, blocks, g0, g1, rows, xq, xd, xs, xds, tokens, y, ldy, beta);
+    else if (kind == 1) int8_vnni_blocks(1, data, blocks, g0, g1, rows, xq, xd, xs, xds, tokens, y, ldy, beta);
+    else int8_vnni_blocks(2, data, blocks, g0, g1, rows, xq, xd, xs, xds, tokens, y, ldy, beta);
 }
 
 /* AVX2 (no VNNI): _mm256_maddubs_epi16 multiplies the unsigned codes by the signed activations and adds adjacent
@@ -955,82 +993,13 @@ static void q4_int8_panel_avx2(int offset, const uint8_t *data, int blocks, int 
 void llm_q4_int8_groups(int level, int offset, const uint8_t *data, int blocks, int group_begin, int group_end, int rows,
                         const int8_t *xq, const float *xd, const int32_t *xs, const float *xds, int tokens,
                         float *y, int ldy, float beta) {
-    if (level >= 3) q4_int8_vnni(offset, data, blocks, group_begin, group_end, rows, xq, xd, xs, xds, tokens, y, ldy, beta);
+    if (level >= 3) int8_vnni(offset ? 1 : 0, data, blocks, group_begin, group_end, rows, xq, xd, xs, xds, tokens, y, ldy, beta);
     else if (level == 2 && tokens >= INT8_PANEL_MIN_TOKENS && blocks <= PANEL_MAX_BLOCKS)
         q4_int8_panel_avx2(offset, data, blocks, group_begin, group_end, rows, xq, xd, xs, xds, tokens, y, ldy, beta);
     else if (level == 2 && tokens == 1 && blocks <= ONE_MAX_BLOCKS)
         q4_int8_avx2_one(offset, data, blocks, group_begin, group_end, rows, xq, xd, xs, xds, y, beta);
     else if (level == 2) q4_int8_avx2(offset, data, blocks, group_begin, group_end, rows, xq, xd, xs, xds, tokens, y, ldy, beta);
     else int8_scalar(offset ? 1 : 0, data, blocks, group_begin, group_end, rows, xq, xd, xs, xds, tokens, y, ldy, beta);
-}
-
-/* Q8_0 weights: dot = sum_j w[r,j] * xq[t,j] exactly; the VNNI path multiplies (w + 128) (unsigned) and starts the
-   dot at -128 * xs[t,b], which gives the same integer. Tiles and token blocks as q4_int8_vnni. */
-__attribute__((target("avx512f,avx512bw,avx512vnni,avx512vbmi,f16c"), always_inline))
-static inline void q8_int8_vnni_tile(const int T, const uint8_t *base, int blocks, const int8_t *xq, const float *xd,
-                                     const int32_t *xs, __m512i gather, __m512 *acc) {
-    const int columns = 32 * blocks;
-    const __m512i flip = _mm512_set1_epi8((char)0x80);
-#pragma clang loop unroll(full)
-    for (int t = 0; t < T; t++) acc[t] = _mm512_setzero_ps();
-    const uint8_t *record = base;
-    for (int b = 0; b < blocks; b++, record += Q8_RECORD) {
-        if (T == 1) prefetch_record(record, Q8_RECORD);
-        __m512i w[8];
-        for (int i = 0; i < 8; i++)
-            w[i] = _mm512_xor_si512(_mm512_permutexvar_epi8(gather, _mm512_loadu_si512(record + 32 + 64 * i)), flip);
-        __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)record));
-#pragma clang loop unroll(full)
-        for (int t = 0; t < T; t++) {
-            const int8_t *q = xq + (long)t * columns + 32 * b;
-            long tb = (long)t * blocks + b;
-            __m512i dot = _mm512_set1_epi32(-128 * xs[tb]);
-            for (int i = 0; i < 8; i++) {
-                int32_t v;
-                memcpy(&v, q + 4 * i, 4);
-                dot = _mm512_dpbusd_epi32(dot, w[i], _mm512_set1_epi32(v));
-            }
-            __m512 s = _mm512_mul_ps(dw, _mm512_set1_ps(xd[tb]));
-            acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), s, acc[t]);
-        }
-    }
-}
-
-__attribute__((target("avx512f,avx512bw,avx512vnni,avx512vbmi,f16c")))
-static void q8_int8_vnni(const uint8_t *data, int blocks, int g0, int g1, int rows, const int8_t *xq, const float *xd,
-                         const int32_t *xs, int tokens, float *y, int ldy, float beta) {
-    const int columns = 32 * blocks;
-    const __m512i gather = vnni_gather();
-    for (int tb0 = 0; tb0 < tokens; tb0 += VNNI_TOKEN_BLOCK) {
-        int tb1 = tokens - tb0 < VNNI_TOKEN_BLOCK ? tokens : tb0 + VNNI_TOKEN_BLOCK;
-        for (int g = g0; g < g1; g++) {
-            const uint8_t *base = data + (long)g * blocks * Q8_RECORD;
-            int valid = rows - 16 * g < 16 ? rows - 16 * g : 16;
-            for (int t0 = tb0; t0 < tb1;) {
-                __m512 acc[VNNI_TILE];
-                const int8_t *q = xq + (long)t0 * columns;
-                const float *d = xd + (long)t0 * blocks;
-                const int32_t *s = xs + (long)t0 * blocks;
-                float *out = y + (long)t0 * ldy + 16 * g;
-                switch (tb1 - t0 >= VNNI_TILE ? VNNI_TILE : tb1 - t0 >= 4 ? 4 : 1) {
-                case VNNI_TILE:
-                    q8_int8_vnni_tile(VNNI_TILE, base, blocks, q, d, s, gather, acc);
-                    store_tile_vnni(VNNI_TILE, acc, out, ldy, valid, beta);
-                    t0 += VNNI_TILE;
-                    break;
-                case 4:
-                    q8_int8_vnni_tile(4, base, blocks, q, d, s, gather, acc);
-                    store_tile_vnni(4, acc, out, ldy, valid, beta);
-                    t0 += 4;
-                    break;
-                default:
-                    q8_int8_vnni_tile(1, base, blocks, q, d, s, gather, acc);
-                    store_tile_vnni(1, acc, out, ldy, valid, beta);
-                    t0 += 1;
-                }
-            }
-        }
-    }
 }
 
 /* AVX2 for Q8_0 codes (signed): _mm256_maddubs_epi16(|w|, sign(q, w)) = w * q pairwise, |pair| <= 2 * 128 * 127 <
@@ -1143,7 +1112,7 @@ static void q8_int8_avx2_one(const uint8_t *data, int blocks, int g0, int g1, in
 
 void llm_q8_int8_groups(int level, const uint8_t *data, int blocks, int group_begin, int group_end, int rows,
                         const int8_t *xq, const float *xd, const int32_t *xs, int tokens, float *y, int ldy, float beta) {
-    if (level >= 3) q8_int8_vnni(data, blocks, group_begin, group_end, rows, xq, xd, xs, tokens, y, ldy, beta);
+    if (level >= 3) int8_vnni(2, data, blocks, group_begin, group_end, rows, xq, xd, xs, NULL, tokens, y, ldy, beta);
     else if (level == 2 && tokens == 1 && blocks <= ONE_MAX_BLOCKS)
         q8_int8_avx2_one(data, blocks, group_begin, group_end, rows, xq, xd, y, beta);
     else if (level == 2) q8_int8_avx2(data, blocks, group_begin, group_end, rows, xq, xd, tokens, y, ldy, beta);
