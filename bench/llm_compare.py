@@ -30,15 +30,26 @@ METRICS = [  # (key, label, higher is better)
 ]
 
 
-def run_json(command, path):
+def run_json(command, path, env=None):
     """Runs `command` (which writes JSON to `path`); the parsed JSON, or exits naming the failing command."""
-    result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     if result.returncode != 0 or not os.path.exists(path):
         sys.exit(f"llm_compare: {' '.join(command)} failed (exit {result.returncode}):\n{result.stderr[-2000:]}")
     with open(path) as f:
         values = json.load(f)
     os.remove(path)
     return values
+
+
+def variant_environment(name):
+    """A variant named `*-native` runs with LAB_KERNELS=native and without an inherited OPENBLAS_CORETYPE, so OpenBLAS
+    and LabLLM run this CPU's fastest kernels (AVX-512 ones where it has them; not bit-identical across CPU families,
+    an opt-in for users); every other variant in this process's environment (default: portable kernels)."""
+    if not name.endswith("-native"):
+        return None
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_CORETYPE"}
+    env["LAB_KERNELS"] = "native"
+    return env
 
 
 def summary(values):
@@ -62,7 +73,8 @@ def main():
     parser.add_argument("--peer-python", default="python3", help="a Python that can import llama_cpp")
     parser.add_argument("--repetitions", type=int, default=5)
     parser.add_argument("--variant", action="append", metavar="NAME=ARGS",
-                        help="a Lab variant: a name and extra lab-llm arguments (default: float32= and int8=--activations int8)")
+                        help="a Lab variant: a name and extra lab-llm arguments (default: float32=, int8=--activations int8 "
+                             "and float32-native=; a name ending in -native runs with LAB_KERNELS=native)")
     parser.add_argument("--out", required=True)
     parser.add_argument("models", nargs="+")
     args = parser.parse_args()
@@ -71,12 +83,15 @@ def main():
     for model in args.models:
         if not os.path.exists(model):
             sys.exit(f"llm_compare: {model} is missing (make data-smollm2; the Q4_0 / Q8_0 files: make llm-bench-files)")
-    probe = subprocess.run([args.peer_python, "-c", "import llama_cpp; print(llama_cpp.__version__)"],
-                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    peer_version = probe.stdout.strip() if probe.returncode == 0 else None
+    try:
+        probe = subprocess.run([args.peer_python, "-c", "import llama_cpp; print(llama_cpp.__version__)"],
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        peer_version = probe.stdout.strip() if probe.returncode == 0 else None
+    except OSError:  # no such Python
+        peer_version = None
     if peer_version is None:
         print(f"llm_compare: llama_cpp is not importable with {args.peer_python}: Lab's numbers alone (make bench-peers)")
-    variants = [v.split("=", 1) for v in (args.variant or ["float32=", "int8=--activations int8"])]
+    variants = [v.split("=", 1) for v in (args.variant or ["float32=", "int8=--activations int8", "float32-native="])]
     if any(len(v) != 2 or not v[0] for v in variants):
         sys.exit("llm_compare: --variant needs NAME=ARGS")
     here = os.path.dirname(os.path.abspath(__file__))
@@ -88,7 +103,8 @@ def main():
             print(f"  {os.path.basename(model)}: repetition {rep + 1} of {args.repetitions}", flush=True)
             lab_json = os.path.join(scratch, "lab.json")
             for name, extra in variants:
-                lab_runs[name].append(run_json([args.lab, "--model", model, "--bench", "--json", lab_json] + extra.split(), lab_json))
+                lab_runs[name].append(run_json([args.lab, "--model", model, "--bench", "--json", lab_json] + extra.split(), lab_json,
+                                               variant_environment(name)))
             if peer_version:
                 peer_json = os.path.join(scratch, "peer.json")
                 peer_runs.append(run_json([args.peer_python, os.path.join(here, "peers", "llamacpp_bench.py"), model, peer_json], peer_json))
@@ -97,7 +113,8 @@ def main():
             for name, extra in variants:
                 runs = lab_runs[name]
                 lab = summary([r[key] for r in runs])
-                row = {"metric": key, "label": label, "variant": name, "lab_args": extra, "higher_is_better": higher, "lab": lab}
+                row = {"metric": key, "label": label, "variant": name, "lab_args": extra, "higher_is_better": higher, "lab": lab,
+                       "lab_kernels": runs[0].get("kernels"), "lab_openblas_core": runs[0].get("openblas_core")}
                 if peer_runs:
                     peer = summary([r[key] for r in peer_runs])
                     ratios = [l[key] / p[key] for l, p in zip(runs, peer_runs)]
@@ -121,11 +138,13 @@ def main():
         json.dump(report, f, indent=1)
     os.replace(temporary, args.out)
     print(f"{args.repetitions} runs per side; median [min-max]; ratio = Lab / llama.cpp")
+    kernels = {row["variant"]: (row["lab_kernels"], row["lab_openblas_core"]) for result in results for row in result["rows"]}
+    print("Lab variants' kernels: " + ", ".join(f"{name} {k} (OpenBLAS {core})" for name, (k, core) in kernels.items()))
     for result in results:
         print(f"== {result['model']}")
         for row in result["rows"]:
             lab = row["lab"]
-            line = f"  {row['label']:22s} {row['variant']:8s} Lab {lab['median']:9.2f} [{lab['min']:.2f}-{lab['max']:.2f}]"
+            line = f"  {row['label']:22s} {row['variant']:14s} Lab {lab['median']:9.2f} [{lab['min']:.2f}-{lab['max']:.2f}]"
             if "peer" in row:
                 peer = row["peer"]
                 line += (f"   llama.cpp {peer['median']:9.2f} [{peer['min']:.2f}-{peer['max']:.2f}]"

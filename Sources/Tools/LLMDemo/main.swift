@@ -198,6 +198,7 @@ struct LLMDemo: ParsableCommand {
         if let json {
             var fields = rows.map { "\"\($0.0)\": \(String(format: "%.4f", $0.1))" }
             fields.append("\"threads\": \(Parallel.threads)")
+            fields.append("\"kernels\": \"\(Parallel.kernels.rawValue)\", \"openblas_core\": \"\(Parallel.openBLASCore)\"")
             fields.append("\"weights\": \"\(llm.weightStorage.rawValue)\", \"activations\": \"\(llm.activations.rawValue)\"")
             let text = "{" + fields.joined(separator: ", ") + "}\n"
             let temporary = json + ".tmp"
