@@ -234,26 +234,40 @@ static void q8_groups_avx2(const uint8_t *data, const float *x, int blocks,
    are added into the group's accumulator in block order, as the AVX2 loops add their two. */
 enum { WIDE_BLOCKS = 4 };
 
+/* Step j of one block's two sums, as q4_block_sums_avx2 / q8_block_sums_avx2 do it per half: kind 0 (Q4_1) or 1
+   (Q4_0): s0 += low nibbles * x[j], s1 += high nibbles * x[j + 16], j = 0..15; kind 2 (Q8_0): s0 += codes j * x[j],
+   s1 += codes j+1 * x[j + 1], j = 0, 2, ..., 30. */
 __attribute__((target("avx512f,f16c"), always_inline))
-static inline void q4_block_sums_wide(const uint8_t *codes, const float *xb, int j, __m512 s[2]) {
-    const __m512i low = _mm512_set1_epi32(0x0F);
-    __m512i c = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(codes + 16 * j)));
-    s[0] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_and_si512(c, low)), _mm512_set1_ps(xb[j]), s[0]);
-    s[1] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_srli_epi32(c, 4)), _mm512_set1_ps(xb[j + 16]), s[1]);
+static inline void block_sums_wide(const int kind, const uint8_t *record, const float *xb, int j, __m512 s[2]) {
+    if (kind == 2) {
+        const uint8_t *codes = record + 32;
+        __m512i c0 = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(codes + 16 * j)));
+        __m512i c1 = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(codes + 16 * j + 16)));
+        s[0] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(c0), _mm512_set1_ps(xb[j]), s[0]);
+        s[1] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(c1), _mm512_set1_ps(xb[j + 1]), s[1]);
+    } else {
+        const __m512i low = _mm512_set1_epi32(0x0F);
+        __m512i c = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(record + Q4_CODES(kind == 1) + 16 * j)));
+        s[0] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_and_si512(c, low)), _mm512_set1_ps(xb[j]), s[0]);
+        s[1] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_srli_epi32(c, 4)), _mm512_set1_ps(xb[j + 16]), s[1]);
+    }
 }
 
+/* acc += d * (s0 + s1), and for Q4 then acc += m * xsum: one block into the group's accumulator, as
+   q4_block_add_avx2 / q8_block_add_avx2. */
 __attribute__((target("avx512f,f16c"), always_inline))
-static inline __m512 q4_block_add_wide(int offset, const uint8_t *record, float xsum, const __m512 s[2], __m512 acc) {
+static inline __m512 block_add_wide(const int kind, const uint8_t *record, float xsum, const __m512 s[2], __m512 acc) {
     __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)record));
-    __m512 m = offset ? _mm512_mul_ps(d, _mm512_set1_ps(-8.0f)) : _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(record + 32)));
     acc = _mm512_fmadd_ps(_mm512_add_ps(s[0], s[1]), d, acc);
+    if (kind == 2) return acc;
+    __m512 m = kind == 1 ? _mm512_mul_ps(d, _mm512_set1_ps(-8.0f)) : _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(record + 32)));
     return _mm512_fmadd_ps(m, _mm512_set1_ps(xsum), acc);
 }
 
-__attribute__((target("avx512f,f16c")))
-static void q4_groups_wide(int offset, const uint8_t *data, const float *x, const float *xsum, int blocks,
-                           int group_begin, int group_end, int rows, float *y, float beta) {
-    const int bytes = Q4_BYTES(offset), codes = Q4_CODES(offset);
+__attribute__((target("avx512f,f16c"), always_inline))
+static inline void groups_wide_kind(const int kind, const uint8_t *data, const float *x, const float *xsum, int blocks,
+                                    int group_begin, int group_end, int rows, float *y, float beta) {
+    const int bytes = kind == 2 ? Q8_RECORD : Q4_BYTES(kind == 1), steps = kind == 2 ? 32 : 16, step = kind == 2 ? 2 : 1;
     for (int g = group_begin; g < group_end; g++) {
         const uint8_t *record = data + (long)g * blocks * bytes;
         __m512 acc = _mm512_setzero_ps();
@@ -262,15 +276,16 @@ static void q4_groups_wide(int offset, const uint8_t *data, const float *x, cons
             prefetch_record(record, WIDE_BLOCKS * bytes);
             __m512 s[WIDE_BLOCKS][2];
             for (int k = 0; k < WIDE_BLOCKS; k++) s[k][0] = s[k][1] = _mm512_setzero_ps();
-            for (int j = 0; j < 16; j++)
-                for (int k = 0; k < WIDE_BLOCKS; k++) q4_block_sums_wide(record + k * bytes + codes, x + 32 * (b + k), j, s[k]);
-            for (int k = 0; k < WIDE_BLOCKS; k++) acc = q4_block_add_wide(offset, record + k * bytes, xsum[b + k], s[k], acc);
+            for (int j = 0; j < steps; j += step)
+                for (int k = 0; k < WIDE_BLOCKS; k++) block_sums_wide(kind, record + k * bytes, x + 32 * (b + k), j, s[k]);
+            for (int k = 0; k < WIDE_BLOCKS; k++)
+                acc = block_add_wide(kind, record + k * bytes, kind == 2 ? 0 : xsum[b + k], s[k], acc);
         }
         for (; b < blocks; b++, record += bytes) {
             prefetch_record(record, bytes);
             __m512 s[2] = {_mm512_setzero_ps(), _mm512_setzero_ps()};
-            for (int j = 0; j < 16; j++) q4_block_sums_wide(record + codes, x + 32 * b, j, s);
-            acc = q4_block_add_wide(offset, record, xsum[b], s, acc);
+            for (int j = 0; j < steps; j += step) block_sums_wide(kind, record, x + 32 * b, j, s);
+            acc = block_add_wide(kind, record, kind == 2 ? 0 : xsum[b], s, acc);
         }
         float dot[16];
         _mm512_storeu_ps(dot, acc);
@@ -279,42 +294,13 @@ static void q4_groups_wide(int offset, const uint8_t *data, const float *x, cons
     }
 }
 
-__attribute__((target("avx512f,f16c"), always_inline))
-static inline void q8_block_sums_wide(const uint8_t *codes, const float *xb, int j, __m512 s[2]) {
-    __m512i c0 = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(codes + 16 * j)));
-    __m512i c1 = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(codes + 16 * j + 16)));
-    s[0] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(c0), _mm512_set1_ps(xb[j]), s[0]);
-    s[1] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(c1), _mm512_set1_ps(xb[j + 1]), s[1]);
-}
-
+/* The three record layouts (kind 0 Q4_1, 1 Q4_0, 2 Q8_0, whose xsum is not read), each compiled with its kind a constant. */
 __attribute__((target("avx512f,f16c")))
-static void q8_groups_wide(const uint8_t *data, const float *x, int blocks,
-                           int group_begin, int group_end, int rows, float *y, float beta) {
-    for (int g = group_begin; g < group_end; g++) {
-        const uint8_t *record = data + (long)g * blocks * Q8_RECORD;
-        __m512 acc = _mm512_setzero_ps();
-        int b = 0;
-        for (; b + WIDE_BLOCKS <= blocks; b += WIDE_BLOCKS, record += WIDE_BLOCKS * Q8_RECORD) {
-            prefetch_record(record, WIDE_BLOCKS * Q8_RECORD);
-            __m512 s[WIDE_BLOCKS][2];
-            for (int k = 0; k < WIDE_BLOCKS; k++) s[k][0] = s[k][1] = _mm512_setzero_ps();
-            for (int j = 0; j < 32; j += 2)
-                for (int k = 0; k < WIDE_BLOCKS; k++) q8_block_sums_wide(record + k * Q8_RECORD + 32, x + 32 * (b + k), j, s[k]);
-            for (int k = 0; k < WIDE_BLOCKS; k++)
-                acc = _mm512_fmadd_ps(_mm512_add_ps(s[k][0], s[k][1]),
-                                      _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(record + k * Q8_RECORD))), acc);
-        }
-        for (; b < blocks; b++, record += Q8_RECORD) {
-            prefetch_record(record, Q8_RECORD);
-            __m512 s[2] = {_mm512_setzero_ps(), _mm512_setzero_ps()};
-            for (int j = 0; j < 32; j += 2) q8_block_sums_wide(record + 32, x + 32 * b, j, s);
-            acc = _mm512_fmadd_ps(_mm512_add_ps(s[0], s[1]), _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)record)), acc);
-        }
-        float dot[16];
-        _mm512_storeu_ps(dot, acc);
-        int valid = rows - 16 * g < 16 ? rows - 16 * g : 16;
-        store_group(y + 16 * g, dot, valid, beta);
-    }
+static void groups_wide(int kind, const uint8_t *data, const float *x, const float *xsum, int blocks,
+                        int group_begin, int group_end, int rows, float *y, float beta) {
+    if (kind == 0) groups_wide_kind(0, data, x, xsum, blocks, group_begin, group_end, rows, y, beta);
+    else if (kind == 1) groups_wide_kind(1, data, x, xsum, blocks, group_begin, group_end, rows, y, beta);
+    else groups_wide_kind(2, data, x, xsum, blocks, group_begin, group_end, rows, y, beta);
 }
 
 /* ---------------------------------------------------------------- entry points */
@@ -322,14 +308,14 @@ static void q8_groups_wide(const uint8_t *data, const float *x, int blocks,
 void llm_q4_groups(int level, int offset, const uint8_t *data, const float *x, const float *xsum, int blocks,
                    int group_begin, int group_end, int rows, float *y, float beta) {
     if (level == 2) q4_groups_avx512(offset, data, x, xsum, blocks, group_begin, group_end, rows, y, beta);
-    else if (level == 3) q4_groups_wide(offset, data, x, xsum, blocks, group_begin, group_end, rows, y, beta);
+    else if (level == 3) groups_wide(offset ? 1 : 0, data, x, xsum, blocks, group_begin, group_end, rows, y, beta);
     else q4_groups_avx2(offset, data, x, xsum, blocks, group_begin, group_end, rows, y, beta);
 }
 
 void llm_q8_groups(int level, const uint8_t *data, const float *x, int blocks,
                    int group_begin, int group_end, int rows, float *y, float beta) {
     if (level == 2) q8_groups_avx512(data, x, blocks, group_begin, group_end, rows, y, beta);
-    else if (level == 3) q8_groups_wide(data, x, blocks, group_begin, group_end, rows, y, beta);
+    else if (level == 3) groups_wide(2, data, x, NULL, blocks, group_begin, group_end, rows, y, beta);
     else q8_groups_avx2(data, x, blocks, group_begin, group_end, rows, y, beta);
 }
 

@@ -192,7 +192,7 @@ struct ReferenceFixture: Decodable {
                 var a = row, b = row
                 a.withUnsafeMutableBufferPointer { LLMKernels.softmaxRow($0.baseAddress!, n: n, width: width, scale: scale, useAVX2: true) }
                 b.withUnsafeMutableBufferPointer { LLMKernels.softmaxRow($0.baseAddress!, n: n, width: width, scale: scale, useAVX2: false) }
-                #expect(zip(a, b).allSatisfy { $0.isNaN ? $1.isNaN : $0.bitPattern == $1.bitPattern }, "n \(n), trial \(trial)")
+                #expect(zip(a, b).allSatisfy(sameBits), "n \(n), trial \(trial)")
             }
         }
     }
@@ -392,15 +392,16 @@ struct ReferenceFixture: Decodable {
         }
         // The AVX2 kernels and, where the CPU has AVX-512F, their 16-lane version (level 3, the default there); the
         // native-order AVX-512 ones (level 2) run only with LAB_KERNELS=native.
+        // With beta: every level gives the AVX2 kernels' bits (y = dot + beta·y, the store they share).
+        let before = (0..<rows).map { Float($0) * 0.37 - 3 }
+        var reference = before
+        q.multiply(x, into: &reference, beta: 0.7, level: 1)
         for level in QuantizedMatrix.decodeLevel >= 2 ? [1, 3] : [1] {
             var y = [Float](repeating: 0, count: rows)
             q.multiply(x, into: &y, beta: 0, level: level)
             #expect(y == expected, "level \(level)")
-            // With beta: the same bits at both levels (y = dot + beta·y, the store both share).
-            var withBeta = [Float](repeating: 0, count: rows), reference = withBeta
-            for r in 0..<rows { withBeta[r] = Float(r) * 0.37 - 3; reference[r] = withBeta[r] }
+            var withBeta = before
             q.multiply(x, into: &withBeta, beta: 0.7, level: level)
-            q.multiply(x, into: &reference, beta: 0.7, level: 1)
             #expect(withBeta == reference, "level \(level), beta 0.7")
         }
     }

@@ -8,6 +8,12 @@ func rnd(_ shape: [Int], seed: UInt64 = 1, low: Float = -1, high: Float = 1) -> 
     return Tensor.rand(shape, low: low, high: high, rng: &r)
 }
 
+/// Kernel-against-loop comparison: the same bits, except that a NaN only has to stay a NaN (its sign bit is not part
+/// of IEEE arithmetic's result: a release build's vectorised Swift loop gives −NaN where its scalar tail gives +NaN).
+func sameBits(_ pair: (Float, Float)) -> Bool {
+    pair.0.isNaN ? pair.1.isNaN : pair.0.bitPattern == pair.1.bitPattern
+}
+
 @Suite struct TensorOpsTests {
     @Test func fastMathAccuracy() {
         var worstExp: Float = 0, worstTanh: Float = 0, worstErf: Float = 0
@@ -214,10 +220,8 @@ func rnd(_ shape: [Int], seed: UInt64 = 1, low: Float = -1, high: Float = 1) -> 
     }
 
     /// The AVX2 SiLU kernels (forward, SwiGLU with an up operand, backward) and their Swift loops give the same
-    /// bits over the same sweep, in place as well. A NaN only has to stay a NaN: its sign bit is not part of IEEE
-    /// arithmetic's result, and the release build's vectorised Swift loop gives −NaN where its scalar tail gives +NaN.
+    /// bits over the same sweep, in place as well (`sameBits`: a NaN only has to stay a NaN).
     @Test func siluKernelsMatchSwiftLoopsBitForBit() {
-        let sameBits: ((Float, Float)) -> Bool = { $0.0.isNaN ? $0.1.isNaN : $0.0.bitPattern == $0.1.bitPattern }
         guard hasAVX2Kernels else { return }
         var x: [Float] = [0, -0, 1e-40, -1e-40, .infinity, -.infinity, .nan, 87.3, -87.3, 88.7, -88.7, 90, -90, 9, -9]
         var v: Float = -100
