@@ -1237,3 +1237,157 @@ static long argmax_avx2(const float *x, long n) {
 long llm_argmax(int level, const float *x, long n) {
     return level >= 1 ? argmax_avx2(x, n) : argmax_scalar(x, 0, n, 0);
 }
+
+/* ---------------------------------------------------------------- Float32 products with a dequantised panel */
+
+/* Y[t, o] = X[t, :] . P[:, o], each output one chain of fused multiply-adds over k = 0, 1, ..., K - 1 starting from 0,
+   then stored as store_group does (beta * y rounded, then added). Vectors run across outputs and never across k, so
+   the AVX-512 tiles (16 lanes), the AVX2 tiles (8) and the C loop (fmaf) compute the same chains: identical floats on
+   any CPU with FMA, whatever the tile, the thread split or the vector width. Tokens go in blocks of GEMM_TOKEN_BLOCK:
+   each block runs over every strip before the next, so its rows of X stay in L2 while the strips stream through. */
+enum { GEMM_STRIP = 32, GEMM_TOKEN_BLOCK = 96 };
+
+/* Outputs `valid` (<= 32) of one strip for T tokens: acc[2t + h] holds outputs 16h..16h+15 of token t. */
+__attribute__((target("avx512f"), always_inline))
+static inline void gemm_store_avx512(const int T, const __m512 *acc, float *y, int ldy, int valid, float beta) {
+    __mmask16 m0 = valid >= 16 ? 0xFFFF : (__mmask16)((1u << valid) - 1);
+    __mmask16 m1 = valid >= 32 ? 0xFFFF : valid <= 16 ? 0 : (__mmask16)((1u << (valid - 16)) - 1);
+#pragma clang loop unroll(full)
+    for (int t = 0; t < T; t++) {
+        float *out = y + (long)t * ldy;
+        __m512 v0 = acc[2 * t], v1 = acc[2 * t + 1];
+        if (beta != 0) {
+            __m512 b = _mm512_set1_ps(beta);
+            v0 = _mm512_add_ps(v0, _mm512_mul_ps(b, _mm512_maskz_loadu_ps(m0, out)));
+            v1 = _mm512_add_ps(v1, _mm512_mul_ps(b, _mm512_maskz_loadu_ps(m1, out + 16)));
+        }
+        _mm512_mask_storeu_ps(out, m0, v0);
+        _mm512_mask_storeu_ps(out + 16, m1, v1);
+    }
+}
+
+/* T tokens x one strip of 32 outputs: 2T accumulators (T = 12: 24 of the 32 registers). */
+__attribute__((target("avx512f"), always_inline))
+static inline void gemm_tile_avx512(const int T, const float *x, int ldx, int K, const float *strip,
+                                    float *y, int ldy, int valid, float beta) {
+    __m512 acc[2 * T];
+#pragma clang loop unroll(full)
+    for (int i = 0; i < 2 * T; i++) acc[i] = _mm512_setzero_ps();
+    for (int k = 0; k < K; k++) {
+        __m512 b0 = _mm512_loadu_ps(strip + GEMM_STRIP * k), b1 = _mm512_loadu_ps(strip + GEMM_STRIP * k + 16);
+#pragma clang loop unroll(full)
+        for (int t = 0; t < T; t++) {
+            __m512 a = _mm512_set1_ps(x[(long)t * ldx + k]);
+            acc[2 * t] = _mm512_fmadd_ps(a, b0, acc[2 * t]);
+            acc[2 * t + 1] = _mm512_fmadd_ps(a, b1, acc[2 * t + 1]);
+        }
+    }
+    gemm_store_avx512(T, acc, y, ldy, valid, beta);
+}
+
+__attribute__((target("avx512f")))
+static void gemm_panel_avx512(const float *x, int ldx, int tokens, int K, const float *panel, int strips, int outputs,
+                              float *y, int ldy, float beta) {
+    for (int t0 = 0; t0 < tokens; t0 += GEMM_TOKEN_BLOCK) {
+        int t1 = t0 + GEMM_TOKEN_BLOCK < tokens ? t0 + GEMM_TOKEN_BLOCK : tokens;
+        for (int s = 0; s < strips; s++) {
+            const float *strip = panel + (long)s * K * GEMM_STRIP;
+            int valid = outputs - GEMM_STRIP * s < GEMM_STRIP ? outputs - GEMM_STRIP * s : GEMM_STRIP;
+            float *ys = y + GEMM_STRIP * s;
+            int t = t0;
+            for (; t + 12 <= t1; t += 12) gemm_tile_avx512(12, x + (long)t * ldx, ldx, K, strip, ys + (long)t * ldy, ldy, valid, beta);
+            for (; t + 4 <= t1; t += 4) gemm_tile_avx512(4, x + (long)t * ldx, ldx, K, strip, ys + (long)t * ldy, ldy, valid, beta);
+            for (; t < t1; t++) gemm_tile_avx512(1, x + (long)t * ldx, ldx, K, strip, ys + (long)t * ldy, ldy, valid, beta);
+        }
+    }
+}
+
+/* T tokens x one half (16 outputs) of a strip, 8 lanes at a time: 2T accumulators (T = 6: 12 of the 16 registers). */
+__attribute__((target("avx2,fma"), always_inline))
+static inline void gemm_tile_avx2(const int T, const float *x, int ldx, int K, const float *half,
+                                  float *y, int ldy, int valid, float beta) {
+    __m256 acc[2 * T];
+#pragma clang loop unroll(full)
+    for (int i = 0; i < 2 * T; i++) acc[i] = _mm256_setzero_ps();
+    for (int k = 0; k < K; k++) {
+        __m256 b0 = _mm256_loadu_ps(half + GEMM_STRIP * k), b1 = _mm256_loadu_ps(half + GEMM_STRIP * k + 8);
+#pragma clang loop unroll(full)
+        for (int t = 0; t < T; t++) {
+            __m256 a = _mm256_broadcast_ss(x + (long)t * ldx + k);
+            acc[2 * t] = _mm256_fmadd_ps(a, b0, acc[2 * t]);
+            acc[2 * t + 1] = _mm256_fmadd_ps(a, b1, acc[2 * t + 1]);
+        }
+    }
+#pragma clang loop unroll(full)
+    for (int t = 0; t < T; t++) {
+        float out[16];
+        _mm256_storeu_ps(out, acc[2 * t]);
+        _mm256_storeu_ps(out + 8, acc[2 * t + 1]);
+        store_group(y + (long)t * ldy, out, valid, beta);
+    }
+}
+
+__attribute__((target("avx2,fma")))
+static void gemm_panel_avx2(const float *x, int ldx, int tokens, int K, const float *panel, int strips, int outputs,
+                            float *y, int ldy, float beta) {
+    for (int t0 = 0; t0 < tokens; t0 += GEMM_TOKEN_BLOCK) {
+        int t1 = t0 + GEMM_TOKEN_BLOCK < tokens ? t0 + GEMM_TOKEN_BLOCK : tokens;
+        for (int s = 0; s < strips; s++) {
+            for (int h = 0; h < 2; h++) {
+                int valid = outputs - GEMM_STRIP * s - 16 * h;
+                if (valid <= 0) break;
+                if (valid > 16) valid = 16;
+                const float *half = panel + (long)s * K * GEMM_STRIP + 16 * h;
+                float *ys = y + GEMM_STRIP * s + 16 * h;
+                int t = t0;
+                for (; t + 6 <= t1; t += 6) gemm_tile_avx2(6, x + (long)t * ldx, ldx, K, half, ys + (long)t * ldy, ldy, valid, beta);
+                for (; t + 2 <= t1; t += 2) gemm_tile_avx2(2, x + (long)t * ldx, ldx, K, half, ys + (long)t * ldy, ldy, valid, beta);
+                for (; t < t1; t++) gemm_tile_avx2(1, x + (long)t * ldx, ldx, K, half, ys + (long)t * ldy, ldy, valid, beta);
+            }
+        }
+    }
+}
+
+/* The reference: the same chains one output at a time (fmaf is the fused multiply-add on any CPU). */
+static void gemm_panel_c(const float *x, int ldx, int tokens, int K, const float *panel, int strips, int outputs,
+                         float *y, int ldy, float beta) {
+    for (int t = 0; t < tokens; t++)
+        for (int s = 0; s < strips; s++) {
+            int valid = outputs - GEMM_STRIP * s < GEMM_STRIP ? outputs - GEMM_STRIP * s : GEMM_STRIP;
+            float out[GEMM_STRIP];
+            for (int o = 0; o < valid; o++) {
+                const float *column = panel + (long)s * K * GEMM_STRIP + o;
+                float acc = 0;
+                for (int k = 0; k < K; k++) acc = fmaf(x[(long)t * ldx + k], column[GEMM_STRIP * k], acc);
+                out[o] = acc;
+            }
+            store_group(y + (long)t * ldy + GEMM_STRIP * s, out, valid, beta);
+        }
+}
+
+int llm_gemm_level(void) {
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f")) return 2;
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? 1 : 0;
+}
+
+void llm_gemm_panel(int level, const float *x, int ldx, int tokens, int K, const float *panel, int strips, int outputs,
+                    float *y, int ldy, float beta) {
+    if (level == 2) gemm_panel_avx512(x, ldx, tokens, K, panel, strips, outputs, y, ldy, beta);
+    else if (level == 1) gemm_panel_avx2(x, ldx, tokens, K, panel, strips, outputs, y, ldy, beta);
+    else gemm_panel_c(x, ldx, tokens, K, panel, strips, outputs, y, ldy, beta);
+}
+
+void llm_pack_strips(const float *b, int ldb, int trans, int K, int N, float *panel) {
+    int strips = (N + GEMM_STRIP - 1) / GEMM_STRIP;
+    for (int s = 0; s < strips; s++) {
+        float *strip = panel + (long)s * K * GEMM_STRIP;
+        int valid = N - GEMM_STRIP * s < GEMM_STRIP ? N - GEMM_STRIP * s : GEMM_STRIP;
+        for (int k = 0; k < K; k++) {
+            float *row = strip + (long)GEMM_STRIP * k;
+            if (trans) for (int o = 0; o < valid; o++) row[o] = b[(long)(GEMM_STRIP * s + o) * ldb + k];
+            else memcpy(row, b + (long)k * ldb + GEMM_STRIP * s, sizeof(float) * valid);
+            for (int o = valid; o < GEMM_STRIP; o++) row[o] = 0;
+        }
+    }
+}

@@ -407,9 +407,12 @@ struct ReferenceFixture: Decodable {
     }
 
     /// The prefill path of `.quantized` storage: the transposed panel holds the dequantiser's exact weights at
-    /// every kernel level, and the panel product equals X Wᵀ of those weights (both beta 0 and 1), the last
-    /// group's padding rows never stored.
-    @Test(arguments: [UInt32(3), 2, 8]) func quantizedPanelsGiveTheDequantisedWeights(type: UInt32) throws {
+    /// every kernel level, and the panel product is, at every dequantiser level and every `llm_gemm_panel` level
+    /// (C, AVX2, AVX-512), exactly the stated chain Σ_k x_k·w_k of fused multiply-adds in column order (then
+    /// + beta·y, the product rounded before the add) for beta 0, 1 and 0.7, within 1e-4 of X Wᵀ in Float64, and the
+    /// last group's padding rows are never stored. 37 rows: strips of 32 and a lone group; 7 tokens: tiles of 4 and
+    /// 1 (AVX-512) or 6 and 1 (AVX2); 100: past the kernels' block of 96 tokens.
+    @Test(arguments: [UInt32(3), 2, 8], [7, 100]) func quantizedPanelsGiveTheDequantisedWeights(type: UInt32, count: Int) throws {
         let rows = 37, columns = 64
         let (path, weights, _, _, _) = try matrixGGUF(type: type, rows: rows)
         defer { try? FileManager.default.removeItem(atPath: path) }
@@ -421,26 +424,59 @@ struct ReferenceFixture: Decodable {
             #expect(row == Array(weights[r * columns ..< (r + 1) * columns]), "row \(r)")
         }
         var rng = RNG(seed: 5)
-        let count = 7
         let x = (0..<count * columns).map { _ in Float(rng.normal()) }
-        for level in 0...QuantizedMatrix.simdLevel {
-            var panel = [Float](repeating: .nan, count: columns * 16 * q.groups)
-            q.dequantizeGroupsTransposed(0, q.groups, into: &panel, ldo: 16 * q.groups, level: level)
-            for r in 0..<rows { for k in 0..<columns { #expect(panel[k * 16 * q.groups + r] == weights[r * columns + k]) } }
-            for beta in [Float(0), 1] {
-                // y has one extra column per row (ldy = rows + 1): padding rows must not be stored there.
-                var y = [Float](repeating: 0.5, count: count * (rows + 1))
-                q.multiply(rows: count, x, ldx: columns, into: &y, ldy: rows + 1, beta: beta, level: level)
-                var worst: Float = 0
-                for t in 0..<count {
-                    for r in 0..<rows {
-                        var exact: Double = beta == 1 ? 0.5 : 0
-                        for k in 0..<columns { exact += Double(x[t * columns + k]) * Double(weights[r * columns + k]) }
-                        worst = max(worst, abs(y[t * (rows + 1) + r] - Float(exact)))
+        for beta in [Float(0), 1, 0.7] {
+            // The stated chain, and X Wᵀ in Float64.
+            var chain = [Float](repeating: 0, count: count * rows), worst: Float = 0
+            for t in 0..<count {
+                for r in 0..<rows {
+                    var acc: Float = 0, exact: Double = Double(beta) * 0.5
+                    for k in 0..<columns {
+                        acc = acc.addingProduct(x[t * columns + k], weights[r * columns + k])
+                        exact += Double(x[t * columns + k]) * Double(weights[r * columns + k])
                     }
-                    #expect(y[t * (rows + 1) + rows] == 0.5)
+                    let scaled = beta * 0.5   // rounded before the add (beta·y, then + the chain)
+                    chain[t * rows + r] = beta == 0 ? acc : acc + scaled
+                    worst = max(worst, abs(chain[t * rows + r] - Float(exact)))
                 }
-                #expect(worst < 1e-4, "level \(level), beta \(beta)")
+            }
+            #expect(worst < 1e-4, "beta \(beta): the chain against X Wᵀ in Float64")
+            for level in 0...QuantizedMatrix.simdLevel {
+                var panel = [Float](repeating: .nan, count: columns * 16 * q.groups)
+                q.dequantizeGroupsTransposed(0, q.groups, into: &panel, ldo: 16 * q.groups, level: level)
+                for r in 0..<rows { for k in 0..<columns { #expect(panel[k * 16 * q.groups + r] == weights[r * columns + k]) } }
+                for gemmLevel in 0...QuantizedMatrix.gemmLevel {
+                    // y has one extra column per row (ldy = rows + 1): padding rows must not be stored there.
+                    var y = [Float](repeating: 0.5, count: count * (rows + 1))
+                    q.multiply(rows: count, x, ldx: columns, into: &y, ldy: rows + 1, beta: beta, level: level, gemmLevel: gemmLevel)
+                    let got = (0..<count).flatMap { t in y[t * (rows + 1) ..< t * (rows + 1) + rows] }
+                    let differing = zip(got, chain).filter { $0.0 != $0.1 }.count
+                    #expect(differing == 0, "dequantiser level \(level), gemm level \(gemmLevel), beta \(beta): \(differing) outputs differ from the chain")
+                    #expect((0..<count).allSatisfy { y[$0 * (rows + 1) + rows] == 0.5 }, "padding rows stored")
+                }
+            }
+        }
+    }
+
+    /// The panel product of attention (`llm_pack_strips` then `llm_gemm_panel`, op(B) = B and Bᵀ): at every level
+    /// each output is the chain Σ_k a_k·b_k of fused multiply-adds in k order, bit for bit, and the columns past n of
+    /// C are left alone. m = 29: tiles of 12, 4 and 1 (AVX-512) or 6, 2 and 1 (AVX2); n = 45: a strip and a partial one.
+    @Test func panelProductIsTheFusedChainAtEveryLevel() {
+        let (m, n, k, ldc) = (29, 45, 37, 47)
+        var rng = RNG(seed: 11)
+        let a = (0..<m * k).map { _ in Float(rng.normal()) }, b = (0..<k * n).map { _ in Float(rng.normal()) }
+        let bt = (0..<n * k).map { i in b[(i % k) * n + i / k] }   // Bᵀ stored [n, k]
+        var chain = [Float](repeating: 0, count: m * n)
+        for i in 0..<m { for j in 0..<n { chain[i * n + j] = (0..<k).reduce(Float(0)) { $0.addingProduct(a[i * k + $1], b[$1 * n + j]) } } }
+        for transposed in [false, true] {
+            var panel = [Float](repeating: .nan, count: LLMKernels.panelFloats(n: n, k: k))
+            llm_pack_strips(transposed ? bt : b, Int32(transposed ? k : n), transposed ? 1 : 0, Int32(k), Int32(n), &panel)
+            for level in 0...QuantizedMatrix.gemmLevel {
+                var c = [Float](repeating: 0.5, count: m * ldc)
+                llm_gemm_panel(Int32(level), a, Int32(k), Int32(m), Int32(k), panel, 2, Int32(n), &c, Int32(ldc), 0)
+                let differing = (0..<m).flatMap { i in (0..<n).filter { c[i * ldc + $0] != chain[i * n + $0] } }.count
+                #expect(differing == 0, "level \(level), transposed \(transposed): \(differing) outputs differ from the chain")
+                #expect((0..<m).allSatisfy { i in c[i * ldc + n] == 0.5 && c[i * ldc + n + 1] == 0.5 }, "columns past n stored")
             }
         }
     }

@@ -73,4 +73,16 @@ void llm_attention_weighted_sum(int level, const float *p, const float *values, 
    x[i] > x[best], so the first index on ties and NaN never wins (a NaN x[0] stays the answer). The AVX2 path
    compares 8 entries at a time with the best so far and scans only a block that holds a larger one. */
 long llm_argmax(int level, const float *x, long n);
+/* Float32 products with a dequantised panel (LabLLM's prefill with Float32 activations):
+   Y[t, 32s + o] = sum_k X[t, k] * P_s[k, o] (+ beta * Y), t < tokens, 32s + o < outputs, where the panel is `strips`
+   strips of 32 outputs, strip s at panel + s * K * 32 laid out [K][32] (llm_dequantize_groups_t with ldo 32 writes two
+   groups of rows as one strip). Each output is one chain of fused multiply-adds over k = 0..K-1 from 0, then beta * Y
+   rounded and added (as store_group): level 2 (AVX-512F), 1 (AVX2+FMA) and 0 (C, fmaf) give identical floats, so
+   llm_gemm_level(), the fastest this CPU runs, is the default on every CPU. X row stride ldx, Y row stride ldy. */
+int llm_gemm_level(void);
+void llm_gemm_panel(int level, const float *x, int ldx, int tokens, int K, const float *panel, int strips, int outputs,
+                    float *y, int ldy, float beta);
+/* Packs B [K, N] (row stride ldb; with trans, B is given transposed: element (k, n) at b[n * ldb + k]) as the
+   ceil(N / 32) strips llm_gemm_panel reads, the columns past N zero. */
+void llm_pack_strips(const float *b, int ldb, int trans, int K, int N, float *panel);
 #endif

@@ -1,5 +1,6 @@
 import CBLAS
 import CLabKernels
+import CLLMKernels
 import Foundation
 import Lab
 
@@ -21,14 +22,20 @@ enum LLMKernels {
         sgemm(a, b, c, m: m, n: n, k: k, transB: true, alpha: alpha, beta: beta, lda: lda, ldb: ldb, ldc: ldc)
     }
 
-    /// C[m, n] = A[m, k] · op(B) on the calling thread only (one OpenBLAS call; OpenBLAS runs single-threaded), for
-    /// loops that are already split over Lab's threads. op(B) = Bᵀ (B stored [n, k]) when transB.
+    /// C[m, n] = A[m, k] · op(B) on the calling thread with LabLLM's panel kernel (`llm_gemm_panel`: each output
+    /// one chain of fused multiply-adds in k order, the same bits on AVX-512, AVX2 and C), op(B) packed into strips
+    /// in `panel` first (scratch of `panelFloats(n:k:)` floats). op(B) = Bᵀ (B stored [n, k]) when transB.
     @inline(__always)
-    static func sgemmOnThisThread(_ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, ldb: Int, transB: Bool,
-                                  _ c: UnsafeMutablePointer<Float>, ldc: Int, m: Int, n: Int, k: Int) {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, transB ? CblasTrans : CblasNoTrans, Int32(m), Int32(n), Int32(k), 1,
-                    a, Int32(lda), b, Int32(ldb), 0, c, Int32(ldc))
+    static func panelProductOnThisThread(_ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, ldb: Int, transB: Bool,
+                                         _ c: UnsafeMutablePointer<Float>, ldc: Int, m: Int, n: Int, k: Int,
+                                         panel: UnsafeMutablePointer<Float>) {
+        llm_pack_strips(b, Int32(ldb), transB ? 1 : 0, Int32(k), Int32(n), panel)
+        llm_gemm_panel(Int32(QuantizedMatrix.gemmLevel), a, Int32(lda), Int32(m), Int32(k), panel, Int32((n + 31) / 32),
+                       Int32(n), c, Int32(ldc), 0)
     }
+
+    /// The scratch `panelProductOnThisThread` needs for op(B) [k, n]: ⌈n/32⌉ strips of 32·k floats.
+    static func panelFloats(n: Int, k: Int) -> Int { (n + 31) / 32 * 32 * k }
 
     /// C[m, n] = A[m, k] · B[k, n] (row-major with leading dimensions).
     @inline(__always)

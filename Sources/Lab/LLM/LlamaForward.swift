@@ -508,19 +508,21 @@ extension LlamaModel {
             let (q, k, v, o) = (UncheckedSendable(queries), UncheckedSendable(keys), UncheckedSendable(values), UncheckedSendable(output))
             let chunk = Self.causalChunk, chunks = (n + chunk - 1) / chunk
             // Items are (head, query chunk) pairs, so two threads split 9 heads evenly.
+            let scoreFloats = min(chunk, n) * keyCount
+            let panelFloats = max(LLMKernels.panelFloats(n: keyCount, k: hd), LLMKernels.panelFloats(n: hd, k: keyCount))
             Parallel.forChunks(c.heads * chunks, costPerItem: min(chunk, n) * keyCount * hd * 4) { lo, hi in
-                withUnsafeTemporaryAllocation(of: Float.self, capacity: min(chunk, n) * keyCount) { buffer in
-                    let s = buffer.baseAddress!
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: scoreFloats + panelFloats) { buffer in
+                    let s = buffer.baseAddress!, panel = s + scoreFloats
                     for item in lo..<hi {
                         let h = item / chunks, g = h / group
                         do {
                             let i0 = (item % chunks) * chunk
                             let rows = min(chunk, n - i0), visible = start + i0 + rows
-                            LLMKernels.sgemmOnThisThread(q.value + i0 * qkvW + h * hd, lda: qkvW, k.value + g * hd, ldb: kvStride,
-                                                         transB: true, s, ldc: visible, m: rows, n: visible, k: hd)
+                            LLMKernels.panelProductOnThisThread(q.value + i0 * qkvW + h * hd, lda: qkvW, k.value + g * hd, ldb: kvStride,
+                                                                transB: true, s, ldc: visible, m: rows, n: visible, k: hd, panel: panel)
                             for i in 0..<rows { LLMKernels.softmaxRow(s + i * visible, n: start + i0 + i + 1, width: visible, scale: scale) }
-                            LLMKernels.sgemmOnThisThread(s, lda: visible, v.value + g * hd, ldb: kvStride, transB: false,
-                                                         o.value + i0 * d + h * hd, ldc: d, m: rows, n: hd, k: visible)
+                            LLMKernels.panelProductOnThisThread(s, lda: visible, v.value + g * hd, ldb: kvStride, transB: false,
+                                                                o.value + i0 * d + h * hd, ldc: d, m: rows, n: hd, k: visible, panel: panel)
                         }
                     }
                 }

@@ -30,8 +30,9 @@ public struct LlamaConfig: Sendable, Equatable {
 /// How a `LlamaModel` holds its weight matrices.
 public enum LlamaWeightStorage: String, Sendable {
     /// In the file's block quantisation only (Q4_1, Q4_0, Q8_0; see `QuantizedMatrix`): no Float32 copy of a
-    /// matrix. Decode steps read the codes directly; prefills dequantise a cache-sized panel at a time into
-    /// SGEMM. Each weight is the dequantiser's exact Float32 value either way. A matrix of another type (F32,
+    /// matrix. Decode steps read the codes directly; prefills dequantise a cache-sized panel at a time for
+    /// `llm_gemm_panel` (`QuantizedMatrix.multiply(rows:)`). Each weight is the dequantiser's exact Float32 value
+    /// either way. A matrix of another type (F32,
     /// F16, BF16) is kept as Float32.
     case quantized
     /// Every matrix also dequantised to Float32 once at load (4 bytes per weight): with Float32 activations every

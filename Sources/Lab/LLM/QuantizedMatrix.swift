@@ -1,4 +1,3 @@
-import CBLAS
 import CLLMKernels
 import Lab
 
@@ -154,31 +153,44 @@ struct QuantizedMatrix: @unchecked Sendable {
 
     /// Y = X Wᵀ + beta·Y for a block of `count` rows of X (prefill): X [count, columns] with row stride ldx,
     /// Y [count, rows] with row stride ldy. The weights are dequantised a panel of output rows at a time into a
-    /// small Float32 scratch (Wᵀ [columns, panel], ~0.5 MB, in cache; never a copy of the whole matrix) and each
-    /// panel is one single-threaded SGEMM; panels are split evenly over Lab's threads. Each output is then the
-    /// same SGEMM dot product of the same Float32 weights as with a dequantised copy of the matrix.
+    /// small Float32 scratch (strips of 32 rows, each Wᵀ [columns, 32]; never a copy of the whole matrix), and
+    /// `llm_gemm_panel` multiplies each panel: every output is one chain of fused multiply-adds over the columns in
+    /// order, the same floats at every `gemmLevel` (AVX-512, AVX2, C), so the fastest one this CPU has is the
+    /// portable default. Panels are split evenly over Lab's threads. `level` picks the dequantiser (0: Swift loops).
     func multiply(rows count: Int, _ x: UnsafePointer<Float>, ldx: Int, into y: UnsafeMutablePointer<Float>, ldy: Int,
-                  beta: Float, level: Int = simdLevel) {
+                  beta: Float, level: Int = simdLevel, gemmLevel: Int = gemmLevel) {
         let threads = Parallel.threads
-        // Panels of at most `maxPanelGroups` groups, a multiple of `threads` of them so that no thread idles.
-        let maxPanelGroups = max(1, 65_536 / columns)   // 16·65536 floats = 4 MiB
+        // Panels of at most `maxPanelGroups` groups (an even number: whole strips), a multiple of `threads` of them so
+        // that no thread idles.
+        let maxPanelGroups = max(2, (Self.panelFloats / (Self.groupRows * columns)) & ~1)
         let perThread = (groups + threads * maxPanelGroups - 1) / (threads * maxPanelGroups)
-        let panelGroups = (groups + threads * perThread - 1) / (threads * perThread)
+        let panelGroups = ((groups + threads * perThread - 1) / (threads * perThread) + 1) & ~1
         let panels = (groups + panelGroups - 1) / panelGroups
-        let me = self, xs = UncheckedSendable(x), ys = UncheckedSendable(y)
-        Parallel.prepareBLAS()
+        let me = self, xs = UncheckedSendable(x), ys = UncheckedSendable(y), strip = 2 * Self.groupRows
         Parallel.forChunks(panels, costPerItem: 1 << 20) { lo, hi in
             let panel = UnsafeMutablePointer<Float>.allocate(capacity: me.columns * Self.groupRows * panelGroups)
             defer { panel.deallocate() }
             for p in lo..<hi {
                 let g0 = p * panelGroups, g1 = min(g0 + panelGroups, me.groups)
-                let width = Self.groupRows * (g1 - g0), outputs = min(width, me.rows - Self.groupRows * g0)
-                me.dequantizeGroupsTransposed(g0, g1, into: panel, ldo: width, level: level)
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(count), Int32(outputs), Int32(me.columns), 1,
-                            xs.value, Int32(ldx), panel, Int32(width), beta, ys.value + Self.groupRows * g0, Int32(ldy))
+                let strips = (g1 - g0 + 1) / 2, outputs = min(Self.groupRows * (g1 - g0), me.rows - Self.groupRows * g0)
+                for s in 0..<strips {
+                    let a = g0 + 2 * s, b = min(a + 2, g1), out = panel + s * me.columns * strip
+                    me.dequantizeGroupsTransposed(a, b, into: out, ldo: strip, level: level)
+                    if b - a == 1 {   // a lone last group: its strip's other 16 outputs are computed, never stored
+                        for k in 0..<me.columns { (out + k * strip + Self.groupRows).update(repeating: 0, count: Self.groupRows) }
+                    }
+                }
+                llm_gemm_panel(Int32(gemmLevel), xs.value, Int32(ldx), Int32(count), Int32(me.columns), panel, Int32(strips),
+                               Int32(outputs), ys.value + Self.groupRows * g0, Int32(ldy), beta)
             }
         }
     }
+
+    /// Floats in one thread's dequantised panel: 2¹⁸ (1 MiB, half of a core's L2 on the machines measured).
+    static let panelFloats = 1 << 18
+
+    /// The level of `llm_gemm_panel` this CPU runs (2 AVX-512F, 1 AVX2+FMA, 0 C): all three give the same floats.
+    static let gemmLevel = Int(llm_gemm_level())
 
     /// The int8 kernels' level on this CPU: 3 AVX-512 VNNI, 2 AVX2, 0 the C reference (identical results; see llm_kernels.h).
     static let int8Level = Int(llm_int8_level())
