@@ -1242,110 +1242,75 @@ long llm_argmax(int level, const float *x, long n) {
 
 /* Y[t, o] = X[t, :] . P[:, o], each output one chain of fused multiply-adds over k = 0, 1, ..., K - 1 starting from 0,
    then stored as store_group does (beta * y rounded, then added). Vectors run across outputs and never across k, so
-   the AVX-512 tiles (16 lanes), the AVX2 tiles (8) and the C loop (fmaf) compute the same chains: identical floats on
-   any CPU with FMA, whatever the tile, the thread split or the vector width. Tokens go in blocks of GEMM_TOKEN_BLOCK:
+   the tiles (one source, compiled for AVX-512F and for AVX2) and the C loop (fmaf) compute the same chains: identical
+   floats on any CPU, whatever the tile, the thread split or the vector width. Tokens go in blocks of GEMM_TOKEN_BLOCK:
    each block runs over every strip before the next, so its rows of X stay in L2 while the strips stream through. */
-enum { GEMM_STRIP = 32, GEMM_TOKEN_BLOCK = 96 };
+enum { GEMM_STRIP = 32, GEMM_TOKEN_BLOCK = 96, GEMM_TILE_VECTORS = 24 };
 
-/* Outputs `valid` (<= 32) of one strip for T tokens: acc[2t + h] holds outputs 16h..16h+15 of token t. */
-__attribute__((target("avx512f"), always_inline))
-static inline void gemm_store_avx512(const int T, const __m512 *acc, float *y, int ldy, int valid, float beta) {
-    __mmask16 m0 = valid >= 16 ? 0xFFFF : (__mmask16)((1u << valid) - 1);
-    __mmask16 m1 = valid >= 32 ? 0xFFFF : valid <= 16 ? 0 : (__mmask16)((1u << (valid - 16)) - 1);
-#pragma clang loop unroll(full)
-    for (int t = 0; t < T; t++) {
-        float *out = y + (long)t * ldy;
-        __m512 v0 = acc[2 * t], v1 = acc[2 * t + 1];
-        if (beta != 0) {
-            __m512 b = _mm512_set1_ps(beta);
-            v0 = _mm512_add_ps(v0, _mm512_mul_ps(b, _mm512_maskz_loadu_ps(m0, out)));
-            v1 = _mm512_add_ps(v1, _mm512_mul_ps(b, _mm512_maskz_loadu_ps(m1, out + 16)));
-        }
-        _mm512_mask_storeu_ps(out, m0, v0);
-        _mm512_mask_storeu_ps(out + 16, m1, v1);
-    }
-}
+/* 16 floats; inlined into a function compiled for AVX-512F it is one register, for AVX2 two. */
+typedef float v16f __attribute__((ext_vector_type(16)));
 
-/* T tokens x one strip of 32 outputs: 2T accumulators (T = 12: 24 of the 32 registers). */
-__attribute__((target("avx512f"), always_inline))
-static inline void gemm_tile_avx512(const int T, const float *x, int ldx, int K, const float *strip,
-                                    float *y, int ldy, int valid, float beta) {
-    __m512 acc[2 * T];
+/* T tokens x W vectors of 16 outputs of a strip (from `columns` on): T·W accumulators, each lane one output's chain.
+   T·W <= GEMM_TILE_VECTORS, W <= 2; the arrays have those fixed sizes (a variable-length one would live on the stack). */
+__attribute__((always_inline))
+static inline void gemm_tile(const int T, const int W, const float *x, int ldx, int K, const float *columns,
+                             float *y, int ldy, int valid, float beta) {
+    v16f acc[GEMM_TILE_VECTORS];
 #pragma clang loop unroll(full)
-    for (int i = 0; i < 2 * T; i++) acc[i] = _mm512_setzero_ps();
+    for (int i = 0; i < T * W; i++) acc[i] = 0;
     for (int k = 0; k < K; k++) {
-        __m512 b0 = _mm512_loadu_ps(strip + GEMM_STRIP * k), b1 = _mm512_loadu_ps(strip + GEMM_STRIP * k + 16);
+        v16f b[2];
+#pragma clang loop unroll(full)
+        for (int w = 0; w < W; w++) __builtin_memcpy(&b[w], columns + GEMM_STRIP * k + 16 * w, sizeof(v16f));
 #pragma clang loop unroll(full)
         for (int t = 0; t < T; t++) {
-            __m512 a = _mm512_set1_ps(x[(long)t * ldx + k]);
-            acc[2 * t] = _mm512_fmadd_ps(a, b0, acc[2 * t]);
-            acc[2 * t + 1] = _mm512_fmadd_ps(a, b1, acc[2 * t + 1]);
+            v16f a = x[(long)t * ldx + k];
+#pragma clang loop unroll(full)
+            for (int w = 0; w < W; w++) acc[t * W + w] = __builtin_elementwise_fma(a, b[w], acc[t * W + w]);
         }
     }
-    gemm_store_avx512(T, acc, y, ldy, valid, beta);
+#pragma clang loop unroll(full)
+    for (int t = 0; t < T; t++) {
+        if (beta == 0 && valid == 16 * W) { __builtin_memcpy(y + (long)t * ldy, &acc[t * W], sizeof(v16f) * W); continue; }
+        float out[32];
+        __builtin_memcpy(out, &acc[t * W], sizeof(v16f) * W);
+        store_group(y + (long)t * ldy, out, valid, beta);
+    }
 }
 
+/* Token blocks, then strips, then tiles of T tokens (T / 3 and 1 at the end of a block) x 16·W outputs. */
+__attribute__((always_inline))
+static inline void gemm_panel_tiles(const int T, const int W, const float *x, int ldx, int tokens, int K, const float *panel,
+                                    int strips, int outputs, float *y, int ldy, float beta) {
+    for (int t0 = 0; t0 < tokens; t0 += GEMM_TOKEN_BLOCK) {
+        int t1 = t0 + GEMM_TOKEN_BLOCK < tokens ? t0 + GEMM_TOKEN_BLOCK : tokens;
+        for (int s = 0; s < strips; s++)
+            for (int c = 0; c < GEMM_STRIP; c += 16 * W) {
+                int valid = outputs - GEMM_STRIP * s - c;
+                if (valid <= 0) break;
+                if (valid > 16 * W) valid = 16 * W;
+                const float *columns = panel + (long)s * K * GEMM_STRIP + c;
+                float *ys = y + GEMM_STRIP * s + c;
+                int t = t0;
+                for (; t + T <= t1; t += T) gemm_tile(T, W, x + (long)t * ldx, ldx, K, columns, ys + (long)t * ldy, ldy, valid, beta);
+                for (; t + T / 3 <= t1; t += T / 3) gemm_tile(T / 3, W, x + (long)t * ldx, ldx, K, columns, ys + (long)t * ldy, ldy, valid, beta);
+                for (; t < t1; t++) gemm_tile(1, W, x + (long)t * ldx, ldx, K, columns, ys + (long)t * ldy, ldy, valid, beta);
+            }
+    }
+}
+
+/* The same source at two widths: AVX-512F tiles of 12 tokens x 32 outputs (24 of its 32 registers), AVX2 tiles of 6
+   tokens x 16 outputs (12 of its 16). */
 __attribute__((target("avx512f")))
 static void gemm_panel_avx512(const float *x, int ldx, int tokens, int K, const float *panel, int strips, int outputs,
                               float *y, int ldy, float beta) {
-    for (int t0 = 0; t0 < tokens; t0 += GEMM_TOKEN_BLOCK) {
-        int t1 = t0 + GEMM_TOKEN_BLOCK < tokens ? t0 + GEMM_TOKEN_BLOCK : tokens;
-        for (int s = 0; s < strips; s++) {
-            const float *strip = panel + (long)s * K * GEMM_STRIP;
-            int valid = outputs - GEMM_STRIP * s < GEMM_STRIP ? outputs - GEMM_STRIP * s : GEMM_STRIP;
-            float *ys = y + GEMM_STRIP * s;
-            int t = t0;
-            for (; t + 12 <= t1; t += 12) gemm_tile_avx512(12, x + (long)t * ldx, ldx, K, strip, ys + (long)t * ldy, ldy, valid, beta);
-            for (; t + 4 <= t1; t += 4) gemm_tile_avx512(4, x + (long)t * ldx, ldx, K, strip, ys + (long)t * ldy, ldy, valid, beta);
-            for (; t < t1; t++) gemm_tile_avx512(1, x + (long)t * ldx, ldx, K, strip, ys + (long)t * ldy, ldy, valid, beta);
-        }
-    }
-}
-
-/* T tokens x one half (16 outputs) of a strip, 8 lanes at a time: 2T accumulators (T = 6: 12 of the 16 registers). */
-__attribute__((target("avx2,fma"), always_inline))
-static inline void gemm_tile_avx2(const int T, const float *x, int ldx, int K, const float *half,
-                                  float *y, int ldy, int valid, float beta) {
-    __m256 acc[2 * T];
-#pragma clang loop unroll(full)
-    for (int i = 0; i < 2 * T; i++) acc[i] = _mm256_setzero_ps();
-    for (int k = 0; k < K; k++) {
-        __m256 b0 = _mm256_loadu_ps(half + GEMM_STRIP * k), b1 = _mm256_loadu_ps(half + GEMM_STRIP * k + 8);
-#pragma clang loop unroll(full)
-        for (int t = 0; t < T; t++) {
-            __m256 a = _mm256_broadcast_ss(x + (long)t * ldx + k);
-            acc[2 * t] = _mm256_fmadd_ps(a, b0, acc[2 * t]);
-            acc[2 * t + 1] = _mm256_fmadd_ps(a, b1, acc[2 * t + 1]);
-        }
-    }
-#pragma clang loop unroll(full)
-    for (int t = 0; t < T; t++) {
-        float out[16];
-        _mm256_storeu_ps(out, acc[2 * t]);
-        _mm256_storeu_ps(out + 8, acc[2 * t + 1]);
-        store_group(y + (long)t * ldy, out, valid, beta);
-    }
+    gemm_panel_tiles(12, 2, x, ldx, tokens, K, panel, strips, outputs, y, ldy, beta);
 }
 
 __attribute__((target("avx2,fma")))
 static void gemm_panel_avx2(const float *x, int ldx, int tokens, int K, const float *panel, int strips, int outputs,
                             float *y, int ldy, float beta) {
-    for (int t0 = 0; t0 < tokens; t0 += GEMM_TOKEN_BLOCK) {
-        int t1 = t0 + GEMM_TOKEN_BLOCK < tokens ? t0 + GEMM_TOKEN_BLOCK : tokens;
-        for (int s = 0; s < strips; s++) {
-            for (int h = 0; h < 2; h++) {
-                int valid = outputs - GEMM_STRIP * s - 16 * h;
-                if (valid <= 0) break;
-                if (valid > 16) valid = 16;
-                const float *half = panel + (long)s * K * GEMM_STRIP + 16 * h;
-                float *ys = y + GEMM_STRIP * s + 16 * h;
-                int t = t0;
-                for (; t + 6 <= t1; t += 6) gemm_tile_avx2(6, x + (long)t * ldx, ldx, K, half, ys + (long)t * ldy, ldy, valid, beta);
-                for (; t + 2 <= t1; t += 2) gemm_tile_avx2(2, x + (long)t * ldx, ldx, K, half, ys + (long)t * ldy, ldy, valid, beta);
-                for (; t < t1; t++) gemm_tile_avx2(1, x + (long)t * ldx, ldx, K, half, ys + (long)t * ldy, ldy, valid, beta);
-            }
-        }
-    }
+    gemm_panel_tiles(6, 1, x, ldx, tokens, K, panel, strips, outputs, y, ldy, beta);
 }
 
 /* The reference: the same chains one output at a time (fmaf is the fused multiply-add on any CPU). */
