@@ -68,10 +68,10 @@ func mlpEpoch() -> Measurement {
 }
 
 /// CNN conv3x3 3→32, conv3x3 32→64, maxpool 2, fc 12544→10; one epoch over 2,000 32x32x3 samples, batch 64, Adam.
-/// `algorithm`: Lab's default im2col (workload `cnn`) or `.automatic`, Winograd for the 32→64 layer
-/// (`cnn-winograd`, opt-in; the peer runs the same `cnn` network for both). `cnn-native` is `cnn` with
+/// `algorithm`: Lab's default `.automatic` (workload `cnn`: Winograd for the 32→64 layer, im2col for 3→32) or
+/// `.im2col` everywhere (`cnn-im2col`; the peer runs the same `cnn` network for both). `cnn-native` is `cnn` with
 /// LAB_KERNELS=native (this CPU's fastest OpenBLAS kernels, opt-in: not bit-identical across CPU families).
-func cnnEpoch(_ algorithm: ConvAlgorithm = .im2col, name: String? = nil) -> Measurement {
+func cnnEpoch(_ algorithm: ConvAlgorithm = .automatic, name: String? = nil) -> Measurement {
     var rng = RNG(seed: 0)
     let net = Sequential(Conv2d(inputChannels: 3, outputChannels: 32, kernelSize: 3, algorithm: algorithm, rng: &rng), Lambda { $0.relu() },
                          Conv2d(inputChannels: 32, outputChannels: 64, kernelSize: 3, algorithm: algorithm, rng: &rng), Lambda { $0.relu() },
@@ -81,7 +81,7 @@ func cnnEpoch(_ algorithm: ConvAlgorithm = .im2col, name: String? = nil) -> Meas
     let n = 2_000
     let x = Tensor.randn([n, 3, 32, 32], rng: &rng)
     let y = (0..<n).map { _ in rng.int(below: 10) }
-    var m = timedEpoch(name ?? (algorithm == .im2col ? "cnn" : "cnn-winograd"), { net($0) }, opt, x: x, y: y, batch: 64)
+    var m = timedEpoch(name ?? (algorithm == .automatic ? "cnn" : "cnn-im2col"), { net($0) }, opt, x: x, y: y, batch: 64)
     if Parallel.kernels == .native { m.detail += ", LAB_KERNELS=native: OpenBLAS \(Parallel.openBLASCore) kernels" }
     return m
 }
@@ -219,11 +219,11 @@ func earlyExitCurves() -> Measurement {
 }
 
 var workloads: [String: () -> Measurement] = [
-    "mlp": mlpEpoch, "cnn": { cnnEpoch() }, "cnn-winograd": { cnnEpoch(.automatic) }, "cnn-native": { cnnEpoch(name: "cnn-native") },
+    "mlp": mlpEpoch, "cnn": { cnnEpoch() }, "cnn-im2col": { cnnEpoch(.im2col) }, "cnn-native": { cnnEpoch(name: "cnn-native") },
     "transformer": transformerStep, "charlm": charLMStep,
     "gemm512": { gemm(512) }, "gemm1024": { gemm(1024) }, "eecurves": earlyExitCurves,
 ]
-let order = ["mlp", "cnn", "cnn-winograd", "cnn-native", "transformer", "charlm", "gemm512", "gemm1024", "eecurves"]
+let order = ["mlp", "cnn", "cnn-im2col", "cnn-native", "transformer", "charlm", "gemm512", "gemm1024", "eecurves"]
 
 // MARK: - Driver
 
@@ -346,9 +346,9 @@ func cpuModel() -> String {
     return line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
 }
 
-/// The peer's workload for one of Lab's: `cnn-winograd` and `cnn-native` are the same network as `cnn`, with Lab's
-/// opt-in Winograd or its CPU-native kernels.
-func peerWorkload(_ name: String) -> String { ["cnn-winograd", "cnn-native"].contains(name) ? "cnn" : name }
+/// The peer's workload for one of Lab's: `cnn-im2col` and `cnn-native` are the same network as `cnn`, with Lab's
+/// im2col convolutions everywhere or its CPU-native kernels.
+func peerWorkload(_ name: String) -> String { ["cnn-im2col", "cnn-native"].contains(name) ? "cnn" : name }
 
 let outPath = options["--out"] ?? "bench/results.json"
 let python = options["--python"] ?? "python3"

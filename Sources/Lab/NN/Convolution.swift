@@ -9,11 +9,11 @@ public final class Conv2d: Module, Layer {
     public var weight: Tensor
     public var bias: Tensor?
     public let stride: (Int, Int), padding: (Int, Int)
-    /// How the products are computed (`ConvAlgorithm`; default im2col, `.automatic` opts in to Winograd).
+    /// How the products are computed (`ConvAlgorithm`; default `.automatic`: Winograd where it pays, else im2col).
     public var algorithm: ConvAlgorithm
 
     public init(inputChannels: Int, outputChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
-                bias: Bool = true, algorithm: ConvAlgorithm = .im2col, rng: inout RNG) {
+                bias: Bool = true, algorithm: ConvAlgorithm = .automatic, rng: inout RNG) {
         self.algorithm = algorithm
         let bound = 1 / Float(inputChannels * kernelSize * kernelSize).squareRoot()
         weight = Tensor.rand([outputChannels, inputChannels, kernelSize, kernelSize], low: -bound, high: bound,
@@ -23,7 +23,7 @@ public final class Conv2d: Module, Layer {
     }
 
     /// A layer with the given weight [F, C, kH, kW] and optional bias [F] (made trainable).
-    public init(weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0, algorithm: ConvAlgorithm = .im2col) {
+    public init(weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0, algorithm: ConvAlgorithm = .automatic) {
         self.algorithm = algorithm
         weight.requiresGrad = true
         bias?.requiresGrad = true

@@ -20,11 +20,11 @@
 import CLabKernels
 
 /// How `conv2d` computes its products.
-/// - `.im2col` (the default): im2col + GEMM, the arithmetic every committed paper result was computed with.
-/// - `.automatic`: Winograd F(2×2, 3×3) for 3×3 stride-1 kernels over at least `winogradMinimumChannels` input
-///   channels (2.25× fewer multiplications; the bench's CNN epoch ≈ 0.7× the im2col time), im2col elsewhere.
-///   The sums run in another order, so a paper's numbers move in their last digits (and a trained model's further):
-///   opt in per layer (`Conv2d(..., algorithm: .automatic)`), and the committed results stay reproducible bit for bit.
+/// - `.automatic` (the default): Winograd F(2×2, 3×3) for 3×3 stride-1 kernels over at least
+///   `winogradMinimumChannels` input channels (2.25× fewer multiplications; the bench's CNN epoch ≈ 0.72× the
+///   im2col time), im2col + GEMM elsewhere. Both are deterministic (the same bits on any x86-64 machine).
+/// - `.im2col`: im2col + GEMM everywhere (the arithmetic of the committed results before 2026-12-06; Winograd
+///   sums in another order, so a trained model moves in its last digits and further).
 /// - `.winograd`: Winograd wherever it applies (any channel count), im2col elsewhere (tests compare the two).
 public enum ConvAlgorithm: String, Sendable { case im2col, automatic, winograd }
 
@@ -321,13 +321,14 @@ extension Tensor {
     ///     self: [B, C, H, W], weight: [F, C, kH, kW], bias: [F] → [B, F, Ho, Wo],
     ///     Ho = ⌊(H + 2pH − kH)/sH⌋ + 1, Wo = ⌊(W + 2pW − kW)/sW⌋ + 1
     ///
-    /// Computed as im2col + GEMM over chunks of the batch (the overload with `algorithm:` can pick Winograd's
-    /// F(2×2, 3×3) for 3×3 stride-1 kernels, Winograd.swift); gradients for input, weight and bias.
+    /// Computed by `ConvAlgorithm.automatic`: Winograd's F(2×2, 3×3) for 3×3 stride-1 kernels over at least
+    /// `winogradMinimumChannels` input channels (Winograd.swift), im2col + GEMM over chunks of the batch elsewhere
+    /// (the overload with `algorithm:` picks); gradients for input, weight and bias.
     ///
     ///     let y = x.conv2d(w, bias: b, stride: (1, 1), padding: (1, 1))   // 3×3 "same"
     public func conv2d(_ weight: Tensor, bias: Tensor? = nil, stride: (Int, Int) = (1, 1),
                        padding: (Int, Int) = (0, 0)) -> Tensor {
-        conv2d(weight, bias: bias, stride: stride, padding: padding, algorithm: .im2col)
+        conv2d(weight, bias: bias, stride: stride, padding: padding, algorithm: .automatic)
     }
 
     /// `conv2d` by the given algorithm (`ConvAlgorithm`; Winograd falls back to im2col where it does not apply).
