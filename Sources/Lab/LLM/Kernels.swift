@@ -6,7 +6,8 @@ import Lab
 
 /// Inference kernels of the Llama forward on raw row-major Float32 buffers. Lab's general Tensor ops were still
 /// being written when this room was built, so these are private tight loops (vectorisable, no allocation);
-/// every matrix product goes through Lab's `sgemm` (split over Lab's threads; OpenBLAS runs single-threaded).
+/// matrix products go through Lab's `sgemm` (split over Lab's threads; OpenBLAS runs single-threaded), except the
+/// chunked prefill attention's, which use LabLLM's panel kernel (`panelProductOnThisThread`).
 enum LLMKernels {
     /// C[m, n] = alpha · A[m, k] · B[n, k]ᵀ + beta · C (row-major with leading dimensions): the `x Wᵀ` of a linear
     /// layer whose weight is stored [out, in].
