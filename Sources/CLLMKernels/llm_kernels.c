@@ -1245,7 +1245,7 @@ long llm_argmax(int level, const float *x, long n) {
    the tiles (one source, compiled for AVX-512F and for AVX2) and the C loop (fmaf) compute the same chains: identical
    floats on any CPU, whatever the tile, the thread split or the vector width. Tokens go in blocks of GEMM_TOKEN_BLOCK:
    each block runs over every strip before the next, so its rows of X stay in L2 while the strips stream through. */
-enum { GEMM_STRIP = 32, GEMM_TOKEN_BLOCK = 96, GEMM_TILE_VECTORS = 24 };
+enum { GEMM_STRIP = LLM_GEMM_STRIP, GEMM_TOKEN_BLOCK = 96, GEMM_TILE_VECTORS = 24 };
 
 /* 16 floats; inlined into a function compiled for AVX-512F it is one register, for AVX2 two. */
 typedef float v16f __attribute__((ext_vector_type(16)));

@@ -79,6 +79,7 @@ long llm_argmax(int level, const float *x, long n);
    groups of rows as one strip). Each output is one chain of fused multiply-adds over k = 0..K-1 from 0, then beta * Y
    rounded and added (as store_group): level 2 (AVX-512F), 1 (AVX2+FMA) and 0 (C, fmaf) give identical floats, so
    llm_gemm_level(), the fastest this CPU runs, is the default on every CPU. X row stride ldx, Y row stride ldy. */
+enum { LLM_GEMM_STRIP = 32 };
 int llm_gemm_level(void);
 void llm_gemm_panel(int level, const float *x, int ldx, int tokens, int K, const float *panel, int strips, int outputs,
                     float *y, int ldy, float beta);

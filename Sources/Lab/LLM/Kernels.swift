@@ -31,12 +31,15 @@ enum LLMKernels {
                                          _ c: UnsafeMutablePointer<Float>, ldc: Int, m: Int, n: Int, k: Int,
                                          panel: UnsafeMutablePointer<Float>) {
         llm_pack_strips(b, Int32(ldb), transB ? 1 : 0, Int32(k), Int32(n), panel)
-        llm_gemm_panel(Int32(QuantizedMatrix.gemmLevel), a, Int32(lda), Int32(m), Int32(k), panel, Int32((n + 31) / 32),
+        llm_gemm_panel(Int32(QuantizedMatrix.gemmLevel), a, Int32(lda), Int32(m), Int32(k), panel, Int32(panelStrips(n: n)),
                        Int32(n), c, Int32(ldc), 0)
     }
 
+    /// The strips of `LLM_GEMM_STRIP` (32) columns that hold n columns of op(B).
+    static func panelStrips(n: Int) -> Int { (n + Int(LLM_GEMM_STRIP) - 1) / Int(LLM_GEMM_STRIP) }
+
     /// The scratch `panelProductOnThisThread` needs for op(B) [k, n]: ⌈n/32⌉ strips of 32·k floats.
-    static func panelFloats(n: Int, k: Int) -> Int { (n + 31) / 32 * 32 * k }
+    static func panelFloats(n: Int, k: Int) -> Int { panelStrips(n: n) * Int(LLM_GEMM_STRIP) * k }
 
     /// C[m, n] = A[m, k] · B[k, n] (row-major with leading dimensions).
     @inline(__always)

@@ -166,7 +166,8 @@ struct QuantizedMatrix: @unchecked Sendable {
         let perThread = (groups + threads * maxPanelGroups - 1) / (threads * maxPanelGroups)
         let panelGroups = ((groups + threads * perThread - 1) / (threads * perThread) + 1) & ~1
         let panels = (groups + panelGroups - 1) / panelGroups
-        let me = self, xs = UncheckedSendable(x), ys = UncheckedSendable(y), strip = 2 * Self.groupRows
+        let me = self, xs = UncheckedSendable(x), ys = UncheckedSendable(y)
+        let strip = Int(LLM_GEMM_STRIP)   // the kernel's strip: two groups of rows
         Parallel.forChunks(panels, costPerItem: 1 << 20) { lo, hi in
             let panel = UnsafeMutablePointer<Float>.allocate(capacity: me.columns * Self.groupRows * panelGroups)
             defer { panel.deallocate() }
