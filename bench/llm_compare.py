@@ -2,7 +2,8 @@
 """`make llm-bench`: LabLLM against llama.cpp on the same GGUF files, timed the same way (bench/README.md).
 
 For each model file, N repetitions; each repetition runs `lab-llm --bench --json` once per Lab variant (default:
-Float32 activations, and `--activations int8`, llama.cpp's own Q8_0 activation scheme) and then the llama.cpp peer
+Float32 activations, `--activations int8x2` (two int8 planes), `--activations int8` (llama.cpp's own Q8_0 activation
+scheme) and float32 with native kernels) and then the llama.cpp peer
 (bench/peers/llamacpp_bench.py), each a fresh process, so the sides alternate and a slow phase of the machine hits
 all of them. Inside one run both sides time every workload the same way (best of 3, one warm-up prefill first). Reported
 per side: the median of the N runs and their range; the ratio is Lab's median / the peer's median (throughputs:
@@ -73,8 +74,8 @@ def main():
     parser.add_argument("--peer-python", default="python3", help="a Python that can import llama_cpp")
     parser.add_argument("--repetitions", type=int, default=5)
     parser.add_argument("--variant", action="append", metavar="NAME=ARGS",
-                        help="a Lab variant: a name and extra lab-llm arguments (default: float32=, int8=--activations int8 "
-                             "and float32-native=; a name ending in -native runs with LAB_KERNELS=native)")
+                        help="a Lab variant: a name and extra lab-llm arguments (default: float32=, int8x2=--activations "
+                             "int8x2, int8=--activations int8 and float32-native=; a name ending in -native runs with LAB_KERNELS=native)")
     parser.add_argument("--out", required=True)
     parser.add_argument("models", nargs="+")
     args = parser.parse_args()
@@ -91,7 +92,8 @@ def main():
         peer_version = None
     if peer_version is None:
         print(f"llm_compare: llama_cpp is not importable with {args.peer_python}: Lab's numbers alone (make bench-peers)")
-    variants = [v.split("=", 1) for v in (args.variant or ["float32=", "int8=--activations int8", "float32-native="])]
+    variants = [v.split("=", 1) for v in (args.variant or ["float32=", "int8x2=--activations int8x2", "int8=--activations int8",
+                                                              "float32-native="])]
     if any(len(v) != 2 or not v[0] for v in variants):
         sys.exit("llm_compare: --variant needs NAME=ARGS")
     here = os.path.dirname(os.path.abspath(__file__))

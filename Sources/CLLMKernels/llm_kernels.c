@@ -479,6 +479,80 @@ void llm_quantize_rows_q8(int level, const float *x, int ldx, int tokens, int co
     else quantize_rows_q8_scalar(x, ldx, tokens, columns, xq, xd, xs, xds);
 }
 
+/* Two int8 planes (LabLLM's `.int8x2`): d = max|x| / 32639 (32639 = 127 * 256 + 127), a = lrintf(x / d) (x * (1/d),
+   ties to even) clamped to +-32639, split exactly as a = 256 h + l with h = floor((a + 128) / 256) in [-127, 127] and
+   l in [-128, 127]; xs = sum(a), xds = d * xs. The AVX-512 path runs the same operations 16 lanes at a time: identical
+   bytes and floats. */
+enum { Q8X2_RANGE = 127 * 257, Q8X2_BIAS = 32768 + 128 };
+
+static inline void split_plane(int a, int8_t *h, int8_t *l) {
+    int high = ((a + Q8X2_BIAS) >> 8) - 128;  /* a + Q8X2_BIAS >= 257 > 0: the shift is floor division */
+    *h = (int8_t)high;
+    *l = (int8_t)(a - 256 * high);
+}
+
+static void quantize_rows_q8x2_scalar(const float *x, int ldx, int tokens, int columns, int8_t *xh, int8_t *xl, float *xd,
+                                      int32_t *xs, float *xds) {
+    int blocks = columns / 32;
+    for (int t = 0; t < tokens; t++) {
+        for (int b = 0; b < blocks; b++) {
+            const float *v = x + (long)t * ldx + 32 * b;
+            float amax = 0;
+            for (int j = 0; j < 32; j++) amax = fabsf(v[j]) > amax ? fabsf(v[j]) : amax;
+            float d = amax / (float)Q8X2_RANGE, id = d != 0 ? 1.0f / d : 0.0f;
+            long at = (long)t * columns + 32 * b;
+            int sum = 0;
+            for (int j = 0; j < 32; j++) {
+                long r = lrintf(v[j] * id);
+                r = r > Q8X2_RANGE ? Q8X2_RANGE : r < -Q8X2_RANGE ? -Q8X2_RANGE : r;
+                split_plane((int)r, xh + at + j, xl + at + j);
+                sum += (int)r;
+            }
+            xd[(long)t * blocks + b] = d;
+            xs[(long)t * blocks + b] = sum;
+            xds[(long)t * blocks + b] = d * (float)sum;
+        }
+    }
+}
+
+__attribute__((target("avx512f,avx512bw")))
+static void quantize_rows_q8x2_avx512(const float *x, int ldx, int tokens, int columns, int8_t *xh, int8_t *xl, float *xd,
+                                      int32_t *xs, float *xds) {
+    int blocks = columns / 32;
+    const __m512i top = _mm512_set1_epi32(Q8X2_RANGE), bottom = _mm512_set1_epi32(-Q8X2_RANGE);
+    const __m512i bias = _mm512_set1_epi32(Q8X2_BIAS), base = _mm512_set1_epi32(128);
+    for (int t = 0; t < tokens; t++) {
+        for (int b = 0; b < blocks; b++) {
+            const float *v = x + (long)t * ldx + 32 * b;
+            __m512 v0 = _mm512_loadu_ps(v), v1 = _mm512_loadu_ps(v + 16);
+            float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(v0), _mm512_abs_ps(v1)));
+            float d = amax / (float)Q8X2_RANGE, id = d != 0 ? 1.0f / d : 0.0f;
+            __m512 scale = _mm512_set1_ps(id);
+            __m512i a[2] = {_mm512_cvtps_epi32(_mm512_mul_ps(v0, scale)), _mm512_cvtps_epi32(_mm512_mul_ps(v1, scale))};
+            long at = (long)t * columns + 32 * b;
+            __m512i sum = _mm512_setzero_si512();
+            for (int k = 0; k < 2; k++) {
+                a[k] = _mm512_max_epi32(_mm512_min_epi32(a[k], top), bottom);
+                __m512i h = _mm512_sub_epi32(_mm512_srai_epi32(_mm512_add_epi32(a[k], bias), 8), base);
+                __m512i l = _mm512_sub_epi32(a[k], _mm512_slli_epi32(h, 8));
+                _mm_storeu_si128((__m128i *)(xh + at + 16 * k), _mm512_cvtepi32_epi8(h));
+                _mm_storeu_si128((__m128i *)(xl + at + 16 * k), _mm512_cvtepi32_epi8(l));
+                sum = _mm512_add_epi32(sum, a[k]);
+            }
+            int total = _mm512_reduce_add_epi32(sum);
+            xd[(long)t * blocks + b] = d;
+            xs[(long)t * blocks + b] = total;
+            xds[(long)t * blocks + b] = d * (float)total;
+        }
+    }
+}
+
+void llm_quantize_rows_q8x2(int level, const float *x, int ldx, int tokens, int columns, int8_t *xh, int8_t *xl, float *xd,
+                            int32_t *xs, float *xds) {
+    if (level >= 3) quantize_rows_q8x2_avx512(x, ldx, tokens, columns, xh, xl, xd, xs, xds);
+    else quantize_rows_q8x2_scalar(x, ldx, tokens, columns, xh, xl, xd, xs, xds);
+}
+
 int llm_int8_level(void) {
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vnni")
@@ -507,7 +581,8 @@ static inline float half_to_float(uint16_t h) {
    order as the AVX-512 VNNI kernels below (fmaf is one rounding, as _mm512_fmadd_ps), so both give identical floats.
    kind 0: Q4_1 (d*q + m), 1: Q4_0 (d*(q - 8)), 2: Q8_0 (d*q). */
 static void int8_scalar(int kind, const uint8_t *data, int blocks, int g0, int g1, int rows, const int8_t *xq,
-                        const float *xd, const int32_t *xs, const float *xds, int tokens, float *y, int ldy, float beta) {
+                        const int8_t *xl, const float *xd, const int32_t *xs, const float *xds, int tokens, float *y,
+                        int ldy, float beta) {
     int columns = 32 * blocks, record_bytes = kind == 2 ? Q8_RECORD : Q4_BYTES(kind == 1), codes = Q4_CODES(kind == 1);
     for (int g = g0; g < g1; g++) {
         for (int r = 0; r < 16 && 16 * g + r < rows; r++) {
@@ -516,13 +591,15 @@ static void int8_scalar(int kind, const uint8_t *data, int blocks, int g0, int g
                 const uint8_t *record = data + (long)g * blocks * record_bytes;
                 for (int b = 0; b < blocks; b++, record += record_bytes) {
                     const int8_t *q = xq + (long)t * columns + 32 * b;
+                    int a[32];  /* the activations' integers: q, or 256 h + l with two planes */
+                    for (int j = 0; j < 32; j++) a[j] = xl ? 256 * q[j] + xl[(long)t * columns + 32 * b + j] : q[j];
                     int dot = 0;
                     if (kind == 2) {
-                        for (int j = 0; j < 32; j++) dot += (int8_t)record[32 + 16 * j + r] * q[j];
+                        for (int j = 0; j < 32; j++) dot += (int8_t)record[32 + 16 * j + r] * a[j];
                     } else {
                         for (int j = 0; j < 16; j++) {
                             int code = record[codes + 16 * j + r];
-                            dot += (code & 15) * q[j] + (code >> 4) * q[j + 16];
+                            dot += (code & 15) * a[j] + (code >> 4) * a[j + 16];
                         }
                         if (kind == 1) dot -= 8 * xs[(long)t * blocks + b];
                     }
@@ -543,7 +620,9 @@ static void int8_scalar(int kind, const uint8_t *data, int blocks, int g0, int g
    vpdpbusd adds 16 rows' 4-column products into their int32 dots. A tile of T tokens (T a constant: the accumulators
    stay in registers) shares one unpacking of each block's codes. The integer dot starts at the Q4_0 offset term
    (-8 * xs; Q8_0: -128 * xs for its +128 shift), exact in int32; then the Float32 steps of the C reference in its
-   order. Tokens go in blocks of VNNI_TOKEN_BLOCK: every group of the call runs over one block before the next, so the
+   order. With two activation planes (P = 2, a = 256 h + l) the dot runs over h from 0, is multiplied by 256, gets the
+   offset term and runs on over l: one register per token, the same exact integer (|dot| < 2^31: 256 * 32 * 255 * 127
+   plus the rest). Tokens go in blocks of VNNI_TOKEN_BLOCK: every group of the call runs over one block before the next, so the
    outputs and activations being written and read stay in L2 while a group's codes are reread from L1. */
 enum { VNNI_TILE = 8, VNNI_TOKEN_BLOCK = 64 };
 
@@ -561,8 +640,9 @@ static inline void store_tile_vnni(const int T, const __m512 *acc, float *y, int
 }
 
 __attribute__((target("avx512f,avx512bw,avx512vnni,avx512vbmi,f16c"), always_inline))
-static inline void q4_int8_vnni_tile(const int T, int offset, const uint8_t *base, int blocks, const int8_t *xq,
-                                     const float *xd, const int32_t *xs, const float *xds, __m512i gather, __m512 *acc) {
+static inline void q4_int8_vnni_tile(const int T, const int P, int offset, const uint8_t *base, int blocks, const int8_t *xq,
+                                     const int8_t *xl, const float *xd, const int32_t *xs, const float *xds, __m512i gather,
+                                     __m512 *acc) {
     const int columns = 32 * blocks;
     const __m512i low = _mm512_set1_epi8(0x0F);
 #pragma clang loop unroll(full)
@@ -581,13 +661,21 @@ static inline void q4_int8_vnni_tile(const int T, int offset, const uint8_t *bas
         for (int t = 0; t < T; t++) {
             const int8_t *q = xq + (long)t * columns + 32 * b;
             long tb = (long)t * blocks + b;
-            __m512i dot = offset ? _mm512_set1_epi32(-8 * xs[tb]) : _mm512_setzero_si512();
-            for (int i = 0; i < 4; i++) {
-                int32_t lo, hi;
-                memcpy(&lo, q + 4 * i, 4);
-                memcpy(&hi, q + 16 + 4 * i, 4);
-                dot = _mm512_dpbusd_epi32(dot, wl[i], _mm512_set1_epi32(lo));
-                dot = _mm512_dpbusd_epi32(dot, wh[i], _mm512_set1_epi32(hi));
+            const __m512i start = offset ? _mm512_set1_epi32(-8 * xs[tb]) : _mm512_setzero_si512();
+            __m512i dot = P == 2 ? _mm512_setzero_si512() : start;
+#pragma clang loop unroll(full)
+            for (int plane = 0; plane < P; plane++) {
+                if (plane == 1) {  /* the high plane's dot, times 256, plus the offset term, goes on with the low plane */
+                    q = xl + (long)t * columns + 32 * b;
+                    dot = _mm512_add_epi32(_mm512_slli_epi32(dot, 8), start);
+                }
+                for (int i = 0; i < 4; i++) {
+                    int32_t lo, hi;
+                    memcpy(&lo, q + 4 * i, 4);
+                    memcpy(&hi, q + 16 + 4 * i, 4);
+                    dot = _mm512_dpbusd_epi32(dot, wl[i], _mm512_set1_epi32(lo));
+                    dot = _mm512_dpbusd_epi32(dot, wh[i], _mm512_set1_epi32(hi));
+                }
             }
             __m512 s = _mm512_mul_ps(dw, _mm512_set1_ps(xd[tb]));
             acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), s, acc[t]);
@@ -608,8 +696,8 @@ static __m512i vnni_gather(void) {
 /* Q8_0 weights: dot = sum_j w[r,j] * xq[t,j] exactly; the VNNI path multiplies (w + 128) (unsigned) and starts the
    dot at -128 * xs[t,b], which gives the same integer. */
 __attribute__((target("avx512f,avx512bw,avx512vnni,avx512vbmi,f16c"), always_inline))
-static inline void q8_int8_vnni_tile(const int T, const uint8_t *base, int blocks, const int8_t *xq, const float *xd,
-                                     const int32_t *xs, __m512i gather, __m512 *acc) {
+static inline void q8_int8_vnni_tile(const int T, const int P, const uint8_t *base, int blocks, const int8_t *xq,
+                                     const int8_t *xl, const float *xd, const int32_t *xs, __m512i gather, __m512 *acc) {
     const int columns = 32 * blocks;
     const __m512i flip = _mm512_set1_epi8((char)0x80);
 #pragma clang loop unroll(full)
@@ -625,11 +713,18 @@ static inline void q8_int8_vnni_tile(const int T, const uint8_t *base, int block
         for (int t = 0; t < T; t++) {
             const int8_t *q = xq + (long)t * columns + 32 * b;
             long tb = (long)t * blocks + b;
-            __m512i dot = _mm512_set1_epi32(-128 * xs[tb]);
-            for (int i = 0; i < 8; i++) {
-                int32_t v;
-                memcpy(&v, q + 4 * i, 4);
-                dot = _mm512_dpbusd_epi32(dot, w[i], _mm512_set1_epi32(v));
+            __m512i dot = P == 2 ? _mm512_setzero_si512() : _mm512_set1_epi32(-128 * xs[tb]);
+#pragma clang loop unroll(full)
+            for (int plane = 0; plane < P; plane++) {
+                if (plane == 1) {  /* as in q4_int8_vnni_tile */
+                    q = xl + (long)t * columns + 32 * b;
+                    dot = _mm512_add_epi32(_mm512_slli_epi32(dot, 8), _mm512_set1_epi32(-128 * xs[tb]));
+                }
+                for (int i = 0; i < 8; i++) {
+                    int32_t v;
+                    memcpy(&v, q + 4 * i, 4);
+                    dot = _mm512_dpbusd_epi32(dot, w[i], _mm512_set1_epi32(v));
+                }
             }
             __m512 s = _mm512_mul_ps(dw, _mm512_set1_ps(xd[tb]));
             acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), s, acc[t]);
@@ -639,19 +734,19 @@ static inline void q8_int8_vnni_tile(const int T, const uint8_t *base, int block
 
 /* One tile of T tokens of group base (T and kind constants): kind 0 Q4_1, 1 Q4_0, 2 Q8_0 records. */
 __attribute__((target("avx512f,avx512bw,avx512vnni,avx512vbmi,f16c"), always_inline))
-static inline void int8_vnni_tile(const int T, const int kind, const uint8_t *base, int blocks, const int8_t *xq,
-                                  const float *xd, const int32_t *xs, const float *xds, __m512i gather,
-                                  float *y, int ldy, int valid, float beta) {
+static inline void int8_vnni_tile(const int T, const int P, const int kind, const uint8_t *base, int blocks,
+                                  const int8_t *xq, const int8_t *xl, const float *xd, const int32_t *xs,
+                                  const float *xds, __m512i gather, float *y, int ldy, int valid, float beta) {
     __m512 acc[VNNI_TILE];
-    if (kind == 2) q8_int8_vnni_tile(T, base, blocks, xq, xd, xs, gather, acc);
-    else q4_int8_vnni_tile(T, kind == 1, base, blocks, xq, xd, xs, xds, gather, acc);
+    if (kind == 2) q8_int8_vnni_tile(T, P, base, blocks, xq, xl, xd, xs, gather, acc);
+    else q4_int8_vnni_tile(T, P, kind == 1, base, blocks, xq, xl, xd, xs, xds, gather, acc);
     store_tile_vnni(T, acc, y, ldy, valid, beta);
 }
 
 __attribute__((target("avx512f,avx512bw,avx512vnni,avx512vbmi,f16c"), always_inline))
-static inline void int8_vnni_blocks(const int kind, const uint8_t *data, int blocks, int g0, int g1, int rows,
-                                    const int8_t *xq, const float *xd, const int32_t *xs, const float *xds, int tokens,
-                                    float *y, int ldy, float beta) {
+static inline void int8_vnni_blocks(const int P, const int kind, const uint8_t *data, int blocks, int g0, int g1,
+                                    int rows, const int8_t *xq, const int8_t *xl, const float *xd, const int32_t *xs,
+                                    const float *xds, int tokens, float *y, int ldy, float beta) {
     const int columns = 32 * blocks, record_bytes = kind == 2 ? Q8_RECORD : Q4_BYTES(kind == 1);
     const __m512i gather = vnni_gather();
     for (int tb0 = 0; tb0 < tokens; tb0 += VNNI_TOKEN_BLOCK) {
@@ -660,18 +755,18 @@ static inline void int8_vnni_blocks(const int kind, const uint8_t *data, int blo
             const uint8_t *base = data + (long)g * blocks * record_bytes;
             int valid = rows - 16 * g < 16 ? rows - 16 * g : 16;
             for (int t0 = tb0; t0 < tb1;) {
-                const int8_t *q = xq + (long)t0 * columns;
+                const int8_t *q = xq + (long)t0 * columns, *ql = P == 2 ? xl + (long)t0 * columns : NULL;
                 const float *d = xd + (long)t0 * blocks, *ds = kind == 0 ? xds + (long)t0 * blocks : NULL;
                 const int32_t *s = xs + (long)t0 * blocks;
                 float *out = y + (long)t0 * ldy + 16 * g;
                 if (tb1 - t0 >= VNNI_TILE) {
-                    int8_vnni_tile(VNNI_TILE, kind, base, blocks, q, d, s, ds, gather, out, ldy, valid, beta);
+                    int8_vnni_tile(VNNI_TILE, P, kind, base, blocks, q, ql, d, s, ds, gather, out, ldy, valid, beta);
                     t0 += VNNI_TILE;
                 } else if (tb1 - t0 >= 4) {
-                    int8_vnni_tile(4, kind, base, blocks, q, d, s, ds, gather, out, ldy, valid, beta);
+                    int8_vnni_tile(4, P, kind, base, blocks, q, ql, d, s, ds, gather, out, ldy, valid, beta);
                     t0 += 4;
                 } else {
-                    int8_vnni_tile(1, kind, base, blocks, q, d, s, ds, gather, out, ldy, valid, beta);
+                    int8_vnni_tile(1, P, kind, base, blocks, q, ql, d, s, ds, gather, out, ldy, valid, beta);
                     t0 += 1;
                 }
             }
@@ -682,10 +777,19 @@ static inline void int8_vnni_blocks(const int kind, const uint8_t *data, int blo
 /* The three record layouts, each compiled with its kind a constant. */
 __attribute__((target("avx512f,avx512bw,avx512vnni,avx512vbmi,f16c")))
 static void int8_vnni(int kind, const uint8_t *data, int blocks, int g0, int g1, int rows, const int8_t *xq,
-                      const float *xd, const int32_t *xs, const float *xds, int tokens, float *y, int ldy, float beta) {
-    if (kind == 0) int8_vnni_blocks(0, data, blocks, g0, g1, rows, xq, xd, xs, xds, tokens, y, ldy, beta);
-    else if (kind == 1) int8_vnni_blocks(1, data, blocks, g0, g1, rows, xq, xd, xs, xds, tokens, y, ldy, beta);
-    else int8_vnni_blocks(2, data, blocks, g0, g1, rows, xq, xd, xs, xds, tokens, y, ldy, beta);
+                      const int8_t *xl, const float *xd, const int32_t *xs, const float *xds, int tokens, float *y,
+                      int ldy, float beta) {
+#define INT8_VNNI_BLOCKS(P, KIND) int8_vnni_blocks(P, KIND, data, blocks, g0, g1, rows, xq, xl, xd, xs, xds, tokens, y, ldy, beta)
+    if (xl) {
+        if (kind == 0) INT8_VNNI_BLOCKS(2, 0);
+        else if (kind == 1) INT8_VNNI_BLOCKS(2, 1);
+        else INT8_VNNI_BLOCKS(2, 2);
+    } else {
+        if (kind == 0) INT8_VNNI_BLOCKS(1, 0);
+        else if (kind == 1) INT8_VNNI_BLOCKS(1, 1);
+        else INT8_VNNI_BLOCKS(1, 2);
+    }
+#undef INT8_VNNI_BLOCKS
 }
 
 /* AVX2 (no VNNI): _mm256_maddubs_epi16 multiplies the unsigned codes by the signed activations and adds adjacent
@@ -977,15 +1081,16 @@ static void q4_int8_panel_avx2(int offset, const uint8_t *data, int blocks, int 
 }
 
 void llm_q4_int8_groups(int level, int offset, const uint8_t *data, int blocks, int group_begin, int group_end, int rows,
-                        const int8_t *xq, const float *xd, const int32_t *xs, const float *xds, int tokens,
-                        float *y, int ldy, float beta) {
-    if (level >= 3) int8_vnni(offset ? 1 : 0, data, blocks, group_begin, group_end, rows, xq, xd, xs, xds, tokens, y, ldy, beta);
+                        const int8_t *xq, const int8_t *xl, const float *xd, const int32_t *xs, const float *xds,
+                        int tokens, float *y, int ldy, float beta) {
+    if (level >= 3) int8_vnni(offset ? 1 : 0, data, blocks, group_begin, group_end, rows, xq, xl, xd, xs, xds, tokens, y, ldy, beta);
+    else if (xl) int8_scalar(offset ? 1 : 0, data, blocks, group_begin, group_end, rows, xq, xl, xd, xs, xds, tokens, y, ldy, beta);
     else if (level == 2 && tokens >= INT8_PANEL_MIN_TOKENS && blocks <= PANEL_MAX_BLOCKS)
         q4_int8_panel_avx2(offset, data, blocks, group_begin, group_end, rows, xq, xd, xs, xds, tokens, y, ldy, beta);
     else if (level == 2 && tokens == 1 && blocks <= ONE_MAX_BLOCKS)
         q4_int8_avx2_one(offset, data, blocks, group_begin, group_end, rows, xq, xd, xs, xds, y, beta);
     else if (level == 2) q4_int8_avx2(offset, data, blocks, group_begin, group_end, rows, xq, xd, xs, xds, tokens, y, ldy, beta);
-    else int8_scalar(offset ? 1 : 0, data, blocks, group_begin, group_end, rows, xq, xd, xs, xds, tokens, y, ldy, beta);
+    else int8_scalar(offset ? 1 : 0, data, blocks, group_begin, group_end, rows, xq, NULL, xd, xs, xds, tokens, y, ldy, beta);
 }
 
 /* AVX2 for Q8_0 codes (signed): _mm256_maddubs_epi16(|w|, sign(q, w)) = w * q pairwise, |pair| <= 2 * 128 * 127 <
@@ -1097,12 +1202,14 @@ static void q8_int8_avx2_one(const uint8_t *data, int blocks, int g0, int g1, in
 }
 
 void llm_q8_int8_groups(int level, const uint8_t *data, int blocks, int group_begin, int group_end, int rows,
-                        const int8_t *xq, const float *xd, const int32_t *xs, int tokens, float *y, int ldy, float beta) {
-    if (level >= 3) int8_vnni(2, data, blocks, group_begin, group_end, rows, xq, xd, xs, NULL, tokens, y, ldy, beta);
+                        const int8_t *xq, const int8_t *xl, const float *xd, const int32_t *xs, int tokens, float *y,
+                        int ldy, float beta) {
+    if (level >= 3) int8_vnni(2, data, blocks, group_begin, group_end, rows, xq, xl, xd, xs, NULL, tokens, y, ldy, beta);
+    else if (xl) int8_scalar(2, data, blocks, group_begin, group_end, rows, xq, xl, xd, xs, NULL, tokens, y, ldy, beta);
     else if (level == 2 && tokens == 1 && blocks <= ONE_MAX_BLOCKS)
         q8_int8_avx2_one(data, blocks, group_begin, group_end, rows, xq, xd, y, beta);
     else if (level == 2) q8_int8_avx2(data, blocks, group_begin, group_end, rows, xq, xd, tokens, y, ldy, beta);
-    else int8_scalar(2, data, blocks, group_begin, group_end, rows, xq, xd, xs, NULL, tokens, y, ldy, beta);
+    else int8_scalar(2, data, blocks, group_begin, group_end, rows, xq, NULL, xd, xs, NULL, tokens, y, ldy, beta);
 }
 
 /* ---------------------------------------------------------------- repacking (at load) */

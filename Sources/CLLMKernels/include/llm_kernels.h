@@ -41,22 +41,31 @@ void llm_dequantize_groups_t(int level, int kind, const uint8_t *data, int block
    llm_int8_level) runs AVX-512, 2 AVX2, any other the C loop: identical results. */
 void llm_quantize_rows_q8(int level, const float *x, int ldx, int tokens, int columns, int8_t *xq, float *xd, int32_t *xs, float *xds);
 
+/* Two int8 planes (for `.int8x2`, 16 bits per activation): per block of 32, d = max|x| / 32639 (127 * 257),
+   a = lrintf(x / d) clamped to +-32639, stored exactly as a = 256 xh + xl (xh in [-127, 127], xl in [-128, 127]);
+   xs = sum(a), xds = d * xs. level 3 runs AVX-512, any other the C loop: identical results. */
+void llm_quantize_rows_q8x2(int level, const float *x, int ldx, int tokens, int columns, int8_t *xh, int8_t *xl, float *xd,
+                            int32_t *xs, float *xds);
+
 /* 3 when the CPU has AVX-512 F/BW/VNNI/VBMI (the int8 kernel's fastest path), else 2 with AVX2, FMA and F16C
    (pmaddubsw), else 0 (the C reference). The integer dot
    products are exact and the Float32 steps are the same operations in the same order on both paths, so both give
    identical floats on any CPU: this choice does not depend on LAB_KERNELS. */
 int llm_int8_level(void);
 
-/* Y[t, 16g + r] = sum_b dw[r,b] * xd[t,b] * (sum_j q[r,b,j] * xq[t,32b+j] - 8 * xs[t,b] if offset (Q4_0))
+/* Y[t, 16g + r] = sum_b dw[r,b] * xd[t,b] * (sum_j q[r,b,j] * a[t,32b+j] - 8 * xs[t,b] if offset (Q4_0))
                    (+ mw[r,b] * xds[t,b] for Q4_1), summed over b in order into a Float32 accumulator, (+ beta * Y);
-   groups [group_begin, group_end) of a q4 matrix in the layout above, `tokens` rows of x, Y row stride ldy. */
+   groups [group_begin, group_end) of a q4 matrix in the layout above, `tokens` rows of x, Y row stride ldy.
+   a = xq with one plane (xl NULL), a = 256 xq + xl with two (llm_quantize_rows_q8x2; the integer dot is the same
+   exact integer either way it is computed). Two planes run AVX-512 VNNI at level 3, else the C loop. */
 void llm_q4_int8_groups(int level, int offset, const uint8_t *data, int blocks, int group_begin, int group_end, int rows,
-                        const int8_t *xq, const float *xd, const int32_t *xs, const float *xds, int tokens,
-                        float *y, int ldy, float beta);
+                        const int8_t *xq, const int8_t *xl, const float *xd, const int32_t *xs, const float *xds,
+                        int tokens, float *y, int ldy, float beta);
 
 /* The same for a q8 matrix (Q8_0): Y[t, 16g + r] = sum_b dw[r,b] * xd[t,b] * (sum_j w[r,b,j] * xq[t,32b+j]) (+ beta Y). */
 void llm_q8_int8_groups(int level, const uint8_t *data, int blocks, int group_begin, int group_end, int rows,
-                        const int8_t *xq, const float *xd, const int32_t *xs, int tokens, float *y, int ldy, float beta);
+                        const int8_t *xq, const int8_t *xl, const float *xd, const int32_t *xs, int tokens, float *y,
+                        int ldy, float beta);
 
 /* Repacks groups [group_begin, group_end) of a matrix into the layout above (padding rows of the last group
    zeroed). type 0: Q4_1 (20-byte blocks), 1: Q4_0 (18), 2: Q8_0 (34); sources[r] is row r's first block, `rows`

@@ -440,8 +440,8 @@ extension LlamaModel {
     private func linear(_ x: UnsafePointer<Float>, rows: Int, _ weight: UnsafePointer<Float>?, _ quantized: QuantizedMatrix?,
                         _ y: UnsafeMutablePointer<Float>, outputs: Int, inputs: Int, accumulate: Bool = false) {
         let beta: Float = accumulate ? 1 : 0
-        if activations == .int8, let quantized {
-            quantized.multiplyInt8(rows: rows, x, ldx: inputs, into: y, ldy: outputs, beta: beta)
+        if activations != .float32, let quantized {
+            quantized.multiplyInt8(rows: rows, x, ldx: inputs, into: y, ldy: outputs, beta: beta, planes: activations == .int8x2 ? 2 : 1)
         } else if rows == 1, quantizedDecode, let quantized {
             quantized.multiply(x, into: y, beta: beta)
         } else if let weight {

@@ -198,32 +198,42 @@ struct QuantizedMatrix: @unchecked Sendable {
     /// The int8 kernels' level on this CPU: 3 AVX-512 VNNI, 2 AVX2, 0 the C reference (identical results; see llm_kernels.h).
     static let int8Level = Int(llm_int8_level())
 
-    /// Y = X Wᵀ + beta·Y with X quantised to int8 per block of 32 (llama.cpp's Q8_0 scheme: d = max|x|/127,
-    /// q = round(x/d)) and exact integer block dot products with the codes (Q4_1, Q4_0, Q8_0), scaled and summed
-    /// in Float32 (`LlamaActivations.int8`).
+    /// Y = X Wᵀ + beta·Y with X quantised per block of 32 and exact integer block dot products with the codes
+    /// (Q4_1, Q4_0, Q8_0), scaled and summed in Float32. `planes` 1: llama.cpp's Q8_0 scheme (d = max|x|/127,
+    /// q = round(x/d); `LlamaActivations.int8`); 2: d = max|x|/32639, a = round(x/d) held as two int8 planes
+    /// a = 256h + l (`LlamaActivations.int8x2`, 16 bits).
     /// X: [count, columns] (row stride ldx); Y: [count, rows] (row stride ldy).
     func multiplyInt8(rows count: Int, _ x: UnsafePointer<Float>, ldx: Int, into y: UnsafeMutablePointer<Float>, ldy: Int,
-                      beta: Float, level: Int = int8Level) {
+                      beta: Float, planes: Int = 1, level: Int = int8Level) {
+        precondition(planes == 1 || planes == 2, "planes must be 1 or 2")
         let blocks = self.blocks, columns = self.columns
-        let xq = UnsafeMutablePointer<Int8>.allocate(capacity: count * columns)
+        let xq = UnsafeMutablePointer<Int8>.allocate(capacity: planes * count * columns)
         let xd = UnsafeMutablePointer<Float>.allocate(capacity: count * blocks), xds = UnsafeMutablePointer<Float>.allocate(capacity: count * blocks)
         let xs = UnsafeMutablePointer<Int32>.allocate(capacity: count * blocks)
         defer { xq.deallocate(); xd.deallocate(); xds.deallocate(); xs.deallocate() }
-        let p = (x: UncheckedSendable(x), q: UncheckedSendable(xq), d: UncheckedSendable(xd), s: UncheckedSendable(xs), ds: UncheckedSendable(xds))
-        Parallel.forChunks(count, costPerItem: columns * 4) { lo, hi in
-            llm_quantize_rows_q8(Int32(level), p.x.value + lo * ldx, Int32(ldx), Int32(hi - lo), Int32(columns), p.q.value + lo * columns,
-                                 p.d.value + lo * blocks, p.s.value + lo * blocks, p.ds.value + lo * blocks)
+        let low: UnsafeMutablePointer<Int8>? = planes == 2 ? xq + count * columns : nil
+        let p = (x: UncheckedSendable(x), q: UncheckedSendable(xq), l: UncheckedSendable(low), d: UncheckedSendable(xd),
+                 s: UncheckedSendable(xs), ds: UncheckedSendable(xds))
+        Parallel.forChunks(count, costPerItem: columns * 4 * planes) { lo, hi in
+            if let l = p.l.value {
+                llm_quantize_rows_q8x2(Int32(level), p.x.value + lo * ldx, Int32(ldx), Int32(hi - lo), Int32(columns),
+                                       p.q.value + lo * columns, l + lo * columns, p.d.value + lo * blocks,
+                                       p.s.value + lo * blocks, p.ds.value + lo * blocks)
+            } else {
+                llm_quantize_rows_q8(Int32(level), p.x.value + lo * ldx, Int32(ldx), Int32(hi - lo), Int32(columns), p.q.value + lo * columns,
+                                     p.d.value + lo * blocks, p.s.value + lo * blocks, p.ds.value + lo * blocks)
+            }
         }
         let me = self, ys = UncheckedSendable(y), offset: Int32 = type == .q4_0 ? 1 : 0
-        Parallel.forChunks(groups, costPerItem: Self.groupRows * columns * count / 4) { lo, hi in
+        Parallel.forChunks(groups, costPerItem: Self.groupRows * columns * count * planes / 4) { lo, hi in
             let data = me.data.assumingMemoryBound(to: UInt8.self)
             switch me.codes {
             case .nibbles:
                 llm_q4_int8_groups(Int32(level), offset, data, Int32(blocks), Int32(lo), Int32(hi), Int32(me.rows),
-                                   p.q.value, p.d.value, p.s.value, p.ds.value, Int32(count), ys.value, Int32(ldy), beta)
+                                   p.q.value, p.l.value, p.d.value, p.s.value, p.ds.value, Int32(count), ys.value, Int32(ldy), beta)
             case .bytes:
                 llm_q8_int8_groups(Int32(level), data, Int32(blocks), Int32(lo), Int32(hi), Int32(me.rows),
-                                   p.q.value, p.d.value, p.s.value, Int32(count), ys.value, Int32(ldy), beta)
+                                   p.q.value, p.l.value, p.d.value, p.s.value, Int32(count), ys.value, Int32(ldy), beta)
             }
         }
     }
