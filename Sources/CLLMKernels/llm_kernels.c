@@ -1007,11 +1007,13 @@ static void q4_unpack_panel_avx2(int offset, const uint8_t *base, int blocks, ui
     }
 }
 
-/* T tokens (a constant) over all blocks of one unpacked group. */
+/* T tokens (a constant) over all blocks of one unpacked group. With two activation planes (P = 2) each plane's int16
+   sums are exact as well (the low plane's |sum| <= 8 * 2 * 15 * 128 = 30720) and the block's dot is 256 (high) + (low),
+   the integer of the C reference. */
 __attribute__((target("avx2,fma,f16c"), always_inline))
-static inline void q4_int8_panel_tile(const int T, int offset, const uint8_t *panel, const uint8_t *base, int blocks,
-                                      const int8_t *xq, const float *xd, const int32_t *xs, const float *xds, int t0,
-                                      __m256 *out) {
+static inline void q4_int8_panel_tile(const int T, const int P, int offset, const uint8_t *panel, const uint8_t *base,
+                                      int blocks, const int8_t *xq, const int8_t *xl, const float *xd, const int32_t *xs,
+                                      const float *xds, int t0, __m256 *out) {
     int columns = 32 * blocks;
     const __m256i ones = _mm256_set1_epi16(1);
     __m256 acc[INT8_PANEL_TILE][2];
@@ -1022,19 +1024,23 @@ static inline void q4_int8_panel_tile(const int T, int offset, const uint8_t *pa
         const uint8_t *record = base + (long)b * Q4_BYTES(offset);
         __m256 dw[2] = {_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)record)),
                         _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(record + 16)))};
-        __m256i s[INT8_PANEL_TILE][2];
+        __m256i s[2][INT8_PANEL_TILE][2];
 #pragma clang loop unroll(full)
-        for (int t = 0; t < T; t++) s[t][0] = s[t][1] = _mm256_setzero_si256();
+        for (int plane = 0; plane < P; plane++) {
+            const int8_t *x = plane ? xl : xq;
 #pragma clang loop unroll(full)
-        for (int c = 0; c < 8; c++) {
-            __m256i w0 = _mm256_load_si256(w + 2 * c), w1 = _mm256_load_si256(w + 2 * c + 1);
+            for (int t = 0; t < T; t++) s[plane][t][0] = s[plane][t][1] = _mm256_setzero_si256();
 #pragma clang loop unroll(full)
-            for (int t = 0; t < T; t++) {
-                int32_t quad;
-                memcpy(&quad, xq + (long)(t0 + t) * columns + 32 * b + 4 * c, 4);
-                __m256i a = _mm256_set1_epi32(quad);
-                s[t][0] = _mm256_add_epi16(s[t][0], _mm256_maddubs_epi16(w0, a));
-                s[t][1] = _mm256_add_epi16(s[t][1], _mm256_maddubs_epi16(w1, a));
+            for (int c = 0; c < 8; c++) {
+                __m256i w0 = _mm256_load_si256(w + 2 * c), w1 = _mm256_load_si256(w + 2 * c + 1);
+#pragma clang loop unroll(full)
+                for (int t = 0; t < T; t++) {
+                    int32_t quad;
+                    memcpy(&quad, x + (long)(t0 + t) * columns + 32 * b + 4 * c, 4);
+                    __m256i a = _mm256_set1_epi32(quad);
+                    s[plane][t][0] = _mm256_add_epi16(s[plane][t][0], _mm256_maddubs_epi16(w0, a));
+                    s[plane][t][1] = _mm256_add_epi16(s[plane][t][1], _mm256_maddubs_epi16(w1, a));
+                }
             }
         }
 #pragma clang loop unroll(full)
@@ -1043,7 +1049,8 @@ static inline void q4_int8_panel_tile(const int T, int offset, const uint8_t *pa
             __m256 scale = _mm256_set1_ps(xd[tb]);
 #pragma clang loop unroll(full)
             for (int h = 0; h < 2; h++) {
-                __m256i dot = _mm256_madd_epi16(s[t][h], ones);
+                __m256i dot = _mm256_madd_epi16(s[0][t][h], ones);
+                if (P == 2) dot = _mm256_add_epi32(_mm256_slli_epi32(dot, 8), _mm256_madd_epi16(s[1][t][h], ones));
                 if (offset) dot = _mm256_sub_epi32(dot, _mm256_set1_epi32(8 * xs[tb]));
                 acc[t][h] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot), _mm256_mul_ps(dw[h], scale), acc[t][h]);
                 if (!offset) {
@@ -1057,10 +1064,11 @@ static inline void q4_int8_panel_tile(const int T, int offset, const uint8_t *pa
     for (int t = 0; t < T; t++) { out[2 * t] = acc[t][0]; out[2 * t + 1] = acc[t][1]; }
 }
 
-__attribute__((target("avx2,fma,f16c")))
-static void q4_int8_panel_avx2(int offset, const uint8_t *data, int blocks, int g0, int g1, int rows, const int8_t *xq,
-                               const float *xd, const int32_t *xs, const float *xds, int tokens, float *y, int ldy,
-                               float beta) {
+__attribute__((target("avx2,fma,f16c"), always_inline))
+static inline void q4_int8_panel_avx2_planes(const int P, int offset, const uint8_t *data, int blocks, int g0, int g1,
+                                             int rows, const int8_t *xq, const int8_t *xl, const float *xd,
+                                             const int32_t *xs, const float *xds, int tokens, float *y, int ldy,
+                                             float beta) {
     _Alignas(32) uint8_t panel[PANEL_MAX_BLOCKS * PANEL_BLOCK];
     for (int g = g0; g < g1; g++) {
         const uint8_t *base = data + (long)g * blocks * Q4_BYTES(offset);
@@ -1072,21 +1080,30 @@ static void q4_int8_panel_avx2(int offset, const uint8_t *data, int blocks, int 
             /* The outputs of the next tile's tokens are rows of y far apart (a miss each): fetch them now. */
             for (int t = t0 + tile; t < t0 + 2 * tile && t < tokens; t++)
                 _mm_prefetch((const char *)(y + (long)t * ldy + 16 * g), _MM_HINT_T0);
-            if (tile == INT8_PANEL_TILE) q4_int8_panel_tile(INT8_PANEL_TILE, offset, panel, base, blocks, xq, xd, xs, xds, t0, out);
-            else q4_int8_panel_tile(1, offset, panel, base, blocks, xq, xd, xs, xds, t0, out);
+            if (tile == INT8_PANEL_TILE) q4_int8_panel_tile(INT8_PANEL_TILE, P, offset, panel, base, blocks, xq, xl, xd, xs, xds, t0, out);
+            else q4_int8_panel_tile(1, P, offset, panel, base, blocks, xq, xl, xd, xs, xds, t0, out);
             store_tile_avx2(out, tile, y + (long)t0 * ldy, ldy, g, valid, beta);
             t0 += tile;
         }
     }
 }
 
+/* One activation plane (int8) or two (int8x2, xl not NULL), each compiled with P a constant. */
+__attribute__((target("avx2,fma,f16c")))
+static void q4_int8_panel_avx2(int offset, const uint8_t *data, int blocks, int g0, int g1, int rows, const int8_t *xq,
+                               const int8_t *xl, const float *xd, const int32_t *xs, const float *xds, int tokens,
+                               float *y, int ldy, float beta) {
+    if (xl) q4_int8_panel_avx2_planes(2, offset, data, blocks, g0, g1, rows, xq, xl, xd, xs, xds, tokens, y, ldy, beta);
+    else q4_int8_panel_avx2_planes(1, offset, data, blocks, g0, g1, rows, xq, NULL, xd, xs, xds, tokens, y, ldy, beta);
+}
+
 void llm_q4_int8_groups(int level, int offset, const uint8_t *data, int blocks, int group_begin, int group_end, int rows,
                         const int8_t *xq, const int8_t *xl, const float *xd, const int32_t *xs, const float *xds,
                         int tokens, float *y, int ldy, float beta) {
     if (level >= 3) int8_vnni(offset ? 1 : 0, data, blocks, group_begin, group_end, rows, xq, xl, xd, xs, xds, tokens, y, ldy, beta);
+    else if (level == 2 && (tokens >= INT8_PANEL_MIN_TOKENS || xl) && blocks <= PANEL_MAX_BLOCKS)
+        q4_int8_panel_avx2(offset, data, blocks, group_begin, group_end, rows, xq, xl, xd, xs, xds, tokens, y, ldy, beta);
     else if (xl) int8_scalar(offset ? 1 : 0, data, blocks, group_begin, group_end, rows, xq, xl, xd, xs, xds, tokens, y, ldy, beta);
-    else if (level == 2 && tokens >= INT8_PANEL_MIN_TOKENS && blocks <= PANEL_MAX_BLOCKS)
-        q4_int8_panel_avx2(offset, data, blocks, group_begin, group_end, rows, xq, xd, xs, xds, tokens, y, ldy, beta);
     else if (level == 2 && tokens == 1 && blocks <= ONE_MAX_BLOCKS)
         q4_int8_avx2_one(offset, data, blocks, group_begin, group_end, rows, xq, xd, xs, xds, y, beta);
     else if (level == 2) q4_int8_avx2(offset, data, blocks, group_begin, group_end, rows, xq, xd, xs, xds, tokens, y, ldy, beta);
@@ -1201,10 +1218,66 @@ static void q8_int8_avx2_one(const uint8_t *data, int blocks, int g0, int g1, in
     }
 }
 
+/* AVX2, Q8_0 codes with two activation planes (no pmaddubsw here: its sign trick needs |activation| <= 127, and the
+   low plane reaches -128): each group's codes are widened once to int16 in a panel, one register per column pair
+   (2p, 2p+1) and half of the rows, int32 lane r holding the pair (w[r][2p], w[r][2p+1]); a token's activations
+   a = 256 h + l (|a| <= 32639) enter as broadcast int16 pairs, and _mm256_madd_epi16 adds the two products of each
+   row into its int32 dot (16 steps: |dot| <= 32 * 128 * 32640 < 2^31, exact): the integer of the C reference, then
+   its Float32 steps in its order. */
+enum { Q8X2_PANEL_REGISTERS = 32 };  /* per block: 16 column pairs x 2 halves */
+
+__attribute__((target("avx2,fma,f16c")))
+static void q8_int8x2_avx2(const uint8_t *data, int blocks, int g0, int g1, int rows, const int8_t *xh, const int8_t *xl,
+                           const float *xd, int tokens, float *y, int ldy, float beta) {
+    const int columns = 32 * blocks;
+    __m256i *panel = aligned_alloc(32, sizeof(__m256i) * Q8X2_PANEL_REGISTERS * (size_t)blocks);
+    if (!panel) abort();
+    for (int g = g0; g < g1; g++) {
+        const uint8_t *base = data + (long)g * blocks * Q8_RECORD;
+        int valid = rows - 16 * g < 16 ? rows - 16 * g : 16;
+        for (int b = 0; b < blocks; b++) {
+            const uint8_t *codes = base + (long)b * Q8_RECORD + 32;
+            for (int p = 0; p < 16; p++) {
+                __m128i A = _mm_loadu_si128((const __m128i *)(codes + 32 * p));
+                __m128i B = _mm_loadu_si128((const __m128i *)(codes + 32 * p + 16));
+                panel[Q8X2_PANEL_REGISTERS * b + 2 * p] = _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(A, B));
+                panel[Q8X2_PANEL_REGISTERS * b + 2 * p + 1] = _mm256_cvtepi8_epi16(_mm_unpackhi_epi8(A, B));
+            }
+        }
+        for (int t = 0; t < tokens; t++) {
+            __m256 acc[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
+            for (int b = 0; b < blocks; b++) {
+                const int8_t *h = xh + (long)t * columns + 32 * b, *l = xl + (long)t * columns + 32 * b;
+                _Alignas(32) int32_t pairs[16];
+                for (int k = 0; k < 2; k++) {
+                    __m256i high = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(h + 16 * k)));
+                    __m256i low = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(l + 16 * k)));
+                    _mm256_store_si256((__m256i *)(pairs + 8 * k), _mm256_add_epi16(_mm256_slli_epi16(high, 8), low));
+                }
+                __m256i dot[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};
+                for (int p = 0; p < 16; p++) {
+                    __m256i a = _mm256_set1_epi32(pairs[p]);
+                    dot[0] = _mm256_add_epi32(dot[0], _mm256_madd_epi16(panel[Q8X2_PANEL_REGISTERS * b + 2 * p], a));
+                    dot[1] = _mm256_add_epi32(dot[1], _mm256_madd_epi16(panel[Q8X2_PANEL_REGISTERS * b + 2 * p + 1], a));
+                }
+                const uint8_t *record = base + (long)b * Q8_RECORD;
+                __m256 scale = _mm256_set1_ps(xd[(long)t * blocks + b]);
+                for (int half = 0; half < 2; half++) {
+                    __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(record + 16 * half)));
+                    acc[half] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot[half]), _mm256_mul_ps(dw, scale), acc[half]);
+                }
+            }
+            store_tile_avx2(acc, 1, y + (long)t * ldy, ldy, g, valid, beta);
+        }
+    }
+    free(panel);
+}
+
 void llm_q8_int8_groups(int level, const uint8_t *data, int blocks, int group_begin, int group_end, int rows,
                         const int8_t *xq, const int8_t *xl, const float *xd, const int32_t *xs, int tokens, float *y,
                         int ldy, float beta) {
     if (level >= 3) int8_vnni(2, data, blocks, group_begin, group_end, rows, xq, xl, xd, xs, NULL, tokens, y, ldy, beta);
+    else if (level == 2 && xl) q8_int8x2_avx2(data, blocks, group_begin, group_end, rows, xq, xl, xd, tokens, y, ldy, beta);
     else if (xl) int8_scalar(2, data, blocks, group_begin, group_end, rows, xq, xl, xd, xs, NULL, tokens, y, ldy, beta);
     else if (level == 2 && tokens == 1 && blocks <= ONE_MAX_BLOCKS)
         q8_int8_avx2_one(data, blocks, group_begin, group_end, rows, xq, xd, y, beta);

@@ -57,7 +57,8 @@ int llm_int8_level(void);
                    (+ mw[r,b] * xds[t,b] for Q4_1), summed over b in order into a Float32 accumulator, (+ beta * Y);
    groups [group_begin, group_end) of a q4 matrix in the layout above, `tokens` rows of x, Y row stride ldy.
    a = xq with one plane (xl NULL), a = 256 xq + xl with two (llm_quantize_rows_q8x2; the integer dot is the same
-   exact integer either way it is computed). Two planes run AVX-512 VNNI at level 3, else the C loop. */
+   exact integer either way it is computed). Two planes run AVX-512 VNNI at level 3, AVX2 at level 2 (q4: the unpacked
+   panel kernel for any token count up to 64 blocks; q8: int16 madd), else the C loop. */
 void llm_q4_int8_groups(int level, int offset, const uint8_t *data, int blocks, int group_begin, int group_end, int rows,
                         const int8_t *xq, const int8_t *xl, const float *xd, const int32_t *xs, const float *xds,
                         int tokens, float *y, int ldy, float beta);

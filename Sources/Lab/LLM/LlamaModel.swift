@@ -56,8 +56,8 @@ public enum LlamaActivations: String, Sendable {
     /// (h in [−127, 127], l in [−128, 127]); each block's dot product with the codes is 256·(h's) + (l's), exact in
     /// int32, then scaled in Float32 as `.int8` does. Twice `.int8`'s integer work; the logits stay within the
     /// reference tests' 1e-3 (measured: 1.1e-4 relative on the reference prompts' top-5, mean |Δ logit| 0.001 against
-    /// `.float32` where `.int8` moves them by 0.18). The same floats on every CPU; the fast path needs AVX-512 VNNI,
-    /// elsewhere the C reference loop runs (slow).
+    /// `.float32` where `.int8` moves them by 0.18). The same floats on every CPU: AVX-512 VNNI, AVX2 (about a third
+    /// of VNNI's speed per core in a kernel benchmark) or the C reference loop.
     case int8x2
 }
 
