@@ -100,52 +100,6 @@ void lab_silu_avx2(const float *x, const float *u, float *y, ptrdiff_t n) {
     }
 }
 
-/* exp8 and sigmoid8 16 lanes at a time (AVX-512F): the same operations in the same order, compares and blends
-   through masks, so every lane gets exp8's bits. */
-int lab_has_avx512(void) {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f");
-}
-
-__attribute__((target("avx512f")))
-static inline __m512 exp16(__m512 x) {
-    const __m512 lo = _mm512_set1_ps(-87.3f);
-    __m512 xc = _mm512_min_ps(_mm512_max_ps(x, lo), _mm512_set1_ps(88.7f));
-    __m512 t = _mm512_mul_ps(xc, _mm512_set1_ps(1.4426950409f));
-    const __m512 magic = _mm512_set1_ps(12582912.0f);
-    __m512 shifted = _mm512_add_ps(t, magic);
-    __m512 n = _mm512_sub_ps(shifted, magic);
-    __m512 r = _mm512_sub_ps(_mm512_sub_ps(xc, _mm512_mul_ps(n, _mm512_set1_ps(0.693145751953125f))),
-                             _mm512_mul_ps(n, _mm512_set1_ps(1.428606765330187e-06f)));
-    __m512 p = _mm512_set1_ps(1.0f / 720.0f);
-    p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(1.0f / 120.0f));
-    p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(1.0f / 24.0f));
-    p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(1.0f / 6.0f));
-    p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(0.5f));
-    p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(1.0f));
-    p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(1.0f));
-    __m512i ni = _mm512_sub_epi32(_mm512_castps_si512(shifted), _mm512_set1_epi32(0x4B400000));
-    __m512 scale = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(ni, _mm512_set1_epi32(127)), 23));
-    /* value: 0 where x < lo (exp8's andnot), and x itself where x is NaN (exp8's blend) */
-    __m512 value = _mm512_maskz_mov_ps(~_mm512_cmp_ps_mask(x, lo, _CMP_LT_OQ), _mm512_mul_ps(p, scale));
-    return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q), value, x);
-}
-
-__attribute__((target("avx512f")))
-void lab_silu_avx512(const float *x, const float *u, float *y, ptrdiff_t n) {
-    const __m512 one = _mm512_set1_ps(1.0f);
-    const __m512i sign = _mm512_set1_epi32((int)0x80000000);
-    ptrdiff_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        __m512 v = _mm512_loadu_ps(x + i);
-        __m512 negated = _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(v), sign));
-        __m512 sigmoid = _mm512_div_ps(one, _mm512_add_ps(one, exp16(negated)));
-        __m512 s = _mm512_mul_ps(v, sigmoid);
-        _mm512_storeu_ps(y + i, u ? _mm512_mul_ps(s, _mm512_loadu_ps(u + i)) : s);
-    }
-    if (i < n) lab_silu_avx2(x + i, u ? u + i : NULL, y + i, n - i);  /* the same bits, 8 lanes and the padded tail */
-}
-
 __attribute__((target("avx2,fma")))
 void lab_silu_backward_avx2(const float *x, const float *g, float *dx, ptrdiff_t n) {
     const __m256 one = _mm256_set1_ps(1.0f);

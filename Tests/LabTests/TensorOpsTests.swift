@@ -1,6 +1,5 @@
 import Foundation
 import Testing
-import CLabKernels
 @testable import Lab
 
 /// Random test tensor with entries in [-1, 1] (or a shifted range for ops with restricted domains).
@@ -220,9 +219,8 @@ func sameBits(_ pair: (Float, Float)) -> Bool {
         }
     }
 
-    /// The AVX2 SiLU kernels (forward, SwiGLU with an up operand, backward), the AVX-512 forward (the default where
-    /// the CPU has it) and their Swift loops give the same bits over the same sweep, in place as well (`sameBits`: a
-    /// NaN only has to stay a NaN). n = 23: one 16-lane vector, then AVX2's 8 lanes and a padded tail.
+    /// The AVX2 SiLU kernels (forward, SwiGLU with an up operand, backward) and their Swift loops give the same
+    /// bits over the same sweep, in place as well (`sameBits`: a NaN only has to stay a NaN).
     @Test func siluKernelsMatchSwiftLoopsBitForBit() {
         guard hasAVX2Kernels else { return }
         var x: [Float] = [0, -0, 1e-40, -1e-40, .infinity, -.infinity, .nan, 87.3, -87.3, 88.7, -88.7, 90, -90, 9, -9]
@@ -230,8 +228,8 @@ func sameBits(_ pair: (Float, Float)) -> Bool {
         while v < 100 { x.append(v); v += 0.003_17 }
         var rng = RNG(seed: 5)
         let up = (0..<x.count).map { _ in Float(rng.normal()) * 2 }
-        for n in [x.count, 23, 13, 7, 1] {
-            var a = [Float](repeating: 0, count: n), b = a, c = a, d = a, e = a, f = a, g = a, h = a
+        for n in [x.count, 13, 7, 1] {
+            var a = [Float](repeating: 0, count: n), b = a, c = a, d = a, e = a, f = a
             x.withUnsafeBufferPointer { xp in
                 up.withUnsafeBufferPointer { upp in
                     siluForward(xp.baseAddress!, up: nil, &a, count: n, useAVX2: true)
@@ -240,12 +238,8 @@ func sameBits(_ pair: (Float, Float)) -> Bool {
                     siluForward(xp.baseAddress!, up: upp.baseAddress!, &d, count: n, useAVX2: false)
                     siluBackward(xp.baseAddress!, upp.baseAddress!, &e, count: n, useAVX2: true)
                     siluBackward(xp.baseAddress!, upp.baseAddress!, &f, count: n, useAVX2: false)
-                    lab_silu_avx2(xp.baseAddress!, upp.baseAddress!, &g, n)
-                    if hasAVX512Kernels { lab_silu_avx512(xp.baseAddress!, upp.baseAddress!, &h, n) } else { h = d }
                 }
             }
-            #expect(zip(g, d).allSatisfy(sameBits), "SwiGLU, AVX2, n \(n)")
-            #expect(zip(h, d).allSatisfy(sameBits), "SwiGLU, AVX-512, n \(n)")
             #expect(zip(a, b).allSatisfy(sameBits), "SiLU, n \(n)")
             #expect(zip(c, d).allSatisfy(sameBits), "SwiGLU, n \(n)")
             #expect(zip(e, f).allSatisfy(sameBits), "backward, n \(n)")

@@ -19,9 +19,6 @@ void lab_gelu_avx2(const float *x, float *y, float *slope, ptrdiff_t n);
    y[i] = x·σ(x), times u[i] when u is not NULL (SwiGLU: SiLU(gate) ⊙ up); and its backward
    dx[i] = g·(σ·(1 + x·(1 − σ))). y may be x (in place); dx may be x or g. */
 void lab_silu_avx2(const float *x, const float *u, float *y, ptrdiff_t n);
-/* lab_silu_avx2 16 lanes at a time (the same bits); lab_has_avx512() says whether it may be called (AVX-512F). */
-int lab_has_avx512(void);
-void lab_silu_avx512(const float *x, const float *u, float *y, ptrdiff_t n);
 void lab_silu_backward_avx2(const float *x, const float *g, float *dx, ptrdiff_t n);
 
 /* Softmax of x[0..<n] in place, as Lab's attention row (attentionSoftmaxRow without padding) computes it with

@@ -128,8 +128,6 @@ extension Tensor {
 
 /// Whether the AVX2 kernels of CLabKernels may run on this CPU (they give the same bits as the Swift loops).
 let hasAVX2Kernels = lab_has_avx2() != 0
-/// Whether the AVX-512 versions of some of them may run (the same bits again, 16 lanes at a time).
-let hasAVX512Kernels = lab_has_avx512() != 0
 
 /// SwiGLU over `count` elements: y = SiLU(x) ⊙ up = x·σ(x)·up, σ(x) = 1/(1 + fastExp(−x)); plain SiLU when `up` is
 /// nil. y may be x. (The kernel behind `silu()`, for callers on raw buffers such as LabLLM's FFN.)
@@ -143,7 +141,7 @@ public func swiGLU(_ x: UnsafePointer<Float>, up: UnsafePointer<Float>?, _ y: Un
 func siluForward(_ x: UnsafePointer<Float>, up: UnsafePointer<Float>?, _ y: UnsafeMutablePointer<Float>, count: Int,
                  useAVX2: Bool = hasAVX2Kernels) {
     if useAVX2 {
-        if hasAVX512Kernels { lab_silu_avx512(x, up, y, count) } else { lab_silu_avx2(x, up, y, count) }
+        lab_silu_avx2(x, up, y, count)
     } else if let up {
         for i in 0..<count { y[i] = x[i] * fastSigmoid(x[i]) * up[i] }
     } else {
