@@ -450,35 +450,6 @@ static void quantize_rows_q8_avx2(const float *x, int ldx, int tokens, int colum
     }
 }
 
-static void quantize_rows_q8_scalar(const float *x, int ldx, int tokens, int columns, int8_t *xq, float *xd, int32_t *xs, float *xds) {
-    int blocks = columns / 32;
-    for (int t = 0; t < tokens; t++) {
-        for (int b = 0; b < blocks; b++) {
-            const float *v = x + (long)t * ldx + 32 * b;
-            float amax = 0;
-            for (int j = 0; j < 32; j++) amax = fabsf(v[j]) > amax ? fabsf(v[j]) : amax;
-            float d = amax / 127.0f, id = d != 0 ? 1.0f / d : 0.0f;
-            int8_t *q = xq + (long)t * columns + 32 * b;
-            int sum = 0;
-            for (int j = 0; j < 32; j++) {
-                long r = lrintf(v[j] * id);
-                r = r > 127 ? 127 : r < -127 ? -127 : r;
-                q[j] = (int8_t)r;
-                sum += (int)r;
-            }
-            xd[(long)t * blocks + b] = d;
-            xs[(long)t * blocks + b] = sum;
-            xds[(long)t * blocks + b] = d * (float)sum;
-        }
-    }
-}
-
-void llm_quantize_rows_q8(int level, const float *x, int ldx, int tokens, int columns, int8_t *xq, float *xd, int32_t *xs, float *xds) {
-    if (level >= 3) quantize_rows_q8_avx512(x, ldx, tokens, columns, xq, xd, xs, xds);
-    else if (level == 2) quantize_rows_q8_avx2(x, ldx, tokens, columns, xq, xd, xs, xds);
-    else quantize_rows_q8_scalar(x, ldx, tokens, columns, xq, xd, xs, xds);
-}
-
 /* Two int8 planes (LabLLM's `.int8x2`): d = max|x| / 32639 (32639 = 127 * 256 + 127), a = lrintf(x / d) (x * (1/d),
    ties to even) clamped to +-32639, split exactly as a = 256 h + l with h = floor((a + 128) / 256) in [-127, 127] and
    l in [-128, 127]; xs = sum(a), xds = d * xs. The AVX-512 path runs the same operations 16 lanes at a time: identical
@@ -491,21 +462,23 @@ static inline void split_plane(int a, int8_t *h, int8_t *l) {
     *l = (int8_t)(a - 256 * high);
 }
 
-static void quantize_rows_q8x2_scalar(const float *x, int ldx, int tokens, int columns, int8_t *xh, int8_t *xl, float *xd,
-                                      int32_t *xs, float *xds) {
+/* The C reference of both quantisers: one plane (xl NULL, range 127) or two (range Q8X2_RANGE, xq the high plane). */
+static void quantize_rows_scalar(int range, const float *x, int ldx, int tokens, int columns, int8_t *xq, int8_t *xl,
+                                 float *xd, int32_t *xs, float *xds) {
     int blocks = columns / 32;
     for (int t = 0; t < tokens; t++) {
         for (int b = 0; b < blocks; b++) {
             const float *v = x + (long)t * ldx + 32 * b;
             float amax = 0;
             for (int j = 0; j < 32; j++) amax = fabsf(v[j]) > amax ? fabsf(v[j]) : amax;
-            float d = amax / (float)Q8X2_RANGE, id = d != 0 ? 1.0f / d : 0.0f;
+            float d = amax / (float)range, id = d != 0 ? 1.0f / d : 0.0f;
             long at = (long)t * columns + 32 * b;
             int sum = 0;
             for (int j = 0; j < 32; j++) {
                 long r = lrintf(v[j] * id);
-                r = r > Q8X2_RANGE ? Q8X2_RANGE : r < -Q8X2_RANGE ? -Q8X2_RANGE : r;
-                split_plane((int)r, xh + at + j, xl + at + j);
+                r = r > range ? range : r < -range ? -range : r;
+                if (xl) split_plane((int)r, xq + at + j, xl + at + j);
+                else xq[at + j] = (int8_t)r;
                 sum += (int)r;
             }
             xd[(long)t * blocks + b] = d;
@@ -513,6 +486,12 @@ static void quantize_rows_q8x2_scalar(const float *x, int ldx, int tokens, int c
             xds[(long)t * blocks + b] = d * (float)sum;
         }
     }
+}
+
+void llm_quantize_rows_q8(int level, const float *x, int ldx, int tokens, int columns, int8_t *xq, float *xd, int32_t *xs, float *xds) {
+    if (level >= 3) quantize_rows_q8_avx512(x, ldx, tokens, columns, xq, xd, xs, xds);
+    else if (level == 2) quantize_rows_q8_avx2(x, ldx, tokens, columns, xq, xd, xs, xds);
+    else quantize_rows_scalar(127, x, ldx, tokens, columns, xq, NULL, xd, xs, xds);
 }
 
 __attribute__((target("avx512f,avx512bw")))
@@ -550,7 +529,7 @@ static void quantize_rows_q8x2_avx512(const float *x, int ldx, int tokens, int c
 void llm_quantize_rows_q8x2(int level, const float *x, int ldx, int tokens, int columns, int8_t *xh, int8_t *xl, float *xd,
                             int32_t *xs, float *xds) {
     if (level >= 3) quantize_rows_q8x2_avx512(x, ldx, tokens, columns, xh, xl, xd, xs, xds);
-    else quantize_rows_q8x2_scalar(x, ldx, tokens, columns, xh, xl, xd, xs, xds);
+    else quantize_rows_scalar(Q8X2_RANGE, x, ldx, tokens, columns, xh, xl, xd, xs, xds);
 }
 
 int llm_int8_level(void) {
