@@ -67,14 +67,15 @@ func mlpEpoch() -> Measurement {
     return timedEpoch("mlp", { fc3(fc2(fc1($0).relu()).relu()) }, opt, x: x, y: y, batch: 128)
 }
 
-/// CNN conv3x3 3→32, conv3x3 32→64, maxpool 2, fc 12544→10; one epoch over 2,000 32x32x3 samples, batch 64, Adam.
+/// CNN conv3x3 3→32, ReLU, conv3x3 32→64, ReLU, maxpool 2, fc 12544→10; one epoch over 2,000 32x32x3 samples, batch
+/// 64, Adam. Each ReLU is fused into its convolution (`Conv2d(relu: true)`: the same numbers as a separate `relu()`).
 /// `algorithm`: Lab's default `.automatic` (workload `cnn`: Winograd for the 32→64 layer, im2col for 3→32) or
 /// `.im2col` everywhere (`cnn-im2col`; the peer runs the same `cnn` network for both). `cnn-native` is `cnn` with
 /// LAB_KERNELS=native (this CPU's fastest OpenBLAS kernels, opt-in: not bit-identical across CPU families).
 func cnnEpoch(_ algorithm: ConvAlgorithm = .automatic, name: String? = nil) -> Measurement {
     var rng = RNG(seed: 0)
-    let net = Sequential(Conv2d(inputChannels: 3, outputChannels: 32, kernelSize: 3, algorithm: algorithm, rng: &rng), Lambda { $0.relu() },
-                         Conv2d(inputChannels: 32, outputChannels: 64, kernelSize: 3, algorithm: algorithm, rng: &rng), Lambda { $0.relu() },
+    let net = Sequential(Conv2d(inputChannels: 3, outputChannels: 32, kernelSize: 3, algorithm: algorithm, relu: true, rng: &rng),
+                         Conv2d(inputChannels: 32, outputChannels: 64, kernelSize: 3, algorithm: algorithm, relu: true, rng: &rng),
                          MaxPool2d(kernel: 2), Lambda { $0.flattened() },
                          Linear(inputSize: 12544, outputSize: 10, rng: &rng))
     let opt = Adam(parameters: net.parameters, learningRate: 1e-3)

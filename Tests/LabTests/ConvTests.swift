@@ -439,6 +439,41 @@ private func distinct(_ shape: [Int], seed: UInt64) -> Tensor {
                 == x2.conv2d(w3, bias: nil, stride: (2, 2), padding: (1, 1), algorithm: .im2col).data)
     }
 
+    /// `conv2d(..., relu: true)` (and `Conv2d(relu:)`) is `conv2d(...).relu()` bit for bit: outputs and the input,
+    /// weight and bias gradients, by im2col and Winograd, on one sample (one run: the kernels use every thread) and
+    /// on a batch that splits into per-thread runs and chunks; and its gradients pass the finite-difference check.
+    @Test func fusedReLUIsConvThenReLUBitForBit() {
+        for (batch, size) in [(1, 9), (12, 30)] {
+            let x = rnd([batch, 32, size, size], seed: 11), wt = rnd([32, 32, 3, 3], seed: 12, low: -0.1, high: 0.1)
+            let bias = rnd([32], seed: 13)
+            for algorithm in [ConvAlgorithm.im2col, .winograd] {
+                var results: [[Float]] = []
+                for fused in [false, true] {
+                    for t in [x, wt, bias] { t.requiresGrad = true; t.grad = nil }
+                    let y = fused ? x.conv2d(wt, bias: bias, stride: (1, 1), padding: (1, 1), algorithm: algorithm, relu: true)
+                                  : x.conv2d(wt, bias: bias, stride: (1, 1), padding: (1, 1), algorithm: algorithm).relu()
+                    y.backward(seed: rnd(y.shape, seed: 14))
+                    results.append(y.data + x.grad!.data + wt.grad!.data + bias.grad!.data)
+                }
+                let zeros = results[1].prefix(batch * 32 * size * size).filter { $0 == 0 }.count
+                #expect(zeros > 0 && zeros < batch * 32 * size * size, "the ReLU clips some outputs and passes others")
+                let differing = zip(results[0], results[1]).filter { $0.0.bitPattern != $0.1.bitPattern }.count
+                #expect(differing == 0, "\(algorithm), batch \(batch): \(differing) values differ")
+            }
+        }
+        var rng = RNG(seed: 15)
+        let layer = Conv2d(inputChannels: 8, outputChannels: 4, kernelSize: 3, padding: 1, relu: true, rng: &rng)
+        let x = rnd([2, 8, 5, 5], seed: 16)
+        let layerMatches = layer(x).data == x.conv2d(layer.weight, bias: layer.bias, stride: (1, 1), padding: (1, 1)).relu().data
+        #expect(layerMatches, "Conv2d(relu: true)")
+        for algorithm in [ConvAlgorithm.im2col, .winograd] {
+            let r = gradientCheck([rnd([2, 2, 5, 5], seed: 1), rnd([3, 2, 3, 3], seed: 2), rnd([3], seed: 3)], epsilon: 1e-3, maxElements: 256) {  // (ε = 1e-3: no output within reach of the kink)
+                $0[0].conv2d($0[1], bias: $0[2], stride: (1, 1), padding: (1, 1), algorithm: algorithm, relu: true)
+            }
+            #expect(r.maxError < 1e-2, "\(algorithm): \(r)")
+        }
+    }
+
     /// CLabKernels' column-stride-1 im2col/col2im against the Swift loops, bit for bit: kernel 1–5 wide, paddings
     /// 0–2 (the padding wider than the kernel reach included), row strides 1–2, widths below, at and above 8 lanes.
     @Test func im2colAndCol2imKernelsMatchTheSwiftLoopsBitForBit() {

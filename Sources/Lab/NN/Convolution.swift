@@ -11,10 +11,14 @@ public final class Conv2d: Module, Layer {
     public let stride: (Int, Int), padding: (Int, Int)
     /// How the products are computed (`ConvAlgorithm`; default `.automatic`: Winograd where it pays, else im2col).
     public var algorithm: ConvAlgorithm
+    /// Whether the layer returns max(conv, 0), the ReLU fused into the convolution (`conv2d(..., relu:)`): the
+    /// numbers of a Conv2d followed by `relu()`, with two passes over the output fewer.
+    public var relu: Bool
 
     public init(inputChannels: Int, outputChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
-                bias: Bool = true, algorithm: ConvAlgorithm = .automatic, rng: inout RNG) {
+                bias: Bool = true, algorithm: ConvAlgorithm = .automatic, relu: Bool = false, rng: inout RNG) {
         self.algorithm = algorithm
+        self.relu = relu
         let bound = 1 / Float(inputChannels * kernelSize * kernelSize).squareRoot()
         weight = Tensor.rand([outputChannels, inputChannels, kernelSize, kernelSize], low: -bound, high: bound,
                              rng: &rng, requiresGrad: true)
@@ -23,8 +27,10 @@ public final class Conv2d: Module, Layer {
     }
 
     /// A layer with the given weight [F, C, kH, kW] and optional bias [F] (made trainable).
-    public init(weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0, algorithm: ConvAlgorithm = .automatic) {
+    public init(weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0, algorithm: ConvAlgorithm = .automatic,
+                relu: Bool = false) {
         self.algorithm = algorithm
+        self.relu = relu
         weight.requiresGrad = true
         bias?.requiresGrad = true
         self.weight = weight; self.bias = bias
@@ -32,7 +38,9 @@ public final class Conv2d: Module, Layer {
     }
 
     /// x: [B, C, H, W] → [B, F, Ho, Wo]
-    public func callAsFunction(_ x: Tensor) -> Tensor { x.conv2d(weight, bias: bias, stride: stride, padding: padding, algorithm: algorithm) }
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        x.conv2d(weight, bias: bias, stride: stride, padding: padding, algorithm: algorithm, relu: relu)
+    }
 }
 
 /// Transposed 2-d convolution (the adjoint of Conv2d), weight [C, F, kH, kW] as in PyTorch.

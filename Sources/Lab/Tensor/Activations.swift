@@ -12,14 +12,7 @@ extension Tensor {
             for i in range { dst[i] = Swift.max(src[i], 0) }
         }
         guard Tensor.recording(x) else { return out }
-        return out.recorded(x) { g in
-            x.accumulateGrad(Tensor.zipChunks(x, g, costPerItem: 2) { src, grad, dst, range in
-                for i in range {
-                    let gi = grad[i]  // loaded unconditionally: a select, not a branch on the sign of x
-                    dst[i] = src[i] > 0 ? gi : 0
-                }
-            })
-        }
+        return out.recorded(x) { g in x.accumulateGrad(reluBackward(x, g)) }
     }
 
     /// x for x > 0, slope·x otherwise.
@@ -179,5 +172,17 @@ func geluExact(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, slop
         let v = x[i]
         let cdf = 0.5 * (1 + fastErf(v * 0.707_106_781_2))
         slope[i] = cdf + v * 0.398_942_280_4 * fastExp(-0.5 * v * v)
+    }
+}
+
+/// The backward of ReLU: g where x > 0, else 0. x may be the ReLU's input or its output max(x, 0) (positive exactly
+/// where the input is: a NaN input gives a NaN output, and neither passes), so a fused ReLU (`conv2d(..., relu:)`)
+/// masks with its output.
+func reluBackward(_ x: Tensor, _ g: Tensor) -> Tensor {
+    Tensor.zipChunks(x, g, costPerItem: 2) { src, grad, dst, range in
+        for i in range {
+            let gi = grad[i]  // loaded unconditionally: a select, not a branch on the sign of x
+            dst[i] = src[i] > 0 ? gi : 0
+        }
     }
 }

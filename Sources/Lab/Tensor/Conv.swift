@@ -248,15 +248,24 @@ enum ConvolutionOp {
     /// Records the backward of a convolution whose output `out` has `filters` channels: the bias gradient
     /// (channel sums of g), then `body(g, dW, dx)` with the weight and input gradient buffers to accumulate
     /// into (nil for inputs that need none). Returns `out` untouched when no input records the tape.
-    static func record(_ out: Tensor, input x: Tensor, weight: Tensor, bias: Tensor?, filters: Int,
+    /// With `relu` (`out` = max(conv, 0), fused) g is first masked as `relu()`'s backward masks it: g where
+    /// out > 0 (exactly where conv > 0), else 0.
+    static func record(_ out: Tensor, input x: Tensor, weight: Tensor, bias: Tensor?, filters: Int, relu: Bool = false,
                        _ body: @escaping (_ grad: Tensor, _ weightGrad: Tensor?, _ inputGrad: Tensor?) -> Void) -> Tensor {
         guard Tensor.recording(x, weight) || (bias.map { Tensor.recording($0) } ?? false) else { return out }
-        return out.recorded(inputs: [x, weight] + (bias.map { [$0] } ?? [])) { grad in
+        return out.recorded(inputs: [x, weight] + (bias.map { [$0] } ?? [])) { outputGrad in
+            let grad = relu ? reluBackward(out, outputGrad) : outputGrad
             if let b = bias, b.requiresGrad { accumulateChannelSums(grad, channels: filters, into: b) }
             guard x.requiresGrad || weight.requiresGrad else { return }
             body(grad, weight.requiresGrad ? weight.ensureGrad() : nil, x.requiresGrad ? x.ensureGrad() : nil)
         }
     }
+}
+
+/// max(y, 0) in place over y[0..<n], as `relu()` computes it.
+@inline(__always)
+func reluInPlace(_ y: UnsafeMutablePointer<Float>, count n: Int) {
+    for i in 0..<n { y[i] = Swift.max(y[i], 0) }
 }
 
 /// bias gradient: db[c] += Σ_{b,p} g[b, c, p] for g: [B, C, P] (in parallel over channels).
@@ -332,8 +341,11 @@ extension Tensor {
     }
 
     /// `conv2d` by the given algorithm (`ConvAlgorithm`; Winograd falls back to im2col where it does not apply).
+    /// `relu: true` returns max(conv2d, 0) with the ReLU fused into the convolution (applied to each chunk of the
+    /// output while it is in cache, and its mask applied to the incoming gradient): the same numbers and gradients
+    /// as `.conv2d(...).relu()`, without its two passes over the output.
     public func conv2d(_ weight: Tensor, bias: Tensor?, stride: (Int, Int), padding: (Int, Int),
-                       algorithm: ConvAlgorithm) -> Tensor {
+                       algorithm: ConvAlgorithm, relu: Bool = false) -> Tensor {
         let x = self
         precondition(x.rank == 4 && weight.rank == 4 && weight.shape[1] == x.shape[1],
                      "conv2d: input \(x.shape) [B, C, H, W] and weight \(weight.shape) [F, C, kH, kW] do not fit")
@@ -345,7 +357,7 @@ extension Tensor {
         precondition(g.outH >= 1 && g.outW >= 1,
                      "conv2d: kernel \(weight.shape[2])×\(weight.shape[3]) larger than padded input \(x.shape) (padding \(padding))")
         if g.winogradApplies && (algorithm == .winograd || (algorithm == .automatic && g.channels >= winogradMinimumChannels)) {
-            return winogradConv2d(weight, bias: bias, geometry: g)
+            return winogradConv2d(weight, bias: bias, geometry: g, relu: relu)
         }
         let (k, p) = (g.patch, g.positions)
         let sampleIn = g.channels * g.height * g.width, sampleOut = filters * p
@@ -379,6 +391,12 @@ extension Tensor {
                                 if parallelKernels {
                                     batchedSgemm(wb, strideA: 0, cp.baseAddress!, strideB: p, y, strideC: sampleOut,
                                                  count: chunk.count, m: filters, n: p, k: k, beta: 1, ldb: gc.columns)
+                                    if relu {
+                                        let yc = UncheckedSendable(y)
+                                        Parallel.forChunks(chunk.count * filters, costPerItem: p) { lo, hi in
+                                            reluInPlace(yc.value + lo * p, count: (hi - lo) * p)
+                                        }
+                                    }
                                 } else {
                                     for b in 0..<chunk.count {
                                         for f in 0..<filters {
@@ -386,6 +404,7 @@ extension Tensor {
                                         }
                                         blasSgemm(wb, lda: k, cp.baseAddress! + b * p, ldb: gc.columns, y + b * sampleOut,
                                                   ldc: p, m: filters, n: p, k: k, transA: false, transB: false, alpha: 1, beta: 1)
+                                        if relu { reluInPlace(y + b * sampleOut, count: sampleOut) }
                                     }
                                 }
                             }
@@ -394,7 +413,7 @@ extension Tensor {
                 }
             }
         }
-        return ConvolutionOp.record(out, input: x, weight: weight, bias: bias, filters: filters) { grad, gw, gx in
+        return ConvolutionOp.record(out, input: x, weight: weight, bias: bias, filters: filters, relu: relu) { grad, gw, gx in
             // Per run (one per thread), per chunk: dY [F, n] = g chunk permuted; dW_run += dY · colsᵀ (cols
             // recomputed, cache-hot); dcols [K, n] = Wᵀ · dY; dx chunk += col2im(dcols). Run 0 accumulates into
             // dW itself, every other run into a partial of its own, added to dW in run order afterwards.

@@ -56,7 +56,7 @@ private func winogradProducts(parallel: Bool, _ a: UnsafePointer<Float>, strideA
 extension Tensor {
     /// `conv2d` for a geometry where `winogradApplies`, by F(2×2, 3×3); the same function as the im2col path
     /// up to rounding (the transforms reorder the sums). weight: [F, C, 3, 3].
-    func winogradConv2d(_ weight: Tensor, bias: Tensor?, geometry g: ConvGeometry) -> Tensor {
+    func winogradConv2d(_ weight: Tensor, bias: Tensor?, geometry g: ConvGeometry, relu: Bool = false) -> Tensor {
         let x = self
         let (filters, channels) = (weight.shape[0], g.channels)
         let (tilesPerSample, pad) = (g.winogradTiles, g.padH)
@@ -109,6 +109,7 @@ extension Tensor {
                                              m.value, strideC: filters * tiles, m: filters, n: tiles, k: channels)
                             forChunks(parallel: parallel, chunk.count * filters, costPerItem: transformCost) { lo, hi in
                                 lab_winograd_output_2x3(m.value, filters, g.outH, g.outW, lo, hi, tiles, biasBase.value, yc.value)
+                                if relu { reluInPlace(yc.value + lo * g.positions, count: (hi - lo) * g.positions) }
                             }
                         }
                     }
@@ -120,7 +121,7 @@ extension Tensor {
             }
         }
         let keptInput = kept
-        return ConvolutionOp.record(out, input: x, weight: weight, bias: bias, filters: filters) { grad, gw, gx in
+        return ConvolutionOp.record(out, input: x, weight: weight, bias: bias, filters: filters, relu: relu) { grad, gw, gx in
             guard g.batch > 0 else { return }  // empty batch: nothing to accumulate
             // One dU partial per run (16·F·C floats), summed in run order, then dW += Gᵀ dU G.
             var partials = [[Float]](repeating: [], count: runs.count)
