@@ -383,26 +383,37 @@ void llm_dequantize_groups_t(int level, int kind, const uint8_t *data, int block
 
 /* ---------------------------------------------------------------- int8 activations (llama.cpp's Q8_0 scheme) */
 
-/* The same steps 16 lanes at a time: max is exact, x * id is one rounding, cvtps rounds to nearest even as lrintf
-   does in the default rounding mode, the clamp and the integer sum are exact: identical bytes and floats. */
-__attribute__((target("avx512f,avx512bw")))
-static void quantize_rows_q8_avx512(const float *x, int ldx, int tokens, int columns, int8_t *xq, float *xd, int32_t *xs, float *xds) {
+/* Two int8 planes (LabLLM's `.int8x2`): d = max|x| / 32639 (32639 = 127 * 256 + 127), a = lrintf(x / d) (x * (1/d),
+   ties to even) clamped to +-32639, split exactly as a = 256 h + l with h = floor((a + 128) / 256) in [-127, 127] and
+   l in [-128, 127]; xs = sum(a), xds = d * xs. The AVX-512 path runs the same operations 16 lanes at a time: identical
+   bytes and floats. */
+enum { Q8X2_RANGE = 127 * 257, Q8X2_BIAS = 32768 + 128 };
+
+static inline void split_plane(int a, int8_t *h, int8_t *l) {
+    int high = ((a + Q8X2_BIAS) >> 8) - 128;  /* a + Q8X2_BIAS >= 257 > 0: the shift is floor division */
+    *h = (int8_t)high;
+    *l = (int8_t)(a - 256 * high);
+}
+
+/* The C reference of both quantisers: one plane (xl NULL, range 127) or two (range Q8X2_RANGE, xq the high plane). */
+static void quantize_rows_scalar(int range, const float *x, int ldx, int tokens, int columns, int8_t *xq, int8_t *xl,
+                                 float *xd, int32_t *xs, float *xds) {
     int blocks = columns / 32;
-    const __m512i top = _mm512_set1_epi32(127), bottom = _mm512_set1_epi32(-127);
     for (int t = 0; t < tokens; t++) {
         for (int b = 0; b < blocks; b++) {
             const float *v = x + (long)t * ldx + 32 * b;
-            __m512 v0 = _mm512_loadu_ps(v), v1 = _mm512_loadu_ps(v + 16);
-            float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(v0), _mm512_abs_ps(v1)));
-            float d = amax / 127.0f, id = d != 0 ? 1.0f / d : 0.0f;
-            __m512 scale = _mm512_set1_ps(id);
-            __m512i q0 = _mm512_cvtps_epi32(_mm512_mul_ps(v0, scale)), q1 = _mm512_cvtps_epi32(_mm512_mul_ps(v1, scale));
-            q0 = _mm512_max_epi32(_mm512_min_epi32(q0, top), bottom);
-            q1 = _mm512_max_epi32(_mm512_min_epi32(q1, top), bottom);
-            int8_t *q = xq + (long)t * columns + 32 * b;
-            _mm_storeu_si128((__m128i *)q, _mm512_cvtepi32_epi8(q0));
-            _mm_storeu_si128((__m128i *)(q + 16), _mm512_cvtepi32_epi8(q1));
-            int sum = _mm512_reduce_add_epi32(_mm512_add_epi32(q0, q1));
+            float amax = 0;
+            for (int j = 0; j < 32; j++) amax = fabsf(v[j]) > amax ? fabsf(v[j]) : amax;
+            float d = amax / (float)range, id = d != 0 ? 1.0f / d : 0.0f;
+            long at = (long)t * columns + 32 * b;
+            int sum = 0;
+            for (int j = 0; j < 32; j++) {
+                long r = lrintf(v[j] * id);
+                r = r > range ? range : r < -range ? -range : r;
+                if (xl) split_plane((int)r, xq + at + j, xl + at + j);
+                else xq[at + j] = (int8_t)r;
+                sum += (int)r;
+            }
             xd[(long)t * blocks + b] = d;
             xs[(long)t * blocks + b] = sum;
             xds[(long)t * blocks + b] = d * (float)sum;
@@ -410,7 +421,45 @@ static void quantize_rows_q8_avx512(const float *x, int ldx, int tokens, int col
     }
 }
 
-/* The same steps 8 lanes at a time (AVX2): identical bytes and floats, as above. */
+/* quantize_rows_scalar 16 lanes at a time: max is exact, x * id is one rounding, cvtps rounds to nearest even as
+   lrintf does in the default rounding mode, the clamp, the split and the integer sum are exact: identical bytes and
+   floats. */
+__attribute__((target("avx512f,avx512bw")))
+static void quantize_rows_avx512(int range, const float *x, int ldx, int tokens, int columns, int8_t *xq, int8_t *xl,
+                                 float *xd, int32_t *xs, float *xds) {
+    int blocks = columns / 32;
+    const __m512i top = _mm512_set1_epi32(range), bottom = _mm512_set1_epi32(-range);
+    const __m512i bias = _mm512_set1_epi32(Q8X2_BIAS), base = _mm512_set1_epi32(128);
+    for (int t = 0; t < tokens; t++) {
+        for (int b = 0; b < blocks; b++) {
+            const float *v = x + (long)t * ldx + 32 * b;
+            __m512 v0 = _mm512_loadu_ps(v), v1 = _mm512_loadu_ps(v + 16);
+            float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(v0), _mm512_abs_ps(v1)));
+            float d = amax / (float)range, id = d != 0 ? 1.0f / d : 0.0f;
+            __m512 scale = _mm512_set1_ps(id);
+            __m512i a[2] = {_mm512_cvtps_epi32(_mm512_mul_ps(v0, scale)), _mm512_cvtps_epi32(_mm512_mul_ps(v1, scale))};
+            long at = (long)t * columns + 32 * b;
+            __m512i sum = _mm512_setzero_si512();
+            for (int k = 0; k < 2; k++) {
+                a[k] = _mm512_max_epi32(_mm512_min_epi32(a[k], top), bottom);
+                if (xl) {  /* split_plane, 16 lanes */
+                    __m512i h = _mm512_sub_epi32(_mm512_srai_epi32(_mm512_add_epi32(a[k], bias), 8), base);
+                    _mm_storeu_si128((__m128i *)(xq + at + 16 * k), _mm512_cvtepi32_epi8(h));
+                    _mm_storeu_si128((__m128i *)(xl + at + 16 * k), _mm512_cvtepi32_epi8(_mm512_sub_epi32(a[k], _mm512_slli_epi32(h, 8))));
+                } else {
+                    _mm_storeu_si128((__m128i *)(xq + at + 16 * k), _mm512_cvtepi32_epi8(a[k]));
+                }
+                sum = _mm512_add_epi32(sum, a[k]);
+            }
+            int total = _mm512_reduce_add_epi32(sum);
+            xd[(long)t * blocks + b] = d;
+            xs[(long)t * blocks + b] = total;
+            xds[(long)t * blocks + b] = d * (float)total;
+        }
+    }
+}
+
+/* One plane, 8 lanes at a time (AVX2): the steps of quantize_rows_scalar, identical bytes and floats. */
 __attribute__((target("avx2,fma")))
 static void quantize_rows_q8_avx2(const float *x, int ldx, int tokens, int columns, int8_t *xq, float *xd, int32_t *xs, float *xds) {
     int blocks = columns / 32;
@@ -450,85 +499,15 @@ static void quantize_rows_q8_avx2(const float *x, int ldx, int tokens, int colum
     }
 }
 
-/* Two int8 planes (LabLLM's `.int8x2`): d = max|x| / 32639 (32639 = 127 * 256 + 127), a = lrintf(x / d) (x * (1/d),
-   ties to even) clamped to +-32639, split exactly as a = 256 h + l with h = floor((a + 128) / 256) in [-127, 127] and
-   l in [-128, 127]; xs = sum(a), xds = d * xs. The AVX-512 path runs the same operations 16 lanes at a time: identical
-   bytes and floats. */
-enum { Q8X2_RANGE = 127 * 257, Q8X2_BIAS = 32768 + 128 };
-
-static inline void split_plane(int a, int8_t *h, int8_t *l) {
-    int high = ((a + Q8X2_BIAS) >> 8) - 128;  /* a + Q8X2_BIAS >= 257 > 0: the shift is floor division */
-    *h = (int8_t)high;
-    *l = (int8_t)(a - 256 * high);
-}
-
-/* The C reference of both quantisers: one plane (xl NULL, range 127) or two (range Q8X2_RANGE, xq the high plane). */
-static void quantize_rows_scalar(int range, const float *x, int ldx, int tokens, int columns, int8_t *xq, int8_t *xl,
-                                 float *xd, int32_t *xs, float *xds) {
-    int blocks = columns / 32;
-    for (int t = 0; t < tokens; t++) {
-        for (int b = 0; b < blocks; b++) {
-            const float *v = x + (long)t * ldx + 32 * b;
-            float amax = 0;
-            for (int j = 0; j < 32; j++) amax = fabsf(v[j]) > amax ? fabsf(v[j]) : amax;
-            float d = amax / (float)range, id = d != 0 ? 1.0f / d : 0.0f;
-            long at = (long)t * columns + 32 * b;
-            int sum = 0;
-            for (int j = 0; j < 32; j++) {
-                long r = lrintf(v[j] * id);
-                r = r > range ? range : r < -range ? -range : r;
-                if (xl) split_plane((int)r, xq + at + j, xl + at + j);
-                else xq[at + j] = (int8_t)r;
-                sum += (int)r;
-            }
-            xd[(long)t * blocks + b] = d;
-            xs[(long)t * blocks + b] = sum;
-            xds[(long)t * blocks + b] = d * (float)sum;
-        }
-    }
-}
-
 void llm_quantize_rows_q8(int level, const float *x, int ldx, int tokens, int columns, int8_t *xq, float *xd, int32_t *xs, float *xds) {
-    if (level >= 3) quantize_rows_q8_avx512(x, ldx, tokens, columns, xq, xd, xs, xds);
+    if (level >= 3) quantize_rows_avx512(127, x, ldx, tokens, columns, xq, NULL, xd, xs, xds);
     else if (level == 2) quantize_rows_q8_avx2(x, ldx, tokens, columns, xq, xd, xs, xds);
     else quantize_rows_scalar(127, x, ldx, tokens, columns, xq, NULL, xd, xs, xds);
 }
 
-__attribute__((target("avx512f,avx512bw")))
-static void quantize_rows_q8x2_avx512(const float *x, int ldx, int tokens, int columns, int8_t *xh, int8_t *xl, float *xd,
-                                      int32_t *xs, float *xds) {
-    int blocks = columns / 32;
-    const __m512i top = _mm512_set1_epi32(Q8X2_RANGE), bottom = _mm512_set1_epi32(-Q8X2_RANGE);
-    const __m512i bias = _mm512_set1_epi32(Q8X2_BIAS), base = _mm512_set1_epi32(128);
-    for (int t = 0; t < tokens; t++) {
-        for (int b = 0; b < blocks; b++) {
-            const float *v = x + (long)t * ldx + 32 * b;
-            __m512 v0 = _mm512_loadu_ps(v), v1 = _mm512_loadu_ps(v + 16);
-            float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(v0), _mm512_abs_ps(v1)));
-            float d = amax / (float)Q8X2_RANGE, id = d != 0 ? 1.0f / d : 0.0f;
-            __m512 scale = _mm512_set1_ps(id);
-            __m512i a[2] = {_mm512_cvtps_epi32(_mm512_mul_ps(v0, scale)), _mm512_cvtps_epi32(_mm512_mul_ps(v1, scale))};
-            long at = (long)t * columns + 32 * b;
-            __m512i sum = _mm512_setzero_si512();
-            for (int k = 0; k < 2; k++) {
-                a[k] = _mm512_max_epi32(_mm512_min_epi32(a[k], top), bottom);
-                __m512i h = _mm512_sub_epi32(_mm512_srai_epi32(_mm512_add_epi32(a[k], bias), 8), base);
-                __m512i l = _mm512_sub_epi32(a[k], _mm512_slli_epi32(h, 8));
-                _mm_storeu_si128((__m128i *)(xh + at + 16 * k), _mm512_cvtepi32_epi8(h));
-                _mm_storeu_si128((__m128i *)(xl + at + 16 * k), _mm512_cvtepi32_epi8(l));
-                sum = _mm512_add_epi32(sum, a[k]);
-            }
-            int total = _mm512_reduce_add_epi32(sum);
-            xd[(long)t * blocks + b] = d;
-            xs[(long)t * blocks + b] = total;
-            xds[(long)t * blocks + b] = d * (float)total;
-        }
-    }
-}
-
 void llm_quantize_rows_q8x2(int level, const float *x, int ldx, int tokens, int columns, int8_t *xh, int8_t *xl, float *xd,
                             int32_t *xs, float *xds) {
-    if (level >= 3) quantize_rows_q8x2_avx512(x, ldx, tokens, columns, xh, xl, xd, xs, xds);
+    if (level >= 3) quantize_rows_avx512(Q8X2_RANGE, x, ldx, tokens, columns, xh, xl, xd, xs, xds);
     else quantize_rows_scalar(Q8X2_RANGE, x, ldx, tokens, columns, xh, xl, xd, xs, xds);
 }
 
@@ -692,12 +671,13 @@ static inline void q8_int8_vnni_tile(const int T, const int P, const uint8_t *ba
         for (int t = 0; t < T; t++) {
             const int8_t *q = xq + (long)t * columns + 32 * b;
             long tb = (long)t * blocks + b;
-            __m512i dot = P == 2 ? _mm512_setzero_si512() : _mm512_set1_epi32(-128 * xs[tb]);
+            const __m512i start = _mm512_set1_epi32(-128 * xs[tb]);
+            __m512i dot = P == 2 ? _mm512_setzero_si512() : start;
 #pragma clang loop unroll(full)
             for (int plane = 0; plane < P; plane++) {
                 if (plane == 1) {  /* as in q4_int8_vnni_tile */
                     q = xl + (long)t * columns + 32 * b;
-                    dot = _mm512_add_epi32(_mm512_slli_epi32(dot, 8), _mm512_set1_epi32(-128 * xs[tb]));
+                    dot = _mm512_add_epi32(_mm512_slli_epi32(dot, 8), start);
                 }
                 for (int i = 0; i < 8; i++) {
                     int32_t v;

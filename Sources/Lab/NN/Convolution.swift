@@ -12,7 +12,7 @@ public final class Conv2d: Module, Layer {
     /// How the products are computed (`ConvAlgorithm`; default `.automatic`: Winograd where it pays, else im2col).
     public var algorithm: ConvAlgorithm
     /// Whether the layer returns max(conv, 0), the ReLU fused into the convolution (`conv2d(..., relu:)`): the
-    /// numbers of a Conv2d followed by `relu()`, with two passes over the output fewer.
+    /// numbers of a Conv2d followed by `relu()`, with one pass over the output (and one output tensor) fewer.
     public var relu: Bool
 
     public init(inputChannels: Int, outputChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,

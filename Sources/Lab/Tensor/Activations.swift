@@ -9,7 +9,7 @@ extension Tensor {
     public func relu() -> Tensor {
         let x = self
         let out = Tensor.mapChunks(x, costPerItem: 2) { src, dst, range in
-            for i in range { dst[i] = Swift.max(src[i], 0) }
+            for i in range { dst[i] = reluValue(src[i]) }
         }
         guard Tensor.recording(x) else { return out }
         return out.recorded(x) { g in x.accumulateGrad(reluBackward(x, g)) }
@@ -174,6 +174,10 @@ func geluExact(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, slop
         slope[i] = cdf + v * 0.398_942_280_4 * fastExp(-0.5 * v * v)
     }
 }
+
+/// max(x, 0), the one expression of ReLU's forward (`relu()` and the fused `conv2d(..., relu:)` both use it).
+@inline(__always)
+func reluValue(_ x: Float) -> Float { Swift.max(x, 0) }
 
 /// The backward of ReLU: g where x > 0, else 0. x may be the ReLU's input or its output max(x, 0) (positive exactly
 /// where the input is: a NaN input gives a NaN output, and neither passes), so a fused ReLU (`conv2d(..., relu:)`)

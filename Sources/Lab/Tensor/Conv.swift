@@ -262,10 +262,10 @@ enum ConvolutionOp {
     }
 }
 
-/// max(y, 0) in place over y[0..<n], as `relu()` computes it.
+/// max(y, 0) in place over y[0..<n], as `relu()` computes it (`reluValue`).
 @inline(__always)
 func reluInPlace(_ y: UnsafeMutablePointer<Float>, count n: Int) {
-    for i in 0..<n { y[i] = Swift.max(y[i], 0) }
+    for i in 0..<n { y[i] = reluValue(y[i]) }
 }
 
 /// bias gradient: db[c] += Σ_{b,p} g[b, c, p] for g: [B, C, P] (in parallel over channels).
@@ -343,7 +343,7 @@ extension Tensor {
     /// `conv2d` by the given algorithm (`ConvAlgorithm`; Winograd falls back to im2col where it does not apply).
     /// `relu: true` returns max(conv2d, 0) with the ReLU fused into the convolution (applied to each chunk of the
     /// output while it is in cache, and its mask applied to the incoming gradient): the same numbers and gradients
-    /// as `.conv2d(...).relu()`, without its two passes over the output.
+    /// as `.conv2d(...).relu()`, without its separate pass over the output (and its output tensor) in the forward.
     public func conv2d(_ weight: Tensor, bias: Tensor?, stride: (Int, Int), padding: (Int, Int),
                        algorithm: ConvAlgorithm, relu: Bool = false) -> Tensor {
         let x = self
